@@ -1,0 +1,133 @@
+/* event.h -- the record the probe sends to user space, shared by both sides.
+ *
+ * This header is compiled twice: by BCC's clang as part of the probe (it is
+ * embedded in front of probes/httpsnoop.bpf.c at build time) and by the host
+ * compiler for user space.  It therefore uses only fixed-width kernel types
+ * and no includes.  Every limit is stated where it is defined.
+ */
+#ifndef HS_EVENT_H
+#define HS_EVENT_H
+
+/* Bumped whenever struct hs_event changes; the probe reports it through the
+ * "hs_abi" table so that an edited probe built from an old copy of this
+ * header is refused instead of misread. */
+#define HS_ABI_VERSION 1
+
+/* Payload bytes carried by one record at most.  A syscall moving more is
+ * split over several records (HS_MAX_RECORDS).  16 KiB keeps a record
+ * within the 32 KiB that a per-CPU scratch slot may hold. */
+#define HS_CHUNK_MAX 16384
+/* Records one syscall may emit; bytes past HS_MAX_RECORDS * HS_CHUNK_MAX
+ * (512 KiB) in a single syscall are counted as a gap, never silently lost. */
+#define HS_MAX_RECORDS 32
+/* Buffer segments (iovecs, or iovecs of several mmsghdrs) read per syscall;
+ * bytes in further segments are reported as a gap. */
+#define HS_MAX_SEGS 16
+/* How many syscalls on a connection first seen mid-stream may fail protocol
+ * inference before the connection is declared not HTTP. */
+#define HS_INFER_TRIES 64
+/* Bytes looked at by protocol inference. */
+#define HS_INFER_LEN 8
+/* Task command length, as in the kernel's TASK_COMM_LEN. */
+#define HS_COMM_LEN 16
+
+enum hs_ev_type {
+	HS_EV_DATA = 1,	 /* bytes moved on a connection (maybe none copied) */
+	HS_EV_CLOSE = 2, /* close(2) of an HTTP connection */
+	HS_EV_EXIT = 3,	 /* a process exited: its connections are gone */
+};
+
+enum hs_dir {
+	HS_DIR_SEND = 0, /* written by the traced process */
+	HS_DIR_RECV = 1, /* read by the traced process */
+};
+
+enum hs_role {
+	HS_ROLE_UNKNOWN = 0, /* first seen mid-stream */
+	HS_ROLE_CLIENT = 1,  /* created by connect(2) */
+	HS_ROLE_SERVER = 2,  /* created by accept(2)/accept4(2) */
+};
+
+/* hs_event.flags */
+#define HS_F_UNVERIFIED 0x01 /* fd not known to be a socket: user space
+			      * checks /proc/PID/fd (kernels without the
+			      * sock:sock_*_length tracepoints) */
+#define HS_F_SENDFILE 0x02   /* payload came from sendfile(2), not copied */
+
+/* An endpoint; family 0 when unknown.  Addresses in network order, the port
+ * in host order. */
+struct hs_addr {
+	__u16 family; /* AF_INET, AF_INET6 or 0 */
+	__u16 port;
+	__u8 addr[16]; /* IPv4 uses the first 4 bytes */
+};
+
+/* One record.  For HS_EV_DATA it covers the stream range [pos, pos + span)
+ * in direction dir; its first `captured` bytes follow the header, and the
+ * remaining span - captured bytes were not copied (a gap user space must
+ * account for).  For HS_EV_CLOSE, pos and span are unused, and
+ * syscall_len is 0.  For HS_EV_EXIT only tgid and ts_ns are set. */
+struct hs_event {
+	__u64 ts_ns;	   /* CLOCK_MONOTONIC: syscall entry for sends,
+			    * exit for receives */
+	__u64 conn_id;	   /* unique for a (tgid, fd) generation */
+	__u64 pos;	   /* stream offset of the first byte, per dir */
+	__u64 cgroup_id;   /* the task's cgroup v2 id */
+	__u32 tgid;	   /* process id */
+	__u32 tid;	   /* thread id */
+	__s32 fd;
+	__u32 span;	   /* stream bytes this record covers */
+	__u32 captured;	   /* payload bytes following the header */
+	__u32 syscall_len; /* what the whole syscall returned */
+	__u8 type;	   /* enum hs_ev_type */
+	__u8 dir;	   /* enum hs_dir */
+	__u8 role;	   /* enum hs_role */
+	__u8 flags;	   /* HS_F_* */
+	__u32 pad;
+	char comm[HS_COMM_LEN];
+	struct hs_addr local;
+	struct hs_addr remote;
+};
+
+/* The probe's connection table, "hs_conns".  User space reads it to
+ * sweep the entries of exited processes and writes proto = HS_P_IGNORE
+ * into it to stop a connection's flow. */
+struct hs_conn_key {
+	__u32 tgid;
+	__s32 fd;
+};
+
+enum hs_proto {
+	HS_P_UNKNOWN = 0, /* inference has not decided yet */
+	HS_P_HTTP = 1,
+	HS_P_OTHER = 2,	 /* inference said no: bytes counted, never copied */
+	HS_P_IGNORE = 3, /* filtered out, or not a socket */
+};
+
+struct hs_conn {
+	__u64 id;      /* the conn_id of its events */
+	__u64 pos[2];  /* bytes moved so far, per direction */
+	__u64 last_ts; /* last activity, CLOCK_MONOTONIC */
+	__u8 role;     /* enum hs_role */
+	__u8 proto;    /* enum hs_proto */
+	__u8 tries;    /* failed inferences, for mid-stream connections */
+	__u8 flags;    /* HS_F_UNVERIFIED */
+	__u32 pad;
+	struct hs_addr local;
+	struct hs_addr remote;
+};
+
+/* Counters kept per CPU in the probe's "hs_stats" table, summed by user
+ * space and printed at exit. */
+enum hs_stat {
+	HS_STAT_EVENTS,		/* records submitted */
+	HS_STAT_LOST,		/* records the ring buffer had no room for */
+	HS_STAT_LOST_BYTES,	/* stream bytes in those records */
+	HS_STAT_GAP_BYTES,	/* bytes past the per-syscall capture cap */
+	HS_STAT_CONN_FULL,	/* connections the table had no room for */
+	HS_STAT_READ_FAIL,	/* user memory that could not be read */
+	HS_STAT_NON_HTTP_BYTES, /* bytes on connections found not HTTP */
+	HS_STAT_MAX,
+};
+
+#endif

@@ -1,0 +1,732 @@
+/* httpsnoop.bpf.c -- the eBPF probe: finds HTTP on TCP sockets and copies its bytes to user space.
+ *
+ * Compiled at startup by BCC.  It uses only syscall, sock and sched
+ * tracepoints, user memory and helpers -- never kernel struct layouts --
+ * because the kernel headers BCC compiles against may not match the
+ * running kernel.  Build-time knobs arrive as -D flags from user space:
+ *   HS_HAVE_SOCK_TP   sock:sock_{send,recv}_length exist (kernel >= 6.3)
+ *   HS_PERF_BUFFER    no BPF ring buffer: use a perf buffer
+ *   HS_RINGBUF_PAGES  ring buffer size in pages (power of two)
+ *   HS_SELF_TGID      httpsnoop's own pid, never traced
+ *   HS_FILTER_PID     only tgids in hs_pids are traced
+ *   HS_FILTER_PORT    only connections with a port in hs_ports
+ *   HS_FILTER_COMM    a string literal the task's comm must equal
+ *   HS_WAKEUP_EVERY   records per CPU between consumer wake-ups
+ *
+ * The embedded copy is preceded by include/event.h, so `httpsnoop --ebpf`
+ * prints a self-contained file that `--probe FILE` accepts back.
+ */
+#include "event.h" /* replaced by the header's text when embedded */
+
+#define HS_AF_INET 2
+#define HS_AF_INET6 10
+#define HS_IPPROTO_TCP 6
+#define HS_IPPROTO_MPTCP 262
+#define HS_TCP_ESTABLISHED 1
+#define HS_TCP_CLOSE 7
+#define HS_EINPROGRESS 115
+
+/* What a syscall does with its buffer; recorded at entry. */
+enum hs_kind {
+	HS_K_BUF,      /* read/write/sendto/recvfrom: one buffer */
+	HS_K_IOV,      /* readv/writev: an iovec array */
+	HS_K_MSG,      /* sendmsg/recvmsg: a user_msghdr */
+	HS_K_MMSG,     /* sendmmsg/recvmmsg: an mmsghdr array */
+	HS_K_SENDFILE, /* sendfile: no user buffer */
+	HS_K_ACCEPT,   /* accept/accept4: buf = sockaddr, arg = addrlen ptr */
+	HS_K_CONNECT,  /* connect: buf = sockaddr, arg = addrlen */
+};
+
+/* The user ABI structs, spelled out so that no kernel header is needed
+ * (x86_64 and arm64 layouts). */
+struct hs_iovec {
+	__u64 base;
+	__u64 len;
+};
+struct hs_msghdr {
+	__u64 name;
+	__u32 namelen;
+	__u32 pad0;
+	__u64 iov;
+	__u64 iovlen;
+	__u64 control;
+	__u64 controllen;
+	__u32 flags;
+	__u32 pad1;
+};
+struct hs_mmsghdr {
+	struct hs_msghdr hdr;
+	__u32 len;
+	__u32 pad;
+};
+struct hs_sockaddr_in {
+	__u16 family;
+	__u16 port; /* network order */
+	__u8 addr[4];
+};
+struct hs_sockaddr_in6 {
+	__u16 family;
+	__u16 port;
+	__u32 flowinfo;
+	__u8 addr[16];
+};
+
+/* A syscall in flight on one thread, between its enter and exit. */
+struct hs_active {
+	__u64 ts;   /* entry time */
+	__u64 buf;  /* user pointer: buffer, iovec, msghdr or sockaddr */
+	__u64 arg;  /* length, iovec count or addrlen (pointer) */
+	__u64 sk;   /* socket seen by sock:sock_*_length, 0 if none */
+	__s32 fd;
+	__u8 kind;  /* enum hs_kind */
+	__u8 dir;   /* enum hs_dir */
+	__u8 is_sock;
+	__u8 peek;  /* MSG_PEEK: bytes are not consumed */
+};
+
+struct hs_endpoints {
+	struct hs_addr local;
+	struct hs_addr remote;
+};
+
+/* The per-CPU scratch record.  The copy loop keeps its position in `base`
+ * and `done` here, in map memory, on purpose: the verifier does not track
+ * values loaded from a map, so paths through the loop merge instead of
+ * multiplying.  Only ev and data are sent. */
+struct hs_record {
+	__u64 base;  /* stream offset of the syscall's first byte */
+	__u64 done;  /* bytes of the syscall already sent */
+	__u64 total; /* bytes the syscall moved */
+	struct hs_event ev;
+	__u8 data[HS_CHUNK_MAX];
+};
+
+BPF_HASH(hs_active, __u64, struct hs_active, 16384);
+/* Connections; an insert into a full table is counted, never evicts. */
+BPF_HASH(hs_conns, struct hs_conn_key, struct hs_conn, 65536);
+/* Socket -> endpoints, from inet_sock_set_state; a cache, so LRU. */
+BPF_TABLE("lru_hash", __u64, struct hs_endpoints, hs_socks, 65536);
+BPF_PERCPU_ARRAY(hs_stats, __u64, HS_STAT_MAX);
+BPF_PERCPU_ARRAY(hs_scratch, struct hs_record, 1);
+BPF_ARRAY(hs_next_id, __u64, 1);
+/* Never used by the probe: user space reads its leaf size and entry count
+ * to check that an edited probe agrees on struct hs_event and the ABI. */
+BPF_ARRAY(hs_abi, struct hs_event, HS_ABI_VERSION);
+#ifdef HS_FILTER_PID
+BPF_HASH(hs_pids, __u32, __u8, 1024);
+#endif
+#ifdef HS_FILTER_PORT
+BPF_HASH(hs_ports, __u16, __u8, 1024);
+#endif
+#ifdef HS_PERF_BUFFER
+BPF_PERF_OUTPUT(hs_events);
+#else
+BPF_RINGBUF_OUTPUT(hs_events, HS_RINGBUF_PAGES);
+#endif
+
+static __always_inline void stat_add(__u32 idx, __u64 n)
+{
+	__u64 *v = hs_stats.lookup(&idx);
+
+	if (v)
+		*v += n;
+}
+
+#ifdef HS_FILTER_COMM
+static __always_inline int comm_matches(void)
+{
+	char want[HS_COMM_LEN] = HS_FILTER_COMM;
+	char comm[HS_COMM_LEN];
+
+	bpf_get_current_comm(&comm, sizeof(comm));
+#pragma unroll
+	for (int i = 0; i < HS_COMM_LEN; i++) {
+		if (comm[i] != want[i])
+			return 0;
+		if (comm[i] == 0)
+			break;
+	}
+	return 1;
+}
+#endif
+
+/* Cheap checks first: this runs on every read and write on the machine. */
+static __always_inline int task_wanted(__u32 tgid)
+{
+	if (tgid == HS_SELF_TGID)
+		return 0;
+#ifdef HS_FILTER_PID
+	if (!hs_pids.lookup(&tgid))
+		return 0;
+#endif
+#ifdef HS_FILTER_COMM
+	if (!comm_matches())
+		return 0;
+#endif
+	return 1;
+}
+
+static __always_inline int enter(int fd, __u64 buf, __u64 arg, int kind,
+				 int dir)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct hs_active a = {};
+
+	if (fd < 0 || !task_wanted(id >> 32))
+		return 0;
+	a.ts = bpf_ktime_get_ns();
+	a.buf = buf;
+	a.arg = arg;
+	a.fd = fd;
+	a.kind = kind;
+	a.dir = dir;
+	hs_active.update(&id, &a);
+	return 0;
+}
+
+/* Inside sock_sendmsg/sock_recvmsg: the syscall in flight is on a socket,
+ * and this is the one place that says so without reading kernel structs. */
+static __always_inline void mark_sock(void *sk, __u16 family, __u16 protocol,
+				      int flags)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct hs_active *a = hs_active.lookup(&id);
+
+	if (!a)
+		return;
+	if ((family != HS_AF_INET && family != HS_AF_INET6) ||
+	    (protocol != HS_IPPROTO_TCP && protocol != HS_IPPROTO_MPTCP))
+		return;
+	a->is_sock = 1;
+	a->sk = (__u64)sk;
+	if (flags & 2 /* MSG_PEEK */)
+		a->peek = 1;
+}
+
+#ifdef HS_HAVE_SOCK_TP
+TRACEPOINT_PROBE(sock, sock_send_length)
+{
+	mark_sock(args->sk, args->family, args->protocol, args->flags);
+	return 0;
+}
+
+TRACEPOINT_PROBE(sock, sock_recv_length)
+{
+	mark_sock(args->sk, args->family, args->protocol, args->flags);
+	return 0;
+}
+#endif
+
+TRACEPOINT_PROBE(sock, inet_sock_set_state)
+{
+	__u64 sk = (__u64)args->skaddr;
+	struct hs_endpoints e = {};
+
+	if (args->protocol != HS_IPPROTO_TCP)
+		return 0;
+	if (args->newstate == HS_TCP_CLOSE) {
+		hs_socks.delete(&sk);
+		return 0;
+	}
+	if (args->newstate != HS_TCP_ESTABLISHED)
+		return 0;
+	e.local.family = args->family;
+	e.remote.family = args->family;
+	e.local.port = args->sport;
+	e.remote.port = args->dport;
+	if (args->family == HS_AF_INET) {
+		__builtin_memcpy(e.local.addr, args->saddr, 4);
+		__builtin_memcpy(e.remote.addr, args->daddr, 4);
+	} else {
+		__builtin_memcpy(e.local.addr, args->saddr_v6, 16);
+		__builtin_memcpy(e.remote.addr, args->daddr_v6, 16);
+	}
+	hs_socks.update(&sk, &e);
+	return 0;
+}
+
+static __always_inline __u64 next_conn_id(void)
+{
+	__u32 zero = 0;
+	__u64 *n = hs_next_id.lookup(&zero);
+
+	if (!n)
+		return 0;
+	return __sync_fetch_and_add(n, 1) + 1;
+}
+
+static __always_inline void read_sockaddr(struct hs_addr *out, __u64 uaddr)
+{
+	struct hs_sockaddr_in6 sa = {};
+
+	if (!uaddr || bpf_probe_read_user(&sa, sizeof(sa), (void *)uaddr))
+		return;
+	if (sa.family == HS_AF_INET) {
+		struct hs_sockaddr_in *in = (struct hs_sockaddr_in *)&sa;
+
+		out->family = HS_AF_INET;
+		out->port = bpf_ntohs(in->port);
+		__builtin_memcpy(out->addr, in->addr, 4);
+	} else if (sa.family == HS_AF_INET6) {
+		out->family = HS_AF_INET6;
+		out->port = bpf_ntohs(sa.port);
+		__builtin_memcpy(out->addr, sa.addr, 16);
+	}
+}
+
+#ifdef HS_FILTER_PORT
+static __always_inline int port_wanted(struct hs_conn *c)
+{
+	__u16 l = c->local.port, r = c->remote.port;
+
+	return hs_ports.lookup(&l) || hs_ports.lookup(&r);
+}
+#endif
+
+/* accept/connect: a new connection with a known role.  Any older entry for
+ * the fd is replaced, which gives a reused fd a new id. */
+static __always_inline void new_conn(struct hs_active *a, __s32 fd, int role)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct hs_conn_key key = { .tgid = id >> 32, .fd = fd };
+	struct hs_conn c = {};
+
+	c.role = role;
+	read_sockaddr(&c.remote, a->buf);
+	if (c.remote.family != HS_AF_INET && c.remote.family != HS_AF_INET6) {
+		/* Unix or other: not ours.  accept(2) with a NULL address
+		 * leaves it unknown, so keep those. */
+		if (!(role == HS_ROLE_SERVER && !a->buf))
+			return;
+		c.remote.family = 0;
+	}
+	c.id = next_conn_id();
+	c.last_ts = bpf_ktime_get_ns();
+	if (hs_conns.update(&key, &c))
+		stat_add(HS_STAT_CONN_FULL, 1);
+}
+
+static __always_inline int looks_http(__u8 *b)
+{
+	/* Request methods (RFC 9110 section 9, plus PATCH) and the status
+	 * line of a response (RFC 9112 section 4). */
+	if (b[0] == 'G' && b[1] == 'E' && b[2] == 'T' && b[3] == ' ')
+		return 1;
+	if (b[0] == 'P' && b[1] == 'O' && b[2] == 'S' && b[3] == 'T' &&
+	    b[4] == ' ')
+		return 1;
+	if (b[0] == 'P' && b[1] == 'U' && b[2] == 'T' && b[3] == ' ')
+		return 1;
+	if (b[0] == 'H' && b[1] == 'E' && b[2] == 'A' && b[3] == 'D' &&
+	    b[4] == ' ')
+		return 1;
+	if (b[0] == 'D' && b[1] == 'E' && b[2] == 'L' && b[3] == 'E' &&
+	    b[4] == 'T' && b[5] == 'E' && b[6] == ' ')
+		return 1;
+	if (b[0] == 'P' && b[1] == 'A' && b[2] == 'T' && b[3] == 'C' &&
+	    b[4] == 'H' && b[5] == ' ')
+		return 1;
+	if (b[0] == 'O' && b[1] == 'P' && b[2] == 'T' && b[3] == 'I' &&
+	    b[4] == 'O' && b[5] == 'N' && b[6] == 'S')
+		return 1;
+	if (b[0] == 'C' && b[1] == 'O' && b[2] == 'N' && b[3] == 'N' &&
+	    b[4] == 'E' && b[5] == 'C' && b[6] == 'T')
+		return 1;
+	if (b[0] == 'T' && b[1] == 'R' && b[2] == 'A' && b[3] == 'C' &&
+	    b[4] == 'E' && b[5] == ' ')
+		return 1;
+	if (b[0] == 'H' && b[1] == 'T' && b[2] == 'T' && b[3] == 'P' &&
+	    b[4] == '/' && b[5] == '1' && b[6] == '.')
+		return 1;
+	return 0;
+}
+
+/* Wake-ups cost an irq_work and a context switch each, so the consumer is
+ * woken only every HS_WAKEUP_EVERY records per CPU (or when `wake` asks);
+ * its poll timeout picks up the rest. */
+static __always_inline void submit(void *ctx, struct hs_record *r, __u32 n,
+				   int wake)
+{
+	__u32 size = sizeof(struct hs_event) + n;
+	__u32 idx = HS_STAT_EVENTS;
+	__u64 *events = hs_stats.lookup(&idx);
+	long err;
+
+	if (size > sizeof(r->ev) + sizeof(r->data) || !events)
+		return;
+#ifdef HS_PERF_BUFFER
+	err = hs_events.perf_submit(ctx, &r->ev, size);
+#else
+	if (*events % HS_WAKEUP_EVERY == 0)
+		wake = 1;
+	err = hs_events.ringbuf_output(&r->ev, size, wake ? BPF_RB_FORCE_WAKEUP
+						     : BPF_RB_NO_WAKEUP);
+#endif
+	if (err == 0) {
+		*events += 1;
+	} else {
+		stat_add(HS_STAT_LOST, 1);
+		stat_add(HS_STAT_LOST_BYTES, r->ev.span);
+	}
+}
+
+static __always_inline void fill_header(struct hs_event *ev,
+					struct hs_conn *c, __s32 fd, __u64 ts)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	ev->ts_ns = ts;
+	ev->conn_id = c->id;
+	ev->cgroup_id = bpf_get_current_cgroup_id();
+	ev->tgid = id >> 32;
+	ev->tid = (__u32)id;
+	ev->fd = fd;
+	ev->role = c->role;
+	ev->flags = c->flags;
+	bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
+	__builtin_memcpy(&ev->local, &c->local, sizeof(ev->local));
+	__builtin_memcpy(&ev->remote, &c->remote, sizeof(ev->remote));
+}
+
+/* Sends one record covering the next `span` stream bytes, of which the
+ * first min(span, HS_CHUNK_MAX) are copied from `ubuf` (none if ubuf is
+ * 0); the rest of the span is a gap. */
+static __always_inline void emit_one(void *ctx, struct hs_record *r,
+				     __u64 ubuf, __u64 span)
+{
+	__u64 n = span;
+
+	if (n > HS_CHUNK_MAX)
+		n = HS_CHUNK_MAX;
+	if (!ubuf)
+		n = 0;
+	if (n && bpf_probe_read_user(r->data, n, (void *)ubuf)) {
+		stat_add(HS_STAT_READ_FAIL, 1);
+		n = 0;
+	}
+	r->ev.pos = r->base + r->done;
+	r->ev.span = span > 0xffffffffULL ? 0xffffffff : span;
+	r->ev.captured = n;
+	if (span > n && ubuf)
+		stat_add(HS_STAT_GAP_BYTES, span - n);
+	submit(ctx, r, n, 0);
+	r->done += span;
+}
+
+/* One user buffer: up to HS_MAX_RECORDS full chunks, the last record
+ * carrying whatever is left as a gap. */
+static __always_inline void emit_buf(void *ctx, struct hs_record *r,
+				     __u64 ubuf)
+{
+	for (int i = 0; i < HS_MAX_RECORDS; i++) {
+		__u64 done = r->done, span = r->total - done;
+
+		if (done >= r->total)
+			break;
+		if (span > HS_CHUNK_MAX && i < HS_MAX_RECORDS - 1)
+			span = HS_CHUNK_MAX;
+		emit_one(ctx, r, ubuf + done, span);
+	}
+}
+
+/* An iovec array: one record per segment; a segment longer than
+ * HS_CHUNK_MAX, and segments past HS_MAX_SEGS, are carried as gaps. */
+static __always_inline void emit_iov(void *ctx, struct hs_record *r,
+				     __u64 uiov, __u64 cnt)
+{
+	for (int i = 0; i < HS_MAX_SEGS; i++) {
+		struct hs_iovec v = {};
+		__u64 left = r->total - r->done;
+
+		if (i >= cnt || r->done >= r->total)
+			break;
+		if (bpf_probe_read_user(&v, sizeof(v), (void *)(uiov + i * sizeof(v))))
+			break;
+		if (v.len > left)
+			v.len = left;
+		if (v.len)
+			emit_one(ctx, r, v.base, v.len);
+	}
+	if (r->done < r->total)
+		emit_one(ctx, r, 0, r->total - r->done);
+}
+
+/* sendmmsg/recvmmsg return a message count: the stream moved by the sum of
+ * the messages' lengths (the first HS_MMSG_MAX of them). */
+#define HS_MMSG_MAX 8
+static __always_inline long mmsg_bytes(__u64 umsgs, long count)
+{
+	long sum = 0;
+
+#pragma unroll
+	for (int i = 0; i < HS_MMSG_MAX; i++) {
+		__u32 len = 0;
+
+		if (i >= count)
+			break;
+		if (bpf_probe_read_user(&len, sizeof(len),
+					(void *)(umsgs + i * sizeof(struct hs_mmsghdr) +
+						 offsetof(struct hs_mmsghdr, len))))
+			break;
+		sum += len;
+	}
+	return sum;
+}
+
+/* Where the syscall's bytes are: one buffer (*iov == 0) or an iovec
+ * array.  `kind` is a constant in each caller, so each program carries
+ * only its own case. */
+static __always_inline __u64 locate(int kind, struct hs_active *a,
+				    __u64 *iov, __u64 *cnt)
+{
+	*iov = 0;
+	*cnt = 0;
+	if (kind == HS_K_IOV) {
+		*iov = a->buf;
+		*cnt = a->arg;
+	} else if (kind == HS_K_MSG || kind == HS_K_MMSG) {
+		/* For mmsg only the first message is copied; the others
+		 * are a gap (HTTP does not batch messages in practice). */
+		struct hs_msghdr m = {};
+
+		if (bpf_probe_read_user(&m, sizeof(m), (void *)a->buf))
+			return 0;
+		*iov = m.iov;
+		*cnt = m.iovlen;
+	} else if (kind == HS_K_BUF) {
+		return a->buf;
+	}
+	return 0;
+}
+
+static __always_inline int data_exit(void *ctx, long ret, int kind)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct hs_active *ap = hs_active.lookup(&id);
+	struct hs_active a;
+	struct hs_conn_key key = {};
+	struct hs_conn *c;
+	struct hs_record *r;
+	__u64 pos, ts, buf, iov, cnt;
+	__u32 zero = 0;
+
+	if (!ap)
+		return 0;
+	a = *ap;
+	hs_active.delete(&id);
+	if (ret <= 0 || a.peek)
+		return 0;
+	if (kind == HS_K_MMSG && (ret = mmsg_bytes(a.buf, ret)) <= 0)
+		return 0;
+#ifdef HS_HAVE_SOCK_TP
+	if (!a.is_sock)
+		return 0;
+#endif
+	key.tgid = id >> 32;
+	key.fd = a.fd;
+	c = hs_conns.lookup(&key);
+	if (!c) {
+		struct hs_conn n = {};
+
+		n.id = next_conn_id();
+#ifndef HS_HAVE_SOCK_TP
+		n.flags = HS_F_UNVERIFIED;
+#endif
+		if (hs_conns.insert(&key, &n)) {
+			stat_add(HS_STAT_CONN_FULL, 1);
+			return 0;
+		}
+		c = hs_conns.lookup(&key);
+		if (!c)
+			return 0;
+	}
+	ts = a.dir == HS_DIR_SEND ? a.ts : bpf_ktime_get_ns();
+	c->last_ts = ts;
+	if (c->proto >= HS_P_OTHER) {
+		c->pos[a.dir & 1] += ret;
+		if (c->proto == HS_P_OTHER)
+			stat_add(HS_STAT_NON_HTTP_BYTES, ret);
+		return 0;
+	}
+	if (c->local.family == 0 && a.sk) {
+		__u64 sk = a.sk;
+		struct hs_endpoints *e = hs_socks.lookup(&sk);
+
+		if (e) {
+			__builtin_memcpy(&c->local, &e->local, sizeof(c->local));
+			__builtin_memcpy(&c->remote, &e->remote, sizeof(c->remote));
+		}
+	}
+#ifdef HS_FILTER_PORT
+	if (c->local.family != 0 && !port_wanted(c)) {
+		c->proto = HS_P_IGNORE;
+		return 0;
+	}
+#endif
+	pos = __sync_fetch_and_add(&c->pos[a.dir & 1], ret);
+	buf = locate(kind, &a, &iov, &cnt);
+	if (c->proto == HS_P_UNKNOWN) {
+		__u8 head[HS_INFER_LEN] = {};
+		__u64 first = buf;
+
+		if (kind == HS_K_SENDFILE)
+			return 0;
+		if (iov) {
+			struct hs_iovec v = {};
+
+			if (cnt < 1 || bpf_probe_read_user(&v, sizeof(v), (void *)iov))
+				return 0;
+			first = v.base;
+		}
+		if (ret < 4 || bpf_probe_read_user(head, sizeof(head), (void *)first))
+			return 0;
+		if (looks_http(head)) {
+			c->proto = HS_P_HTTP;
+		} else if (c->role != HS_ROLE_UNKNOWN ||
+			   ++c->tries >= HS_INFER_TRIES) {
+			/* A connection seen from its start opens with its
+			 * protocol; a mid-stream one gets more chances. */
+			c->proto = HS_P_OTHER;
+			stat_add(HS_STAT_NON_HTTP_BYTES, ret);
+			return 0;
+		} else {
+			return 0;
+		}
+	}
+	r = hs_scratch.lookup(&zero);
+	if (!r)
+		return 0;
+	fill_header(&r->ev, c, a.fd, ts);
+	r->ev.type = HS_EV_DATA;
+	r->ev.dir = a.dir;
+	r->ev.syscall_len = ret > 0xffffffffL ? 0xffffffff : ret;
+	if (kind == HS_K_SENDFILE)
+		r->ev.flags |= HS_F_SENDFILE;
+	r->base = pos;
+	r->done = 0;
+	r->total = ret;
+	if (iov)
+		emit_iov(ctx, r, iov, cnt);
+	else
+		emit_buf(ctx, r, buf);
+	return 0;
+}
+
+static __always_inline int conn_exit(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct hs_active *ap = hs_active.lookup(&id);
+	struct hs_active a;
+
+	if (!ap)
+		return 0;
+	a = *ap;
+	hs_active.delete(&id);
+	if (a.kind == HS_K_ACCEPT) {
+		if (ret >= 0)
+			new_conn(&a, ret, HS_ROLE_SERVER);
+	} else if (ret == 0 || ret == -HS_EINPROGRESS) {
+		new_conn(&a, a.fd, HS_ROLE_CLIENT);
+	}
+	return 0;
+}
+
+#define HS_DATA_PROBES(name, fdarg, bufarg, lenarg, kind, dir)          \
+	TRACEPOINT_PROBE(syscalls, sys_enter_##name)                     \
+	{                                                                \
+		return enter(args->fdarg, (__u64)args->bufarg,           \
+			     (__u64)args->lenarg, kind, dir);            \
+	}                                                                \
+	TRACEPOINT_PROBE(syscalls, sys_exit_##name)                      \
+	{                                                                \
+		return data_exit(args, args->ret, kind);                 \
+	}
+
+HS_DATA_PROBES(read, fd, buf, count, HS_K_BUF, HS_DIR_RECV)
+HS_DATA_PROBES(write, fd, buf, count, HS_K_BUF, HS_DIR_SEND)
+HS_DATA_PROBES(recvfrom, fd, ubuf, size, HS_K_BUF, HS_DIR_RECV)
+HS_DATA_PROBES(sendto, fd, buff, len, HS_K_BUF, HS_DIR_SEND)
+HS_DATA_PROBES(readv, fd, vec, vlen, HS_K_IOV, HS_DIR_RECV)
+HS_DATA_PROBES(writev, fd, vec, vlen, HS_K_IOV, HS_DIR_SEND)
+HS_DATA_PROBES(recvmsg, fd, msg, flags, HS_K_MSG, HS_DIR_RECV)
+HS_DATA_PROBES(sendmsg, fd, msg, flags, HS_K_MSG, HS_DIR_SEND)
+HS_DATA_PROBES(recvmmsg, fd, mmsg, vlen, HS_K_MMSG, HS_DIR_RECV)
+HS_DATA_PROBES(sendmmsg, fd, mmsg, vlen, HS_K_MMSG, HS_DIR_SEND)
+HS_DATA_PROBES(sendfile64, out_fd, offset, count, HS_K_SENDFILE, HS_DIR_SEND)
+
+TRACEPOINT_PROBE(syscalls, sys_enter_accept)
+{
+	return enter(args->fd, (__u64)args->upeer_sockaddr,
+		     (__u64)args->upeer_addrlen, HS_K_ACCEPT, 0);
+}
+TRACEPOINT_PROBE(syscalls, sys_exit_accept)
+{
+	return conn_exit(args->ret);
+}
+TRACEPOINT_PROBE(syscalls, sys_enter_accept4)
+{
+	return enter(args->fd, (__u64)args->upeer_sockaddr,
+		     (__u64)args->upeer_addrlen, HS_K_ACCEPT, 0);
+}
+TRACEPOINT_PROBE(syscalls, sys_exit_accept4)
+{
+	return conn_exit(args->ret);
+}
+TRACEPOINT_PROBE(syscalls, sys_enter_connect)
+{
+	return enter(args->fd, (__u64)args->uservaddr, args->addrlen,
+		     HS_K_CONNECT, 0);
+}
+TRACEPOINT_PROBE(syscalls, sys_exit_connect)
+{
+	return conn_exit(args->ret);
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_close)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct hs_conn_key key = { .tgid = id >> 32, .fd = args->fd };
+	struct hs_conn *c = hs_conns.lookup(&key);
+	__u32 zero = 0;
+	struct hs_record *r;
+
+	if (!c)
+		return 0;
+	if (c->proto == HS_P_HTTP) {
+		r = hs_scratch.lookup(&zero);
+		if (r) {
+			fill_header(&r->ev, c, key.fd, bpf_ktime_get_ns());
+			r->ev.type = HS_EV_CLOSE;
+			r->ev.dir = 0;
+			r->ev.pos = c->pos[0];
+			r->ev.span = 0;
+			r->ev.captured = 0;
+			r->ev.syscall_len = 0;
+			submit(args, r, 0, 1);
+		}
+	}
+	hs_conns.delete(&key);
+	return 0;
+}
+
+TRACEPOINT_PROBE(sched, sched_process_exit)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 zero = 0;
+	struct hs_record *r;
+
+	/* The leader's exit stands for the process: user space then drops
+	 * whatever the process left in hs_conns. */
+	if ((__u32)id != id >> 32 || !task_wanted(id >> 32))
+		return 0;
+	r = hs_scratch.lookup(&zero);
+	if (!r)
+		return 0;
+	__builtin_memset(&r->ev, 0, sizeof(r->ev));
+	r->ev.type = HS_EV_EXIT;
+	r->ev.ts_ns = bpf_ktime_get_ns();
+	r->ev.tgid = id >> 32;
+	r->ev.tid = (__u32)id;
+	submit(args, r, 0, 0);
+	return 0;
+}

@@ -1,0 +1,150 @@
+/* body.c -- body preview: keeps the first bytes of a message body, decoding gzip/deflate. */
+#include "body.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <zlib.h>
+
+static int token_is(const char *v, size_t len, const char *tok)
+{
+	size_t n = strlen(tok);
+
+	while (len && (*v == ' ' || *v == '\t'))
+		v++, len--;
+	while (len && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+		len--;
+	return len == n && strncasecmp(v, tok, n) == 0;
+}
+
+static int preview_alloc(struct body *b)
+{
+	if (!b->msg->preview && b->max) {
+		b->msg->preview = malloc(b->max);
+		if (!b->msg->preview)
+			return -1;
+	}
+	return 0;
+}
+
+void body_begin(struct body *b, struct http_msg *msg, size_t max,
+		const char *ce, size_t ce_len)
+{
+	memset(b, 0, sizeof(*b));
+	b->msg = msg;
+	b->max = max;
+	/* RFC 9110 section 8.4.1: "x-gzip" is an alias of gzip, and
+	 * "deflate" is the zlib format -- raw deflate is also seen in the
+	 * wild, so a failed zlib header falls back to raw below. */
+	if (ce && (token_is(ce, ce_len, "gzip") || token_is(ce, ce_len, "x-gzip")))
+		b->coding = BODY_GZIP;
+	else if (ce && token_is(ce, ce_len, "deflate"))
+		b->coding = BODY_DEFLATE;
+	if (b->coding == BODY_IDENTITY || !max)
+		return;
+	b->z = calloc(1, sizeof(z_stream));
+	b->wbits = b->coding == BODY_GZIP ? 16 + MAX_WBITS : MAX_WBITS;
+	if (!b->z || inflateInit2(b->z, b->wbits) != Z_OK) {
+		free(b->z);
+		b->z = NULL;
+		msg->decode_error = "out of memory";
+		b->done = 1;
+		return;
+	}
+	msg->preview_decoded = true;
+}
+
+static void feed_identity(struct body *b, const uint8_t *data, size_t len)
+{
+	struct http_msg *m = b->msg;
+	size_t room = b->max - m->preview_len;
+
+	if (len > room) {
+		m->preview_truncated = true;
+		len = room;
+	}
+	if (!len || preview_alloc(b))
+		return;
+	memcpy(m->preview + m->preview_len, data, len);
+	m->preview_len += len;
+}
+
+static void feed_zlib(struct body *b, const uint8_t *data, size_t len)
+{
+	struct http_msg *m = b->msg;
+	z_stream *z = b->z;
+	int ret;
+
+	if (preview_alloc(b))
+		return;
+	z->next_in = (Bytef *)data;
+	z->avail_in = len;
+	while (z->avail_in && !b->done) {
+		z->next_out = m->preview + m->preview_len;
+		z->avail_out = b->max - m->preview_len;
+		ret = inflate(z, Z_NO_FLUSH);
+		m->preview_len = b->max - z->avail_out;
+		if (ret == Z_DATA_ERROR && b->coding == BODY_DEFLATE &&
+		    b->wbits > 0 && b->fed == 0 && m->preview_len == 0) {
+			/* Not zlib-wrapped: retry the same bytes as raw
+			 * deflate. */
+			b->wbits = -MAX_WBITS;
+			if (inflateReset2(z, b->wbits) != Z_OK)
+				break;
+			z->next_in = (Bytef *)data;
+			z->avail_in = len;
+			continue;
+		}
+		if (ret == Z_STREAM_END) {
+			b->done = 1;
+		} else if (ret != Z_OK && ret != Z_BUF_ERROR) {
+			m->decode_error = "invalid compressed data";
+			b->done = 1;
+		} else if (m->preview_len == b->max) {
+			/* Full: the rest would not be shown anyway. */
+			m->preview_truncated = true;
+			b->done = 1;
+		} else if (ret == Z_BUF_ERROR) {
+			break;
+		}
+	}
+	b->fed += len;
+}
+
+void body_feed(struct body *b, const uint8_t *data, size_t len)
+{
+	struct http_msg *m = b->msg;
+
+	m->body_size += len;
+	if (!data) {
+		m->body_missing += len;
+		if (b->z && !b->done) {
+			/* A compressed stream cannot continue past lost
+			 * bytes. */
+			m->decode_error = "compressed body has a capture gap";
+			b->done = 1;
+		} else if (!b->z) {
+			m->preview_truncated = true;
+			b->done = 1;
+		}
+		return;
+	}
+	if (b->done) {
+		if (!b->z)
+			m->preview_truncated = true;
+		return;
+	}
+	if (b->z)
+		feed_zlib(b, data, len);
+	else
+		feed_identity(b, data, len);
+}
+
+void body_end(struct body *b)
+{
+	if (b->z) {
+		inflateEnd(b->z);
+		free(b->z);
+		b->z = NULL;
+	}
+}

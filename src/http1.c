@@ -1,0 +1,631 @@
+/* http1.c -- HTTP/1.x over a reassembled connection: parses both directions with llhttp and pairs requests with responses.
+ *
+ * Each direction has its own llhttp parser: requests flow one way and
+ * responses the other (RFC 9112 section 2.1).  Requests enter a FIFO when
+ * they begin; each response answers the oldest waiting request, which is
+ * what pipelining requires (RFC 9112 section 9.3.2).  Lost bytes inside a
+ * body whose length is known are fed to llhttp as zeros so framing stays
+ * exact; any other loss resets the parser, which then waits for a syscall
+ * that starts a new message.
+ */
+#include "http1.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <llhttp.h>
+
+#include "body.h"
+
+enum field { F_NONE, F_METHOD, F_URL, F_STATUS, F_HNAME, F_HVALUE };
+
+struct side {
+	llhttp_t parser;
+	struct http1 *h;
+	bool is_request;
+	bool resync;	/* lost sync: skip data until a message start */
+	bool in_body;	/* between headers-complete and message-complete */
+	bool feeding_gap;
+	enum field field;     /* which slice the last data callback grew */
+	struct txn *txn;      /* transaction being parsed, or NULL */
+	struct http_msg *msg; /* message being parsed (in txn, or scratch) */
+	struct txn scratch;   /* sink for messages nobody will report */
+	struct body body;
+	uint64_t ts; /* timestamp of the data being fed */
+};
+
+struct http1 {
+	struct http1_opts opts;
+	const struct conn_info *conn;
+	int req_dir; /* direction carrying requests, -1 until known */
+	bool upgraded;
+	struct side side[2];
+	struct txn *head, *tail; /* requests waiting for responses */
+	size_t queued;
+};
+
+static llhttp_settings_t settings;
+static bool settings_ready;
+
+static const uint8_t zeros[65536];
+
+/* --- messages ------------------------------------------------------- */
+
+static void msg_reset(struct http_msg *m)
+{
+	free(m->buf);
+	free(m->hdrs);
+	free(m->preview);
+	memset(m, 0, sizeof(*m));
+}
+
+static void txn_free(struct txn *t)
+{
+	if (!t)
+		return;
+	msg_reset(&t->req);
+	msg_reset(&t->resp);
+	free(t);
+}
+
+/* Appends to the slice being built; a new slice starts after the previous
+ * one's NUL.  Returns false (and flags the message) when it is full. */
+static bool msg_append(struct http_msg *m, const char *p, size_t len,
+		       bool new_slice)
+{
+	size_t need;
+
+	if (m->head_truncated)
+		return false;
+	if (new_slice && m->buf_len)
+		m->buf_len++; /* keep the NUL that ends the previous slice */
+	need = m->buf_len + len + 1;
+	if (need > HTTP_MSG_BUF_MAX) {
+		m->head_truncated = true;
+		return false;
+	}
+	if (need > m->buf_cap) {
+		size_t cap = m->buf_cap ? m->buf_cap : 256;
+		char *nb;
+
+		while (cap < need)
+			cap *= 2;
+		if (cap > HTTP_MSG_BUF_MAX)
+			cap = HTTP_MSG_BUF_MAX;
+		nb = realloc(m->buf, cap);
+		if (!nb) {
+			m->head_truncated = true;
+			return false;
+		}
+		m->buf = nb;
+		m->buf_cap = cap;
+	}
+	memcpy(m->buf + m->buf_len, p, len);
+	m->buf_len += len;
+	m->buf[m->buf_len] = '\0';
+	return true;
+}
+
+const char *http_msg_header(const struct http_msg *m, const char *name,
+			    size_t *len)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < m->nhdrs; i++) {
+		const struct http_header *h = &m->hdrs[i];
+
+		if (h->name_len == n &&
+		    strncasecmp(m->buf + h->name_off, name, n) == 0) {
+			*len = h->value_len;
+			return m->buf + h->value_off;
+		}
+	}
+	return NULL;
+}
+
+/* --- llhttp callbacks ----------------------------------------------- */
+
+static void finish_txn(struct http1 *h, struct txn *t);
+
+static void drop_oldest(struct http1 *h)
+{
+	struct txn *old = h->head;
+	struct side *rs = &h->side[1 - h->req_dir];
+
+	/* A client that never reads: report the oldest rather than grow
+	 * without bound. */
+	if (rs->txn == old) {
+		rs->txn = NULL;
+		rs->msg = &rs->scratch.resp;
+	}
+	old->error = "too many pipelined requests";
+	finish_txn(h, old);
+}
+
+static int on_message_begin(llhttp_t *p)
+{
+	struct side *s = p->data;
+	struct http1 *h = s->h;
+	struct txn *t;
+
+	s->field = F_NONE;
+	s->in_body = false;
+	if (s->is_request) {
+		t = calloc(1, sizeof(*t));
+		if (!t)
+			return -1;
+		if (h->queued >= HTTP1_PIPELINE_MAX)
+			drop_oldest(h);
+		if (h->tail)
+			h->tail->next = t;
+		else
+			h->head = t;
+		h->tail = t;
+		h->queued++;
+		s->txn = t;
+		s->msg = &t->req;
+	} else {
+		/* The oldest request still waiting answers this response. */
+		t = h->head;
+		s->txn = t;
+		if (t) {
+			s->msg = &t->resp;
+		} else {
+			h->opts.stats->unpaired_resps++;
+			msg_reset(&s->scratch.resp);
+			s->msg = &s->scratch.resp;
+		}
+	}
+	s->msg->present = true;
+	s->msg->first_ts = s->ts;
+	return 0;
+}
+
+static int on_slice(llhttp_t *p, const char *at, size_t len, enum field f)
+{
+	struct side *s = p->data;
+	struct http_msg *m = s->msg;
+	bool fresh = s->field != f;
+	uint32_t start;
+
+	if (!m)
+		return 0;
+	s->field = f;
+	if (fresh && f == F_HNAME) {
+		if (m->nhdrs == HTTP_MSG_HDRS_MAX)
+			m->head_truncated = true;
+		if (m->head_truncated)
+			return 0;
+		if (m->nhdrs == m->hdrs_cap) {
+			size_t cap = m->hdrs_cap ? m->hdrs_cap * 2 : 16;
+			struct http_header *nh = realloc(m->hdrs, cap * sizeof(*nh));
+
+			if (!nh)
+				return -1;
+			m->hdrs = nh;
+			m->hdrs_cap = cap;
+		}
+		memset(&m->hdrs[m->nhdrs++], 0, sizeof(m->hdrs[0]));
+	}
+	if (m->head_truncated || ((f == F_HNAME || f == F_HVALUE) && !m->nhdrs))
+		return 0;
+	start = m->buf_len + (fresh && m->buf_len ? 1 : 0);
+	if (!msg_append(m, at, len, fresh)) {
+		/* A header whose name or value did not fit is dropped
+		 * whole rather than shown cut. */
+		if (f == F_HNAME || f == F_HVALUE)
+			m->nhdrs--;
+		return 0;
+	}
+	switch (f) {
+	case F_METHOD:
+		if (fresh)
+			m->method_off = start;
+		m->method_len += len;
+		break;
+	case F_URL:
+		if (fresh)
+			m->target_off = start;
+		m->target_len += len;
+		break;
+	case F_STATUS:
+		if (fresh)
+			m->reason_off = start;
+		m->reason_len += len;
+		break;
+	case F_HNAME:
+		if (fresh)
+			m->hdrs[m->nhdrs - 1].name_off = start;
+		m->hdrs[m->nhdrs - 1].name_len += len;
+		break;
+	case F_HVALUE:
+		if (fresh)
+			m->hdrs[m->nhdrs - 1].value_off = start;
+		m->hdrs[m->nhdrs - 1].value_len += len;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static int on_method(llhttp_t *p, const char *at, size_t len)
+{
+	return on_slice(p, at, len, F_METHOD);
+}
+
+static int on_url(llhttp_t *p, const char *at, size_t len)
+{
+	return on_slice(p, at, len, F_URL);
+}
+
+static int on_status(llhttp_t *p, const char *at, size_t len)
+{
+	return on_slice(p, at, len, F_STATUS);
+}
+
+static int on_header_field(llhttp_t *p, const char *at, size_t len)
+{
+	return on_slice(p, at, len, F_HNAME);
+}
+
+static int on_header_value(llhttp_t *p, const char *at, size_t len)
+{
+	return on_slice(p, at, len, F_HVALUE);
+}
+
+static int on_headers_complete(llhttp_t *p)
+{
+	struct side *s = p->data;
+	struct http1 *h = s->h;
+	struct http_msg *m = s->msg;
+	const char *ce;
+	size_t ce_len = 0;
+	int skip = 0;
+
+	s->field = F_NONE;
+	m->version_major = p->http_major;
+	m->version_minor = p->http_minor;
+	m->chunked = p->flags & F_CHUNKED;
+	if (!s->is_request) {
+		m->status = p->status_code;
+		if (s->txn) {
+			const struct http_msg *rq = &s->txn->req;
+			const char *meth = http_str(rq, rq->method_off);
+
+			/* RFC 9112 section 6.3: a response to HEAD has no
+			 * body whatever its headers say, and a 2xx to
+			 * CONNECT turns the connection into a tunnel. */
+			if (rq->method_len == 4 && !memcmp(meth, "HEAD", 4))
+				skip = 1;
+			else if (rq->method_len == 7 &&
+				 !memcmp(meth, "CONNECT", 7) &&
+				 m->status >= 200 && m->status < 300)
+				skip = 2;
+		}
+	}
+	ce = http_msg_header(m, "Content-Encoding", &ce_len);
+	body_begin(&s->body, m, h->opts.max_body, ce, ce_len);
+	s->in_body = !skip;
+	return skip;
+}
+
+static int on_body(llhttp_t *p, const char *at, size_t len)
+{
+	struct side *s = p->data;
+
+	body_feed(&s->body, s->feeding_gap ? NULL : (const uint8_t *)at, len);
+	return 0;
+}
+
+/* Unlinks t, reports it and frees it. */
+static void finish_txn(struct http1 *h, struct txn *t)
+{
+	struct side *rq = &h->side[h->req_dir];
+	struct txn **pp;
+
+	for (pp = &h->head; *pp; pp = &(*pp)->next) {
+		if (*pp == t) {
+			*pp = t->next;
+			h->queued--;
+			break;
+		}
+	}
+	h->tail = NULL;
+	for (struct txn *i = h->head; i; i = i->next)
+		h->tail = i;
+	/* A server may answer before the request body ends (413, say):
+	 * the rest of that request is parsed into the scratch message. */
+	if (rq->txn == t) {
+		body_end(&rq->body);
+		rq->txn = NULL;
+		msg_reset(&rq->scratch.req);
+		rq->scratch.req.present = true;
+		rq->msg = &rq->scratch.req;
+	}
+	t->next = NULL;
+	t->conn = *h->conn;
+	if (!t->resp.present)
+		h->opts.stats->unpaired_reqs++;
+	h->opts.stats->txns++;
+	h->opts.emit(h->opts.ctx, t);
+	txn_free(t);
+}
+
+static int on_message_complete(llhttp_t *p)
+{
+	struct side *s = p->data;
+	struct http1 *h = s->h;
+	struct http_msg *m = s->msg;
+	struct txn *t = s->txn;
+
+	body_end(&s->body);
+	s->in_body = false;
+	s->field = F_NONE;
+	m->complete = true;
+	m->last_ts = s->ts;
+	s->txn = NULL;
+	s->msg = NULL;
+	if (s->is_request || !t)
+		return 0;
+	/* RFC 9110 section 15.2: 1xx responses are interim and the final
+	 * one follows; 101 is final for HTTP/1 (the protocol switches). */
+	if (m->status >= 100 && m->status < 200 && m->status != 101) {
+		t->interim_status = m->status;
+		msg_reset(&t->resp);
+		return 0;
+	}
+	if (m->status == 101 || (p->upgrade && m->status >= 200 && m->status < 300)) {
+		t->upgraded = true;
+		h->upgraded = true;
+		h->opts.stats->upgrades++;
+	}
+	finish_txn(h, t);
+	return 0;
+}
+
+static void settings_init(void)
+{
+	if (settings_ready)
+		return;
+	llhttp_settings_init(&settings);
+	settings.on_message_begin = on_message_begin;
+	settings.on_method = on_method;
+	settings.on_url = on_url;
+	settings.on_status = on_status;
+	settings.on_header_field = on_header_field;
+	settings.on_header_value = on_header_value;
+	settings.on_headers_complete = on_headers_complete;
+	settings.on_body = on_body;
+	settings.on_message_complete = on_message_complete;
+	settings_ready = true;
+}
+
+/* --- the connection ------------------------------------------------- */
+
+static void side_init(struct http1 *h, int dir, bool is_request)
+{
+	struct side *s = &h->side[dir];
+
+	s->h = h;
+	s->is_request = is_request;
+	llhttp_init(&s->parser, is_request ? HTTP_REQUEST : HTTP_RESPONSE,
+		    &settings);
+	s->parser.data = s;
+	/* A tracer sees what the peers accepted: it must not stop at a
+	 * "Connection: close" that they chose to ignore. */
+	llhttp_set_lenient_keep_alive(&s->parser, 1);
+}
+
+struct http1 *http1_new(const struct http1_opts *opts,
+			const struct conn_info *conn)
+{
+	struct http1 *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	settings_init();
+	h->opts = *opts;
+	h->conn = conn;
+	h->req_dir = -1;
+	if (conn->role == HS_ROLE_CLIENT)
+		h->req_dir = HS_DIR_SEND;
+	else if (conn->role == HS_ROLE_SERVER)
+		h->req_dir = HS_DIR_RECV;
+	if (h->req_dir >= 0) {
+		side_init(h, h->req_dir, true);
+		side_init(h, 1 - h->req_dir, false);
+	}
+	return h;
+}
+
+void http1_free(struct http1 *h)
+{
+	struct txn *t, *next;
+
+	if (!h)
+		return;
+	for (t = h->head; t; t = next) {
+		next = t->next;
+		txn_free(t);
+	}
+	for (int d = 0; d < 2; d++) {
+		body_end(&h->side[d].body);
+		msg_reset(&h->side[d].scratch.req);
+		msg_reset(&h->side[d].scratch.resp);
+	}
+	free(h);
+}
+
+bool http1_upgraded(const struct http1 *h)
+{
+	return h->upgraded;
+}
+
+bool http1_looks_like_start(const uint8_t *d, size_t len, bool is_request)
+{
+	static const char *const methods[] = {
+		"GET ", "POST ", "PUT ", "HEAD ", "DELETE ", "PATCH ",
+		"OPTIONS ", "CONNECT ", "TRACE ",
+	};
+
+	if (!is_request)
+		return len >= 7 && !memcmp(d, "HTTP/1.", 7);
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		size_t n = strlen(methods[i]);
+
+		if (len >= n && !memcmp(d, methods[i], n))
+			return true;
+	}
+	return false;
+}
+
+/* The message in progress on a side cannot be finished: report what
+ * there is, and start over at the next message boundary. */
+static void lose_sync(struct http1 *h, struct side *s, const char *why)
+{
+	struct txn *t = s->txn;
+
+	body_end(&s->body);
+	s->txn = NULL;
+	s->msg = NULL;
+	s->in_body = false;
+	s->field = F_NONE;
+	s->resync = true;
+	llhttp_reset(&s->parser);
+	s->parser.data = s;
+	if (!t)
+		return;
+	if (!t->error)
+		t->error = why;
+	if (!s->is_request)
+		finish_txn(h, t);
+}
+
+static void execute(struct http1 *h, struct side *s, const uint8_t *data,
+		    size_t len)
+{
+	llhttp_errno_t err;
+	size_t used;
+
+	for (;;) {
+		err = llhttp_execute(&s->parser, (const char *)data, len);
+		if (err == HPE_OK)
+			return;
+		if (err != HPE_PAUSED_UPGRADE)
+			break;
+		if (h->upgraded)
+			return;
+		/* A request asked to upgrade: go on parsing HTTP until a
+		 * 101 (or a CONNECT 2xx) says the protocol changed. */
+		used = (const uint8_t *)llhttp_get_error_pos(&s->parser) - data;
+		llhttp_resume_after_upgrade(&s->parser);
+		if (used >= len)
+			return;
+		data += used;
+		len -= used;
+	}
+	h->opts.stats->parse_errors++;
+	lose_sync(h, s, s->is_request ? "unparsable request" : "unparsable response");
+}
+
+void http1_data(struct http1 *h, int dir, const uint8_t *data, size_t len,
+		uint64_t ts)
+{
+	struct side *s;
+
+	if (h->upgraded || !len)
+		return;
+	if (h->req_dir < 0) {
+		/* Role unknown: the first bytes tell which way requests
+		 * flow. */
+		bool resp = http1_looks_like_start(data, len, false);
+
+		h->req_dir = resp ? 1 - dir : dir;
+		side_init(h, h->req_dir, true);
+		side_init(h, 1 - h->req_dir, false);
+	}
+	s = &h->side[dir];
+	if (s->resync) {
+		if (!http1_looks_like_start(data, len, s->is_request)) {
+			h->opts.stats->resync_bytes += len;
+			return;
+		}
+		s->resync = false;
+	}
+	s->ts = ts;
+	execute(h, s, data, len);
+}
+
+void http1_gap(struct http1 *h, int dir, uint64_t len, uint64_t ts)
+{
+	struct side *s;
+	llhttp_t *p;
+	bool bridgeable;
+
+	if (h->upgraded || h->req_dir < 0 || !len)
+		return;
+	s = &h->side[dir];
+	p = &s->parser;
+	if (s->resync)
+		return;
+	if (!s->msg) {
+		/* Between messages: the next bytes may start mid-message. */
+		s->resync = true;
+		llhttp_reset(&s->parser);
+		s->parser.data = s;
+		return;
+	}
+	/* Inside a body whose extent llhttp knows -- the rest of a
+	 * Content-Length body or of a chunk, or a close-delimited response
+	 * body -- zeros keep the framing exact (RFC 9112 section 6.3). */
+	bridgeable = s->in_body &&
+		     (p->content_length >= len ||
+		      (!(p->flags & (F_CHUNKED | F_CONTENT_LENGTH)) &&
+		       !s->is_request));
+	if (!bridgeable) {
+		lose_sync(h, s, s->is_request ? "request lost to a capture gap"
+					      : "response lost to a capture gap");
+		return;
+	}
+	s->ts = ts;
+	s->feeding_gap = true;
+	while (len && !h->upgraded && !s->resync) {
+		size_t n = len > sizeof(zeros) ? sizeof(zeros) : len;
+
+		execute(h, s, zeros, n);
+		len -= n;
+	}
+	s->feeding_gap = false;
+}
+
+void http1_close(struct http1 *h, uint64_t ts, const char *why)
+{
+	struct txn *t;
+
+	if (h->req_dir < 0)
+		return;
+	if (!h->upgraded) {
+		struct side *rs = &h->side[1 - h->req_dir];
+
+		/* RFC 9112 section 6.3 item 8: a body without a length ends
+		 * with the connection. */
+		if (!rs->resync && rs->msg && llhttp_message_needs_eof(&rs->parser)) {
+			rs->ts = ts;
+			llhttp_finish(&rs->parser);
+		}
+	}
+	while ((t = h->head)) {
+		struct side *rs = &h->side[1 - h->req_dir];
+
+		if (!t->error)
+			t->error = t->resp.present ? "connection ended mid-response" : why;
+		if (rs->txn == t) {
+			body_end(&rs->body);
+			rs->txn = NULL;
+			rs->msg = NULL;
+		}
+		finish_txn(h, t);
+	}
+}

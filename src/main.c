@@ -1,0 +1,530 @@
+/* main.c -- httpsnoop's command line: wires the probe, the stream tracker, the HTTP layer and the output together. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "output.h"
+#include "probe.h"
+#include "procfs.h"
+#include "record.h"
+#include "stats.h"
+#include "stream.h"
+#include "util.h"
+
+#ifndef HTTPSNOOP_VERSION
+#define HTTPSNOOP_VERSION "dev"
+#endif
+
+#define MAX_PIDS PROBE_MAX_PIDS
+#define MAX_PORTS 64
+#define MAX_PROBE_FILE (1 << 20)
+
+struct options {
+	uint32_t pids[MAX_PIDS];
+	size_t npids;
+	uint16_t ports[MAX_PORTS];
+	size_t nports;
+	const char *comm;
+	const char *output;
+	enum output_format format;
+	long max_body;
+	long duration;
+	const char *probe_file;
+	const char *record;
+	const char *replay;
+	bool ebpf;
+	bool verbose;
+};
+
+struct app {
+	struct options *o;
+	struct stats stats;
+	struct stream *stream;
+	struct output *out;
+	struct probe *probe;
+	struct recorder *rec;
+	uint64_t last_ts; /* newest record time, the replay's clock */
+};
+
+static volatile sig_atomic_t exiting;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	exiting = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: httpsnoop [-p PID]... [-c COMM] [-P PORT]... [-o FILE] [-f text|json]\n"
+"                 [-b BYTES] [-d SECONDS] [--probe FILE] [--ebpf] [-v] [-h] [-V]\n"
+"                 [--record FILE | --replay FILE]\n"
+"\n"
+"Trace HTTP/1.x transactions of any process on this host, as they cross its\n"
+"sockets: method, URL, status, headers, body preview and latency.  Needs root\n"
+"(eBPF), except with --replay.\n"
+"\n"
+"Options:\n"
+"  -p, --pid PID        trace only this process (repeatable, up to %d)\n"
+"  -c, --comm COMM      trace only tasks whose command name is COMM\n"
+"  -P, --port PORT      trace only connections with this local or remote port\n"
+"                       (repeatable, up to %d)\n"
+"  -o, --output FILE    write transactions to FILE (default: stdout)\n"
+"  -f, --format FMT     text (default) or json (JSON Lines, one per transaction)\n"
+"  -b, --max-body N     body preview bytes, 0-1048576 (default 1024)\n"
+"  -d, --duration SECS  stop after SECS seconds (default: until Ctrl-C)\n"
+"      --probe FILE     compile FILE instead of the built-in probe (start from\n"
+"                       'httpsnoop --ebpf > FILE'); no rebuild needed\n"
+"      --ebpf           print the built-in probe source and exit\n"
+"      --record FILE    also save the raw probe records to FILE\n"
+"      --replay FILE    decode a --record file instead of tracing (no root)\n"
+"  -v, --verbose        say which kernel features are in use\n"
+"  -h, --help           show this help\n"
+"  -V, --version        show the version\n"
+"\n"
+"Examples:\n"
+"  httpsnoop                        # every HTTP transaction on this host\n"
+"  httpsnoop -p 1234                # only process 1234\n"
+"  httpsnoop -c nginx -P 8080       # nginx, on port 8080\n"
+"  httpsnoop -f json -o trace.jsonl # JSON Lines to a file\n"
+"  httpsnoop -d 10 --record t.rec   # 10 seconds, keeping the raw records\n"
+"  httpsnoop --replay t.rec -f json # decode them again, without root\n"
+"  httpsnoop --ebpf > my.c && vi my.c && httpsnoop --probe my.c\n"
+"\n"
+"Statistics (events, transactions, lost events, gap bytes, ...) go to stderr\n"
+"when tracing ends.\n",
+		MAX_PIDS, MAX_PORTS);
+}
+
+static int bad_value(const char *opt, const char *val, const char *why)
+{
+	fprintf(stderr, "httpsnoop: invalid %s '%s': %s\n\n", opt, val, why);
+	usage(stderr);
+	return 2;
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	enum { OPT_PROBE = 256, OPT_EBPF, OPT_RECORD, OPT_REPLAY };
+	static const struct option longopts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "comm", required_argument, NULL, 'c' },
+		{ "port", required_argument, NULL, 'P' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "max-body", required_argument, NULL, 'b' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "probe", required_argument, NULL, OPT_PROBE },
+		{ "ebpf", no_argument, NULL, OPT_EBPF },
+		{ "record", required_argument, NULL, OPT_RECORD },
+		{ "replay", required_argument, NULL, OPT_REPLAY },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	long v;
+	int c;
+
+	o->max_body = 1024;
+	o->format = OUTPUT_TEXT;
+	while ((c = getopt_long(argc, argv, "p:c:P:o:f:b:d:vhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (util_parse_long(optarg, 1, 0x7fffffff, &v))
+				return bad_value("pid", optarg, "expected a process id");
+			if (o->npids == MAX_PIDS)
+				return bad_value("pid", optarg, "too many -p");
+			o->pids[o->npids++] = v;
+			break;
+		case 'c':
+			if (!*optarg || strlen(optarg) > HS_COMM_LEN - 1)
+				return bad_value("comm", optarg, "expected 1 to 15 characters (the kernel's comm)");
+			o->comm = optarg;
+			break;
+		case 'P':
+			if (util_parse_long(optarg, 1, 65535, &v))
+				return bad_value("port", optarg, "expected 1-65535");
+			if (o->nports == MAX_PORTS)
+				return bad_value("port", optarg, "too many -P");
+			o->ports[o->nports++] = v;
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
+		case 'f':
+			if (!strcmp(optarg, "text"))
+				o->format = OUTPUT_TEXT;
+			else if (!strcmp(optarg, "json"))
+				o->format = OUTPUT_JSON;
+			else
+				return bad_value("format", optarg, "expected text or json");
+			break;
+		case 'b':
+			if (util_parse_long(optarg, 0, 1 << 20, &o->max_body))
+				return bad_value("max-body", optarg, "expected 0-1048576");
+			break;
+		case 'd':
+			if (util_parse_long(optarg, 1, 365L * 86400, &o->duration))
+				return bad_value("duration", optarg, "expected seconds, at least 1");
+			break;
+		case OPT_PROBE:
+			o->probe_file = optarg;
+			break;
+		case OPT_EBPF:
+			o->ebpf = true;
+			break;
+		case OPT_RECORD:
+			o->record = optarg;
+			break;
+		case OPT_REPLAY:
+			o->replay = optarg;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("httpsnoop %s\n", HTTPSNOOP_VERSION);
+			exit(0);
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "httpsnoop: unexpected argument '%s'\n\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (o->record && o->replay) {
+		fprintf(stderr, "httpsnoop: --record and --replay cannot be combined\n\n");
+		usage(stderr);
+		return 2;
+	}
+	return 0;
+}
+
+static uint64_t now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void emit_txn(void *ctx, const struct txn *t)
+{
+	struct app *a = ctx;
+
+	output_txn(a->out, t);
+}
+
+static bool port_wanted(const struct options *o, const struct conn_info *c)
+{
+	if (!o->nports || c->local.family == 0)
+		return true;
+	for (size_t i = 0; i < o->nports; i++)
+		if (c->local.port == o->ports[i] || c->remote.port == o->ports[i])
+			return true;
+	return false;
+}
+
+/* Live tracing: /proc answers what the probe could not see. */
+static bool admit_live(void *ctx, struct conn_info *c, unsigned flags)
+{
+	struct app *a = ctx;
+	uint64_t inode = 0;
+	int sock = -1;
+
+	if (flags & HS_F_UNVERIFIED) {
+		sock = procfs_is_socket(c->pid, c->fd, &inode);
+		if (sock == 0) {
+			a->stats.not_sockets++;
+			probe_ignore(a->probe, c->pid, c->fd, c->conn_id);
+			return false;
+		}
+	}
+	if (c->local.family == 0) {
+		if (sock < 0)
+			sock = procfs_is_socket(c->pid, c->fd, &inode);
+		if (sock == 1)
+			procfs_tcp_endpoints(c->pid, inode, &c->local, &c->remote);
+	}
+	if (!port_wanted(a->o, c)) {
+		a->stats.filtered++;
+		probe_ignore(a->probe, c->pid, c->fd, c->conn_id);
+		return false;
+	}
+	return true;
+}
+
+static bool admit_replay(void *ctx, struct conn_info *c, unsigned flags)
+{
+	struct app *a = ctx;
+
+	(void)flags;
+	if (!port_wanted(a->o, c)) {
+		a->stats.filtered++;
+		return false;
+	}
+	return true;
+}
+
+static void on_record(void *ctx, const void *rec, size_t len)
+{
+	struct app *a = ctx;
+	const struct hs_event *ev = rec;
+
+	if (a->rec)
+		recorder_write(a->rec, rec, len);
+	if (len >= sizeof(*ev)) {
+		if (ev->type == HS_EV_EXIT && a->probe)
+			probe_forget(a->probe, ev->tgid);
+		if (ev->ts_ns > a->last_ts)
+			a->last_ts = ev->ts_ns;
+	}
+	stream_feed(a->stream, rec, len);
+}
+
+static int on_replay_record(void *ctx, const void *rec, size_t len)
+{
+	struct app *a = ctx;
+
+	on_record(ctx, rec, len);
+	stream_tick(a->stream, a->last_ts);
+	return exiting;
+}
+
+static char *read_probe_file(const char *path)
+{
+	struct stat sb;
+	char *buf = NULL;
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (!f) {
+		warn("failed to open probe file %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(f), &sb) || !S_ISREG(sb.st_mode) || sb.st_size > MAX_PROBE_FILE) {
+		warn("failed to read probe file %s: not a regular file of at most 1 MiB", path);
+		goto out;
+	}
+	buf = malloc(sb.st_size + 1);
+	if (!buf)
+		goto out;
+	n = fread(buf, 1, sb.st_size, f);
+	buf[n] = '\0';
+out:
+	fclose(f);
+	return buf;
+}
+
+static void print_stats(struct app *a, const uint64_t *k)
+{
+	const struct stats *s = &a->stats;
+
+	fprintf(stderr,
+		"\nhttpsnoop statistics:\n"
+		"  transactions        %llu\n"
+		"  unpaired requests   %llu\n"
+		"  unpaired responses  %llu\n"
+		"  parse errors        %llu\n"
+		"  events              %llu\n"
+		"  bytes               %llu\n"
+		"  connections         %llu\n"
+		"  upgraded            %llu\n"
+		"  gap bytes           %llu\n"
+		"  resync bytes        %llu\n"
+		"  reorder overflows   %llu\n"
+		"  evicted connections %llu\n"
+		"  bad records         %llu\n",
+		(unsigned long long)s->txns, (unsigned long long)s->unpaired_reqs,
+		(unsigned long long)s->unpaired_resps, (unsigned long long)s->parse_errors,
+		(unsigned long long)s->events, (unsigned long long)s->bytes,
+		(unsigned long long)s->conns, (unsigned long long)s->upgrades,
+		(unsigned long long)s->gap_bytes, (unsigned long long)s->resync_bytes,
+		(unsigned long long)s->reorder_overflow, (unsigned long long)s->conns_evicted,
+		(unsigned long long)s->bad_records);
+	if (!k)
+		return;
+	fprintf(stderr,
+		"  lost events         %llu\n"
+		"  lost bytes          %llu\n"
+		"  kernel gap bytes    %llu\n"
+		"  conn table full     %llu\n"
+		"  unreadable buffers  %llu\n"
+		"  non-HTTP bytes      %llu\n"
+		"  kernel records      %llu\n",
+		(unsigned long long)k[HS_STAT_LOST], (unsigned long long)k[HS_STAT_LOST_BYTES],
+		(unsigned long long)k[HS_STAT_GAP_BYTES], (unsigned long long)k[HS_STAT_CONN_FULL],
+		(unsigned long long)k[HS_STAT_READ_FAIL], (unsigned long long)k[HS_STAT_NON_HTTP_BYTES],
+		(unsigned long long)k[HS_STAT_EVENTS]);
+}
+
+static int run_replay(struct app *a)
+{
+	int64_t offset = 0;
+	long bad_at = 0;
+	int err;
+
+	err = replay_file(a->o->replay, on_replay_record, a, &offset, &bad_at);
+	if (err == -EBADMSG)
+		warn("failed to replay %s: not an httpsnoop recording of this version, or damaged at byte %ld",
+		     a->o->replay, bad_at);
+	else if (err)
+		warn("failed to replay %s: %s", a->o->replay, strerror(-err));
+	stream_close_all(a->stream, a->last_ts, "recording ended");
+	return err ? 1 : 0;
+}
+
+static int run_live(struct app *a)
+{
+	struct options *o = a->o;
+	struct probe_opts po = {
+		.pids = o->pids,
+		.npids = o->npids,
+		.ports = o->ports,
+		.nports = o->nports,
+		.comm = o->comm,
+		.ringbuf_kb = 16384,
+		.verbose = o->verbose,
+	};
+	uint64_t k[HS_STAT_MAX];
+	char *text = NULL;
+	uint64_t end = 0, last_tick = 0;
+	int err;
+
+	if (o->probe_file) {
+		text = read_probe_file(o->probe_file);
+		if (!text)
+			return 1;
+		po.source = text;
+		po.source_name = o->probe_file;
+	} else {
+		po.source = probe_embedded_source;
+		po.source_name = "the built-in probe (see --ebpf)";
+	}
+	err = probe_open(&a->probe, &po, on_record, a);
+	free(text);
+	if (err)
+		return 1;
+	if (o->verbose)
+		fprintf(stderr, "httpsnoop: using %s\n", probe_features(a->probe));
+	if (o->duration)
+		end = now_mono() + o->duration * 1000000000ULL;
+	fprintf(stderr, "Tracing HTTP... Hit Ctrl-C to end.\n");
+	while (!exiting) {
+		uint64_t now;
+
+		err = probe_poll(a->probe, 100);
+		if (err < 0) {
+			warn("failed to read probe records: %s", strerror(-err));
+			break;
+		}
+		now = now_mono();
+		if (now - last_tick > 100000000ULL) {
+			stream_tick(a->stream, now);
+			output_flush(a->out);
+			last_tick = now;
+		}
+		if (end && now >= end)
+			break;
+	}
+	/* What the kernel already wrote still counts. */
+	probe_poll(a->probe, 0);
+	stream_close_all(a->stream, now_mono(), "tracing stopped before a response");
+	output_flush(a->out);
+	probe_stats(a->probe, k);
+	print_stats(a, k);
+	probe_close(a->probe);
+	a->probe = NULL;
+	return err < 0 ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct options o;
+	struct app a = { .o = &o };
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct output_opts oo;
+	struct stream_opts so = {
+		.max_conns = 65536,
+		.idle_ns = 300ULL * 1000000000ULL,
+		.reorder_ns = 200ULL * 1000000ULL,
+		.reorder_max = 64,
+		.emit = emit_txn,
+		.emit_ctx = &a,
+		.admit_ctx = &a,
+		.stats = &a.stats,
+	};
+	int64_t offset = util_clock_offset();
+	int ret;
+
+	ret = parse_args(argc, argv, &o);
+	if (ret)
+		return ret;
+	if (o.ebpf) {
+		fputs(probe_embedded_source, stdout);
+		return 0;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (o.replay && (ret = replay_header(o.replay, &offset))) {
+		if (ret == -EBADMSG)
+			warn("failed to replay %s: not an httpsnoop recording of this version", o.replay);
+		else
+			warn("failed to open recording %s: %s", o.replay, strerror(-ret));
+		return 1;
+	}
+	so.max_body = o.max_body;
+	so.admit = o.replay ? admit_replay : admit_live;
+	oo = (struct output_opts){ .format = o.format, .max_body = o.max_body,
+				   .clock_offset_ns = offset };
+	a.out = output_open(o.output, &oo);
+	if (!a.out) {
+		warn("failed to open output %s: %s", o.output, strerror(errno));
+		return 1;
+	}
+	a.stream = stream_new(&so);
+	if (!a.stream) {
+		warn("failed to allocate the stream tracker: %s", strerror(ENOMEM));
+		output_close(a.out);
+		return 1;
+	}
+	if (o.record) {
+		a.rec = recorder_open(o.record, offset);
+		if (!a.rec) {
+			warn("failed to create recording %s: %s", o.record, strerror(errno));
+			ret = 1;
+			goto out;
+		}
+	}
+	if (o.replay) {
+		ret = run_replay(&a);
+		output_flush(a.out);
+		print_stats(&a, NULL);
+	} else {
+		ret = run_live(&a);
+	}
+out:
+	if (recorder_close(a.rec) && !ret) {
+		warn("failed to write recording %s: %s", o.record, strerror(errno));
+		ret = 1;
+	}
+	stream_free(a.stream);
+	output_close(a.out);
+	return ret;
+}

@@ -1,0 +1,327 @@
+/* output.c -- output stream: opens the destination, dispatches each transaction to the text or JSON writer. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "output.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct output {
+	FILE *f;
+	char *buf; /* stdio buffer of f, freed after fclose */
+	struct output_opts opts;
+	bool flush_each; /* a terminal: show each transaction at once */
+	int err;	 /* first write error (positive errno), or 0 */
+};
+
+struct output *output_open(const char *path, const struct output_opts *opts)
+{
+	struct output *o;
+	struct stat st;
+	int fd = -1, err;
+
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return NULL;
+	o->opts = *opts;
+
+	if (!path || strcmp(path, "-") == 0) {
+		/* A private duplicate lets us own the stream and its buffer
+		 * without touching the global stdout; flushing first keeps
+		 * whatever the caller already printed in order. */
+		fflush(stdout);
+		fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0)
+			goto fail;
+	} else {
+		/* No O_TRUNC: the file is checked before anything is lost,
+		 * and O_NOFOLLOW keeps a planted symlink from redirecting a
+		 * root-owned trace of secrets elsewhere. */
+		fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+			  0600);
+		if (fd < 0)
+			goto fail;
+		if (fstat(fd, &st) < 0)
+			goto fail;
+		if (S_ISREG(st.st_mode)) {
+			if (ftruncate(fd, 0) < 0)
+				goto fail;
+		} else if (!S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) {
+			errno = EINVAL;
+			goto fail;
+		}
+	}
+	o->flush_each = isatty(fd);
+
+	o->buf = malloc(OUTPUT_BUF_SIZE);
+	if (!o->buf)
+		goto fail;
+	o->f = fdopen(fd, "w");
+	if (!o->f)
+		goto fail;
+	fd = -1; /* owned by o->f now */
+	if (setvbuf(o->f, o->buf, _IOFBF, OUTPUT_BUF_SIZE) != 0) {
+		errno = ENOMEM;
+		goto fail;
+	}
+	return o;
+
+fail:
+	err = errno;
+	if (o->f)
+		fclose(o->f);
+	if (fd >= 0)
+		close(fd);
+	free(o->buf);
+	free(o);
+	errno = err;
+	return NULL;
+}
+
+static void output_note_error(struct output *o, int err)
+{
+	if (!o->err)
+		o->err = err > 0 ? err : EIO;
+}
+
+void output_txn(struct output *o, const struct txn *t)
+{
+	int r;
+
+	if (!o || !t)
+		return;
+	if (o->opts.format == OUTPUT_JSON)
+		r = json_format_txn(o->f, t, &o->opts);
+	else
+		r = text_format_txn(o->f, t, &o->opts);
+	if (r < 0)
+		output_note_error(o, -r);
+	if (o->flush_each) {
+		errno = 0;
+		if (fflush(o->f) == EOF)
+			output_note_error(o, errno);
+	}
+}
+
+int output_flush(struct output *o)
+{
+	if (!o)
+		return -EINVAL;
+	errno = 0;
+	if (fflush(o->f) == EOF || ferror(o->f))
+		output_note_error(o, errno);
+	return o->err ? -o->err : 0;
+}
+
+void output_close(struct output *o)
+{
+	if (!o)
+		return;
+	fclose(o->f);
+	free(o->buf);
+	free(o);
+}
+
+/* ---- helpers shared by the writers ---- */
+
+int output_utf8_len(const uint8_t *p, size_t n, uint32_t *cp)
+{
+	uint8_t c = p[0], lo = 0x80, hi = 0xbf;
+	uint32_t v;
+	int len, i;
+
+	if (c < 0x80) {
+		if (cp)
+			*cp = c;
+		return 1;
+	}
+	/* Unicode 15, table 3-7: the second byte's range is what rules out
+	 * overlong forms (E0, F0), surrogates (ED) and > U+10FFFF (F4). */
+	if (c < 0xc2) {
+		return 0;
+	} else if (c < 0xe0) {
+		len = 2;
+		v = c & 0x1f;
+	} else if (c < 0xf0) {
+		len = 3;
+		v = c & 0x0f;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+	} else if (c < 0xf5) {
+		len = 4;
+		v = c & 0x07;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < len; i++) {
+		if ((size_t)i >= n)
+			return -1;
+		if (p[i] < lo || p[i] > hi)
+			return 0;
+		lo = 0x80;
+		hi = 0xbf;
+		v = v << 6 | (p[i] & 0x3f);
+	}
+	if (cp)
+		*cp = v;
+	return len;
+}
+
+/* Text means printable: valid UTF-8 with no C0/C1 control other than
+ * tab, CR and LF.  When the preview was cut, its last character may be
+ * cut too; that tail is dropped rather than calling the body binary. */
+static bool output_is_text(const uint8_t *p, size_t n, bool cut, size_t *text_len)
+{
+	size_t i = 0;
+	uint32_t cp;
+	int l;
+
+	while (i < n) {
+		uint8_t c = p[i];
+
+		if ((c >= 0x20 && c < 0x7f) || c == '\t' || c == '\n' || c == '\r') {
+			i++;
+			continue;
+		}
+		if (c < 0x80)
+			return false;
+		l = output_utf8_len(p + i, n - i, &cp);
+		if (l < 0 && cut)
+			break;
+		if (l <= 0 || cp < 0xa0)
+			return false;
+		i += l;
+	}
+	*text_len = i;
+	return true;
+}
+
+static bool token_eq(const char *v, size_t len, const char *tok)
+{
+	return strlen(tok) == len && strncasecmp(v, tok, len) == 0;
+}
+
+/* The content-coding the preview was decoded from, named as body.c
+ * understands it (RFC 9110 section 8.4.1.3: x-gzip is gzip).  Headers
+ * are walked directly so that this module needs nothing from http1.c. */
+static void output_coding(const struct http_msg *m, struct output_body *b)
+{
+	const uint8_t *name, *v;
+	size_t i, nlen, vlen;
+
+	b->coding = "unknown";
+	b->coding_len = 7;
+	for (i = 0; i < m->nhdrs; i++) {
+		nlen = output_slice(m, m->hdrs[i].name_off, m->hdrs[i].name_len, &name);
+		if (!token_eq((const char *)name, nlen, "content-encoding"))
+			continue;
+		vlen = output_slice(m, m->hdrs[i].value_off, m->hdrs[i].value_len, &v);
+		while (vlen && (*v == ' ' || *v == '\t'))
+			v++, vlen--;
+		while (vlen && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+			vlen--;
+		if (token_eq((const char *)v, vlen, "gzip") ||
+		    token_eq((const char *)v, vlen, "x-gzip")) {
+			b->coding = "gzip";
+			b->coding_len = 4;
+		} else if (token_eq((const char *)v, vlen, "deflate")) {
+			b->coding = "deflate";
+			b->coding_len = 7;
+		} else {
+			b->coding = (const char *)v;
+			b->coding_len = vlen;
+		}
+		return;
+	}
+}
+
+void output_body_get(const struct http_msg *m, const struct output_opts *o,
+		     struct output_body *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->data = m->preview;
+	b->len = m->preview ? m->preview_len : 0;
+	if (b->len > o->max_body)
+		b->len = o->max_body;
+	/* body_size counts encoded bytes, so it only says "more" when the
+	 * preview was not decoded. */
+	b->truncated = m->preview_truncated || b->len < m->preview_len ||
+		       (!m->preview_decoded && m->body_size > b->len);
+	b->text = output_is_text(b->data, b->len, b->truncated, &b->text_len);
+	if (m->preview_decoded)
+		output_coding(m, b);
+}
+
+uint64_t output_txn_time(const struct txn *t, const struct output_opts *o)
+{
+	uint64_t mono = t->req.present || !t->resp.present ? t->req.first_ts
+							    : t->resp.first_ts;
+	uint64_t back;
+
+	if (o->clock_offset_ns >= 0) {
+		uint64_t r = mono + (uint64_t)o->clock_offset_ns;
+
+		return r < mono ? UINT64_MAX : r;
+	}
+	back = (uint64_t)(-(o->clock_offset_ns + 1)) + 1;
+	return mono > back ? mono - back : 0;
+}
+
+bool output_latency(const struct txn *t, uint64_t *ns)
+{
+	if (!t->req.present || !t->resp.present || !t->resp.complete ||
+	    t->resp.last_ts < t->req.first_ts)
+		return false;
+	*ns = t->resp.last_ts - t->req.first_ts;
+	return true;
+}
+
+bool output_ttfb(const struct txn *t, uint64_t *ns)
+{
+	if (!t->req.present || !t->req.complete || !t->resp.present ||
+	    t->resp.first_ts < t->req.last_ts)
+		return false;
+	*ns = t->resp.first_ts - t->req.last_ts;
+	return true;
+}
+
+const char *output_role_str(uint8_t role)
+{
+	switch (role) {
+	case HS_ROLE_CLIENT:
+		return "client";
+	case HS_ROLE_SERVER:
+		return "server";
+	default:
+		return "unknown";
+	}
+}
+
+bool output_addr_str(const struct hs_addr *a, char *buf)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (a->family == AF_INET && inet_ntop(AF_INET, a->addr, ip, sizeof(ip))) {
+		snprintf(buf, OUTPUT_ADDR_LEN, "%s:%u", ip, (unsigned)a->port);
+		return true;
+	}
+	if (a->family == AF_INET6 && inet_ntop(AF_INET6, a->addr, ip, sizeof(ip))) {
+		snprintf(buf, OUTPUT_ADDR_LEN, "[%s]:%u", ip, (unsigned)a->port);
+		return true;
+	}
+	strcpy(buf, "?");
+	return false;
+}

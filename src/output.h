@@ -1,0 +1,125 @@
+/* output.h -- output writers: one transaction as readable text or as a JSON Lines object. */
+#ifndef HS_OUTPUT_H
+#define HS_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* event.h uses the kernel's fixed-width types and, being shared with the
+ * probe, includes nothing itself. */
+#include <linux/types.h>
+
+#include "txn.h"
+
+enum output_format { OUTPUT_TEXT, OUTPUT_JSON };
+
+struct output_opts {
+	enum output_format format;
+	size_t max_body;	 /* preview bytes shown; the txn's preview
+				  * never holds more.  0 shows no body bytes
+				  * (sizes and flags are still written). */
+	int64_t clock_offset_ns; /* add to CLOCK_MONOTONIC ns to get
+				  * UNIX-epoch ns (realtime) */
+};
+
+/* Buffer of an output stream: large, so that a busy trace costs one
+ * write(2) per 256 KiB rather than one per line. */
+#define OUTPUT_BUF_SIZE (256 * 1024)
+
+struct output;
+
+/* Opens path for writing ("-" or NULL = stdout).  A path is opened with
+ * O_NOFOLLOW and created with mode 0600 (traffic may hold secrets); a
+ * regular file is truncated, a FIFO or character device is written as
+ * is, anything else fails with EINVAL.  stdout is flushed, then written
+ * through a duplicate of fd 1 so that the stream and its buffer are owned
+ * here.  When the target is a terminal every transaction is flushed as it
+ * is written; otherwise the caller should call output_flush() when it
+ * goes idle (e.g. after each poll batch).  Returns NULL and sets errno on
+ * failure.  opts is copied. */
+struct output *output_open(const char *path, const struct output_opts *opts);
+/* Formats one transaction.  A write error is remembered and reported by
+ * the next output_flush(). */
+void output_txn(struct output *o, const struct txn *t);
+/* Returns 0, or -errno of the first write error since the open. */
+int output_flush(struct output *o);
+/* Flushes and closes; accepts NULL.  Call output_flush() first to learn
+ * about errors. */
+void output_close(struct output *o);
+
+/* The two formatters, exported for tests.  They write one transaction
+ * (text: a block ending in a blank line; JSON: exactly one line) and
+ * return 0, or -errno (-EIO when unknown) if the stream is in error. */
+int text_format_txn(FILE *f, const struct txn *t, const struct output_opts *o);
+int json_format_txn(FILE *f, const struct txn *t, const struct output_opts *o);
+
+/* Helpers shared by text.c and json.c (implemented in output.c). */
+
+/* A slice of m->buf as bytes; empty when it does not lie inside buf, so
+ * that a parser bug cannot make a writer read out of bounds. */
+static inline size_t output_slice(const struct http_msg *m, uint32_t off,
+				  uint32_t len, const uint8_t **p)
+{
+	if (!m->buf || off > m->buf_len || len > m->buf_len - off) {
+		*p = (const uint8_t *)"";
+		return 0;
+	}
+	*p = (const uint8_t *)m->buf + off;
+	return len;
+}
+
+/* Length of the valid UTF-8 sequence at p (1-4), 0 if p[0] cannot start
+ * one, or -1 if p[0..n) is a valid but incomplete prefix.  Overlong
+ * forms, surrogates and code points past U+10FFFF are invalid.  n > 0.
+ * *cp receives the code point when the result is positive. */
+int output_utf8_len(const uint8_t *p, size_t n, uint32_t *cp);
+
+/* Code points neither writer lets through raw, though valid: DEL and
+ * C1 controls (a terminal acts on them, e.g. U+009B is CSI), and those
+ * that rewrite how a line reads -- bidi marks, embeddings, overrides and
+ * isolates (the "Trojan Source" trick) and the Unicode line separators. */
+static inline bool output_cp_unsafe(uint32_t cp)
+{
+	return (cp >= 0x7f && cp < 0xa0) || cp == 0x061c || cp == 0x200e ||
+	       cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* What the writers show of a body. */
+struct output_body {
+	const uint8_t *data; /* the preview */
+	size_t len;	     /* bytes shown (<= max_body) */
+	bool text;	     /* valid UTF-8 with no controls but \t \r \n */
+	size_t text_len;     /* when text: len minus an incomplete UTF-8
+			      * tail cut off by the preview cap */
+	bool truncated;	     /* the body had more than is shown */
+	const char *coding;  /* "gzip"/"deflate"/other when preview_decoded,
+			      * else NULL; points into the message or a
+			      * static string */
+	size_t coding_len;
+};
+void output_body_get(const struct http_msg *m, const struct output_opts *o,
+		     struct output_body *b);
+
+/* Realtime ns of a transaction: its request's first byte (its response's
+ * if no request was seen), plus the clock offset; 0 if that is negative. */
+uint64_t output_txn_time(const struct txn *t, const struct output_opts *o);
+
+/* Latency (request's first byte to response's last) and time to first
+ * byte (request's last byte to response's first).  Return false when not
+ * computable: no response, the needed message incomplete, or clocks out
+ * of order. */
+bool output_latency(const struct txn *t, uint64_t *ns);
+bool output_ttfb(const struct txn *t, uint64_t *ns);
+
+/* "client", "server" or "unknown". */
+const char *output_role_str(uint8_t role);
+
+/* Formats "1.2.3.4:80" or "[::1]:80" into buf; returns false (and writes
+ * "?") when the family is unknown. */
+#define OUTPUT_ADDR_LEN 56
+bool output_addr_str(const struct hs_addr *a, char *buf);
+
+#endif

@@ -1,0 +1,485 @@
+/* probe.c -- the kernel side: compiles the eBPF probe with BCC, attaches it, and reads its records. */
+#include "probe.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <bcc/bcc_common.h>
+#include <bcc/libbpf.h>
+#include <bcc/perf_reader.h>
+
+#include "util.h"
+
+#define MAX_ATTACH 64
+#define MAX_CPUS 1024
+
+struct probe {
+	void *mod;
+	probe_record_fn fn;
+	void *ctx;
+	int attach_fd[MAX_ATTACH];
+	char attach_name[MAX_ATTACH][130]; /* "category:event" */
+	int nattach;
+	struct ring_buffer *rb;
+	struct perf_reader *readers[MAX_CPUS];
+	int nreaders;
+	uint64_t perf_lost;
+	int conns_fd;
+	bool sock_tp, ringbuf;
+	char features[128];
+};
+
+static bool is_dir(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+static const char *tracefs_dir(void)
+{
+	if (is_dir("/sys/kernel/tracing/events/syscalls"))
+		return "/sys/kernel/tracing";
+	if (is_dir("/sys/kernel/debug/tracing/events/syscalls"))
+		return "/sys/kernel/debug/tracing";
+	return NULL;
+}
+
+static int check_privileges(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = { 0 };
+
+	if (syscall(SYS_capget, &hdr, data))
+		return 0; /* cannot tell: let the kernel decide */
+#define HAS(c) (data[(c) / 32].effective & (1u << ((c) % 32)))
+	/* BCC creates maps and loads programs (CAP_BPF, or CAP_SYS_ADMIN
+	 * before 5.8), opens tracepoint perf events (CAP_PERFMON), and
+	 * reads kernel memory for its helpers (CAP_SYS_ADMIN on kernels
+	 * without CAP_BPF); CAP_SYS_ADMIN alone covers all of it. */
+	if (HAS(CAP_SYS_ADMIN) || (HAS(CAP_BPF) && HAS(CAP_PERFMON)))
+		return 0;
+	warn("not enough privileges to load eBPF programs: run as root (sudo "
+	     "httpsnoop ...), or grant CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON "
+	     "and CAP_SYS_RESOURCE (in a container: --cap-add SYS_ADMIN,BPF,"
+	     "PERFMON,SYS_RESOURCE)");
+#undef HAS
+	return -EPERM;
+}
+
+static int check_tracefs(void)
+{
+	if (tracefs_dir())
+		return 0;
+	/* Mounting it ourselves is what the user would do next. */
+	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0 &&
+	    tracefs_dir())
+		return 0;
+	warn("tracefs is not mounted and could not be mounted (%s): run "
+	     "'mount -t tracefs tracefs /sys/kernel/tracing' (in a container: "
+	     "mount the host's /sys/kernel/tracing or /sys/kernel/debug)",
+	     strerror(errno));
+	return -ENOENT;
+}
+
+static int check_headers(void)
+{
+	struct utsname u;
+	char path[512];
+
+	if (getenv("BCC_KERNEL_SOURCE") || access("/sys/kernel/kheaders.tar.xz", R_OK) == 0)
+		return 0;
+	uname(&u);
+	snprintf(path, sizeof(path), "/lib/modules/%s/build/include", u.release);
+	if (is_dir(path))
+		return 0;
+	warn("kernel headers not found for %s (no /lib/modules/%s/build): "
+	     "install linux-headers-%s, or run scripts/setup, which links the "
+	     "distribution's headers (in a container: mount the host's "
+	     "/lib/modules and /usr/src read-only)",
+	     u.release, u.release, u.release);
+	return -ENOENT;
+}
+
+static bool have_ringbuf(void)
+{
+	int fd;
+
+	if (getenv("HTTPSNOOP_FORCE_PERF_BUFFER"))
+		return false;
+	fd = bcc_create_map(BPF_MAP_TYPE_RINGBUF, "hs_rb_test", 0, 0, 4096, 0);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+static bool have_sock_tp(void)
+{
+	char path[256];
+	const char *dir = tracefs_dir();
+
+	if (getenv("HTTPSNOOP_FORCE_NO_SOCK_TP") || !dir)
+		return false;
+	snprintf(path, sizeof(path), "%s/events/sock/sock_recv_length", dir);
+	return is_dir(path);
+}
+
+/* "tracepoint__syscalls__sys_enter_read" -> "syscalls", "sys_enter_read" */
+static bool split_tp(const char *fn, char *cat, char *ev, size_t n)
+{
+	const char *a = fn + strlen("tracepoint__"), *b;
+
+	if (strncmp(fn, "tracepoint__", 12))
+		return false;
+	b = strstr(a, "__");
+	if (!b || (size_t)(b - a) >= n || strlen(b + 2) >= n)
+		return false;
+	memcpy(cat, a, b - a);
+	cat[b - a] = '\0';
+	strcpy(ev, b + 2);
+	return true;
+}
+
+static int load_and_attach(struct probe *p)
+{
+	size_t n = bpf_num_functions(p->mod);
+
+	for (size_t i = 0; i < n; i++) {
+		const char *name = bpf_function_name(p->mod, i);
+		char cat[64], ev[64];
+		int fd, afd;
+
+		if (!split_tp(name, cat, ev, sizeof(cat)))
+			continue;
+		fd = bcc_func_load(p->mod, BPF_PROG_TYPE_TRACEPOINT, name,
+				   bpf_function_start(p->mod, name),
+				   bpf_function_size(p->mod, name),
+				   bpf_module_license(p->mod),
+				   bpf_module_kern_version(p->mod), 0, NULL, 0,
+				   NULL, -1);
+		if (fd < 0) {
+			/* Again with the verifier's log, for the user. */
+			size_t lsz = 1 << 22;
+			char *log = malloc(lsz);
+
+			if (log) {
+				log[0] = '\0';
+				fd = bcc_func_load(p->mod, BPF_PROG_TYPE_TRACEPOINT, name,
+						   bpf_function_start(p->mod, name),
+						   bpf_function_size(p->mod, name),
+						   bpf_module_license(p->mod),
+						   bpf_module_kern_version(p->mod), 1,
+						   log, lsz, NULL, -1);
+				if (fd < 0) {
+					size_t len = strlen(log);
+
+					fprintf(stderr, "%s\n", len > 4000 ? log + len - 4000 : log);
+				}
+				free(log);
+			}
+			if (fd < 0) {
+				warn("failed to load probe program %s: the kernel's "
+				     "verifier rejected it (its log is above)", name);
+				return -EINVAL;
+			}
+		}
+		if (p->nattach == MAX_ATTACH) {
+			close(fd);
+			return -E2BIG;
+		}
+		afd = bpf_attach_tracepoint(fd, cat, ev);
+		if (afd < 0) {
+			warn("failed to attach tracepoint %s:%s: %s", cat, ev,
+			     strerror(errno));
+			close(fd);
+			return -ENOENT;
+		}
+		snprintf(p->attach_name[p->nattach], sizeof(p->attach_name[0]),
+			 "%s:%s", cat, ev);
+		p->attach_fd[p->nattach++] = afd;
+	}
+	if (!p->nattach) {
+		warn("the probe defines no TRACEPOINT_PROBE: nothing to attach");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int ring_cb(void *ctx, void *data, size_t size)
+{
+	struct probe *p = ctx;
+
+	p->fn(p->ctx, data, size);
+	return 0;
+}
+
+static void perf_cb(void *ctx, void *raw, int size)
+{
+	struct probe *p = ctx;
+
+	/* Perf samples are padded to 8 bytes: trim to the record. */
+	if ((size_t)size >= sizeof(struct hs_event)) {
+		const struct hs_event *ev = raw;
+		size_t want = sizeof(*ev) + ev->captured;
+
+		if (want <= (size_t)size)
+			size = want;
+	}
+	p->fn(p->ctx, raw, size);
+}
+
+static void perf_lost_cb(void *ctx, uint64_t lost)
+{
+	struct probe *p = ctx;
+
+	p->perf_lost += lost;
+}
+
+static int open_buffers(struct probe *p, unsigned kb)
+{
+	int fd = bpf_table_fd(p->mod, "hs_events");
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+
+	if (fd < 0) {
+		warn("the probe has no hs_events table");
+		return -EINVAL;
+	}
+	if (p->ringbuf) {
+		p->rb = bpf_new_ringbuf(fd, ring_cb, p);
+		if (!p->rb) {
+			warn("failed to open the ring buffer: %s", strerror(errno));
+			return -errno;
+		}
+		return 0;
+	}
+	for (long cpu = 0; cpu < ncpu && cpu < MAX_CPUS; cpu++) {
+		struct perf_reader *r;
+		int key = cpu, rfd;
+		unsigned pages = 1;
+
+		while (pages * 4 < kb / (ncpu ? ncpu : 1))
+			pages <<= 1;
+		r = bpf_open_perf_buffer(perf_cb, perf_lost_cb, p, -1, cpu, pages);
+		if (!r)
+			continue; /* offline CPU */
+		rfd = perf_reader_fd(r);
+		if (bpf_update_elem(fd, &key, &rfd, 0)) {
+			perf_reader_free(r);
+			continue;
+		}
+		p->readers[p->nreaders++] = r;
+	}
+	if (!p->nreaders) {
+		warn("failed to open any perf buffer");
+		return -EIO;
+	}
+	return 0;
+}
+
+static int fill_filters(struct probe *p, const struct probe_opts *o)
+{
+	uint8_t one = 1;
+	int fd;
+
+	if (o->npids) {
+		fd = bpf_table_fd(p->mod, "hs_pids");
+		for (size_t i = 0; i < o->npids; i++)
+			if (fd < 0 || bpf_update_elem(fd, (void *)&o->pids[i], &one, 0))
+				return -EIO;
+	}
+	if (o->nports) {
+		fd = bpf_table_fd(p->mod, "hs_ports");
+		for (size_t i = 0; i < o->nports; i++)
+			if (fd < 0 || bpf_update_elem(fd, (void *)&o->ports[i], &one, 0))
+				return -EIO;
+	}
+	return 0;
+}
+
+/* An edited probe must agree with this binary on the shared structs. */
+static int check_abi(struct probe *p, const char *name)
+{
+	if (bpf_table_leaf_size(p->mod, "hs_abi") != sizeof(struct hs_event) ||
+	    bpf_table_max_entries(p->mod, "hs_abi") != HS_ABI_VERSION ||
+	    bpf_table_leaf_size(p->mod, "hs_conns") != sizeof(struct hs_conn) ||
+	    bpf_table_key_size(p->mod, "hs_conns") != sizeof(struct hs_conn_key)) {
+		warn("%s does not match this httpsnoop's event layout (ABI %d): "
+		     "start from 'httpsnoop --ebpf' of this version and keep "
+		     "include/event.h's structs as they are", name, HS_ABI_VERSION);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+int probe_open(struct probe **out, const struct probe_opts *o,
+	       probe_record_fn fn, void *ctx)
+{
+	char defs[8][96];
+	const char *cflags[8];
+	int ncf = 0, err;
+	struct probe *p;
+
+	*out = NULL;
+	if ((err = check_privileges()) || (err = check_tracefs()) ||
+	    (err = check_headers()))
+		return err;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->fn = fn;
+	p->ctx = ctx;
+	p->sock_tp = have_sock_tp();
+	p->ringbuf = have_ringbuf();
+	snprintf(defs[ncf], sizeof(defs[0]), "-DHS_SELF_TGID=%d", getpid());
+	ncf++;
+	snprintf(defs[ncf], sizeof(defs[0]), "-DHS_RINGBUF_PAGES=%u",
+		 o->ringbuf_kb / 4 < 16 ? 16 : o->ringbuf_kb / 4);
+	ncf++;
+	snprintf(defs[ncf++], sizeof(defs[0]), "-DHS_WAKEUP_EVERY=64");
+	if (p->sock_tp)
+		snprintf(defs[ncf++], sizeof(defs[0]), "-DHS_HAVE_SOCK_TP");
+	if (!p->ringbuf)
+		snprintf(defs[ncf++], sizeof(defs[0]), "-DHS_PERF_BUFFER");
+	if (o->npids)
+		snprintf(defs[ncf++], sizeof(defs[0]), "-DHS_FILTER_PID");
+	if (o->nports)
+		snprintf(defs[ncf++], sizeof(defs[0]), "-DHS_FILTER_PORT");
+	if (o->comm)
+		snprintf(defs[ncf++], sizeof(defs[0]), "-DHS_FILTER_COMM=\"%.15s\"", o->comm);
+	for (int i = 0; i < ncf; i++)
+		cflags[i] = defs[i];
+	snprintf(p->features, sizeof(p->features), "%s, %s",
+		 p->ringbuf ? "ring buffer" : "perf buffer",
+		 p->sock_tp ? "sock tracepoints" : "accept/connect tracking + /proc");
+
+	p->mod = bpf_module_create_c_from_string(o->source, 0, cflags, ncf, true, NULL);
+	if (!p->mod) {
+		warn("failed to compile the probe %s: clang's diagnostics are above; "
+		     "their line numbers (/virtual/main.c:LINE) count lines of %s",
+		     o->source_name, o->source_name);
+		err = -EINVAL;
+		goto fail;
+	}
+	if ((err = check_abi(p, o->source_name)) || (err = fill_filters(p, o)) ||
+	    (err = open_buffers(p, o->ringbuf_kb)) || (err = load_and_attach(p)))
+		goto fail;
+	p->conns_fd = bpf_table_fd(p->mod, "hs_conns");
+	*out = p;
+	return 0;
+fail:
+	probe_close(p);
+	return err;
+}
+
+int probe_poll(struct probe *p, int timeout_ms)
+{
+	int n;
+
+	if (p->rb) {
+		/* Records are mostly sent without a wake-up, so the poll
+		 * is a timed sleep and the consume does the work. */
+		n = bpf_poll_ringbuf(p->rb, timeout_ms);
+		if (n < 0 && n != -EINTR)
+			return n;
+		n = bpf_consume_ringbuf(p->rb);
+		return n < 0 ? 0 : n;
+	}
+	n = perf_reader_poll(p->nreaders, p->readers, timeout_ms);
+	return n < 0 && errno != EINTR ? -errno : 0;
+}
+
+int probe_stats(struct probe *p, uint64_t out[HS_STAT_MAX])
+{
+	int fd = bpf_table_fd(p->mod, "hs_stats");
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	uint64_t *vals = calloc(ncpu > 0 ? ncpu : 1, sizeof(uint64_t) * 1);
+
+	memset(out, 0, sizeof(uint64_t) * HS_STAT_MAX);
+	if (!vals)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < HS_STAT_MAX; k++) {
+		if (bpf_lookup_elem(fd, &k, vals))
+			continue;
+		for (long c = 0; c < ncpu; c++)
+			out[k] += vals[c];
+	}
+	out[HS_STAT_LOST] += p->perf_lost;
+	free(vals);
+	return 0;
+}
+
+void probe_ignore(struct probe *p, uint32_t tgid, int32_t fd, uint64_t conn_id)
+{
+	struct hs_conn_key key = { .tgid = tgid, .fd = fd };
+	struct hs_conn c;
+
+	if (bpf_lookup_elem(p->conns_fd, &key, &c) || c.id != conn_id)
+		return;
+	c.proto = HS_P_IGNORE;
+	bpf_update_elem(p->conns_fd, &key, &c, BPF_EXIST);
+}
+
+void probe_forget(struct probe *p, uint32_t tgid)
+{
+	struct hs_conn_key key, next, *prev = NULL;
+
+	/* Deleting the current key would restart the walk, so delete
+	 * one step behind it. */
+	while (bpf_get_next_key(p->conns_fd, prev, &next) == 0) {
+		if (prev && prev->tgid == tgid)
+			bpf_delete_elem(p->conns_fd, prev);
+		key = next;
+		prev = &key;
+	}
+	if (prev && prev->tgid == tgid)
+		bpf_delete_elem(p->conns_fd, prev);
+}
+
+size_t probe_conn_count(struct probe *p)
+{
+	struct hs_conn_key key, next, *prev = NULL;
+	size_t n = 0;
+
+	while (bpf_get_next_key(p->conns_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	return n;
+}
+
+const char *probe_features(const struct probe *p)
+{
+	return p->features;
+}
+
+void probe_close(struct probe *p)
+{
+	if (!p)
+		return;
+	for (int i = 0; i < p->nattach; i++) {
+		char *colon = strchr(p->attach_name[i], ':');
+
+		bpf_close_perf_event_fd(p->attach_fd[i]);
+		if (colon) {
+			*colon = '\0';
+			bpf_detach_tracepoint(p->attach_name[i], colon + 1);
+		}
+	}
+	if (p->rb)
+		bpf_free_ringbuf(p->rb);
+	for (int i = 0; i < p->nreaders; i++)
+		perf_reader_free(p->readers[i]);
+	if (p->mod)
+		bpf_module_destroy(p->mod);
+	free(p);
+}

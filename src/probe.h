@@ -1,0 +1,60 @@
+/* probe.h -- the kernel side: compiles the eBPF probe with BCC, attaches it, and reads its records. */
+#ifndef HS_PROBE_H
+#define HS_PROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/types.h>
+
+#include "event.h"
+
+/* The probe source embedded at build time (include/event.h followed by
+ * probes/httpsnoop.bpf.c), NUL-terminated. */
+extern const char probe_embedded_source[];
+
+#define PROBE_MAX_PIDS 1024  /* size of the probe's pid filter table */
+#define PROBE_MAX_PORTS 1024 /* size of its port filter table */
+
+struct probe_opts {
+	const char *source;	 /* probe text to compile */
+	const char *source_name; /* shown in compile errors */
+	const uint32_t *pids;	 /* trace only these tgids (npids > 0) */
+	size_t npids;
+	const uint16_t *ports;	 /* only connections with one of these
+				  * local or remote ports (nports > 0) */
+	size_t nports;
+	const char *comm;	 /* only tasks with this comm, or NULL */
+	unsigned ringbuf_kb;	 /* ring buffer size */
+	bool verbose;
+};
+
+/* One record as the probe sent it; data is valid only during the call. */
+typedef void (*probe_record_fn)(void *ctx, const void *rec, size_t len);
+
+struct probe;
+
+/* Checks privileges, tracefs and kernel headers, detects kernel
+ * features, compiles and attaches.  On failure prints what went wrong and
+ * what to do, and returns -errno. */
+int probe_open(struct probe **out, const struct probe_opts *opts,
+	       probe_record_fn fn, void *ctx);
+/* Waits up to timeout_ms for records and hands all available ones to the
+ * callback.  Returns records handled, or -errno (never -EINTR). */
+int probe_poll(struct probe *p, int timeout_ms);
+/* Sums the probe's per-CPU counters (enum hs_stat) into out, and adds
+ * perf-buffer losses to HS_STAT_LOST. */
+int probe_stats(struct probe *p, uint64_t out[HS_STAT_MAX]);
+/* Tells the probe to stop copying a connection (filtered, not a socket). */
+void probe_ignore(struct probe *p, uint32_t tgid, int32_t fd, uint64_t conn_id);
+/* Drops the probe's table entries of a process that exited. */
+void probe_forget(struct probe *p, uint32_t tgid);
+/* Entries in the probe's connection table now. */
+size_t probe_conn_count(struct probe *p);
+/* A short description of the kernel features in use. */
+const char *probe_features(const struct probe *p);
+/* Detaches and frees; accepts NULL. */
+void probe_close(struct probe *p);
+
+#endif

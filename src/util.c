@@ -1,0 +1,70 @@
+/* util.c -- error reporting and checked number parsing shared by all modules. */
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <linux/types.h>
+
+#include "event.h"
+
+void util_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("httpsnoop: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+int util_parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (errno || end == s || *end)
+		return -EINVAL;
+	if (v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+const char *util_addr_str(const void *a, char *buf)
+{
+	const struct hs_addr *addr = a;
+	char ip[INET6_ADDRSTRLEN];
+
+	if (addr->family == AF_INET) {
+		inet_ntop(AF_INET, addr->addr, ip, sizeof(ip));
+		snprintf(buf, UTIL_ADDR_LEN, "%s:%u", ip, addr->port);
+	} else if (addr->family == AF_INET6) {
+		inet_ntop(AF_INET6, addr->addr, ip, sizeof(ip));
+		snprintf(buf, UTIL_ADDR_LEN, "[%s]:%u", ip, addr->port);
+	} else {
+		snprintf(buf, UTIL_ADDR_LEN, "?");
+	}
+	return buf;
+}
+
+int64_t util_clock_offset(void)
+{
+	struct timespec r, m;
+
+	clock_gettime(CLOCK_REALTIME, &r);
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	return ((int64_t)r.tv_sec - m.tv_sec) * 1000000000LL +
+	       ((int64_t)r.tv_nsec - m.tv_nsec);
+}

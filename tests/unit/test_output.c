@@ -1,0 +1,888 @@
+/* test_output.c -- unit test of the output writers: hand-built transactions rendered as text and JSON Lines.
+ *
+ * Plain run: checks the text and JSON of every fixture, random hostile
+ * transactions, and output_open()'s file handling; exits 0 only if all
+ * checks pass, printing each failure to stderr.
+ * "--jsonl": writes every fixture, then the random ones, as JSON Lines to
+ * stdout through output_open(NULL), for tests/unit/check_jsonl.py.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "output.h"
+
+static int failures;
+
+#define CHECK(cond, ...)                                                      \
+	do {                                                                  \
+		if (!(cond)) {                                                \
+			failures++;                                           \
+			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+			fprintf(stderr, __VA_ARGS__);                         \
+			fputc('\n', stderr);                                  \
+		}                                                             \
+	} while (0)
+
+/* 2026-11-24T14:02:11.123456789Z is T0 on the monotonic clock. */
+#define T0 5000000000ULL
+#define EPOCH_AT_T0 1795528931123456789LL
+#define OFFSET (EPOCH_AT_T0 - (int64_t)T0)
+#define MAX_BODY 64
+
+/* ---- building messages by hand ---- */
+
+static uint32_t msg_put(struct http_msg *m, const void *s, size_t n)
+{
+	uint32_t off;
+
+	if (m->buf_len + n + 1 > m->buf_cap) {
+		m->buf_cap = (m->buf_len + n + 1) * 2;
+		m->buf = realloc(m->buf, m->buf_cap);
+		if (!m->buf)
+			abort();
+	}
+	off = (uint32_t)m->buf_len;
+	memcpy(m->buf + off, s, n);
+	m->buf[off + n] = '\0';
+	m->buf_len += n + 1;
+	return off;
+}
+
+static void msg_start(struct http_msg *m, uint64_t first, uint64_t last)
+{
+	m->present = true;
+	m->complete = true;
+	m->version_major = 1;
+	m->version_minor = 1;
+	m->first_ts = first;
+	m->last_ts = last;
+}
+
+static void req_line(struct http_msg *m, const char *method, const char *target)
+{
+	m->method_len = (uint32_t)strlen(method);
+	m->method_off = msg_put(m, method, m->method_len);
+	m->target_len = (uint32_t)strlen(target);
+	m->target_off = msg_put(m, target, m->target_len);
+}
+
+static void status_line(struct http_msg *m, int status, const char *reason)
+{
+	m->status = status;
+	m->reason_len = (uint32_t)strlen(reason);
+	m->reason_off = msg_put(m, reason, m->reason_len);
+}
+
+static void hdrn(struct http_msg *m, const char *name, size_t nlen,
+		 const char *value, size_t vlen)
+{
+	struct http_header *h;
+
+	if (m->nhdrs == m->hdrs_cap) {
+		m->hdrs_cap = m->hdrs_cap ? m->hdrs_cap * 2 : 8;
+		m->hdrs = realloc(m->hdrs, m->hdrs_cap * sizeof(*m->hdrs));
+		if (!m->hdrs)
+			abort();
+	}
+	h = &m->hdrs[m->nhdrs++];
+	h->name_len = (uint32_t)nlen;
+	h->name_off = msg_put(m, name, nlen);
+	h->value_len = (uint32_t)vlen;
+	h->value_off = msg_put(m, value, vlen);
+}
+
+static void hdr(struct http_msg *m, const char *name, const char *value)
+{
+	hdrn(m, name, strlen(name), value, strlen(value));
+}
+
+static void body(struct http_msg *m, const void *p, size_t n, uint64_t size)
+{
+	m->preview = malloc(n ? n : 1);
+	if (!m->preview)
+		abort();
+	memcpy(m->preview, p, n);
+	m->preview_len = n;
+	m->body_size = size;
+	m->preview_truncated = size > n;
+}
+
+static void msg_free(struct http_msg *m)
+{
+	free(m->buf);
+	free(m->hdrs);
+	free(m->preview);
+}
+
+static void txn_free(struct txn *t)
+{
+	msg_free(&t->req);
+	msg_free(&t->resp);
+}
+
+static void v4(struct hs_addr *a, uint8_t a0, uint8_t a1, uint8_t a2, uint8_t a3,
+	       uint16_t port)
+{
+	a->family = AF_INET;
+	a->port = port;
+	a->addr[0] = a0;
+	a->addr[1] = a1;
+	a->addr[2] = a2;
+	a->addr[3] = a3;
+}
+
+static void v6_loopback(struct hs_addr *a, uint16_t port)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = AF_INET6;
+	a->port = port;
+	a->addr[15] = 1;
+}
+
+static void conn(struct txn *t, uint64_t id, uint8_t role, const char *comm)
+{
+	t->conn.conn_id = id;
+	t->conn.cgroup_id = 1234;
+	t->conn.pid = 4242;
+	t->conn.tid = 4243;
+	t->conn.fd = 5;
+	t->conn.role = role;
+	snprintf(t->conn.comm, sizeof(t->conn.comm), "%s", comm);
+	v4(&t->conn.local, 127, 0, 0, 1, 51234);
+	v4(&t->conn.remote, 127, 0, 0, 1, 8080);
+}
+
+/* ---- the fixtures ---- */
+
+static const char users_json[] = "[{\"id\":1,\"name\":\"Alice\"}]";
+
+static void build_get(struct txn *t)
+{
+	conn(t, 1, HS_ROLE_CLIENT, "curl");
+	msg_start(&t->req, T0, T0 + 10000);
+	req_line(&t->req, "GET", "/users");
+	hdr(&t->req, "Host", "127.0.0.1:8080");
+	hdr(&t->req, "User-Agent", "curl/7.88.1");
+	hdr(&t->req, "Accept", "*/*");
+	msg_start(&t->resp, T0 + 10000 + 1101000, T0 + 1234000);
+	status_line(&t->resp, 200, "OK");
+	hdr(&t->resp, "Content-Type", "application/json");
+	hdr(&t->resp, "Content-Length", "25");
+	body(&t->resp, users_json, 25, 25);
+}
+
+static void build_post(struct txn *t)
+{
+	static const char form[] = "name=alice\r\nline2\n";
+
+	conn(t, 2, HS_ROLE_SERVER, "python3");
+	msg_start(&t->req, T0, T0 + 1000);
+	req_line(&t->req, "POST", "/submit");
+	hdr(&t->req, "Content-Type", "text/plain");
+	body(&t->req, form, sizeof(form) - 1, sizeof(form) - 1);
+	msg_start(&t->resp, T0 + 1500, T0 + 850000);
+	status_line(&t->resp, 201, "Created");
+	hdr(&t->resp, "Content-Length", "0");
+}
+
+/* Decoded text whose last character was cut by the preview cap. */
+static void build_gzip(struct txn *t)
+{
+	static const char text[] = "h\xc3\xa9llo w\xc3\xb6rld \xc3";
+
+	conn(t, 3, HS_ROLE_CLIENT, "curl");
+	msg_start(&t->req, T0, T0 + 1000);
+	req_line(&t->req, "GET", "/gz");
+	hdr(&t->req, "Accept-Encoding", "gzip");
+	msg_start(&t->resp, T0 + 2000, T0 + 2500000000ULL);
+	status_line(&t->resp, 200, "OK");
+	hdr(&t->resp, "content-encoding", " x-gzip ");
+	body(&t->resp, text, sizeof(text) - 1, 40);
+	t->resp.preview_decoded = true;
+	t->resp.preview_truncated = true;
+}
+
+static uint8_t bin_byte(size_t i)
+{
+	static const uint8_t png[] = { 0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a };
+
+	return i < sizeof(png) ? png[i] : (uint8_t)(i * 37 + 11);
+}
+
+static void build_binary(struct txn *t)
+{
+	uint8_t b[MAX_BODY];
+	size_t i;
+
+	for (i = 0; i < sizeof(b); i++)
+		b[i] = bin_byte(i);
+	conn(t, 4, HS_ROLE_CLIENT, "wget");
+	msg_start(&t->req, T0, T0 + 1000);
+	req_line(&t->req, "GET", "/bin");
+	msg_start(&t->resp, T0 + 2000, T0 + 3000);
+	status_line(&t->resp, 200, "OK");
+	hdr(&t->resp, "Content-Type", "image/png");
+	body(&t->resp, b, sizeof(b), 1000);
+}
+
+static void build_missing(struct txn *t)
+{
+	conn(t, 5, HS_ROLE_CLIENT, "curl");
+	msg_start(&t->req, T0, T0 + 1000);
+	t->req.complete = false;
+	req_line(&t->req, "POST", "/missing");
+	hdr(&t->req, "Content-Length", "12");
+	body(&t->req, "hi", 2, 12);
+	t->req.body_missing = 10;
+	t->error = "connection closed before response";
+}
+
+/* Everything that comes from the network, and comm, made hostile. */
+static const char h_comm[] = "\x1b[31mevil";
+static const char h_target[] = "/h\x1b[2J?x=\xff";
+static const char h_quote[] = "a\"b\\c\0d"; /* with its NUL */
+static const char h_reqbody[] = "a\rb\xe2\x80\xae" "c\r\n";
+static const char h_respbody[] = "\x1b[?1049h\x1b]52;c;cHduZWQ=\x07\x7f";
+
+static void build_hostile(struct txn *t)
+{
+	conn(t, 6, HS_ROLE_SERVER, h_comm);
+	msg_start(&t->req, T0, T0 + 1000);
+	req_line(&t->req, "GET", h_target);
+	hdr(&t->req, "X-Esc", "\x1b]0;pwned\x07");
+	hdr(&t->req, "X-Bad", "\xff\xfe\xc0\xaf ok");
+	hdrn(&t->req, "X-Quote", 7, h_quote, sizeof(h_quote) - 1);
+	hdr(&t->req, "X-C1", "\xc2\x9b" "31m");
+	hdr(&t->req, "X-Bidi", "abc\xe2\x80\xae" "def");
+	hdr(&t->req, "X-Sep", "a\xe2\x80\xa8" "b");
+	hdr(&t->req, "X\x1b[1mName", "v");
+	body(&t->req, h_reqbody, sizeof(h_reqbody) - 1, sizeof(h_reqbody) - 1);
+	msg_start(&t->resp, T0 + 2000, T0 + 3000);
+	status_line(&t->resp, 200, "OK\x1b[0m");
+	body(&t->resp, h_respbody, sizeof(h_respbody) - 1, sizeof(h_respbody) - 1);
+}
+
+static void build_ipv6(struct txn *t)
+{
+	conn(t, 7, HS_ROLE_UNKNOWN, "nginx");
+	v6_loopback(&t->conn.local, 8080);
+	v6_loopback(&t->conn.remote, 40000);
+	msg_start(&t->req, T0, T0 + 1000);
+	req_line(&t->req, "PUT", "/v6");
+	hdr(&t->req, "Expect", "100-continue");
+	body(&t->req, "{}", 2, 2);
+	msg_start(&t->resp, T0 + 5000, T0 + 9000);
+	status_line(&t->resp, 204, "No Content");
+	t->interim_status = 100;
+}
+
+static void build_upgrade(struct txn *t)
+{
+	conn(t, 8, HS_ROLE_CLIENT, "node");
+	msg_start(&t->req, T0, T0 + 1000);
+	req_line(&t->req, "GET", "/ws");
+	hdr(&t->req, "Upgrade", "websocket");
+	hdr(&t->req, "Connection", "Upgrade");
+	msg_start(&t->resp, T0 + 2000, T0 + 3000);
+	status_line(&t->resp, 101, "Switching Protocols");
+	hdr(&t->resp, "Upgrade", "websocket");
+	t->upgraded = true;
+}
+
+/* A response whose request was never seen, on unknown endpoints. */
+static void build_orphan(struct txn *t)
+{
+	conn(t, 9, HS_ROLE_UNKNOWN, "");
+	memset(&t->conn.local, 0, sizeof(t->conn.local));
+	memset(&t->conn.remote, 0, sizeof(t->conn.remote));
+	msg_start(&t->resp, T0 + 7000000000ULL, T0 + 7000001000ULL);
+	t->resp.version_minor = 0;
+	status_line(&t->resp, 204, "No Content");
+}
+
+static void build_decode_error(struct txn *t)
+{
+	static const uint8_t raw[] = { 0x78, 0x9c, 0xff, 0x00, 0x13 };
+
+	conn(t, 10, HS_ROLE_CLIENT, "curl");
+	msg_start(&t->req, T0, T0 + 1000);
+	req_line(&t->req, "GET", "/deflate");
+	msg_start(&t->resp, T0 + 2000, T0 + 3000);
+	t->resp.complete = false;
+	status_line(&t->resp, 200, "OK");
+	hdr(&t->resp, "Content-Encoding", "deflate");
+	body(&t->resp, raw, sizeof(raw), 10);
+	t->resp.body_missing = 5;
+	t->resp.decode_error = "invalid deflate data";
+	t->error = "response truncated by capture gap";
+}
+
+struct fixture {
+	const char *name;
+	void (*build)(struct txn *t);
+	const char *text_has[12]; /* substrings the text block must hold */
+	const char *json_has[8];  /* and the JSON line */
+};
+
+static const struct fixture fixtures[] = {
+	{ "get", build_get,
+	  { "[2026-11-24 14:02:11.123456] PID 4242 (curl) client "
+	    "127.0.0.1:51234 -> 127.0.0.1:8080\n",
+	    "  → GET /users HTTP/1.1\n     Host: 127.0.0.1:8080\n"
+	    "     User-Agent: curl/7.88.1\n",
+	    "  ← 200 OK (1.234 ms, ttfb 1.101 ms)\n"
+	    "     Content-Type: application/json\n",
+	    "     Body: [{\"id\":1,\"name\":\"Alice\"}]\n\n" },
+	  { "{\"ts\":\"2026-11-24T14:02:11.123456789Z\",\"pid\":4242,",
+	    "\"status\":200,\"reason\":\"OK\"",
+	    "\"body\":\"[{\\\"id\\\":1,\\\"name\\\":\\\"Alice\\\"}]\"",
+	    "\"latency_ns\":1234000,\"ttfb_ns\":1101000,\"error\":null}\n" } },
+	{ "post", build_post,
+	  { "python3) server",
+	    "  → POST /submit HTTP/1.1\n",
+	    "     Body: name=alice\n           line2\n  ← 201 Created",
+	    "(850 µs, ttfb 500 ns)" },
+	  { "\"body\":\"name=alice\\r\\nline2\\n\",\"body_encoding\":\"text\"" } },
+	{ "gzip", build_gzip,
+	  { "  ← 200 OK (2.500 s, ttfb 1 µs)\n",
+	    "     content-encoding:  x-gzip \n",
+	    "     Body: h\xc3\xa9llo w\xc3\xb6rld … (gzip-decoded) "
+	    "(40 bytes before decoding)\n" },
+	  { "\"body\":\"h\xc3\xa9llo w\xc3\xb6rld \",\"body_encoding\":\"text\","
+	    "\"body_truncated\":true,\"body_missing\":0,\"body_decoded\":\"gzip\"" } },
+	{ "binary", build_binary,
+	  { "     Body: [binary, 1000 bytes]\n"
+	    "           89 50 4e 47 0d 0a 1a 0a ",
+	    " …\n\n" },
+	  { "\"body_encoding\":\"base64\",\"body_truncated\":true" } },
+	{ "missing", build_missing,
+	  { "     Body: hi… (12 bytes total) [10 bytes not captured]\n",
+	    "  ← (no response: connection closed before response)\n\n" },
+	  { "\"response\":null",
+	    "\"latency_ns\":null,\"ttfb_ns\":null,"
+	    "\"error\":\"connection closed before response\"}" } },
+	{ "hostile", build_hostile,
+	  { "(\\x1b[31mevil) server",
+	    "  → GET /h\\x1b[2J?x=\\xff HTTP/1.1\n",
+	    "     X-Esc: \\x1b]0;pwned\\x07\n",
+	    "     X-Bad: \\xff\\xfe\\xc0\\xaf ok\n",
+	    "     X-Quote: a\"b\\c\\x00d\n",
+	    "     X-C1: \\xc2\\x9b31m\n",
+	    "     X-Bidi: abc\\xe2\\x80\\xaedef\n",
+	    "     X-Sep: a\\xe2\\x80\\xa8b\n",
+	    "     X\\x1b[1mName: v\n",
+	    "     Body: a\\x0db\\xe2\\x80\\xaec\n",
+	    "  ← 200 OK\\x1b[0m (",
+	    "     Body: [binary, 25 bytes]\n           1b 5b 3f" },
+	  { "\"comm\":\"\\u001b[31mevil\"",
+	    "\"target\":\"/h\\u001b[2J?x=\\ufffd\"",
+	    "[\"X-Quote\",\"a\\\"b\\\\c\\u0000d\"]",
+	    "[\"X-C1\",\"\\u009b31m\"]",
+	    "[\"X-Bidi\",\"abc\\u202edef\"]",
+	    "[\"X-Sep\",\"a\\u2028b\"]" } },
+	{ "ipv6", build_ipv6,
+	  { "(nginx) unknown [::1]:8080 -> [::1]:40000\n",
+	    "  ← 204 No Content (9 µs, ttfb 4 µs, interim 100)\n" },
+	  { "\"local\":\"[::1]:8080\",\"remote\":\"[::1]:40000\"",
+	    "\"interim_status\":100," } },
+	{ "upgrade", build_upgrade,
+	  { "  ← 101 Switching Protocols (3 µs, ttfb 1 µs)\n"
+	    "     [connection upgraded: left HTTP/1]\n"
+	    "     Upgrade: websocket\n\n" },
+	  { "\"upgraded\":true" } },
+	{ "orphan", build_orphan,
+	  { "[2026-11-24 14:02:18.123456] PID 4242 (?) unknown ? -> ?\n"
+	    "  → (request not captured)\n"
+	    "  ← 204 No Content\n\n" },
+	  { "\"ts\":\"2026-11-24T14:02:18.123456789Z\"",
+	    "\"local\":null,\"remote\":null",
+	    "\"request\":null,\"response\":{\"version\":\"1.0\",\"status\":204" } },
+	{ "decode_error", build_decode_error,
+	  { "  ← 200 OK (ttfb 1 µs, incomplete)\n",
+	    "     Body: [binary, 10 bytes] [5 bytes not captured] "
+	    "[decode error: invalid deflate data]\n"
+	    "           78 9c ff 00 13 …\n"
+	    "     [error: response truncated by capture gap]\n\n" },
+	  { "\"body_decoded\":null,\"decode_error\":\"invalid deflate data\"",
+	    "\"latency_ns\":null,\"ttfb_ns\":1000," } },
+};
+
+#define NFIXTURES (sizeof(fixtures) / sizeof(fixtures[0]))
+
+/* ---- random hostile transactions ---- */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t rng(void)
+{
+	/* xorshift64: reproducible across runs and libcs. */
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+/* Bytes biased towards what breaks escapers. */
+static size_t rand_bytes(uint8_t *b, size_t max)
+{
+	static const uint8_t nasty[] = { 0x00, 0x1b, 0x07, '"', '\\', '\n', '\r',
+					 '\t', 0x7f, 0x80, 0x9b, 0xc2, 0xe2, 0x80,
+					 0xae, 0xed, 0xa0, 0xf4, 0x90, 0xff, 0xc0 };
+	size_t n = rng() % (max + 1), i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t r = rng();
+
+		if (r % 3 == 0)
+			b[i] = nasty[(r >> 8) % sizeof(nasty)];
+		else if (r % 3 == 1)
+			b[i] = (uint8_t)(r >> 16);
+		else
+			b[i] = (uint8_t)(' ' + (r >> 16) % 95);
+	}
+	return n;
+}
+
+static void build_random(struct txn *t, uint64_t id)
+{
+	uint8_t a[48], b[48];
+	size_t na, nb, i, nh;
+
+	conn(t, id, (uint8_t)(rng() % 4), "");
+	t->conn.comm[rand_bytes((uint8_t *)t->conn.comm, HS_COMM_LEN)] = '\0';
+	msg_start(&t->req, T0 + rng() % 1000000, T0 + 2000000);
+	t->req.complete = rng() % 2;
+	na = rand_bytes(a, 10);
+	nb = rand_bytes(b, 40);
+	t->req.method_len = (uint32_t)na;
+	t->req.method_off = msg_put(&t->req, a, na);
+	t->req.target_len = (uint32_t)nb;
+	t->req.target_off = msg_put(&t->req, b, nb);
+	nh = rng() % 5;
+	for (i = 0; i < nh; i++) {
+		na = rand_bytes(a, 16);
+		nb = rand_bytes(b, 48);
+		hdrn(&t->req, (char *)a, na, (char *)b, nb);
+	}
+	nb = rand_bytes(b, 48);
+	body(&t->req, b, nb, nb + rng() % 3);
+	if (rng() % 4 == 0) {
+		t->error = "no response";
+		return;
+	}
+	msg_start(&t->resp, T0 + 3000000, T0 + 2000000 + rng() % 3000000);
+	t->resp.complete = rng() % 2;
+	na = rand_bytes(a, 20);
+	t->resp.status = (int)(rng() % 1000);
+	t->resp.reason_len = (uint32_t)na;
+	t->resp.reason_off = msg_put(&t->resp, a, na);
+	na = rand_bytes(a, 16);
+	nb = rand_bytes(b, 48);
+	hdrn(&t->resp, (char *)a, na, (char *)b, nb);
+	nb = rand_bytes(b, 48);
+	body(&t->resp, b, nb, nb);
+	t->resp.preview_decoded = rng() % 2;
+	t->interim_status = rng() % 2 ? 100 : 0;
+	t->upgraded = rng() % 8 == 0;
+}
+
+#define NRANDOM 300
+#define RANDOM_ID0 1000 /* conn_id of the first random transaction */
+
+/* ---- independent checks of what a terminal or a JSON parser gets ---- */
+
+/* Decodes one UTF-8 character without sharing code with the writers.
+ * Returns its length, or 0 if ill-formed. */
+static int decode_utf8(const unsigned char *p, size_t n, unsigned long *cp)
+{
+	int len, i;
+	unsigned long v;
+
+	if (p[0] < 0x80)
+		len = 1, v = p[0];
+	else if ((p[0] & 0xe0) == 0xc0)
+		len = 2, v = p[0] & 0x1f;
+	else if ((p[0] & 0xf0) == 0xe0)
+		len = 3, v = p[0] & 0x0f;
+	else if ((p[0] & 0xf8) == 0xf0)
+		len = 4, v = p[0] & 0x07;
+	else
+		return 0;
+	if ((size_t)len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 2 && v < 0x80) || (len == 3 && v < 0x800) ||
+	    (len == 4 && v < 0x10000) || v > 0x10ffff ||
+	    (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return len;
+}
+
+/* Text must be valid UTF-8 with no control a terminal acts on: only
+ * LF and tab among C0, no DEL, no C1, no bidi control. */
+static void check_text_safe(const char *name, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned long cp;
+	size_t i = 0;
+	int l;
+
+	while (i < n) {
+		l = decode_utf8(p + i, n - i, &cp);
+		if (!l) {
+			CHECK(0, "%s: text has invalid UTF-8 at byte %zu", name, i);
+			return;
+		}
+		if ((cp < 0x20 && cp != '\n' && cp != '\t') || (cp >= 0x7f && cp < 0xa0) ||
+		    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)) {
+			CHECK(0, "%s: text has raw U+%04lX at byte %zu", name, cp, i);
+			return;
+		}
+		i += l;
+	}
+	CHECK(n >= 2 && s[n - 1] == '\n' && s[n - 2] == '\n',
+	      "%s: text block does not end in a blank line", name);
+}
+
+/* A JSON line must be valid UTF-8, hold no raw control at all (so that
+ * it is as safe in a terminal as the text), and end in its only LF. */
+static void check_json_line(const char *name, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned long cp;
+	size_t i = 0;
+	int l;
+
+	CHECK(n >= 3 && s[0] == '{' && s[n - 2] == '}' && s[n - 1] == '\n',
+	      "%s: not one object ending in LF", name);
+	while (i + 1 < n) {
+		l = decode_utf8(p + i, n - 1 - i, &cp);
+		if (!l) {
+			CHECK(0, "%s: JSON has invalid UTF-8 at byte %zu", name, i);
+			return;
+		}
+		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) ||
+		    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)) {
+			CHECK(0, "%s: JSON has raw U+%04lX at byte %zu", name, cp, i);
+			return;
+		}
+		i += l;
+	}
+}
+
+static char *render(const struct txn *t, const struct output_opts *o, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+	int r;
+
+	if (!f)
+		abort();
+	if (o->format == OUTPUT_JSON)
+		r = json_format_txn(f, t, o);
+	else
+		r = text_format_txn(f, t, o);
+	CHECK(r == 0, "formatter returned %d", r);
+	fclose(f);
+	return buf;
+}
+
+static void check_has(const char *what, const char *name, const char *s,
+		      const char *sub)
+{
+	CHECK(strstr(s, sub) != NULL, "%s %s: missing \"%s\" in:\n%s", name, what,
+	      sub, s);
+}
+
+static void test_fixtures(void)
+{
+	struct output_opts text = { OUTPUT_TEXT, MAX_BODY, OFFSET };
+	struct output_opts json = { OUTPUT_JSON, MAX_BODY, OFFSET };
+	size_t i, k, n;
+	char *s;
+
+	for (i = 0; i < NFIXTURES; i++) {
+		const struct fixture *fx = &fixtures[i];
+		struct txn t = { 0 };
+
+		fx->build(&t);
+		s = render(&t, &text, &n);
+		CHECK(strlen(s) == n, "%s: text holds a NUL", fx->name);
+		check_text_safe(fx->name, s, n);
+		for (k = 0; k < 12 && fx->text_has[k]; k++)
+			check_has("text", fx->name, s, fx->text_has[k]);
+		free(s);
+
+		s = render(&t, &json, &n);
+		CHECK(strlen(s) == n, "%s: JSON holds a NUL", fx->name);
+		check_json_line(fx->name, s, n);
+		for (k = 0; k < 8 && fx->json_has[k]; k++)
+			check_has("json", fx->name, s, fx->json_has[k]);
+		free(s);
+		txn_free(&t);
+	}
+}
+
+/* opts.max_body below the preview: shown bytes stop there and count as
+ * truncated; 0 shows sizes only. */
+static void test_max_body(void)
+{
+	struct output_opts o = { OUTPUT_TEXT, 5, OFFSET };
+	struct txn t = { 0 };
+	size_t n;
+	char *s;
+
+	build_get(&t);
+	s = render(&t, &o, &n);
+	check_has("text", "max_body 5", s, "     Body: [{\"id… (25 bytes total)\n");
+	free(s);
+	o.max_body = 0;
+	s = render(&t, &o, &n);
+	check_has("text", "max_body 0", s, "     Body: … (25 bytes total)\n");
+	free(s);
+	o.format = OUTPUT_JSON;
+	o.max_body = 5;
+	s = render(&t, &o, &n);
+	check_has("json", "max_body 5", s,
+		  "\"body_size\":25,\"body\":\"[{\\\"id\",\"body_encoding\":\"text\","
+		  "\"body_truncated\":true");
+	free(s);
+	txn_free(&t);
+}
+
+static void test_random(void)
+{
+	struct output_opts text = { OUTPUT_TEXT, 32, OFFSET };
+	struct output_opts json = { OUTPUT_JSON, 32, OFFSET };
+	char name[32];
+	size_t i, n;
+	char *s;
+
+	for (i = 0; i < NRANDOM; i++) {
+		struct txn t = { 0 };
+
+		build_random(&t, RANDOM_ID0 + i);
+		snprintf(name, sizeof(name), "random %zu", i);
+		s = render(&t, &text, &n);
+		check_text_safe(name, s, n);
+		free(s);
+		s = render(&t, &json, &n);
+		check_json_line(name, s, n);
+		free(s);
+		txn_free(&t);
+	}
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+	static char buf[65536];
+	int fd = open(path, O_RDONLY);
+	ssize_t r;
+
+	*n = 0;
+	if (fd < 0)
+		return NULL;
+	r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (r < 0)
+		return NULL;
+	buf[r] = '\0';
+	*n = (size_t)r;
+	return buf;
+}
+
+static void test_open(void)
+{
+	struct output_opts o = { OUTPUT_TEXT, MAX_BODY, OFFSET };
+	char dir[] = "/tmp/test_output.XXXXXX";
+	char path[64], link[64], fifo[64], sock[64];
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct output *out;
+	struct txn t = { 0 };
+	struct stat st;
+	char *s, got[256];
+	ssize_t r;
+	size_t n;
+	int fd, rd;
+
+	build_get(&t);
+	umask(022);
+	if (!mkdtemp(dir)) {
+		CHECK(0, "mkdtemp: %s", strerror(errno));
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/out", dir);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	snprintf(sock, sizeof(sock), "%s/sock", dir);
+
+	/* A new file: created 0600, holds exactly what was written. */
+	out = output_open(path, &o);
+	CHECK(out != NULL, "open new file: %s", strerror(errno));
+	if (out) {
+		output_txn(out, &t);
+		CHECK(output_flush(out) == 0, "flush new file");
+		output_close(out);
+	}
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0600,
+	      "new file mode is %o, not 600", st.st_mode & 07777);
+	s = slurp(path, &n);
+	CHECK(s && strncmp(s, "[2026-11-24 14:02:11.123456] PID 4242", 37) == 0 &&
+		      s[n - 1] == '\n' && s[n - 2] == '\n',
+	      "new file content: %s", s ? s : "(unreadable)");
+
+	/* An existing, longer file is truncated, not appended to. */
+	fd = open(path, O_WRONLY | O_APPEND);
+	CHECK(fd >= 0 && write(fd, "GARBAGE\n", 8) == 8, "append garbage");
+	if (fd >= 0)
+		close(fd);
+	o.format = OUTPUT_JSON;
+	out = output_open(path, &o);
+	CHECK(out != NULL, "reopen file: %s", strerror(errno));
+	if (out) {
+		output_txn(out, &t);
+		output_close(out);
+	}
+	s = slurp(path, &n);
+	CHECK(s && s[0] == '{' && !strstr(s, "GARBAGE") && !strstr(s, "PID 4242") &&
+		      memchr(s, '\n', n) == s + n - 1,
+	      "file not truncated: %s", s ? s : "(unreadable)");
+
+	/* A symlink is refused (O_NOFOLLOW), a directory too. */
+	CHECK(symlink(path, link) == 0, "symlink: %s", strerror(errno));
+	errno = 0;
+	out = output_open(link, &o);
+	CHECK(!out && errno == ELOOP, "symlink accepted or errno %d", errno);
+	output_close(out);
+	errno = 0;
+	out = output_open(dir, &o);
+	CHECK(!out && errno != 0, "directory accepted");
+	output_close(out);
+
+	/* A socket is neither regular, FIFO nor device. */
+	rd = socket(AF_UNIX, SOCK_STREAM, 0);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock);
+	if (rd >= 0 && bind(rd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		errno = 0;
+		out = output_open(sock, &o);
+		CHECK(!out && errno != 0, "socket accepted");
+		output_close(out);
+	}
+	if (rd >= 0)
+		close(rd);
+
+	/* A FIFO is written as is. */
+	CHECK(mkfifo(fifo, 0600) == 0, "mkfifo: %s", strerror(errno));
+	rd = open(fifo, O_RDONLY | O_NONBLOCK);
+	CHECK(rd >= 0, "open fifo reader: %s", strerror(errno));
+	out = rd >= 0 ? output_open(fifo, &o) : NULL;
+	CHECK(out != NULL, "open fifo: %s", strerror(errno));
+	if (out) {
+		output_txn(out, &t);
+		CHECK(output_flush(out) == 0, "flush fifo");
+		r = read(rd, got, sizeof(got) - 1);
+		CHECK(r > 20 && strncmp(got, "{\"ts\":\"2026-11-24T14:02:11", 26) == 0,
+		      "fifo content");
+		output_close(out);
+	}
+	if (rd >= 0)
+		close(rd);
+
+	/* A character device is written as is; a full one reports ENOSPC. */
+	out = output_open("/dev/null", &o);
+	CHECK(out != NULL, "open /dev/null: %s", strerror(errno));
+	if (out) {
+		output_txn(out, &t);
+		CHECK(output_flush(out) == 0, "flush /dev/null");
+		output_close(out);
+	}
+	out = output_open("/dev/full", &o);
+	if (out) {
+		output_txn(out, &t);
+		CHECK(output_flush(out) == -ENOSPC, "/dev/full flush did not fail");
+		CHECK(output_flush(out) == -ENOSPC, "/dev/full error not sticky");
+		output_close(out);
+	}
+	output_close(NULL);
+
+	unlink(link);
+	unlink(fifo);
+	unlink(sock);
+	unlink(path);
+	rmdir(dir);
+	txn_free(&t);
+}
+
+/* Writes the fixtures and the random transactions through the real
+ * stream on stdout. */
+static int write_jsonl(void)
+{
+	struct output_opts o = { OUTPUT_JSON, MAX_BODY, OFFSET };
+	struct output *out = output_open(NULL, &o);
+	size_t i;
+	int r;
+
+	if (!out) {
+		fprintf(stderr, "test_output: failed to open stdout: %s\n", strerror(errno));
+		return 1;
+	}
+	for (i = 0; i < NFIXTURES; i++) {
+		struct txn t = { 0 };
+
+		fixtures[i].build(&t);
+		output_txn(out, &t);
+		txn_free(&t);
+	}
+	for (i = 0; i < NRANDOM; i++) {
+		struct txn t = { 0 };
+
+		build_random(&t, RANDOM_ID0 + i);
+		output_txn(out, &t);
+		txn_free(&t);
+	}
+	r = output_flush(out);
+	output_close(out);
+	if (r < 0) {
+		fprintf(stderr, "test_output: failed to write stdout: %s\n", strerror(-r));
+		return 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	/* The text writer prints local time; pin it. */
+	setenv("TZ", "UTC", 1);
+	tzset();
+
+	if (argc > 1 && strcmp(argv[1], "--jsonl") == 0)
+		return write_jsonl();
+	if (argc > 1) {
+		fprintf(stderr, "usage: test_output [--jsonl]\n");
+		return 2;
+	}
+	test_fixtures();
+	test_max_body();
+	test_random();
+	test_open();
+	if (failures) {
+		fprintf(stderr, "test_output: %d check(s) failed\n", failures);
+		return 1;
+	}
+	printf("test_output: all checks passed (%zu fixtures, %d random)\n",
+	       NFIXTURES, NRANDOM);
+	return 0;
+}
