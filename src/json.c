@@ -11,7 +11,8 @@ static const char json_hex[] = "0123456789abcdef";
 
 static inline void json_put(FILE *f, const void *p, size_t n)
 {
-	fwrite_unlocked(p, 1, n, f);
+	if (n)
+		fwrite_unlocked(p, 1, n, f);
 }
 
 #define JSON_LIT(f, s) json_put((f), (s), sizeof(s) - 1)

@@ -247,8 +247,12 @@ static bool admit_live(void *ctx, struct conn_info *c, unsigned flags)
 	int sock = -1;
 
 	if (flags & HS_F_UNVERIFIED) {
+		/* Without the sock tracepoints the probe cannot tell a
+		 * socket from a file; an fd that is gone cannot be proven a
+		 * socket, and reporting file I/O as HTTP would be worse
+		 * than missing a connection. */
 		sock = procfs_is_socket(c->pid, c->fd, &inode);
-		if (sock == 0) {
+		if (sock != 1) {
 			a->stats.not_sockets++;
 			probe_ignore(a->probe, c->pid, c->fd, c->conn_id);
 			return false;

@@ -252,7 +252,8 @@ void output_body_get(const struct http_msg *m, const struct output_opts *o,
 		     struct output_body *b)
 {
 	memset(b, 0, sizeof(*b));
-	b->data = m->preview;
+	/* Never NULL, so that writers need no special case. */
+	b->data = m->preview ? m->preview : (const uint8_t *)"";
 	b->len = m->preview ? m->preview_len : 0;
 	if (b->len > o->max_body)
 		b->len = o->max_body;

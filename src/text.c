@@ -16,7 +16,8 @@ static const char text_hex[] = "0123456789abcdef";
 
 static inline void text_put(FILE *f, const void *p, size_t n)
 {
-	fwrite_unlocked(p, 1, n, f);
+	if (n)
+		fwrite_unlocked(p, 1, n, f);
 }
 
 #define TEXT_LIT(f, s) text_put((f), (s), sizeof(s) - 1)

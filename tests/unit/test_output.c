@@ -6,6 +6,9 @@
  * "--jsonl": writes every fixture, then the random ones, as JSON Lines to
  * stdout through output_open(NULL), for tests/unit/check_jsonl.py.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* open_memstream, mkdtemp, symlink */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
