@@ -101,7 +101,9 @@ struct hs_record {
 	__u8 data[HS_CHUNK_MAX];
 };
 
-BPF_HASH(hs_active, __u64, struct hs_active, 16384);
+/* LRU: a thread killed inside a syscall never reaches its exit tracepoint,
+ * and its entry must not hold a slot forever. */
+BPF_TABLE("lru_hash", __u64, struct hs_active, hs_active, 16384);
 /* Connections; an insert into a full table is counted, never evicts. */
 BPF_HASH(hs_conns, struct hs_conn_key, struct hs_conn, 65536);
 /* Socket -> endpoints, from inet_sock_set_state; a cache, so LRU. */
@@ -532,13 +534,14 @@ static __always_inline int data_exit(void *ctx, long ret, int kind)
 #ifndef HS_HAVE_SOCK_TP
 		n.flags = HS_F_UNVERIFIED;
 #endif
-		if (hs_conns.insert(&key, &n)) {
+		/* Another thread may have inserted it meanwhile: only a
+		 * failed lookup after the insert means the table is full. */
+		hs_conns.insert(&key, &n);
+		c = hs_conns.lookup(&key);
+		if (!c) {
 			stat_add(HS_STAT_CONN_FULL, 1);
 			return 0;
 		}
-		c = hs_conns.lookup(&key);
-		if (!c)
-			return 0;
 	}
 	ts = a.dir == HS_DIR_SEND ? a.ts : bpf_ktime_get_ns();
 	c->last_ts = ts;

@@ -50,6 +50,8 @@ struct app {
 	struct probe *probe;
 	struct recorder *rec;
 	uint64_t last_ts; /* newest record time, the replay's clock */
+	uint32_t exited[256]; /* processes whose kernel entries await a sweep */
+	size_t nexited;
 };
 
 static volatile sig_atomic_t exiting;
@@ -292,8 +294,11 @@ static void on_record(void *ctx, const void *rec, size_t len)
 	if (a->rec)
 		recorder_write(a->rec, rec, len);
 	if (len >= sizeof(*ev)) {
-		if (ev->type == HS_EV_EXIT && a->probe)
-			probe_forget(a->probe, ev->tgid);
+		/* Swept in batches: one walk of the kernel table per tick,
+		 * not one per exit. */
+		if (ev->type == HS_EV_EXIT && a->probe &&
+		    a->nexited < sizeof(a->exited) / sizeof(a->exited[0]))
+			a->exited[a->nexited++] = ev->tgid;
 		if (ev->ts_ns > a->last_ts)
 			a->last_ts = ev->ts_ns;
 	}
@@ -406,7 +411,7 @@ static int run_live(struct app *a)
 	};
 	uint64_t k[HS_STAT_MAX];
 	char *text = NULL;
-	uint64_t end = 0, last_tick = 0;
+	uint64_t end = 0, last_tick = 0, last_sweep = now_mono();
 	int err;
 
 	if (o->probe_file) {
@@ -437,9 +442,21 @@ static int run_live(struct app *a)
 			break;
 		}
 		now = now_mono();
+		if (a->nexited || now - last_sweep > 10000000000ULL) {
+			probe_sweep(a->probe, a->exited, a->nexited);
+			a->nexited = 0;
+			last_sweep = now;
+		}
 		if (now - last_tick > 100000000ULL) {
 			stream_tick(a->stream, now);
-			output_flush(a->out);
+			err = output_flush(a->out);
+			if (err) {
+				/* EPIPE: the reader (| head) is gone. */
+				if (err != -EPIPE)
+					warn("failed to write output: %s", strerror(-err));
+				err = 0;
+				break;
+			}
 			last_tick = now;
 		}
 		if (end && now >= end)

@@ -2,6 +2,7 @@
 #include "probe.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bcc/bcc_common.h>
@@ -36,6 +38,14 @@ struct probe {
 	bool sock_tp, ringbuf;
 	char features[128];
 };
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
 
 static bool is_dir(const char *path)
 {
@@ -326,6 +336,7 @@ int probe_open(struct probe **out, const struct probe_opts *o,
 	char defs[8][96];
 	const char *cflags[8];
 	int ncf = 0, err;
+	double t0, t1;
 	struct probe *p;
 
 	*out = NULL;
@@ -361,7 +372,9 @@ int probe_open(struct probe **out, const struct probe_opts *o,
 		 p->ringbuf ? "ring buffer" : "perf buffer",
 		 p->sock_tp ? "sock tracepoints" : "accept/connect tracking + /proc");
 
+	t0 = now_ms();
 	p->mod = bpf_module_create_c_from_string(o->source, 0, cflags, ncf, true, NULL);
+	t1 = now_ms();
 	if (!p->mod) {
 		warn("failed to compile the probe %s: clang's diagnostics are above; "
 		     "their line numbers (/virtual/main.c:LINE) count lines of %s",
@@ -373,6 +386,10 @@ int probe_open(struct probe **out, const struct probe_opts *o,
 	    (err = open_buffers(p, o->ringbuf_kb)) || (err = load_and_attach(p)))
 		goto fail;
 	p->conns_fd = bpf_table_fd(p->mod, "hs_conns");
+	if (o->verbose)
+		fprintf(stderr, "httpsnoop: probe compiled in %.0f ms, loaded and "
+			"attached %d programs in %.0f ms\n", t1 - t0, p->nattach,
+			now_ms() - t1);
 	*out = p;
 	return 0;
 fail:
@@ -428,20 +445,43 @@ void probe_ignore(struct probe *p, uint32_t tgid, int32_t fd, uint64_t conn_id)
 	bpf_update_elem(p->conns_fd, &key, &c, BPF_EXIST);
 }
 
-void probe_forget(struct probe *p, uint32_t tgid)
+static bool listed(const uint32_t *tgids, size_t n, uint32_t tgid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (tgids[i] == tgid)
+			return true;
+	return false;
+}
+
+size_t probe_sweep(struct probe *p, const uint32_t *tgids, size_t n)
 {
 	struct hs_conn_key key, next, *prev = NULL;
+	uint32_t alive = 0, dead = 0;
+	size_t dropped = 0;
+	bool more;
 
-	/* Deleting the current key would restart the walk, so delete
-	 * one step behind it. */
-	while (bpf_get_next_key(p->conns_fd, prev, &next) == 0) {
-		if (prev && prev->tgid == tgid)
-			bpf_delete_elem(p->conns_fd, prev);
+	/* Deleting the current key would restart the walk, so each entry
+	 * is dropped one step later. */
+	do {
+		more = bpf_get_next_key(p->conns_fd, prev, &next) == 0;
+		if (prev) {
+			uint32_t t = prev->tgid;
+			bool gone = listed(tgids, n, t) || t == dead;
+
+			if (!gone && t != alive) {
+				gone = kill(t, 0) && errno == ESRCH;
+				if (gone)
+					dead = t;
+				else
+					alive = t;
+			}
+			if (gone && bpf_delete_elem(p->conns_fd, prev) == 0)
+				dropped++;
+		}
 		key = next;
 		prev = &key;
-	}
-	if (prev && prev->tgid == tgid)
-		bpf_delete_elem(p->conns_fd, prev);
+	} while (more);
+	return dropped;
 }
 
 size_t probe_conn_count(struct probe *p)

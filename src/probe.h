@@ -48,8 +48,10 @@ int probe_poll(struct probe *p, int timeout_ms);
 int probe_stats(struct probe *p, uint64_t out[HS_STAT_MAX]);
 /* Tells the probe to stop copying a connection (filtered, not a socket). */
 void probe_ignore(struct probe *p, uint32_t tgid, int32_t fd, uint64_t conn_id);
-/* Drops the probe's table entries of a process that exited. */
-void probe_forget(struct probe *p, uint32_t tgid);
+/* Drops, in one walk of the probe's connection table, the entries of the
+ * given processes (they exited) and of every process that no longer
+ * exists (exits the probe could not report).  Returns entries dropped. */
+size_t probe_sweep(struct probe *p, const uint32_t *tgids, size_t n);
 /* Entries in the probe's connection table now. */
 size_t probe_conn_count(struct probe *p);
 /* A short description of the kernel features in use. */

@@ -127,7 +127,9 @@ static void text_put_slice(FILE *f, const struct http_msg *m, uint32_t off, uint
 	text_put_safe(f, p, n);
 }
 
-/* Local time, to the microsecond.  localtime_r() is kept to once per
+/* Local time of day, to the microsecond, as tcpdump prints it (the date
+ * is in the JSON output; leaving it out keeps the line within 80
+ * columns).  localtime_r() is kept to once per
  * second: a busy trace prints many lines within one. */
 static void text_put_time(FILE *f, uint64_t ns)
 {
@@ -142,7 +144,7 @@ static void text_put_time(FILE *f, uint64_t ns)
 
 	if (sec != cached_sec) {
 		if (localtime_r(&sec, &tm))
-			cached_len = strftime(cached, sizeof(cached), "%Y-%m-%d %H:%M:%S", &tm);
+			cached_len = strftime(cached, sizeof(cached), "%H:%M:%S", &tm);
 		else
 			cached_len = 0;
 		cached_sec = sec;
