@@ -10,8 +10,9 @@
 #include "txn.h"
 
 /* Called once per finished transaction.  The txn is owned by the HTTP
- * layer and valid only during the call. */
-typedef void (*http1_emit_fn)(void *ctx, const struct txn *t);
+ * layer and valid only during the call; the callee may rewrite it (as
+ * redaction does), since it is freed right after. */
+typedef void (*http1_emit_fn)(void *ctx, struct txn *t);
 
 struct http1_opts {
 	size_t max_body; /* preview bytes kept per body */

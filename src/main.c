@@ -13,6 +13,7 @@
 #include "probe.h"
 #include "procfs.h"
 #include "record.h"
+#include "redact.h"
 #include "stats.h"
 #include "stream.h"
 #include "util.h"
@@ -40,6 +41,7 @@ struct options {
 	const char *replay;
 	bool ebpf;
 	bool verbose;
+	struct redact redact;
 };
 
 struct app {
@@ -67,7 +69,8 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: httpsnoop [-p PID]... [-c COMM] [-P PORT]... [-o FILE] [-f text|json]\n"
 "                 [-b BYTES] [-d SECONDS] [--probe FILE] [--ebpf] [-v] [-h] [-V]\n"
-"                 [--record FILE | --replay FILE]\n"
+"                 [--record FILE | --replay FILE] [--no-redact]\n"
+"                 [--redact-header NAME]... [--redact-query NAME]...\n"
 "\n"
 "Trace HTTP/1.x transactions of any process on this host, as they cross its\n"
 "sockets: method, URL, status, headers, body preview and latency.  Needs root\n"
@@ -87,6 +90,11 @@ static void usage(FILE *f)
 "      --ebpf           print the built-in probe source and exit\n"
 "      --record FILE    also save the raw probe records to FILE\n"
 "      --replay FILE    decode a --record file instead of tracing (no root)\n"
+"      --no-redact      show credentials: by default the values of\n"
+"                       Authorization, Proxy-Authorization, Cookie, Set-Cookie\n"
+"                       and X-Api-Key are replaced by '[redacted N bytes]'\n"
+"      --redact-header NAME  redact this header too (repeatable)\n"
+"      --redact-query NAME   redact this query parameter's value (repeatable)\n"
 "  -v, --verbose        say which kernel features are in use\n"
 "  -h, --help           show this help\n"
 "  -V, --version        show the version\n"
@@ -114,7 +122,8 @@ static int bad_value(const char *opt, const char *val, const char *why)
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_PROBE = 256, OPT_EBPF, OPT_RECORD, OPT_REPLAY };
+	enum { OPT_PROBE = 256, OPT_EBPF, OPT_RECORD, OPT_REPLAY, OPT_NO_REDACT,
+	       OPT_REDACT_HEADER, OPT_REDACT_QUERY };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "comm", required_argument, NULL, 'c' },
@@ -127,6 +136,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "ebpf", no_argument, NULL, OPT_EBPF },
 		{ "record", required_argument, NULL, OPT_RECORD },
 		{ "replay", required_argument, NULL, OPT_REPLAY },
+		{ "no-redact", no_argument, NULL, OPT_NO_REDACT },
+		{ "redact-header", required_argument, NULL, OPT_REDACT_HEADER },
+		{ "redact-query", required_argument, NULL, OPT_REDACT_QUERY },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -137,6 +149,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 
 	o->max_body = 1024;
 	o->format = OUTPUT_TEXT;
+	redact_init(&o->redact);
 	while ((c = getopt_long(argc, argv, "p:c:P:o:f:b:d:vhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -189,6 +202,17 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_REPLAY:
 			o->replay = optarg;
 			break;
+		case OPT_NO_REDACT:
+			o->redact.off = true;
+			break;
+		case OPT_REDACT_HEADER:
+			if (!*optarg || redact_add_header(&o->redact, optarg))
+				return bad_value("redact-header", optarg, "empty, or too many names");
+			break;
+		case OPT_REDACT_QUERY:
+			if (!*optarg || redact_add_query(&o->redact, optarg))
+				return bad_value("redact-query", optarg, "empty, or too many names");
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -208,6 +232,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		usage(stderr);
 		return 2;
 	}
+	if (o->redact.off)
+		fprintf(stderr, "httpsnoop: warning: --no-redact: credentials "
+			"(Authorization, Cookie, ...) will be written as they are\n");
 	if (o->record && o->replay) {
 		fprintf(stderr, "httpsnoop: --record and --replay cannot be combined\n\n");
 		usage(stderr);
@@ -224,10 +251,11 @@ static uint64_t now_mono(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static void emit_txn(void *ctx, const struct txn *t)
+static void emit_txn(void *ctx, struct txn *t)
 {
 	struct app *a = ctx;
 
+	redact_txn(&a->o->redact, t);
 	output_txn(a->out, t);
 }
 
@@ -327,6 +355,15 @@ static char *read_probe_file(const char *path)
 	}
 	if (fstat(fileno(f), &sb) || !S_ISREG(sb.st_mode) || sb.st_size > MAX_PROBE_FILE) {
 		warn("failed to read probe file %s: not a regular file of at most 1 MiB", path);
+		goto out;
+	}
+	/* The probe runs in the kernel with our privileges: a file someone
+	 * else could have written is someone else's code. */
+	if ((sb.st_mode & S_IWOTH) || (sb.st_uid != 0 && sb.st_uid != geteuid())) {
+		warn("refusing probe file %s: it is %s; run 'chown root %s && "
+		     "chmod o-w %s'", path,
+		     (sb.st_mode & S_IWOTH) ? "world-writable" : "not owned by root",
+		     path, path);
 		goto out;
 	}
 	buf = malloc(sb.st_size + 1);

@@ -1,0 +1,169 @@
+/* redact.c -- hides credentials in headers and query parameters before a transaction is written.
+ *
+ * It works on the parsed transaction, so the text and JSON writers show
+ * the same redacted values; a --record file keeps the raw bytes.
+ */
+#include "redact.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const default_headers[] = {
+	"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie",
+	"X-Api-Key",
+};
+
+void redact_init(struct redact *r)
+{
+	memset(r, 0, sizeof(*r));
+	for (size_t i = 0; i < sizeof(default_headers) / sizeof(default_headers[0]); i++)
+		r->headers[r->nheaders++] = default_headers[i];
+}
+
+int redact_add_header(struct redact *r, const char *name)
+{
+	if (r->nheaders == REDACT_MAX_NAMES)
+		return -E2BIG;
+	r->headers[r->nheaders++] = name;
+	return 0;
+}
+
+int redact_add_query(struct redact *r, const char *name)
+{
+	if (r->nquery == REDACT_MAX_NAMES)
+		return -E2BIG;
+	r->query[r->nquery++] = name;
+	return 0;
+}
+
+static bool listed(const char *const *names, size_t n, const char *s, size_t len)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strlen(names[i]) == len && !strncasecmp(names[i], s, len))
+			return true;
+	return false;
+}
+
+/* Appends a new slice to m->buf and returns its offset, or -1.  This may
+ * grow buf past HTTP_MSG_BUF_MAX: that limit is for network bytes. */
+static long append(struct http_msg *m, const char *s, size_t len)
+{
+	size_t off = m->buf_len ? m->buf_len + 1 : 0;
+	size_t need = off + len + 1;
+
+	if (need > m->buf_cap) {
+		char *nb = realloc(m->buf, need);
+
+		if (!nb)
+			return -1;
+		m->buf = nb;
+		m->buf_cap = need;
+	}
+	memcpy(m->buf + off, s, len);
+	m->buf[off + len] = '\0';
+	m->buf_len = off + len;
+	return off;
+}
+
+static size_t redact_headers(const struct redact *r, struct http_msg *m)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->nhdrs; i++) {
+		struct http_header *h = &m->hdrs[i];
+		const char *v = m->buf + h->value_off;
+		size_t vlen = h->value_len, keep = 0;
+		char repl[96];
+		int len;
+		long off;
+
+		if (!listed(r->headers, r->nheaders, m->buf + h->name_off, h->name_len))
+			continue;
+		/* RFC 9110 section 11.4: credentials = auth-scheme [ 1*SP
+		 * token68 / params ]; the scheme is not secret. */
+		if ((h->name_len == 13 && !strncasecmp(m->buf + h->name_off, "Authorization", 13)) ||
+		    (h->name_len == 19 && !strncasecmp(m->buf + h->name_off, "Proxy-Authorization", 19))) {
+			while (keep < vlen && keep < 32 && v[keep] != ' ')
+				keep++;
+			if (keep == vlen || keep == 32)
+				keep = 0;
+		}
+		len = snprintf(repl, sizeof(repl), "%.*s%s[redacted %zu bytes]",
+			       (int)keep, v, keep ? " " : "",
+			       vlen - keep - (keep ? 1 : 0));
+		off = append(m, repl, len);
+		if (off < 0) {
+			h->value_len = 0; /* no memory: show nothing */
+			continue;
+		}
+		h->value_off = off;
+		h->value_len = len;
+		n++;
+	}
+	return n;
+}
+
+/* Rewrites name=value pairs of the target's query whose name is listed. */
+static size_t redact_query(const struct redact *r, struct http_msg *m)
+{
+	const char *t = m->buf + m->target_off, *q, *end;
+	char *out;
+	size_t n = 0, cap, olen;
+	long off;
+
+	if (!r->nquery || !m->target_len)
+		return 0;
+	end = t + m->target_len;
+	q = memchr(t, '?', m->target_len);
+	if (!q)
+		return 0;
+	cap = m->target_len + 64 * (m->target_len / 2 + 1);
+	out = malloc(cap);
+	if (!out)
+		return 0;
+	olen = q + 1 - t;
+	memcpy(out, t, olen);
+	for (const char *p = q + 1; p < end;) {
+		const char *amp = memchr(p, '&', end - p), *eq;
+		const char *pe = amp ? amp : end;
+
+		eq = memchr(p, '=', pe - p);
+		if (eq && listed(r->query, r->nquery, p, eq - p)) {
+			memcpy(out + olen, p, eq + 1 - p);
+			olen += eq + 1 - p;
+			olen += snprintf(out + olen, cap - olen, "[redacted %zu bytes]",
+					 (size_t)(pe - eq - 1));
+			n++;
+		} else {
+			memcpy(out + olen, p, pe - p);
+			olen += pe - p;
+		}
+		if (amp)
+			out[olen++] = '&';
+		p = amp ? amp + 1 : end;
+	}
+	if (n && (off = append(m, out, olen)) >= 0) {
+		m->target_off = off;
+		m->target_len = olen;
+	}
+	free(out);
+	return n;
+}
+
+size_t redact_txn(const struct redact *r, struct txn *t)
+{
+	size_t n = 0;
+
+	if (r->off)
+		return 0;
+	if (t->req.present && t->req.buf) {
+		n += redact_headers(r, &t->req);
+		n += redact_query(r, &t->req);
+	}
+	if (t->resp.present && t->resp.buf)
+		n += redact_headers(r, &t->resp);
+	return n;
+}

@@ -1,0 +1,337 @@
+#!/usr/bin/python3
+# check.py -- compares httpsnoop's JSON Lines with ground truth: nginx access logs, curl -w reports, expected tuples.
+"""Usage: check.py COMMAND --jsonl FILE [filters] [command options]
+
+Filters (every command): --pid P[,P...] (repeatable), --role client|server|
+unknown, --port N (local or remote port).  Only transactions that pass every
+given filter are compared, because other processes on the machine may speak
+HTTP while a test runs.
+
+Commands:
+  nginx   --log ACCESS_LOG [--request-length]
+          record by record against an nginx access log written with
+          log_format '$request_method $request_uri $status $body_bytes_sent
+          $request_length $connection $connection_requests $remote_port'.
+          Records are matched by the client's port (httpsnoop's "remote" on
+          the server side), in order within a port.
+  curl    --gt FILE
+          FILE has "PID STATUS SIZE_DOWNLOAD METHOD" per URL curl fetched;
+          the client-side transactions of each curl pid, by time, must match.
+  expect  --expect FILE [--ordered] [--exact-count]
+          FILE has "METHOD TARGET STATUS BODY_SIZE" per line (a field may be
+          '*' for any).  Without --ordered they are compared as multisets.
+  count   print how many transactions pass the filters.
+  none    fail if any transaction passes the filters (non-HTTP traffic).
+  sane    every filtered transaction is complete, paired, without error.
+  dump    print the filtered transactions, one short line each.
+
+Exit status: 0 when everything matches, 1 on a mismatch (after printing every
+difference, up to --max-diffs), 2 on bad usage or unreadable input.
+"""
+
+import argparse
+import json
+import sys
+from collections import Counter, defaultdict
+
+
+def load_jsonl(path):
+    txns = []
+    bad = 0
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                txns.append(json.loads(line))
+            except ValueError as e:
+                bad += 1
+                print(f"{path}:{n}: not JSON ({e}): {line[:200]!r}")
+    return txns, bad
+
+
+def port_of(addr):
+    if not addr or not isinstance(addr, str):
+        return None
+    try:
+        return int(addr.rsplit(":", 1)[1])
+    except (IndexError, ValueError):
+        return None
+
+
+def select(txns, args):
+    pids = set()
+    for p in args.pid or []:
+        pids.update(int(x) for x in str(p).split(",") if x)
+    out = []
+    for t in txns:
+        if pids and t.get("pid") not in pids:
+            continue
+        if args.role and t.get("role") != args.role:
+            continue
+        if args.port and args.port not in (port_of(t.get("local")), port_of(t.get("remote"))):
+            continue
+        out.append(t)
+    out.sort(key=lambda t: t.get("ts") or "")
+    return out
+
+
+def req(t, k, default=None):
+    return (t.get("request") or {}).get(k, default)
+
+
+def resp(t, k, default=None):
+    return (t.get("response") or {}).get(k, default)
+
+
+def short(t):
+    r = t.get("response")
+    return (f"pid={t.get('pid')} {t.get('role')} fd={t.get('fd')} "
+            f"{t.get('local')}<->{t.get('remote')} "
+            f"{req(t, 'method')} {req(t, 'target')} -> "
+            f"{resp(t, 'status') if r else 'NO RESPONSE'} "
+            f"body={resp(t, 'body_size') if r else '-'} "
+            f"missing={resp(t, 'body_missing') if r else '-'} "
+            f"err={t.get('error')}")
+
+
+class Diffs:
+    def __init__(self, limit):
+        self.limit = limit
+        self.n = 0
+
+    def add(self, msg):
+        self.n += 1
+        if self.n <= self.limit:
+            print("  DIFF: " + msg)
+        elif self.n == self.limit + 1:
+            print("  ... (more differences not shown)")
+
+    def done(self, what, count):
+        if self.n:
+            print(f"{what}: {self.n} difference(s) over {count} record(s)")
+            return 1
+        print(f"{what}: {count} record(s) match")
+        return 0
+
+
+def reconstruct_request_length(t):
+    """The request's bytes on the wire, if httpsnoop kept all its headers."""
+    r = t.get("request") or {}
+    if r.get("headers_truncated") or r.get("version") is None:
+        return None
+    n = len(f"{r.get('method')} {r.get('target')} HTTP/{r.get('version')}\r\n".encode())
+    for name, value in r.get("headers") or []:
+        n += len(name.encode()) + 2 + len(value.encode()) + 2
+    return n + 2 + (r.get("body_size") or 0)
+
+
+def cmd_nginx(txns, args, d):
+    log = []
+    with open(args.log, encoding="utf-8", errors="replace") as f:
+        for n, line in enumerate(f, 1):
+            parts = line.split()
+            if len(parts) != 8:
+                print(f"{args.log}:{n}: unexpected log line {line!r}")
+                return 2
+            m, uri, st, sent, rlen, conn, creq, rport = parts
+            log.append(dict(method=m, uri=uri, status=int(st), sent=int(sent),
+                            rlen=int(rlen), conn=int(conn), creq=int(creq),
+                            rport=int(rport), line=n))
+    by_port_log = defaultdict(list)
+    for rec in log:
+        by_port_log[rec["rport"]].append(rec)
+    by_port_tx = defaultdict(list)
+    for t in txns:
+        by_port_tx[port_of(t.get("remote"))].append(t)
+
+    if len(txns) != len(log):
+        d.add(f"count: access log has {len(log)} request(s), httpsnoop reported {len(txns)}")
+    for port in sorted(set(by_port_log) | set(by_port_tx), key=lambda p: (p is None, p or 0)):
+        L, X = by_port_log.get(port, []), by_port_tx.get(port, [])
+        if len(L) != len(X):
+            d.add(f"client port {port}: access log has {len(L)} request(s) "
+                  f"{[(r['method'], r['uri'], r['status']) for r in L][:6]}, "
+                  f"httpsnoop {len(X)} {[short(t) for t in X][:6]}")
+        for rec, t in zip(L, X):
+            where = f"port {port} log line {rec['line']} ({rec['method']} {rec['uri']})"
+            if req(t, "method") != rec["method"]:
+                d.add(f"{where}: method {req(t, 'method')!r}, log says {rec['method']!r}")
+            if req(t, "target") != rec["uri"]:
+                d.add(f"{where}: target {req(t, 'target')!r}, log says {rec['uri']!r}")
+            if t.get("response") is None:
+                d.add(f"{where}: httpsnoop has no response (error={t.get('error')!r})")
+                continue
+            if resp(t, "status") != rec["status"]:
+                d.add(f"{where}: status {resp(t, 'status')}, log says {rec['status']}")
+            if resp(t, "body_size") != rec["sent"]:
+                d.add(f"{where}: response body_size {resp(t, 'body_size')}, "
+                      f"$body_bytes_sent {rec['sent']}")
+            if t.get("error") is not None:
+                d.add(f"{where}: error {t.get('error')!r}")
+            if args.request_length:
+                # nginx leaves a discarded body (a 'return' location, an
+                # error) out of $request_length; a body it read counts.
+                n = reconstruct_request_length(t)
+                body = req(t, "body_size") or 0
+                if n is not None and rec["rlen"] not in (n, n - body):
+                    d.add(f"{where}: request bytes {n} (line + headers + body "
+                          f"{req(t, 'body_size')}), $request_length {rec['rlen']}")
+    return d.done("nginx access log vs httpsnoop server side", len(log))
+
+
+def cmd_curl(txns, args, d):
+    gt = defaultdict(list)
+    total = 0
+    with open(args.gt) as f:
+        for line in f:
+            if not line.strip():
+                continue
+            pid, st, size, method = line.split()
+            gt[int(pid)].append((int(st), int(float(size)), method))
+            total += 1
+    by_pid = defaultdict(list)
+    for t in txns:
+        by_pid[t.get("pid")].append(t)
+    for pid, want in gt.items():
+        got = [t for t in by_pid.get(pid, []) if t.get("role") == "client"]
+        if len(got) != len(want):
+            d.add(f"curl pid {pid}: curl fetched {len(want)} URL(s) {want}, "
+                  f"httpsnoop has {len(got)} client transaction(s) {[short(t) for t in got]}")
+        for i, ((st, size, method), t) in enumerate(zip(want, got)):
+            where = f"curl pid {pid} URL #{i + 1} ({method})"
+            if req(t, "method") != method:
+                d.add(f"{where}: method {req(t, 'method')!r}")
+            if t.get("response") is None:
+                d.add(f"{where}: no response (error={t.get('error')!r}), curl got {st}")
+                continue
+            if resp(t, "status") != st:
+                d.add(f"{where}: status {resp(t, 'status')}, curl got {st}")
+            if resp(t, "body_size") != size:
+                d.add(f"{where}: response body_size {resp(t, 'body_size')}, "
+                      f"curl size_download {size}")
+    return d.done("curl -w vs httpsnoop client side", total)
+
+
+def parse_expect(path):
+    want = []
+    with open(path) as f:
+        for line in f:
+            if not line.strip() or line.startswith("#"):
+                continue
+            m, target, st, size = line.split()
+            want.append((m, target, st, size))
+    return want
+
+
+def matches(w, t):
+    m, target, st, size = w
+    got = (req(t, "method"), req(t, "target"),
+           resp(t, "status") if t.get("response") else None,
+           resp(t, "body_size") if t.get("response") else None)
+    for a, b in zip((m, target, st, size), got):
+        if a != "*" and a != str(b):
+            return False
+    return True
+
+
+def cmd_expect(txns, args, d):
+    want = parse_expect(args.expect)
+    if args.ordered:
+        if len(want) != len(txns):
+            d.add(f"count: expected {len(want)}, httpsnoop reported {len(txns)}")
+        for i, (w, t) in enumerate(zip(want, txns)):
+            if not matches(w, t):
+                d.add(f"#{i + 1}: expected {' '.join(w)}, got {short(t)}")
+    else:
+        left = list(txns)
+        missing = []
+        for w in want:
+            for i, t in enumerate(left):
+                if matches(w, t):
+                    del left[i]
+                    break
+            else:
+                missing.append(w)
+        for w in missing:
+            d.add(f"expected but not traced: {' '.join(w)}")
+        if args.exact_count or missing:
+            for t in left[:20]:
+                d.add(f"traced but not expected: {short(t)}")
+            if len(left) > 20:
+                d.add(f"... and {len(left) - 20} more unexpected")
+    return d.done("expected transactions vs httpsnoop", len(want))
+
+
+def cmd_sane(txns, args, d):
+    for t in txns:
+        problems = []
+        if t.get("error") is not None:
+            problems.append(f"error={t.get('error')!r}")
+        if t.get("response") is None:
+            problems.append("no response")
+        if not req(t, "complete", True):
+            problems.append("request incomplete")
+        if t.get("response") is not None and not resp(t, "complete", True):
+            problems.append("response incomplete")
+        if problems:
+            d.add(f"{', '.join(problems)}: {short(t)}")
+    return d.done("sanity of traced transactions", len(txns))
+
+
+def main():
+    ap = argparse.ArgumentParser(usage=__doc__)
+    ap.add_argument("command", choices=["nginx", "curl", "expect", "count", "none", "sane", "dump"])
+    ap.add_argument("--jsonl", required=True)
+    ap.add_argument("--pid", action="append")
+    ap.add_argument("--role", choices=["client", "server", "unknown"])
+    ap.add_argument("--port", type=int)
+    ap.add_argument("--log")
+    ap.add_argument("--request-length", action="store_true")
+    ap.add_argument("--gt")
+    ap.add_argument("--expect")
+    ap.add_argument("--ordered", action="store_true")
+    ap.add_argument("--exact-count", action="store_true")
+    ap.add_argument("--max-diffs", type=int, default=30)
+    args = ap.parse_args()
+
+    try:
+        all_txns, bad = load_jsonl(args.jsonl)
+    except OSError as e:
+        print(f"cannot read {args.jsonl}: {e}")
+        return 2
+    txns = select(all_txns, args)
+    d = Diffs(args.max_diffs)
+    if bad:
+        d.add(f"{bad} line(s) of {args.jsonl} are not JSON")
+
+    if args.command == "count":
+        print(len(txns))
+        return 1 if bad else 0
+    if args.command == "dump":
+        for t in txns:
+            print(short(t))
+        return 0
+    if args.command == "none":
+        for t in txns:
+            d.add(f"unexpected transaction: {short(t)}")
+        return d.done("no transactions wanted", len(txns))
+    if args.command == "sane":
+        return cmd_sane(txns, args, d)
+    if args.command == "nginx":
+        if not args.log:
+            ap.error("nginx needs --log")
+        return cmd_nginx(txns, args, d)
+    if args.command == "curl":
+        if not args.gt:
+            ap.error("curl needs --gt")
+        return cmd_curl(txns, args, d)
+    if args.command == "expect":
+        if not args.expect:
+            ap.error("expect needs --expect")
+        return cmd_expect(txns, args, d)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1615 @@
+/* test_http.c -- unit test of the stream tracker and the HTTP/1 layer: table-driven connections fed as probe records.
+ *
+ * Each fixture, in the manner of http-parser's `struct message` table, is
+ * one connection: its role, its chunks in time order (one chunk is one
+ * syscall's bytes, request or response side) and the transactions the
+ * HTTP layer must report.  Every fixture is fed as the probe would send
+ * it: whole, split in two at every byte, one byte per record, with
+ * adjacent records of a direction swapped, and, where the fixture says
+ * how, with a capture gap in a body or in a request's headers.
+ *
+ * Then come the record checks, --record/--replay, process exit,
+ * eviction, idleness, reorder timeouts and limits.  Exits 0 only if every
+ * check passed; prints each failure (a few per fixture and mode) with the
+ * fixture and the mode, then a summary line.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "event.h"
+#include "http1.h"
+#include "record.h"
+#include "stats.h"
+#include "stream.h"
+#include "txn.h"
+
+/* ---- assertions ------------------------------------------------------ */
+
+static unsigned long checks, failures, runs;
+static const char *cur_fixture = "-";
+static char cur_mode[96] = "-";
+static int budget;		/* failures still printed for this family */
+static unsigned long suppressed; /* failures not printed for it */
+
+/* Counts a failure; true if it should be printed (a few per fixture and
+ * mode family, so that a bug seen at every split point does not flood). */
+static bool fail_begin(const char *file, int line)
+{
+	failures++;
+	if (budget <= 0) {
+		suppressed++;
+		return false;
+	}
+	budget--;
+	fprintf(stderr, "FAIL %s:%d [%s / %s]: ", file, line, cur_fixture,
+		cur_mode);
+	return true;
+}
+
+static void family_begin(void)
+{
+	budget = 4;
+	suppressed = 0;
+}
+
+static void family_end(const char *family)
+{
+	if (suppressed)
+		fprintf(stderr, "  ... and %lu more failures in [%s / %s*]\n",
+			suppressed, cur_fixture, family);
+	suppressed = 0;
+}
+
+#define CHECK(cond, ...)                                                      \
+	do {                                                                  \
+		checks++;                                                     \
+		if (!(cond) && fail_begin(__FILE__, __LINE__)) {              \
+			fprintf(stderr, __VA_ARGS__);                         \
+			fputc('\n', stderr);                                  \
+		}                                                             \
+	} while (0)
+
+#define CHECK_U64(what, got, exp)                                             \
+	CHECK((uint64_t)(got) == (uint64_t)(exp),                             \
+	      "%s: got %llu, expected %llu", (what),                          \
+	      (unsigned long long)(got), (unsigned long long)(exp))
+
+#define CHECK_INT(what, got, exp)                                             \
+	CHECK((long long)(got) == (long long)(exp),                           \
+	      "%s: got %lld, expected %lld", (what), (long long)(got),        \
+	      (long long)(exp))
+
+static bool str_eq(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+#define CHECK_STR(what, got, exp)                                             \
+	CHECK(str_eq((got), (exp)), "%s: got \"%s\", expected \"%s\"",        \
+	      (what), (got) ? (got) : "(null)", (exp) ? (exp) : "(null)")
+
+/* ---- helpers --------------------------------------------------------- */
+
+static void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p) {
+		perror("malloc");
+		exit(2);
+	}
+	return p;
+}
+
+static char *xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+/* Memory the runtime-built fixtures own, freed at exit. */
+static void *owned[64];
+static size_t nowned;
+
+static void *own(void *p)
+{
+	if (nowned == sizeof(owned) / sizeof(owned[0])) {
+		fprintf(stderr, "test_http: too many owned buffers\n");
+		exit(2);
+	}
+	owned[nowned++] = p;
+	return p;
+}
+
+/* hdr followed by len bytes of body, as one owned buffer. */
+static uint8_t *cat(size_t *out_len, const char *hdr, const void *body,
+		    size_t len)
+{
+	size_t hl = strlen(hdr);
+	uint8_t *p = own(xmalloc(hl + len));
+
+	memcpy(p, hdr, hl);
+	memcpy(p + hl, body, len);
+	*out_len = hl + len;
+	return p;
+}
+
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, f);
+	if (vasprintf(&s, f, ap) < 0) {
+		perror("vasprintf");
+		exit(2);
+	}
+	va_end(ap);
+	return own(s);
+}
+
+/* Compresses in with zlib: wbits 16+15 gzip, 15 zlib, -15 raw deflate. */
+static size_t zcompress(int wbits, const void *in, size_t len, uint8_t *out,
+			size_t cap)
+{
+	z_stream z;
+	size_t n;
+
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, 9, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+		fprintf(stderr, "test_http: deflateInit2 failed\n");
+		exit(2);
+	}
+	z.next_in = (Bytef *)in;
+	z.avail_in = (uInt)len;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+		fprintf(stderr, "test_http: deflate did not finish\n");
+		exit(2);
+	}
+	n = z.total_out;
+	deflateEnd(&z);
+	return n;
+}
+
+/* ---- what the emit callback keeps ----------------------------------- */
+
+struct got_hdr {
+	char *name, *value;
+};
+
+struct got_msg {
+	bool present, complete, head_truncated, chunked;
+	char *method, *target, *reason;
+	int status, version;	/* version as major * 10 + minor */
+	struct got_hdr *hdrs;
+	size_t nhdrs;
+	uint64_t body_size, body_missing;
+	uint8_t *preview;
+	size_t preview_len;
+	bool preview_truncated, preview_decoded;
+	const char *decode_error;
+	uint64_t first_ts, last_ts;
+};
+
+struct got_txn {
+	struct conn_info conn;
+	struct got_msg req, resp;
+	int interim;
+	bool upgraded;
+	const char *error; /* static in the HTTP layer */
+};
+
+struct collector {
+	struct got_txn *v;
+	size_t n, cap;
+};
+
+static void copy_msg(struct got_msg *g, const struct http_msg *m)
+{
+	g->present = m->present;
+	g->complete = m->complete;
+	g->head_truncated = m->head_truncated;
+	g->chunked = m->chunked;
+	g->method = xstrndup(http_str(m, m->method_off), m->method_len);
+	g->target = xstrndup(http_str(m, m->target_off), m->target_len);
+	g->reason = xstrndup(http_str(m, m->reason_off), m->reason_len);
+	g->status = m->status;
+	g->version = m->version_major * 10 + m->version_minor;
+	g->nhdrs = m->nhdrs;
+	g->hdrs = xmalloc(m->nhdrs * sizeof(*g->hdrs));
+	for (size_t i = 0; i < m->nhdrs; i++) {
+		const struct http_header *h = &m->hdrs[i];
+
+		g->hdrs[i].name = xstrndup(http_str(m, h->name_off), h->name_len);
+		g->hdrs[i].value = xstrndup(http_str(m, h->value_off), h->value_len);
+	}
+	g->body_size = m->body_size;
+	g->body_missing = m->body_missing;
+	g->preview_len = m->preview_len;
+	g->preview = xmalloc(m->preview_len + 1);
+	if (m->preview_len)
+		memcpy(g->preview, m->preview, m->preview_len);
+	g->preview[m->preview_len] = '\0';
+	g->preview_truncated = m->preview_truncated;
+	g->preview_decoded = m->preview_decoded;
+	g->decode_error = m->decode_error;
+	g->first_ts = m->first_ts;
+	g->last_ts = m->last_ts;
+}
+
+static void free_msg(struct got_msg *g)
+{
+	free(g->method);
+	free(g->target);
+	free(g->reason);
+	for (size_t i = 0; i < g->nhdrs; i++) {
+		free(g->hdrs[i].name);
+		free(g->hdrs[i].value);
+	}
+	free(g->hdrs);
+	free(g->preview);
+}
+
+static void on_emit(void *ctx, const struct txn *t)
+{
+	struct collector *c = ctx;
+	struct got_txn *g;
+
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 8;
+		c->v = realloc(c->v, c->cap * sizeof(*c->v));
+		if (!c->v) {
+			perror("realloc");
+			exit(2);
+		}
+	}
+	g = &c->v[c->n++];
+	memset(g, 0, sizeof(*g));
+	g->conn = t->conn;
+	copy_msg(&g->req, &t->req);
+	copy_msg(&g->resp, &t->resp);
+	g->interim = t->interim_status;
+	g->upgraded = t->upgraded;
+	g->error = t->error;
+}
+
+static void collector_free(struct collector *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free_msg(&c->v[i].req);
+		free_msg(&c->v[i].resp);
+	}
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}
+
+static const char *got_hdr(const struct got_msg *g, const char *name)
+{
+	for (size_t i = 0; i < g->nhdrs; i++)
+		if (strcasecmp(g->hdrs[i].name, name) == 0)
+			return g->hdrs[i].value;
+	return NULL;
+}
+
+/* ---- fixtures -------------------------------------------------------- */
+
+#define MAX_CHUNKS 48
+#define MAX_TXNS 4
+#define MAX_HDRS 4
+#define MAX_BODY 4096 /* preview size unless a fixture says otherwise */
+#define TGID 4242
+#define FD 7
+#define CONN_ID 0x1234
+
+enum side { REQ, RESP };
+
+struct chunk {
+	enum side side;
+	const void *data; /* NULL ends the list */
+	size_t len;	  /* 0: strlen(data) */
+	uint64_t gap;	  /* bytes after data that were not captured */
+	bool keep_head;	  /* the parser looks for a message start here:
+			   * keep the first HEAD_KEEP bytes in one record */
+};
+
+/* The layer resyncs only where a record begins like a message, and it
+ * looks at most at the longest method ("OPTIONS ") to say so. */
+#define HEAD_KEEP 8
+
+struct hdr {
+	const char *name, *value; /* value NULL: the header must be absent */
+};
+
+struct expect {
+	const char *method, *target;
+	int status;		/* 0: no response expected */
+	const char *reason;
+	int req_ver, resp_ver;	/* 10 or 11; 0 means 11; -1 unchecked */
+	struct hdr req_hdrs[MAX_HDRS], resp_hdrs[MAX_HDRS];
+	size_t req_nhdrs;	/* 0: unchecked */
+	bool req_head_trunc;
+	uint64_t req_body, resp_body;
+	uint64_t req_missing, resp_missing;
+	const char *req_preview, *resp_preview; /* NULL: empty */
+	size_t req_preview_len, resp_preview_len; /* 0: strlen */
+	bool req_decoded, resp_decoded;
+	bool req_trunc, resp_trunc;
+	bool req_chunked, resp_chunked;
+	bool req_incomplete, resp_incomplete;
+	int interim;
+	bool upgraded;
+	const char *error;	/* NULL: no error */
+	bool skip_resp;		/* response not checked */
+};
+
+enum end_kind {
+	END_CLOSE,     /* an HS_EV_CLOSE record */
+	END_CLOSE_ALL, /* stream_close_all(), as at exit */
+	END_EXIT,      /* an HS_EV_EXIT record for the tgid */
+};
+
+/* A capture gap put into one chunk: its bytes [off, off + len) are not
+ * copied (the record before them has span > captured). */
+struct gapspec {
+	bool on;
+	int chunk;
+	size_t off;	 /* in the chunk, or in its body if from_body */
+	bool from_body;	 /* off counts from the end of the chunk's headers */
+	uint64_t len;
+	int txn;	 /* the transaction affected */
+	bool resp;	 /* body gap: in the response body */
+	const char *preview; /* body gap: the preview that remains */
+};
+
+struct fixture {
+	const char *name;
+	uint8_t role;
+	uint8_t req_dir;  /* role unknown only: direction of requests */
+	size_t max_body;  /* 0: MAX_BODY */
+	enum end_kind end;
+	struct chunk chunks[MAX_CHUNKS];
+	size_t ntxns;
+	struct expect txns[MAX_TXNS];
+	int parse_errors, unpaired_reqs, unpaired_resps, upgrades;
+	struct gapspec body_gap, hdr_gap;
+	bool big; /* skip the split and one-byte modes */
+};
+
+#define OK200_0 "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+
+static const struct fixture fixtures[] = {
+{
+	.name = "keep-alive GET x3",
+	.role = HS_ROLE_CLIENT,
+	.chunks = {
+		{ REQ, "GET /a HTTP/1.1\r\nHost: example.com\r\nUser-Agent: t/1\r\n\r\n" },
+		{ RESP, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\n0123456789" },
+		{ REQ, "GET /b HTTP/1.1\r\nHost: example.com\r\nAccept: */*\r\n\r\n" },
+		{ RESP, "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found" },
+		{ REQ, "GET /c?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\n" },
+		{ RESP, OK200_0 },
+	},
+	.ntxns = 3,
+	.txns = {
+		{ .method = "GET", .target = "/a", .status = 200, .reason = "OK",
+		  .req_hdrs = { { "Host", "example.com" }, { "user-agent", "t/1" } },
+		  .resp_hdrs = { { "Content-Type", "text/plain" }, { "content-length", "10" } },
+		  .req_nhdrs = 2, .resp_body = 10, .resp_preview = "0123456789" },
+		{ .method = "GET", .target = "/b", .status = 404, .reason = "Not Found",
+		  .req_hdrs = { { "Accept", "*/*" } },
+		  .resp_body = 9, .resp_preview = "not found" },
+		{ .method = "GET", .target = "/c?x=1", .status = 200, .reason = "OK" },
+	},
+	.body_gap = { .on = true, .chunk = 1, .off = 3, .from_body = true, .len = 4,
+		      .txn = 0, .resp = true, .preview = "012" },
+	.hdr_gap = { .on = true, .chunk = 2, .off = 20, .len = 5, .txn = 1 },
+},
+{
+	.name = "POST Content-Length then GET",
+	.role = HS_ROLE_SERVER,
+	.chunks = {
+		{ REQ, "POST /submit HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\n"
+		       "Content-Length: 17\r\n\r\n{\"key\": \"value1\"}" },
+		{ RESP, "HTTP/1.1 201 Created\r\nLocation: /submit/1\r\nContent-Length: 2\r\n\r\nok" },
+		{ REQ, "GET /submit/1 HTTP/1.1\r\nHost: h\r\n\r\n" },
+		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 17\r\n\r\n{\"key\": \"value1\"}" },
+	},
+	.ntxns = 2,
+	.txns = {
+		{ .method = "POST", .target = "/submit", .status = 201, .reason = "Created",
+		  .req_hdrs = { { "Content-Type", "application/json" } },
+		  .resp_hdrs = { { "Location", "/submit/1" } },
+		  .req_body = 17, .req_preview = "{\"key\": \"value1\"}",
+		  .resp_body = 2, .resp_preview = "ok" },
+		{ .method = "GET", .target = "/submit/1", .status = 200, .reason = "OK",
+		  .resp_body = 17, .resp_preview = "{\"key\": \"value1\"}" },
+	},
+	.body_gap = { .on = true, .chunk = 0, .off = 5, .from_body = true, .len = 6,
+		      .txn = 0, .resp = false, .preview = "{\"key" },
+	.hdr_gap = { .on = true, .chunk = 0, .off = 30, .len = 4, .txn = 0 },
+},
+{
+	.name = "chunked response",
+	.role = HS_ROLE_CLIENT,
+	.chunks = {
+		{ REQ, "GET /stream HTTP/1.1\r\nHost: h\r\n\r\n" },
+		{ RESP, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\n"
+			"5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n" },
+		{ REQ, "GET /next HTTP/1.1\r\nHost: h\r\n\r\n" },
+		{ RESP, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+			"1a\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\n\r\n" },
+	},
+	.ntxns = 2,
+	.txns = {
+		{ .method = "GET", .target = "/stream", .status = 200, .reason = "OK",
+		  .resp_hdrs = { { "Transfer-Encoding", "chunked" } },
+		  .resp_body = 11, .resp_preview = "hello world", .resp_chunked = true },
+		{ .method = "GET", .target = "/next", .status = 200, .reason = "OK",
+		  .resp_body = 26, .resp_preview = "abcdefghijklmnopqrstuvwxyz",
+		  .resp_chunked = true },
+	},
+	.body_gap = { .on = true, .chunk = 1, .off = 4, .from_body = true, .len = 3,
+		      .txn = 0, .resp = true, .preview = "h" },
+	.hdr_gap = { .on = true, .chunk = 0, .off = 24, .len = 2, .txn = 0 },
+},
+{
+	.name = "chunked request",
+	.role = HS_ROLE_SERVER,
+	.chunks = {
+		{ REQ, "POST /upload HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n" },
+		{ REQ, "4\r\nWiki\r\n" },
+		{ REQ, "5\r\npedia\r\n" },
+		{ REQ, "0\r\n\r\n" },
+		{ RESP, OK200_0 },
+		{ REQ, "GET /x HTTP/1.1\r\nHost: h\r\n\r\n" },
+		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx" },
+	},
+	.ntxns = 2,
+	.txns = {
+		{ .method = "POST", .target = "/upload", .status = 200, .reason = "OK",
+		  .req_body = 9, .req_preview = "Wikipedia", .req_chunked = true },
+		{ .method = "GET", .target = "/x", .status = 200, .reason = "OK",
+		  .resp_body = 1, .resp_preview = "x" },
+	},
+	.body_gap = { .on = true, .chunk = 2, .off = 4, .len = 2, .txn = 0,
+		      .resp = false, .preview = "Wikip" },
+	.hdr_gap = { .on = true, .chunk = 0, .off = 25, .len = 10, .txn = 0 },
+},
+{
+	.name = "HEAD with Content-Length, then GET",
+	.role = HS_ROLE_CLIENT,
+	.chunks = {
+		{ REQ, "HEAD /big HTTP/1.1\r\nHost: h\r\n\r\n" },
+		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 1234\r\nContent-Type: text/html\r\n\r\n" },
+		{ REQ, "GET /small HTTP/1.1\r\nHost: h\r\n\r\n" },
+		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi" },
+	},
+	.ntxns = 2,
+	.txns = {
+		{ .method = "HEAD", .target = "/big", .status = 200, .reason = "OK",
+		  .resp_hdrs = { { "Content-Length", "1234" } } },
+		{ .method = "GET", .target = "/small", .status = 200, .reason = "OK",
+		  .resp_body = 2, .resp_preview = "hi" },
+	},
+	.body_gap = { .on = true, .chunk = 3, .off = 1, .from_body = true, .len = 1,
+		      .txn = 1, .resp = true, .preview = "h" },
+	.hdr_gap = { .on = true, .chunk = 0, .off = 22, .len = 3, .txn = 0 },
+},
+{
+	.name = "HEAD pipelined with GET",
+	.role = HS_ROLE_CLIENT,
+	.chunks = {
+		{ REQ, "HEAD /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n" },
+		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"
+			"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi" },
+	},
+	.ntxns = 2,
+	.txns = {
+		{ .method = "HEAD", .target = "/a", .status = 200, .reason = "OK",
+		  .resp_hdrs = { { "Content-Length", "5" } } },
+		{ .method = "GET", .target = "/b", .status = 200, .reason = "OK",
+		  .resp_body = 2, .resp_preview = "hi" },
+	},
+},
+{
+	.name = "204 and 304 have no body",
+	.role = HS_ROLE_CLIENT,
+	.chunks = {
+		{ REQ, "DELETE /x HTTP/1.1\r\nHost: h\r\n\r\n" },
+		{ RESP, "HTTP/1.1 204 No Content\r\nX-A: 1\r\n\r\n" },
+		{ REQ, "GET /y HTTP/1.1\r\nHost: h\r\nIf-None-Match: \"e\"\r\n\r\n" },
+		{ RESP, "HTTP/1.1 304 Not Modified\r\nETag: \"e\"\r\nContent-Length: 50\r\n\r\n" },
+		{ REQ, "GET /z HTTP/1.1\r\nHost: h\r\n\r\n" },
+		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc" },
+	},
+	.ntxns = 3,
+	.txns = {
+		{ .method = "DELETE", .target = "/x", .status = 204, .reason = "No Content",
+		  .resp_hdrs = { { "X-A", "1" } } },
+		{ .method = "GET", .target = "/y", .status = 304, .reason = "Not Modified",
+		  .req_hdrs = { { "If-None-Match", "\"e\"" } },
+		  .resp_hdrs = { { "ETag", "\"e\"" } } },
+		{ .method = "GET", .target = "/z", .status = 200, .reason = "OK",
+		  .resp_body = 3, .resp_preview = "abc" },
+	},
+	.hdr_gap = { .on = true, .chunk = 2, .off = 20, .len = 4, .txn = 1 },
+},
+{
+	.name = "100-continue",
+	.role = HS_ROLE_CLIENT,
+	.chunks = {
+		{ REQ, "POST /up HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n" },
+		{ RESP, "HTTP/1.1 100 Continue\r\n\r\n" },
+		{ REQ, "hello" },
+		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone" },
+		{ REQ, "GET /next HTTP/1.1\r\nHost: h\r\n\r\n" },
+		{ RESP, OK200_0 },
+	},
+	.ntxns = 2,
+	.txns = {
+		{ .method = "POST", .target = "/up", .status = 200, .reason = "OK",
+		  .req_hdrs = { { "Expect", "100-continue" } },
+		  .interim = 100, .req_body = 5, .req_preview = "hello",
+		  .resp_body = 4, .resp_preview = "done" },
+		{ .method = "GET", .target = "/next", .status = 200, .reason = "OK" },
+	},
+	.body_gap = { .on = true, .chunk = 2, .off = 1, .len = 3, .txn = 0,
+		      .resp = false, .preview = "h" },
+},
+{
+	.name = "103 Early Hints then 200",
+	.role = HS_ROLE_SERVER,
+	.chunks = {
+		{ REQ, "GET /page HTTP/1.1\r\nHost: h\r\n\r\n" },
+		{ RESP, "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n" },
+		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\npage" },
+	},
+	.ntxns = 1,
+	.txns = {
+		{ .method = "GET", .target = "/page", .status = 200, .reason = "OK",
+		  .resp_hdrs = { { "Link", NULL }, { "Content-Length", "4" } },
+		  .interim = 103, .resp_body = 4, .resp_preview = "page" },
+	},
+},
+{
+	.name = "101 Switching Protocols",
+	.role = HS_ROLE_CLIENT,
+	.chunks = {
+		{ REQ, "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+		       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" },
+		{ RESP, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+			"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n\x81\x05" "hello" },
+		{ REQ, "\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58" },
+		{ REQ, "GET /not-http HTTP/1.1\r\nHost: h\r\n\r\n" },
+		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" },
+		{ RESP, "\x88\x02\x03\xe8" },
+	},
+	.ntxns = 1,
+	.txns = {
+		{ .method = "GET", .target = "/ws", .status = 101,
+		  .reason = "Switching Protocols", .upgraded = true,
+		  .req_hdrs = { { "Upgrade", "websocket" } },
+		  .resp_hdrs = { { "Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" } } },
+	},
+	.upgrades = 1,
+},
+{
+	.name = "CONNECT tunnel",
+	.role = HS_ROLE_CLIENT,
+	.chunks = {
+		{ REQ, "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n" },
+		{ RESP, "HTTP/1.1 200 Connection Established\r\n\r\n" },
+		{ REQ, "\x16\x03\x01\x02\x05" "abcde" },
+		{ RESP, "\x16\x03\x03\x01\x01" "xyz" },
+		{ REQ, "GET / HTTP/1.1\r\n\r\n" },
+	},
+	.ntxns = 1,
+	.txns = {
+		{ .method = "CONNECT", .target = "example.com:443", .status = 200,
+		  .reason = "Connection Established", .upgraded = true },
+	},
+	.upgrades = 1,
+},
+{
+	.name = "pipelined x3, one chunk each way",
+	.role = HS_ROLE_SERVER,
+	.chunks = {
+		{ REQ, "GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n"
+		       "POST /3 HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc" },
+		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n1"
+			"HTTP/1.1 404 Not Found\r\nContent-Length: 1\r\n\r\n2"
+			"HTTP/1.1 201 Created\r\nContent-Length: 1\r\n\r\n3" },
+	},
+	.ntxns = 3,
+	.txns = {
+		{ .method = "GET", .target = "/1", .status = 200, .reason = "OK",
+		  .resp_body = 1, .resp_preview = "1" },
+		{ .method = "GET", .target = "/2", .status = 404, .reason = "Not Found",
+		  .resp_body = 1, .resp_preview = "2" },
+		{ .method = "POST", .target = "/3", .status = 201, .reason = "Created",
+		  .req_body = 3, .req_preview = "abc", .resp_body = 1, .resp_preview = "3" },
+	},
+},
+{
+	.name = "pipelined, interleaved",
+	.role = HS_ROLE_CLIENT,
+	.chunks = {
+		{ REQ, "GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n" },
+		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n1" },
+		{ REQ, "GET /3 HTTP/1.1\r\nHost: h\r\n\r\n" },
+		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n2"
+			"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 1\r\n\r\n3" },
+	},
+	.ntxns = 3,
+	.txns = {
+		{ .method = "GET", .target = "/1", .status = 200, .reason = "OK",
+		  .resp_body = 1, .resp_preview = "1" },
+		{ .method = "GET", .target = "/2", .status = 200, .reason = "OK",
+		  .resp_body = 1, .resp_preview = "2" },
+		{ .method = "GET", .target = "/3", .status = 500,
+		  .reason = "Internal Server Error", .resp_body = 1, .resp_preview = "3" },
+	},
+},
+{
+	.name = "close-delimited HTTP/1.0 body",
+	.role = HS_ROLE_CLIENT,
+	.chunks = {
+		{ REQ, "GET /old HTTP/1.0\r\nHost: h\r\n\r\n" },
+		{ RESP, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nhello " },
+		{ RESP, "world" },
+	},
+	.ntxns = 1,
+	.txns = {
+		{ .method = "GET", .target = "/old", .status = 200, .reason = "OK",
+		  .req_ver = 10, .resp_ver = 10, .resp_body = 11,
+		  .resp_preview = "hello world" },
+	},
+	.body_gap = { .on = true, .chunk = 2, .off = 2, .len = 2, .txn = 0,
+		      .resp = true, .preview = "hello wo" },
+},
+{
+	.name = "no response: closed",
+	.role = HS_ROLE_CLIENT,
+	.chunks = {
+		{ REQ, "GET /hang HTTP/1.1\r\nHost: h\r\n\r\n" },
+	},
+	.ntxns = 1,
+	.txns = {
+		{ .method = "GET", .target = "/hang",
+		  .error = "connection closed before a response" },
+	},
+	.unpaired_reqs = 1,
+},
+{
+	.name = "no response: tracing stopped",
+	.role = HS_ROLE_SERVER,
+	.end = END_CLOSE_ALL,
+	.chunks = {
+		{ REQ, "POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi" },
+	},
+	.ntxns = 1,
+	.txns = {
+		{ .method = "POST", .target = "/p", .req_body = 2, .req_preview = "hi",
+		  .error = "tracing stopped" },
+	},
+	.unpaired_reqs = 1,
+},
+{
+	.name = "no response: process exited",
+	.role = HS_ROLE_CLIENT,
+	.end = END_EXIT,
+	.chunks = {
+		{ REQ, "GET /1 HTTP/1.1\r\nHost: h\r\n\r\n" },
+		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n1" },
+		{ REQ, "GET /2 HTTP/1.1\r\nHost: h\r\n\r\n" },
+	},
+	.ntxns = 2,
+	.txns = {
+		{ .method = "GET", .target = "/1", .status = 200, .reason = "OK",
+		  .resp_body = 1, .resp_preview = "1" },
+		{ .method = "GET", .target = "/2", .error = "process exited" },
+	},
+	.unpaired_reqs = 1,
+},
+{
+	.name = "closed mid-response",
+	.role = HS_ROLE_CLIENT,
+	.chunks = {
+		{ REQ, "GET /part HTTP/1.1\r\nHost: h\r\n\r\n" },
+		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial" },
+	},
+	.ntxns = 1,
+	.txns = {
+		{ .method = "GET", .target = "/part", .status = 200, .reason = "OK",
+		  .resp_body = 7, .resp_preview = "partial", .resp_incomplete = true,
+		  .error = "connection ended mid-response" },
+	},
+},
+{
+	.name = "role unknown, requests received",
+	.role = HS_ROLE_UNKNOWN,
+	.req_dir = HS_DIR_RECV,
+	.chunks = {
+		{ REQ, "GET /u1 HTTP/1.1\r\nHost: h\r\n\r\n" },
+		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nu1" },
+		{ REQ, "GET /u2 HTTP/1.1\r\nHost: h\r\n\r\n" },
+		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nu2" },
+	},
+	.ntxns = 2,
+	.txns = {
+		{ .method = "GET", .target = "/u1", .status = 200, .reason = "OK",
+		  .resp_body = 2, .resp_preview = "u1" },
+		{ .method = "GET", .target = "/u2", .status = 200, .reason = "OK",
+		  .resp_body = 2, .resp_preview = "u2" },
+	},
+},
+{
+	.name = "role unknown, response seen first",
+	.role = HS_ROLE_UNKNOWN,
+	.req_dir = HS_DIR_SEND,
+	.chunks = {
+		/* first seen mid-connection: a response whose request
+		 * went before tracing began */
+		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", .keep_head = true },
+		{ REQ, "GET /after HTTP/1.1\r\nHost: h\r\n\r\n" },
+		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" },
+	},
+	.ntxns = 1,
+	.txns = {
+		{ .method = "GET", .target = "/after", .status = 200, .reason = "OK",
+		  .resp_body = 2, .resp_preview = "ok" },
+	},
+	.unpaired_resps = 1,
+},
+{
+	.name = "garbage request, then a valid one",
+	.role = HS_ROLE_SERVER,
+	.chunks = {
+		{ REQ, "\x16\x03\x01 not http at all\r\n\r\n" },
+		{ REQ, "GET /ok HTTP/1.1\r\nHost: h\r\n\r\n", .keep_head = true },
+		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" },
+	},
+	.ntxns = 1,
+	.txns = {
+		{ .method = "GET", .target = "/ok", .status = 200, .reason = "OK",
+		  .resp_body = 2, .resp_preview = "ok" },
+	},
+	.parse_errors = 1,
+},
+{
+	.name = "garbage method letters, then a valid one",
+	.role = HS_ROLE_SERVER,
+	.chunks = {
+		{ REQ, "BREW /pot HTCPCP/1.0\r\n\r\n" },
+		{ REQ, "GET /ok HTTP/1.1\r\nHost: h\r\n\r\n", .keep_head = true },
+		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" },
+	},
+	.ntxns = 1,
+	.txns = {
+		{ .method = "GET", .target = "/ok", .status = 200, .reason = "OK",
+		  .resp_body = 2, .resp_preview = "ok" },
+	},
+	.parse_errors = 1,
+},
+{
+	.name = "garbage response, then a valid exchange",
+	.role = HS_ROLE_CLIENT,
+	.chunks = {
+		{ REQ, "GET /1 HTTP/1.1\r\nHost: h\r\n\r\n" },
+		{ RESP, "garbage!\r\n\r\n" },
+		{ REQ, "GET /2 HTTP/1.1\r\nHost: h\r\n\r\n" },
+		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", .keep_head = true },
+	},
+	.ntxns = 2,
+	.txns = {
+		{ .method = "GET", .target = "/1", .skip_resp = true,
+		  .error = "unparsable response" },
+		{ .method = "GET", .target = "/2", .status = 200, .reason = "OK",
+		  .resp_body = 2, .resp_preview = "ok" },
+	},
+	.parse_errors = 1,
+},
+{
+	.name = "response without a request",
+	.role = HS_ROLE_SERVER,
+	.chunks = {
+		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc" },
+		{ REQ, "GET /x HTTP/1.1\r\nHost: h\r\n\r\n" },
+		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx" },
+	},
+	.ntxns = 1,
+	.txns = {
+		{ .method = "GET", .target = "/x", .status = 200, .reason = "OK",
+		  .resp_body = 1, .resp_preview = "x" },
+	},
+	.unpaired_resps = 1,
+},
+{
+	.name = "--max-body 16 truncation",
+	.role = HS_ROLE_CLIENT,
+	.max_body = 16,
+	.chunks = {
+		{ REQ, "POST /m HTTP/1.1\r\nHost: h\r\nContent-Length: 20\r\n\r\nABCDEFGHIJKLMNOPQRST" },
+		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n"
+			"0123456789012345678901234567890123456789" },
+		{ REQ, "GET /exact HTTP/1.1\r\nHost: h\r\n\r\n" },
+		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 16\r\n\r\nabcdefghijklmnop" },
+	},
+	.ntxns = 2,
+	.txns = {
+		{ .method = "POST", .target = "/m", .status = 200, .reason = "OK",
+		  .req_body = 20, .req_preview = "ABCDEFGHIJKLMNOP", .req_trunc = true,
+		  .resp_body = 40, .resp_preview = "0123456789012345", .resp_trunc = true },
+		{ .method = "GET", .target = "/exact", .status = 200, .reason = "OK",
+		  .resp_body = 16, .resp_preview = "abcdefghijklmnop" },
+	},
+	.body_gap = { .on = true, .chunk = 1, .off = 30, .from_body = true, .len = 5,
+		      .txn = 0, .resp = true, .preview = "0123456789012345" },
+},
+{
+	.name = "early 413 before the request body ends",
+	.role = HS_ROLE_SERVER,
+	.chunks = {
+		{ REQ, "POST /big HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabcd" },
+		{ RESP, "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n" },
+		{ REQ, "efghij" },
+		{ REQ, "GET /after HTTP/1.1\r\nHost: h\r\n\r\n" },
+		{ RESP, OK200_0 },
+	},
+	.ntxns = 2,
+	.txns = {
+		{ .method = "POST", .target = "/big", .status = 413,
+		  .reason = "Payload Too Large", .req_body = 4, .req_preview = "abcd",
+		  .req_incomplete = true },
+		{ .method = "GET", .target = "/after", .status = 200, .reason = "OK" },
+	},
+},
+};
+
+#define NFIXTURES (sizeof(fixtures) / sizeof(fixtures[0]))
+
+/* Fixtures whose bytes are made at run time: compressed bodies, a 10 MB
+ * body, oversized headers. */
+static struct fixture rt[12];
+static size_t nrt;
+
+static const char quick[] = "The quick brown fox jumps over the lazy dog. ";
+
+static char plain[20 * sizeof(quick)]; /* quick, 20 times */
+static size_t plain_len;
+
+static void add_coded(const char *name, const char *coding, int wbits,
+		      bool chunked, size_t max_body)
+{
+	struct fixture *f = &rt[nrt++];
+	uint8_t *z = own(xmalloc(4096));
+	size_t zlen = zcompress(wbits, plain, plain_len, z, 4096);
+	struct expect *e = &f->txns[0];
+	size_t half = zlen / 2;
+
+	f->name = name;
+	f->role = HS_ROLE_CLIENT;
+	f->max_body = max_body;
+	f->chunks[0] = (struct chunk){ REQ,
+		"GET /z HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip, deflate\r\n\r\n" };
+	if (chunked) {
+		/* the coded bytes in two HTTP chunks, the second in its
+		 * own syscall */
+		const char *h1 = fmt("HTTP/1.1 200 OK\r\nContent-Encoding: %s\r\n"
+				     "Transfer-Encoding: chunked\r\n\r\n%zx\r\n",
+				     coding, half);
+		const char *h2 = fmt("\r\n%zx\r\n", zlen - half);
+		uint8_t *p2 = cat(&f->chunks[2].len, h2, z + half, zlen - half);
+		uint8_t *p3 = cat(&f->chunks[3].len, "", "\r\n0\r\n\r\n", 7);
+
+		f->chunks[1].data = cat(&f->chunks[1].len, h1, z, half);
+		f->chunks[1].side = RESP;
+		f->chunks[2].data = p2;
+		f->chunks[2].side = RESP;
+		f->chunks[3].data = p3;
+		f->chunks[3].side = RESP;
+	} else {
+		const char *h = fmt("HTTP/1.1 200 OK\r\nContent-Encoding: %s\r\n"
+				    "Content-Length: %zu\r\n\r\n", coding, zlen);
+
+		f->chunks[1].data = cat(&f->chunks[1].len, h, z, zlen);
+		f->chunks[1].side = RESP;
+	}
+	for (int i = 0; i < MAX_CHUNKS; i++) {
+		if (!f->chunks[i].data) {
+			f->chunks[i] = (struct chunk){ REQ,
+				"GET /after HTTP/1.1\r\nHost: h\r\n\r\n" };
+			f->chunks[i + 1] = (struct chunk){ RESP,
+				"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" };
+			break;
+		}
+	}
+	f->ntxns = 2;
+	*e = (struct expect){ .method = "GET", .target = "/z", .status = 200,
+			      .reason = "OK", .resp_body = zlen,
+			      .resp_preview = plain, .resp_decoded = true,
+			      .resp_chunked = chunked };
+	e->resp_hdrs[0] = (struct hdr){ "Content-Encoding", coding };
+	if (max_body && max_body < plain_len) {
+		e->resp_preview_len = max_body;
+		e->resp_trunc = true;
+	}
+	f->txns[1] = (struct expect){ .method = "GET", .target = "/after",
+				      .status = 200, .reason = "OK",
+				      .resp_body = 2, .resp_preview = "ok" };
+}
+
+#define BIG_BODY (10u << 20)
+static uint8_t pattern[HS_CHUNK_MAX + 26];
+
+/* A 10 MB body of which the probe copied only a few records. */
+static void add_big(void)
+{
+	struct fixture *f = &rt[nrt++];
+	const char *h = fmt("HTTP/1.1 200 OK\r\nContent-Length: %u\r\n\r\n", BIG_BODY);
+	uint64_t at = 1000, missing = 0;
+	int i = 2, k = 0;
+
+	for (size_t j = 0; j < sizeof(pattern); j++)
+		pattern[j] = 'a' + j % 26;
+	f->name = "10 MB body, mostly uncaptured, then GET";
+	f->role = HS_ROLE_CLIENT;
+	f->big = true;
+	f->chunks[0] = (struct chunk){ REQ, "GET /big HTTP/1.1\r\nHost: h\r\n\r\n" };
+	f->chunks[1].side = RESP;
+	f->chunks[1].data = cat(&f->chunks[1].len, h, pattern, 1000);
+	while (at < BIG_BODY) {
+		uint64_t left = BIG_BODY - at;
+		/* in turn: a full record, a record copied in part, a record
+		 * with nothing copied */
+		uint64_t span = k % 3 == 0 ? HS_CHUNK_MAX : k % 3 == 1 ? 1 << 20 : 2 << 20;
+		size_t cap = k % 3 == 0 ? HS_CHUNK_MAX : k % 3 == 1 ? 10 : 0;
+		struct chunk *c = &f->chunks[i++];
+
+		if (span >= left) { /* the last record is copied whole */
+			span = left;
+			cap = left;
+		}
+		c->side = RESP;
+		c->data = pattern + at % 26;
+		c->len = cap;
+		c->gap = span - cap;
+		missing += c->gap;
+		at += span;
+		k++;
+		if (cap == 0) /* a record with nothing copied */
+			c->data = pattern;
+	}
+	f->chunks[i++] = (struct chunk){ REQ, "GET /next HTTP/1.1\r\nHost: h\r\n\r\n" };
+	f->chunks[i++] = (struct chunk){ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" };
+	f->ntxns = 2;
+	f->txns[0] = (struct expect){ .method = "GET", .target = "/big", .status = 200,
+				      .reason = "OK", .resp_body = BIG_BODY,
+				      .resp_missing = missing, .resp_preview = (char *)pattern,
+				      .resp_preview_len = MAX_BODY, .resp_trunc = true };
+	f->txns[1] = (struct expect){ .method = "GET", .target = "/next", .status = 200,
+				      .reason = "OK", .resp_body = 2, .resp_preview = "ok" };
+}
+
+static void add_many_headers(void)
+{
+	struct fixture *f = &rt[nrt++];
+	size_t cap = 8192, n = 0;
+	char *p = own(xmalloc(cap));
+
+	n += snprintf(p + n, cap - n, "GET /h HTTP/1.1\r\nHost: h\r\n");
+	for (int i = 0; i < 300; i++)
+		n += snprintf(p + n, cap - n, "X-H%03d: v\r\n", i);
+	n += snprintf(p + n, cap - n, "\r\n");
+	f->name = "300 headers (more than HTTP_MSG_HDRS_MAX)";
+	f->role = HS_ROLE_SERVER;
+	f->chunks[0] = (struct chunk){ REQ, p, n };
+	f->chunks[1] = (struct chunk){ RESP, OK200_0 };
+	f->chunks[2] = (struct chunk){ REQ, "GET /after HTTP/1.1\r\nHost: h\r\n\r\n" };
+	f->chunks[3] = (struct chunk){ RESP, OK200_0 };
+	f->ntxns = 2;
+	f->txns[0] = (struct expect){ .method = "GET", .target = "/h", .status = 200,
+				      .reason = "OK", .req_nhdrs = HTTP_MSG_HDRS_MAX,
+				      .req_head_trunc = true,
+				      .req_hdrs = { { "Host", "h" }, { "X-H000", "v" },
+						    { "X-H299", NULL } } };
+	f->txns[1] = (struct expect){ .method = "GET", .target = "/after",
+				      .status = 200, .reason = "OK",
+				      .req_nhdrs = 1 };
+}
+
+static void add_huge_header(void)
+{
+	struct fixture *f = &rt[nrt++];
+	size_t vlen = 70000, n;
+	const char *head = "GET /huge HTTP/1.1\r\nHost: h\r\nX-Big: ";
+	const char *tail = "\r\nX-After: 1\r\n\r\n";
+	char *p = own(xmalloc(strlen(head) + vlen + strlen(tail)));
+	int c = 0;
+
+	n = strlen(head);
+	memcpy(p, head, n);
+	memset(p + n, 'a', vlen);
+	n += vlen;
+	memcpy(p + n, tail, strlen(tail));
+	n += strlen(tail);
+	f->name = "70 KB header (more than HTTP_MSG_BUF_MAX)";
+	f->role = HS_ROLE_SERVER;
+	f->big = true;
+	for (size_t off = 0; off < n; off += HS_CHUNK_MAX) {
+		size_t len = n - off < HS_CHUNK_MAX ? n - off : HS_CHUNK_MAX;
+
+		f->chunks[c++] = (struct chunk){ REQ, p + off, len };
+	}
+	f->chunks[c++] = (struct chunk){ RESP, OK200_0 };
+	f->chunks[c++] = (struct chunk){ REQ, "GET /after HTTP/1.1\r\nHost: h\r\n\r\n" };
+	f->chunks[c++] = (struct chunk){ RESP, OK200_0 };
+	f->ntxns = 2;
+	f->txns[0] = (struct expect){ .method = "GET", .target = "/huge", .status = 200,
+				      .reason = "OK", .req_head_trunc = true,
+				      .req_hdrs = { { "Host", "h" }, { "X-Big", NULL },
+						    { "X-After", NULL } } };
+	f->txns[1] = (struct expect){ .method = "GET", .target = "/after",
+				      .status = 200, .reason = "OK" };
+}
+
+static void build_runtime_fixtures(void)
+{
+	for (size_t i = 0; i < 20; i++)
+		memcpy(plain + i * (sizeof(quick) - 1), quick, sizeof(quick) - 1);
+	plain_len = 20 * (sizeof(quick) - 1);
+	plain[plain_len] = '\0';
+	add_coded("gzip response", "gzip", 16 + MAX_WBITS, false, 0);
+	add_coded("gzip response, chunked", "gzip", 16 + MAX_WBITS, true, 0);
+	add_coded("x-gzip response, --max-body 100", "x-gzip", 16 + MAX_WBITS, false, 100);
+	add_coded("deflate (zlib) response", "deflate", MAX_WBITS, false, 0);
+	add_coded("deflate (raw) response", "deflate", -MAX_WBITS, false, 0);
+	add_coded("deflate (raw) response, chunked", "deflate", -MAX_WBITS, true, 0);
+	add_big();
+	add_many_headers();
+	add_huge_header();
+}
+
+/* ---- records --------------------------------------------------------- */
+
+struct rec {
+	uint8_t *buf;
+	size_t len;
+	int dir;
+};
+
+struct recs {
+	struct rec *v;
+	size_t n, cap;
+};
+
+static size_t chunk_len(const struct chunk *c)
+{
+	return c->len ? c->len : strlen(c->data);
+}
+
+static int dir_of(const struct fixture *f, enum side s)
+{
+	int req;
+
+	if (f->role == HS_ROLE_CLIENT)
+		req = HS_DIR_SEND;
+	else if (f->role == HS_ROLE_SERVER)
+		req = HS_DIR_RECV;
+	else
+		req = f->req_dir;
+	return s == REQ ? req : 1 - req;
+}
+
+static void fill_header(struct hs_event *ev, uint8_t type, uint8_t role)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	ev->conn_id = CONN_ID;
+	ev->tgid = TGID;
+	ev->tid = TGID + 1;
+	ev->fd = FD;
+	ev->role = role;
+	ev->cgroup_id = 77;
+	memcpy(ev->comm, "fixture", 8);
+	ev->local.family = AF_INET;
+	ev->local.port = 8080;
+	ev->local.addr[0] = 127;
+	ev->local.addr[3] = 1;
+	ev->remote.family = AF_INET;
+	ev->remote.port = 40000;
+	ev->remote.addr[0] = 127;
+	ev->remote.addr[3] = 1;
+}
+
+static void recs_push(struct recs *r, uint8_t *buf, size_t len, int dir)
+{
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 64;
+		r->v = realloc(r->v, r->cap * sizeof(*r->v));
+		if (!r->v) {
+			perror("realloc");
+			exit(2);
+		}
+	}
+	r->v[r->n++] = (struct rec){ buf, len, dir };
+}
+
+/* Appends a DATA record: `captured` bytes of data, covering `span`. */
+static void add_data(struct recs *r, const struct fixture *f, int dir,
+		     uint64_t *pos, const uint8_t *data, size_t captured,
+		     uint64_t span)
+{
+	size_t len = sizeof(struct hs_event) + captured;
+	uint8_t *buf = xmalloc(len);
+	struct hs_event *ev = (struct hs_event *)buf;
+
+	fill_header(ev, HS_EV_DATA, f->role);
+	ev->dir = dir;
+	ev->pos = pos[dir];
+	ev->span = (uint32_t)span;
+	ev->captured = (uint32_t)captured;
+	ev->syscall_len = (uint32_t)span;
+	if (captured)
+		memcpy(buf + sizeof(*ev), data, captured);
+	pos[dir] += span;
+	recs_push(r, buf, len, dir);
+}
+
+static void recs_free(struct recs *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->v[i].buf);
+	free(r->v);
+	memset(r, 0, sizeof(*r));
+}
+
+enum mode {
+	M_WHOLE,	 /* one record per chunk */
+	M_SPLIT,	 /* one chunk in two records */
+	M_BYTES,	 /* one byte per record */
+	M_REORDER_WHOLE, /* whole, adjacent same-direction records swapped */
+	M_REORDER_BYTES, /* bytes, adjacent same-direction records swapped */
+	M_SPLIT_SWAP,	 /* one chunk in two records, delivered last first */
+	M_BODY_GAP,	 /* whole, with fixture->body_gap */
+	M_HDR_GAP,	 /* whole, with fixture->hdr_gap */
+};
+
+struct plan {
+	enum mode mode;
+	int chunk;		/* M_SPLIT, M_SPLIT_SWAP */
+	size_t at;
+	const struct gapspec *gap; /* M_BODY_GAP, M_HDR_GAP */
+};
+
+static size_t body_start(const struct chunk *c)
+{
+	const char *d = c->data, *e;
+	size_t len = chunk_len(c);
+
+	e = memmem(d, len, "\r\n\r\n", 4);
+	return e ? (size_t)(e - d) + 4 : 0;
+}
+
+static void build(const struct fixture *f, const struct plan *pl,
+		  struct recs *r)
+{
+	uint64_t pos[2] = { 0, 0 };
+
+	for (int i = 0; i < MAX_CHUNKS && f->chunks[i].data; i++) {
+		const struct chunk *c = &f->chunks[i];
+		const uint8_t *d = c->data;
+		size_t len = chunk_len(c);
+		int dir = dir_of(f, c->side);
+
+		if (len > HS_CHUNK_MAX) {
+			fprintf(stderr, "test_http: %s: chunk %d too long\n",
+				f->name, i);
+			exit(2);
+		}
+		if (pl->gap && pl->gap->chunk == i) {
+			size_t off = pl->gap->off +
+				     (pl->gap->from_body ? body_start(c) : 0);
+			size_t end = off + pl->gap->len;
+
+			if (end > len) {
+				fprintf(stderr, "test_http: %s: gap past chunk\n",
+					f->name);
+				exit(2);
+			}
+			/* the copy stopped `off` bytes into the syscall */
+			add_data(r, f, dir, pos, d, off, end);
+			if (end < len)
+				add_data(r, f, dir, pos, d + end, len - end, len - end);
+		} else if (c->gap) {
+			add_data(r, f, dir, pos, d, len, len + c->gap);
+		} else if (pl->mode == M_BYTES || pl->mode == M_REORDER_BYTES) {
+			size_t head = c->keep_head && len > HEAD_KEEP ? HEAD_KEEP : 1;
+
+			add_data(r, f, dir, pos, d, head, head);
+			for (size_t j = head; j < len; j++)
+				add_data(r, f, dir, pos, d + j, 1, 1);
+		} else if ((pl->mode == M_SPLIT || pl->mode == M_SPLIT_SWAP) &&
+			   pl->chunk == i) {
+			add_data(r, f, dir, pos, d, pl->at, pl->at);
+			add_data(r, f, dir, pos, d + pl->at, len - pl->at, len - pl->at);
+			if (pl->mode == M_SPLIT_SWAP) {
+				struct rec t = r->v[r->n - 1];
+
+				r->v[r->n - 1] = r->v[r->n - 2];
+				r->v[r->n - 2] = t;
+			}
+		} else {
+			add_data(r, f, dir, pos, d, len, len);
+		}
+	}
+	if (pl->mode == M_REORDER_WHOLE || pl->mode == M_REORDER_BYTES) {
+		/* two sends (or receives) of one connection seen on two
+		 * CPUs: the later one reaches user space first */
+		for (size_t i = 0; i + 1 < r->n; i++) {
+			if (r->v[i].dir == r->v[i + 1].dir) {
+				struct rec t = r->v[i];
+
+				r->v[i] = r->v[i + 1];
+				r->v[i + 1] = t;
+				i++;
+			}
+		}
+	}
+}
+
+/* ---- running a fixture ----------------------------------------------- */
+
+static void check_hdrs(const char *what, size_t k, const struct got_msg *g,
+		       const struct hdr *h)
+{
+	char name[64];
+
+	for (int i = 0; i < MAX_HDRS && h[i].name; i++) {
+		const char *v = got_hdr(g, h[i].name);
+
+		snprintf(name, sizeof(name), "txn %zu: %s header %s", k, what,
+			 h[i].name);
+		CHECK_STR(name, v, h[i].value);
+	}
+}
+
+static void check_preview(const char *what, size_t k, const struct got_msg *g,
+			  const char *exp, size_t exp_len)
+{
+	if (!exp_len)
+		exp_len = exp ? strlen(exp) : 0;
+	CHECK(g->preview_len == exp_len &&
+		      (!exp_len || memcmp(g->preview, exp, exp_len) == 0),
+	      "txn %zu: %s preview: got %zu bytes \"%.60s\", expected %zu bytes \"%.60s\"",
+	      k, what, g->preview_len, (const char *)g->preview, exp_len,
+	      exp ? exp : "");
+}
+
+static void check_version(const char *what, size_t k, int got, int exp)
+{
+	if (exp < 0)
+		return;
+	CHECK(got == (exp ? exp : 11), "txn %zu: %s version: got %d.%d, expected %d.%d",
+	      k, what, got / 10, got % 10, (exp ? exp : 11) / 10, (exp ? exp : 11) % 10);
+}
+
+static void dump(const struct collector *col)
+{
+	for (size_t i = 0; i < col->n; i++) {
+		const struct got_txn *g = &col->v[i];
+
+		fprintf(stderr, "    got txn %zu: %s %s -> %d (%s)\n", i,
+			g->req.method, g->req.target,
+			g->resp.present ? g->resp.status : 0,
+			g->error ? g->error : "no error");
+	}
+}
+
+static void check_txn(const struct fixture *f, size_t k,
+		      const struct got_txn *g, const struct expect *e,
+		      bool check_ts)
+{
+	char what[64];
+
+#define FIELD(s) (snprintf(what, sizeof(what), "txn %zu: %s", k, (s)), what)
+	CHECK_U64(FIELD("conn_id"), g->conn.conn_id, CONN_ID);
+	CHECK_U64(FIELD("pid"), g->conn.pid, TGID);
+	CHECK_INT(FIELD("fd"), g->conn.fd, FD);
+	CHECK_INT(FIELD("role"), g->conn.role, f->role);
+	CHECK_STR(FIELD("comm"), g->conn.comm, "fixture");
+	CHECK(g->req.present, "txn %zu: request not present", k);
+	if (e->method)
+		CHECK_STR(FIELD("method"), g->req.method, e->method);
+	if (e->target)
+		CHECK_STR(FIELD("target"), g->req.target, e->target);
+	check_version("request", k, g->req.version, e->req_ver);
+	check_hdrs("request", k, &g->req, e->req_hdrs);
+	if (e->req_nhdrs)
+		CHECK_U64(FIELD("request nhdrs"), g->req.nhdrs, e->req_nhdrs);
+	CHECK_INT(FIELD("request head_truncated"), g->req.head_truncated,
+		  e->req_head_trunc);
+	CHECK_U64(FIELD("request body_size"), g->req.body_size, e->req_body);
+	CHECK_U64(FIELD("request body_missing"), g->req.body_missing, e->req_missing);
+	check_preview("request", k, &g->req, e->req_preview, e->req_preview_len);
+	CHECK_INT(FIELD("request preview_truncated"), g->req.preview_truncated,
+		  e->req_trunc);
+	CHECK_INT(FIELD("request preview_decoded"), g->req.preview_decoded,
+		  e->req_decoded);
+	CHECK_INT(FIELD("request chunked"), g->req.chunked, e->req_chunked);
+	CHECK_INT(FIELD("request complete"), g->req.complete, !e->req_incomplete);
+	CHECK_STR(FIELD("error"), g->error, e->error);
+	CHECK_INT(FIELD("upgraded"), g->upgraded, e->upgraded);
+	if (check_ts && g->req.complete)
+		CHECK(g->req.first_ts && g->req.first_ts <= g->req.last_ts,
+		      "txn %zu: request ts %llu..%llu", k,
+		      (unsigned long long)g->req.first_ts,
+		      (unsigned long long)g->req.last_ts);
+	if (e->skip_resp)
+		return;
+	CHECK_INT(FIELD("interim_status"), g->interim, e->interim);
+	if (!e->status) {
+		CHECK(!g->resp.present, "txn %zu: response present (status %d), expected none",
+		      k, g->resp.status);
+		return;
+	}
+	CHECK(g->resp.present, "txn %zu: response not present", k);
+	CHECK_INT(FIELD("status"), g->resp.status, e->status);
+	if (e->reason)
+		CHECK_STR(FIELD("reason"), g->resp.reason, e->reason);
+	check_version("response", k, g->resp.version, e->resp_ver);
+	check_hdrs("response", k, &g->resp, e->resp_hdrs);
+	CHECK_U64(FIELD("response body_size"), g->resp.body_size, e->resp_body);
+	CHECK_U64(FIELD("response body_missing"), g->resp.body_missing, e->resp_missing);
+	check_preview("response", k, &g->resp, e->resp_preview, e->resp_preview_len);
+	CHECK_INT(FIELD("response preview_truncated"), g->resp.preview_truncated,
+		  e->resp_trunc);
+	CHECK_INT(FIELD("response preview_decoded"), g->resp.preview_decoded,
+		  e->resp_decoded);
+	CHECK_STR(FIELD("response decode_error"), g->resp.decode_error, NULL);
+	CHECK_INT(FIELD("response chunked"), g->resp.chunked, e->resp_chunked);
+	CHECK_INT(FIELD("response complete"), g->resp.complete, !e->resp_incomplete);
+	if (check_ts && g->resp.complete)
+		CHECK(g->resp.first_ts <= g->resp.last_ts &&
+			      g->req.first_ts <= g->resp.first_ts,
+		      "txn %zu: response ts %llu..%llu, request at %llu", k,
+		      (unsigned long long)g->resp.first_ts,
+		      (unsigned long long)g->resp.last_ts,
+		      (unsigned long long)g->req.first_ts);
+#undef FIELD
+}
+
+static struct stream *new_stream(struct stats *stats, struct collector *col,
+				 size_t max_body)
+{
+	struct stream_opts o = {
+		.max_conns = 64,
+		.idle_ns = UINT64_MAX / 4,
+		.reorder_ns = UINT64_MAX / 4,
+		.reorder_max = 1 << 20,
+		.max_body = max_body,
+		.emit = on_emit,
+		.emit_ctx = col,
+		.stats = stats,
+	};
+	struct stream *st = stream_new(&o);
+
+	if (!st) {
+		fprintf(stderr, "test_http: stream_new failed\n");
+		exit(2);
+	}
+	return st;
+}
+
+static void feed_end(struct stream *st, const struct fixture *f, uint64_t ts)
+{
+	struct hs_event ev;
+
+	switch (f->end) {
+	case END_CLOSE:
+		fill_header(&ev, HS_EV_CLOSE, f->role);
+		ev.ts_ns = ts;
+		CHECK(stream_feed(st, &ev, sizeof(ev)) == 0, "CLOSE record refused");
+		break;
+	case END_EXIT:
+		memset(&ev, 0, sizeof(ev));
+		ev.type = HS_EV_EXIT;
+		ev.tgid = TGID;
+		ev.ts_ns = ts;
+		CHECK(stream_feed(st, &ev, sizeof(ev)) == 0, "EXIT record refused");
+		break;
+	case END_CLOSE_ALL:
+		stream_close_all(st, ts, "tracing stopped");
+		break;
+	}
+	CHECK_U64("connections left", stream_count(st), 0);
+}
+
+static void run(const struct fixture *f, const struct plan *pl)
+{
+	struct collector col = { 0 };
+	struct stats stats = { 0 };
+	struct recs r = { 0 };
+	struct expect exp[MAX_TXNS];
+	struct stream *st;
+	uint64_t ts = 1000000, gap_bytes = 0;
+	bool reordered = pl->mode == M_REORDER_WHOLE ||
+			 pl->mode == M_REORDER_BYTES || pl->mode == M_SPLIT_SWAP;
+
+	runs++;
+	build(f, pl, &r);
+	st = new_stream(&stats, &col, f->max_body ? f->max_body : MAX_BODY);
+	for (size_t i = 0; i < r.n; i++) {
+		struct hs_event *ev = (struct hs_event *)r.v[i].buf;
+
+		ev->ts_ns = ts += 1000;
+		CHECK(stream_feed(st, r.v[i].buf, r.v[i].len) == 0,
+		      "record %zu refused", i);
+	}
+	feed_end(st, f, ts + 1000);
+	stream_free(st);
+
+	/* what the fixture expects, adjusted for the gap put in */
+	memcpy(exp, f->txns, sizeof(exp));
+	for (int i = 0; i < MAX_CHUNKS && f->chunks[i].data; i++)
+		gap_bytes += f->chunks[i].gap;
+	if (pl->gap) {
+		struct expect *e = &exp[pl->gap->txn];
+
+		gap_bytes += pl->gap->len;
+		if (pl->mode == M_BODY_GAP && pl->gap->resp) {
+			e->resp_missing = pl->gap->len;
+			e->resp_preview = pl->gap->preview;
+			e->resp_preview_len = 0;
+			e->resp_trunc = true;
+		} else if (pl->mode == M_BODY_GAP) {
+			e->req_missing = pl->gap->len;
+			e->req_preview = pl->gap->preview;
+			e->req_preview_len = 0;
+			e->req_trunc = true;
+		} else {
+			/* the request is reported as far as it was seen,
+			 * with the response that answered it */
+			e->error = "request lost to a capture gap";
+			e->req_hdrs[0].name = NULL;
+			e->req_nhdrs = 0;
+			e->req_ver = -1;
+			e->req_body = 0;
+			e->req_preview = NULL;
+			e->req_trunc = false;
+			e->req_chunked = false;
+			e->req_incomplete = true;
+		}
+	}
+
+	CHECK_U64("transactions", col.n, f->ntxns);
+	if (col.n != f->ntxns && budget > 0)
+		dump(&col);
+	for (size_t k = 0; k < col.n && k < f->ntxns; k++)
+		check_txn(f, k, &col.v[k], &exp[k], !reordered);
+	CHECK_U64("stats.txns", stats.txns, col.n);
+	CHECK_U64("stats.parse_errors", stats.parse_errors, f->parse_errors);
+	CHECK_U64("stats.unpaired_reqs", stats.unpaired_reqs, f->unpaired_reqs);
+	CHECK_U64("stats.unpaired_resps", stats.unpaired_resps, f->unpaired_resps);
+	CHECK_U64("stats.upgrades", stats.upgrades, f->upgrades);
+	CHECK_U64("stats.gap_bytes", stats.gap_bytes, gap_bytes);
+	CHECK_U64("stats.bad_records", stats.bad_records, 0);
+	CHECK_U64("stats.conns", stats.conns, 1);
+	CHECK_U64("stats.events", stats.events, r.n + (f->end != END_CLOSE_ALL));
+	if (pl->mode == M_HDR_GAP)
+		CHECK(stats.resync_bytes > 0, "stats.resync_bytes is 0 after a header gap");
+	collector_free(&col);
+	recs_free(&r);
+}
+
+static void run_fixture(const struct fixture *f)
+{
+	struct plan pl = { 0 };
+
+	cur_fixture = f->name;
+
+	family_begin();
+	snprintf(cur_mode, sizeof(cur_mode), "whole");
+	pl.mode = M_WHOLE;
+	run(f, &pl);
+	family_end("whole");
+
+	family_begin();
+	snprintf(cur_mode, sizeof(cur_mode), "reorder-whole");
+	pl.mode = M_REORDER_WHOLE;
+	run(f, &pl);
+	family_end("reorder-whole");
+
+	if (!f->big) {
+		family_begin();
+		snprintf(cur_mode, sizeof(cur_mode), "bytes");
+		pl.mode = M_BYTES;
+		run(f, &pl);
+		family_end("bytes");
+
+		family_begin();
+		snprintf(cur_mode, sizeof(cur_mode), "reorder-bytes");
+		pl.mode = M_REORDER_BYTES;
+		run(f, &pl);
+		family_end("reorder-bytes");
+
+		for (int swap = 0; swap < 2; swap++) {
+			const char *family = swap ? "split-swap" : "split";
+
+			family_begin();
+			pl.mode = swap ? M_SPLIT_SWAP : M_SPLIT;
+			for (int i = 0; i < MAX_CHUNKS && f->chunks[i].data; i++) {
+				size_t len = chunk_len(&f->chunks[i]);
+				size_t first = f->chunks[i].keep_head ? HEAD_KEEP : 1;
+
+				for (size_t at = first; at < len; at++) {
+					snprintf(cur_mode, sizeof(cur_mode),
+						 "%s chunk %d at %zu", family, i, at);
+					pl.chunk = i;
+					pl.at = at;
+					run(f, &pl);
+				}
+			}
+			snprintf(cur_mode, sizeof(cur_mode), "%s", family);
+			family_end(family);
+		}
+	}
+
+	pl = (struct plan){ 0 };
+	if (f->body_gap.on) {
+		family_begin();
+		snprintf(cur_mode, sizeof(cur_mode), "body-gap");
+		pl.mode = M_BODY_GAP;
+		pl.gap = &f->body_gap;
+		run(f, &pl);
+		family_end("body-gap");
+	}
+	if (f->hdr_gap.on) {
+		family_begin();
+		snprintf(cur_mode, sizeof(cur_mode), "hdr-gap");
+		pl.mode = M_HDR_GAP;
+		pl.gap = &f->hdr_gap;
+		run(f, &pl);
+		family_end("hdr-gap");
+	}
+}
+
+/* ---- records, files, connection lifetimes ---------------------------- */
+
+/* A DATA record in buf (at least sizeof(hs_event) + len bytes). */
+static size_t mkdata(uint8_t *buf, uint64_t conn, uint32_t tgid, uint8_t role,
+		     int dir, uint64_t pos, const char *s, uint64_t ts)
+{
+	struct hs_event *ev = (struct hs_event *)buf;
+	size_t len = strlen(s);
+
+	fill_header(ev, HS_EV_DATA, role);
+	ev->conn_id = conn;
+	ev->tgid = tgid;
+	ev->dir = dir;
+	ev->pos = pos;
+	ev->span = ev->captured = ev->syscall_len = (uint32_t)len;
+	ev->ts_ns = ts;
+	memcpy(buf + sizeof(*ev), s, len);
+	return sizeof(*ev) + len;
+}
+
