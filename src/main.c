@@ -465,6 +465,11 @@ static int run_live(struct app *a)
 	free(text);
 	if (err)
 		return 1;
+	/* Everything that needed privileges is open: the maps, the
+	 * buffers, the attachments and the output files. */
+	err = util_drop_privileges();
+	if (err)
+		warn("failed to drop capabilities: %s (tracing goes on)", strerror(-err));
 	if (o->verbose)
 		fprintf(stderr, "httpsnoop: using %s\n", probe_features(a->probe));
 	if (o->duration)

@@ -6,7 +6,12 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <linux/capability.h>
 
 #include <linux/types.h>
 
@@ -67,4 +72,22 @@ int64_t util_clock_offset(void)
 	clock_gettime(CLOCK_MONOTONIC, &m);
 	return ((int64_t)r.tv_sec - m.tv_sec) * 1000000000LL +
 	       ((int64_t)r.tv_nsec - m.tv_nsec);
+}
+
+int util_drop_privileges(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = { 0 };
+	uint32_t keep = 1u << CAP_SYS_PTRACE;
+
+	/* Bounding set first (needs CAP_SETPCAP, which we still hold). */
+	for (int c = 0; c <= CAP_LAST_CAP; c++)
+		if (c != CAP_SYS_PTRACE)
+			prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
+	data[0].effective = data[0].permitted = keep;
+	if (syscall(SYS_capset, &hdr, data))
+		return -errno;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -errno;
+	return 0;
 }

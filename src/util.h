@@ -23,4 +23,10 @@ const char *util_addr_str(const void *hs_addr, char *buf);
  * into wall-clock time. */
 int64_t util_clock_offset(void);
 
+/* Keeps only CAP_SYS_PTRACE (to read /proc/PID/fd of other users'
+ * processes) in every capability set, and sets no_new_privs.  Called once
+ * the probe is attached: nothing after that needs more.  Returns 0 or
+ * -errno. */
+int util_drop_privileges(void);
+
 #endif
