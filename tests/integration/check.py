@@ -164,9 +164,15 @@ def cmd_nginx(txns, args, d):
                 continue
             if resp(t, "status") != rec["status"]:
                 d.add(f"{where}: status {resp(t, 'status')}, log says {rec['status']}")
-            if resp(t, "body_size") != rec["sent"]:
+            # nginx counts its "HTTP/1.1 100 Continue\r\n\r\n" (25 bytes)
+            # in $body_bytes_sent; httpsnoop reports it as interim_status.
+            sent = rec["sent"]
+            if t.get("interim_status") == 100:
+                sent -= len(b"HTTP/1.1 100 Continue\r\n\r\n")
+            if resp(t, "body_size") != sent:
                 d.add(f"{where}: response body_size {resp(t, 'body_size')}, "
-                      f"$body_bytes_sent {rec['sent']}")
+                      f"$body_bytes_sent {rec['sent']} (interim_status "
+                      f"{t.get('interim_status')})")
             if t.get("error") is not None:
                 d.add(f"{where}: error {t.get('error')!r}")
             if args.request_length:

@@ -369,3 +369,15 @@ curl_gt() {
 	wait "$pid" || { cat "$T/curl.err" >&2; fail "curl $* failed"; }
 	sed "s/^/$pid /; s/\$/ $method/" "$T/curl.w" >>"$gt"
 }
+
+# jq_port PORT [JQ-OPTIONS...] FILTER FILE: jq -c FILTER over the
+# transactions whose local or remote port is PORT (the test's own).
+jq_port() {
+	local port=$1 file=${!#}
+	local -a mid=("${@:2:$#-2}")
+	local filter=${mid[-1]}
+	unset 'mid[-1]'
+	jq -c --arg port "$port" "${mid[@]}" \
+		"select(((.local // \"\") | endswith(\":\" + \$port)) or
+		        ((.remote // \"\") | endswith(\":\" + \$port))) | $filter" "$file"
+}

@@ -1613,3 +1613,697 @@ static size_t mkdata(uint8_t *buf, uint64_t conn, uint32_t tgid, uint8_t role,
 	return sizeof(*ev) + len;
 }
 
+
+static struct hs_event *mkctl(uint8_t *buf, uint8_t type, uint64_t conn,
+			      uint32_t tgid, uint64_t ts)
+{
+	struct hs_event *ev = (struct hs_event *)buf;
+
+	fill_header(ev, type, HS_ROLE_CLIENT);
+	ev->conn_id = conn;
+	ev->tgid = tgid;
+	ev->ts_ns = ts;
+	return ev;
+}
+
+static void section(const char *name)
+{
+	cur_fixture = name;
+	snprintf(cur_mode, sizeof(cur_mode), "-");
+	family_begin();
+}
+
+static void test_check(void)
+{
+	size_t n = sizeof(struct hs_event);
+	uint8_t *buf = calloc(1, n + HS_CHUNK_MAX + 2);
+	struct hs_event *ev = (struct hs_event *)buf;
+	struct collector col = { 0 };
+	struct stats stats = { 0 };
+	struct stream *st;
+
+	section("stream_check");
+	if (!buf)
+		exit(2);
+	fill_header(ev, HS_EV_DATA, HS_ROLE_CLIENT);
+	ev->span = ev->captured = 10;
+	CHECK(stream_check(buf, n + 10) == 0, "valid DATA record refused");
+	ev->span = 100000;
+	CHECK(stream_check(buf, n + 10) == 0, "DATA record with a gap refused");
+	ev->span = ev->captured = 0;
+	CHECK(stream_check(buf, n) == 0, "empty DATA record refused");
+	ev->span = ev->captured = HS_CHUNK_MAX;
+	CHECK(stream_check(buf, n + HS_CHUNK_MAX) == 0, "HS_CHUNK_MAX record refused");
+
+	ev->span = ev->captured = 10;
+	CHECK(stream_check(buf, n - 1) == -EINVAL, "short record accepted");
+	CHECK(stream_check(buf, 0) == -EINVAL, "empty record accepted");
+	CHECK(stream_check(buf, n + 9) == -EINVAL, "record shorter than captured accepted");
+	CHECK(stream_check(buf, n + 11) == -EINVAL, "record longer than captured accepted");
+	ev->span = 9;
+	CHECK(stream_check(buf, n + 10) == -EINVAL, "captured > span accepted");
+	ev->span = ev->captured = HS_CHUNK_MAX + 1;
+	CHECK(stream_check(buf, n + HS_CHUNK_MAX + 1) == -EINVAL,
+	      "captured > HS_CHUNK_MAX accepted");
+	ev->span = ev->captured = 10;
+	for (int t = 0; t < 256; t++) {
+		ev->type = (uint8_t)t;
+		if (t < HS_EV_DATA || t > HS_EV_EXIT)
+			CHECK(stream_check(buf, n + 10) == -EINVAL && stream_check(buf, n) == -EINVAL,
+			      "record of type %d accepted", t);
+	}
+	ev->type = HS_EV_DATA;
+	ev->dir = 2;
+	CHECK(stream_check(buf, n + 10) == -EINVAL, "dir 2 accepted");
+	ev->dir = 255;
+	CHECK(stream_check(buf, n + 10) == -EINVAL, "dir 255 accepted");
+	ev->dir = HS_DIR_RECV;
+	ev->role = 3;
+	CHECK(stream_check(buf, n + 10) == -EINVAL, "role 3 accepted");
+	ev->role = HS_ROLE_SERVER;
+	CHECK(stream_check(buf, n + 10) == 0, "valid RECV record refused");
+
+	ev->type = HS_EV_CLOSE;
+	CHECK(stream_check(buf, n) == 0, "CLOSE record refused");
+	CHECK(stream_check(buf, n + 1) == -EINVAL, "CLOSE record with payload accepted");
+	CHECK(stream_check(buf, n - 1) == -EINVAL, "short CLOSE record accepted");
+	ev->type = HS_EV_EXIT;
+	CHECK(stream_check(buf, n) == 0, "EXIT record refused");
+	CHECK(stream_check(buf, n + 4) == -EINVAL, "EXIT record with payload accepted");
+
+	/* stream_feed counts a malformed record and drops it */
+	st = new_stream(&stats, &col, MAX_BODY);
+	fill_header(ev, HS_EV_DATA, HS_ROLE_CLIENT);
+	ev->span = ev->captured = 4;
+	memcpy(buf + n, "GET ", 4);
+	CHECK(stream_feed(st, buf, n + 3) == -EINVAL, "stream_feed took a bad record");
+	ev->captured = 5;
+	CHECK(stream_feed(st, buf, n + 5) == -EINVAL, "stream_feed took captured > span");
+	CHECK_U64("stats.bad_records", stats.bad_records, 2);
+	CHECK_U64("stats.events", stats.events, 0);
+	CHECK_U64("stats.conns", stats.conns, 0);
+	CHECK_U64("stream_count", stream_count(st), 0);
+	/* a CLOSE for a connection never seen is harmless */
+	mkctl(buf, HS_EV_CLOSE, 99, TGID, 1);
+	CHECK(stream_feed(st, buf, n) == 0, "CLOSE of an unknown connection refused");
+	CHECK_U64("transactions", col.n, 0);
+	stream_free(st);
+	collector_free(&col);
+	free(buf);
+	family_end("-");
+}
+
+/* ---- --record / --replay ---- */
+
+struct replay_ctx {
+	const struct recs *want; /* records the file must hold, or NULL */
+	struct stream *st;	 /* fed each record, or NULL */
+	size_t n, stop_after;
+	bool mismatch;
+};
+
+static int replay_cb(void *ctx, const void *rec, size_t len)
+{
+	struct replay_ctx *c = ctx;
+
+	if (c->want && (c->n >= c->want->n || c->want->v[c->n].len != len ||
+			memcmp(c->want->v[c->n].buf, rec, len)))
+		c->mismatch = true;
+	if (c->st)
+		stream_feed(c->st, rec, len);
+	c->n++;
+	return c->stop_after && c->n == c->stop_after;
+}
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f || fwrite(data, 1, len, f) != len || fclose(f)) {
+		perror(path);
+		exit(2);
+	}
+}
+
+static uint8_t *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	uint8_t *p = xmalloc(1 << 20);
+
+	if (!f) {
+		perror(path);
+		exit(2);
+	}
+	*len = fread(p, 1, 1 << 20, f);
+	fclose(f);
+	return p;
+}
+
+#define FILE_HEADER 24 /* magic, abi, event size, clock offset */
+
+static void test_record(void)
+{
+	const struct fixture *f = &fixtures[0];
+	struct plan pl = { .mode = M_WHOLE };
+	struct recs r = { 0 };
+	struct collector col = { 0 };
+	struct stats stats = { 0 };
+	struct replay_ctx rc;
+	struct recorder *rec;
+	const char *tmp = getenv("TMPDIR");
+	char dir[256], path[300], cut[300], link[300];
+	uint8_t closebuf[sizeof(struct hs_event)];
+	uint8_t *file;
+	size_t flen, last_at = FILE_HEADER;
+	int64_t off = 0;
+	long bad_at = 0;
+	int err;
+
+	section("record/replay");
+	snprintf(dir, sizeof(dir), "%s/test_http.XXXXXX", tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		exit(2);
+	}
+	snprintf(path, sizeof(path), "%s/rec", dir);
+	snprintf(cut, sizeof(cut), "%s/cut", dir);
+	snprintf(link, sizeof(link), "%s/link", dir);
+
+	build(f, &pl, &r);
+	for (size_t i = 0; i < r.n; i++)
+		((struct hs_event *)r.v[i].buf)->ts_ns = 1000 * (i + 1);
+	mkctl(closebuf, HS_EV_CLOSE, CONN_ID, TGID, 1000 * (r.n + 1));
+	{
+		uint8_t *c = xmalloc(sizeof(closebuf));
+
+		memcpy(c, closebuf, sizeof(closebuf));
+		recs_push(&r, c, sizeof(closebuf), 0);
+	}
+
+	rec = recorder_open(path, -123456789012345LL);
+	CHECK(rec != NULL, "recorder_open: %s", strerror(errno));
+	if (!rec)
+		goto out;
+	for (size_t i = 0; i < r.n; i++) {
+		if (i + 1 == r.n)
+			last_at = FILE_HEADER;
+		CHECK(recorder_write(rec, r.v[i].buf, r.v[i].len) == 0, "recorder_write %zu", i);
+	}
+	CHECK(recorder_close(rec) == 0, "recorder_close");
+	CHECK(recorder_close(NULL) == 0, "recorder_close(NULL)");
+	for (size_t i = 0; i + 1 < r.n; i++)
+		last_at += 4 + r.v[i].len;
+
+	err = replay_header(path, &off);
+	CHECK(err == 0 && off == -123456789012345LL, "replay_header: %d, offset %lld",
+	      err, (long long)off);
+
+	/* the round trip gives back the records, and the transactions */
+	memset(&rc, 0, sizeof(rc));
+	rc.want = &r;
+	rc.st = new_stream(&stats, &col, MAX_BODY);
+	off = 0;
+	err = replay_file(path, replay_cb, &rc, &off, &bad_at);
+	CHECK(err == 0, "replay_file: %d", err);
+	CHECK(off == -123456789012345LL, "clock offset %lld", (long long)off);
+	CHECK(!rc.mismatch && rc.n == r.n, "replayed %zu records (%s), expected %zu",
+	      rc.n, rc.mismatch ? "some differ" : "identical", r.n);
+	CHECK_U64("stream_count after replay", stream_count(rc.st), 0);
+	stream_free(rc.st);
+	CHECK_U64("replayed transactions", col.n, f->ntxns);
+	for (size_t k = 0; k < col.n && k < f->ntxns; k++)
+		check_txn(f, k, &col.v[k], &f->txns[k], true);
+	collector_free(&col);
+
+	/* fn stops the replay early */
+	memset(&rc, 0, sizeof(rc));
+	rc.stop_after = 2;
+	err = replay_file(path, replay_cb, &rc, &off, &bad_at);
+	CHECK(err == 0 && rc.n == 2, "early stop: %d after %zu records", err, rc.n);
+
+	file = read_file(path, &flen);
+	{
+		size_t want = FILE_HEADER;
+
+		for (size_t i = 0; i < r.n; i++)
+			want += 4 + r.v[i].len;
+		CHECK_U64("file size", flen, want);
+	}
+
+	/* cut inside the last record's payload */
+	write_file(cut, file, flen - 3);
+	memset(&rc, 0, sizeof(rc));
+	err = replay_file(cut, replay_cb, &rc, &off, &bad_at);
+	CHECK(err == -EBADMSG, "payload cut short: got %d, expected -EBADMSG", err);
+	CHECK(bad_at == (long)last_at, "payload cut short: bad_at %ld, expected %zu",
+	      bad_at, last_at);
+	CHECK(rc.n == r.n - 1, "payload cut short: %zu records before it, expected %zu",
+	      rc.n, r.n - 1);
+
+	/* cut inside the last record's length word */
+	write_file(cut, file, last_at + 2);
+	memset(&rc, 0, sizeof(rc));
+	err = replay_file(cut, replay_cb, &rc, &off, &bad_at);
+	CHECK(err == -EBADMSG, "length word cut short: got %d, expected -EBADMSG", err);
+	CHECK(bad_at == (long)last_at, "length word cut short: bad_at %ld, expected %zu",
+	      bad_at, last_at);
+
+	/* cut inside the file header */
+	write_file(cut, file, 10);
+	err = replay_file(cut, replay_cb, &rc, &off, &bad_at);
+	CHECK(err == -EBADMSG, "header cut short: got %d", err);
+	CHECK(replay_header(cut, &off) == -EBADMSG, "replay_header of a cut header");
+
+	/* a header and no records is an empty recording */
+	write_file(cut, file, FILE_HEADER);
+	memset(&rc, 0, sizeof(rc));
+	err = replay_file(cut, replay_cb, &rc, &off, &bad_at);
+	CHECK(err == 0 && rc.n == 0, "empty recording: %d, %zu records", err, rc.n);
+
+	/* not a recording; another ABI version */
+	write_file(cut, "hello, this is not a recording at all", 37);
+	CHECK(replay_file(cut, replay_cb, &rc, &off, &bad_at) == -EBADMSG,
+	      "a text file replayed");
+	file[8]++;
+	write_file(cut, file, flen);
+	CHECK(replay_file(cut, replay_cb, &rc, &off, &bad_at) == -EBADMSG,
+	      "a recording of another ABI version replayed");
+	CHECK(replay_header(cut, &off) == -EBADMSG, "replay_header of another ABI version");
+	file[8]--;
+	/* a record longer than RECORD_MAX */
+	{
+		uint32_t big = RECORD_MAX + 1;
+
+		memcpy(file + FILE_HEADER, &big, 4);
+		write_file(cut, file, flen);
+		memset(&rc, 0, sizeof(rc));
+		err = replay_file(cut, replay_cb, &rc, &off, &bad_at);
+		CHECK(err == -EBADMSG && bad_at == FILE_HEADER && rc.n == 0,
+		      "oversized record: %d at %ld after %zu", err, bad_at, rc.n);
+	}
+	free(file);
+
+	snprintf(path, sizeof(path), "%s/absent", dir);
+	CHECK(replay_file(path, replay_cb, &rc, &off, &bad_at) == -ENOENT,
+	      "a missing file replayed");
+	CHECK(replay_header(path, &off) == -ENOENT, "replay_header of a missing file");
+
+	/* recorder_open refuses a symlink, and truncates a regular file */
+	CHECK(symlink(cut, link) == 0, "symlink: %s", strerror(errno));
+	rec = recorder_open(link, 0);
+	CHECK(rec == NULL, "recorder_open followed a symlink");
+	recorder_close(rec);
+	rec = recorder_open(cut, 7);
+	CHECK(rec != NULL, "recorder_open over a file: %s", strerror(errno));
+	if (rec) {
+		CHECK(recorder_write(rec, closebuf, sizeof(closebuf)) == 0, "recorder_write");
+		CHECK(recorder_close(rec) == 0, "recorder_close");
+		file = read_file(cut, &flen);
+		CHECK_U64("rewritten file size", flen, FILE_HEADER + 4 + sizeof(closebuf));
+		free(file);
+	}
+	{
+		struct stat sb;
+
+		CHECK(stat(cut, &sb) == 0 && (sb.st_mode & 0777) == 0600 ,
+		      "recording mode %o", (unsigned)(sb.st_mode & 0777));
+	}
+	unlink(link);
+	unlink(cut);
+	snprintf(path, sizeof(path), "%s/rec", dir);
+	unlink(path);
+out:
+	rmdir(dir);
+	recs_free(&r);
+	family_end("-");
+}
+
+/* ---- connection lifetimes ---- */
+
+static uint8_t scratch[sizeof(struct hs_event) + HS_CHUNK_MAX];
+
+static void feed_str(struct stream *st, uint64_t conn, uint32_t tgid, int dir,
+		     uint64_t *pos, const char *s, uint64_t ts)
+{
+	size_t n = mkdata(scratch, conn, tgid, HS_ROLE_CLIENT, dir, *pos, s, ts);
+
+	*pos += strlen(s);
+	CHECK(stream_feed(st, scratch, n) == 0, "record refused");
+}
+
+static void feed_ctl(struct stream *st, uint8_t type, uint64_t conn,
+		     uint32_t tgid, uint64_t ts)
+{
+	mkctl(scratch, type, conn, tgid, ts);
+	CHECK(stream_feed(st, scratch, sizeof(struct hs_event)) == 0,
+	      "control record refused");
+}
+
+static void test_exit(void)
+{
+	struct collector col = { 0 };
+	struct stats stats = { 0 };
+	struct stream *st = new_stream(&stats, &col, MAX_BODY);
+	uint64_t pos[5][2] = { { 0 } };
+
+	section("HS_EV_EXIT");
+	feed_str(st, 1, 100, HS_DIR_SEND, pos[1], "GET /a HTTP/1.1\r\n\r\n", 10);
+	feed_str(st, 2, 100, HS_DIR_SEND, pos[2], "GET /b HTTP/1.1\r\n\r\n", 20);
+	feed_str(st, 3, 200, HS_DIR_SEND, pos[3], "GET /c HTTP/1.1\r\n\r\n", 30);
+	CHECK_U64("stream_count", stream_count(st), 3);
+	feed_ctl(st, HS_EV_EXIT, 0, 100, 40);
+	CHECK_U64("transactions after exit of 100", col.n, 2);
+	for (size_t i = 0; i < col.n; i++) {
+		CHECK_STR("error", col.v[i].error, "process exited");
+		CHECK_U64("pid", col.v[i].conn.pid, 100);
+		CHECK(!col.v[i].resp.present, "response present");
+	}
+	CHECK_U64("stream_count", stream_count(st), 1);
+	/* the other process goes on */
+	feed_str(st, 3, 200, HS_DIR_RECV, pos[3], OK200_0, 50);
+	CHECK_U64("transactions", col.n, 3);
+	if (col.n == 3) {
+		CHECK_STR("target", col.v[2].req.target, "/c");
+		CHECK_INT("status", col.v[2].resp.status, 200);
+		CHECK_STR("error", col.v[2].error, NULL);
+	}
+	/* an exit of a process with nothing tracked */
+	feed_ctl(st, HS_EV_EXIT, 0, 300, 60);
+	CHECK_U64("stream_count", stream_count(st), 1);
+	feed_ctl(st, HS_EV_EXIT, 0, 200, 70);
+	CHECK_U64("stream_count", stream_count(st), 0);
+	CHECK_U64("transactions", col.n, 3);
+	CHECK_U64("stats.unpaired_reqs", stats.unpaired_reqs, 2);
+	stream_free(st);
+	collector_free(&col);
+	family_end("-");
+}
+
+static void test_evict(void)
+{
+	struct collector col = { 0 };
+	struct stats stats = { 0 };
+	struct stream_opts o = {
+		.max_conns = 2, .idle_ns = 1000000, .reorder_ns = 1000000,
+		.reorder_max = 16, .max_body = MAX_BODY, .emit = on_emit,
+		.emit_ctx = &col, .stats = &stats,
+	};
+	struct stream *st = stream_new(&o);
+	uint64_t pos[5][2] = { { 0 } };
+
+	section("eviction and idleness");
+	feed_str(st, 1, TGID, HS_DIR_SEND, pos[1], "GET /a HTTP/1.1\r\n\r\n", 10);
+	feed_str(st, 2, TGID, HS_DIR_SEND, pos[2], "GET /b HTTP/1.1\r\n\r\n", 20);
+	CHECK_U64("transactions", col.n, 0);
+	feed_str(st, 3, TGID, HS_DIR_SEND, pos[3], "GET /c HTTP/1.1\r\n\r\n", 30);
+	CHECK_U64("stats.conns_evicted", stats.conns_evicted, 1);
+	CHECK_U64("stream_count", stream_count(st), 2);
+	CHECK_U64("transactions", col.n, 1);
+	if (col.n >= 1) {
+		CHECK_U64("evicted conn_id", col.v[0].conn.conn_id, 1);
+		CHECK_STR("evicted target", col.v[0].req.target, "/a");
+		CHECK_STR("error", col.v[0].error, "evicted: too many connections");
+		CHECK(!col.v[0].resp.present, "response present");
+	}
+	/* activity on 2 makes 3 the least recently active */
+	feed_str(st, 2, TGID, HS_DIR_RECV, pos[2], OK200_0, 40);
+	CHECK_U64("transactions", col.n, 2);
+	feed_str(st, 4, TGID, HS_DIR_SEND, pos[4], "GET /d HTTP/1.1\r\n\r\n", 50);
+	CHECK_U64("stats.conns_evicted", stats.conns_evicted, 2);
+	CHECK_U64("transactions", col.n, 3);
+	if (col.n >= 3) {
+		CHECK_U64("evicted conn_id", col.v[2].conn.conn_id, 3);
+		CHECK_STR("evicted target", col.v[2].req.target, "/c");
+	}
+	CHECK_U64("stats.unpaired_reqs", stats.unpaired_reqs, 2);
+
+	/* idleness: 4 waits since 50, 2 since 40 */
+	stream_tick(st, 1000040);
+	CHECK_U64("stream_count before idle_ns", stream_count(st), 2);
+	stream_tick(st, 1000041);
+	CHECK_U64("stream_count", stream_count(st), 1);
+	stream_tick(st, 1000051);
+	CHECK_U64("stream_count", stream_count(st), 0);
+	CHECK_U64("stats.conns_evicted", stats.conns_evicted, 4);
+	CHECK_U64("transactions", col.n, 4);
+	if (col.n >= 4) {
+		CHECK_STR("idle target", col.v[3].req.target, "/d");
+		CHECK_STR("error", col.v[3].error, "connection idle");
+	}
+	stream_free(st);
+	collector_free(&col);
+	family_end("-");
+}
+
+/* A hole that never fills becomes a gap after reorder_ns, or when too
+ * many records wait behind it. */
+static void test_reorder_limits(void)
+{
+	struct collector col = { 0 };
+	struct stats stats = { 0 };
+	struct stream_opts o = {
+		.max_conns = 16, .idle_ns = UINT64_MAX / 4, .reorder_ns = 5000,
+		.reorder_max = 2, .max_body = MAX_BODY, .emit = on_emit,
+		.emit_ctx = &col, .stats = &stats,
+	};
+	struct stream *st = stream_new(&o);
+	const char *r0 = "GET /0 HTTP/1.1\r\n\r\n", *lost = "GET /lost HTTP/1.1\r\n\r\n";
+	uint64_t rq = 0, rs = 0, lost_at;
+	size_t n;
+
+	section("reorder timeout and overflow");
+	feed_str(st, 1, TGID, HS_DIR_SEND, &rq, r0, 1000);
+	feed_str(st, 1, TGID, HS_DIR_RECV, &rs, OK200_0, 1500);
+	CHECK_U64("transactions", col.n, 1);
+	lost_at = rq;
+	rq += strlen(lost); /* never delivered */
+	feed_str(st, 1, TGID, HS_DIR_SEND, &rq, "GET /2 HTTP/1.1\r\n\r\n", 3000);
+	stream_tick(st, 7999);
+	CHECK_U64("stats.gap_bytes before reorder_ns", stats.gap_bytes, 0);
+	stream_tick(st, 8001);
+	CHECK_U64("stats.gap_bytes", stats.gap_bytes, strlen(lost));
+	feed_str(st, 1, TGID, HS_DIR_RECV, &rs,
+		 "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", 9000);
+	CHECK_U64("transactions", col.n, 2);
+	if (col.n >= 2) {
+		CHECK_STR("target after the hole", col.v[1].req.target, "/2");
+		CHECK_INT("status", col.v[1].resp.status, 201);
+		CHECK_STR("error", col.v[1].error, NULL);
+	}
+	/* the lost record turning up late is ignored */
+	n = mkdata(scratch, 1, TGID, HS_ROLE_CLIENT, HS_DIR_SEND, lost_at, lost, 9500);
+	CHECK(stream_feed(st, scratch, n) == 0, "late record refused");
+
+	/* overflow: with reorder_max 2, the third record waiting behind a
+	 * hole declares it a gap */
+	rq += strlen(lost); /* another hole */
+	feed_str(st, 1, TGID, HS_DIR_SEND, &rq, "GET /3 HTTP/1.1\r\n\r\n", 10000);
+	feed_str(st, 1, TGID, HS_DIR_SEND, &rq, "GET /4 HTTP/1.1\r\n\r\n", 10001);
+	CHECK_U64("stats.reorder_overflow", stats.reorder_overflow, 0);
+	feed_str(st, 1, TGID, HS_DIR_SEND, &rq, "GET /5 HTTP/1.1\r\n\r\n", 10002);
+	CHECK_U64("stats.reorder_overflow", stats.reorder_overflow, 1);
+	CHECK_U64("stats.gap_bytes", stats.gap_bytes, 2 * strlen(lost));
+	feed_str(st, 1, TGID, HS_DIR_RECV, &rs, OK200_0 OK200_0 OK200_0, 11000);
+	CHECK_U64("transactions", col.n, 5);
+	for (size_t i = 2; i < col.n && i < 5; i++) {
+		char t[8];
+
+		snprintf(t, sizeof(t), "/%zu", i + 1);
+		CHECK_STR("target", col.v[i].req.target, t);
+		CHECK_INT("status", col.v[i].resp.status, 200);
+	}
+	feed_ctl(st, HS_EV_CLOSE, 1, TGID, 12000);
+	CHECK_U64("transactions", col.n, 5);
+	CHECK_U64("stats.parse_errors", stats.parse_errors, 0);
+	CHECK_U64("stats.unpaired_reqs", stats.unpaired_reqs, 0);
+	CHECK_U64("stats.unpaired_resps", stats.unpaired_resps, 0);
+	stream_free(st);
+	collector_free(&col);
+	family_end("-");
+}
+
+struct admit_ctx {
+	unsigned calls, flags;
+};
+
+static bool admit(void *ctx, struct conn_info *conn, unsigned ev_flags)
+{
+	struct admit_ctx *a = ctx;
+
+	a->calls++;
+	a->flags = ev_flags;
+	conn->remote.port = 9999; /* an address learned here shows */
+	return conn->conn_id != 66;
+}
+
+static void test_admit(void)
+{
+	struct collector col = { 0 };
+	struct stats stats = { 0 };
+	struct admit_ctx a = { 0 };
+	struct stream_opts o = {
+		.max_conns = 16, .idle_ns = UINT64_MAX / 4,
+		.reorder_ns = UINT64_MAX / 4, .reorder_max = 16,
+		.max_body = MAX_BODY, .emit = on_emit, .emit_ctx = &col,
+		.stats = &stats, .admit = admit, .admit_ctx = &a,
+	};
+	struct stream *st = stream_new(&o);
+	uint64_t pos[2][2] = { { 0 } };
+	size_t n;
+
+	section("admit callback");
+	n = mkdata(scratch, 66, TGID, HS_ROLE_CLIENT, HS_DIR_SEND, 0,
+		   "GET /no HTTP/1.1\r\n\r\n", 10);
+	((struct hs_event *)scratch)->flags = HS_F_UNVERIFIED;
+	CHECK(stream_feed(st, scratch, n) == 0, "record refused");
+	CHECK(a.calls == 1 && a.flags == HS_F_UNVERIFIED, "admit: %u calls, flags %u",
+	      a.calls, a.flags);
+	pos[0][0] = n - sizeof(struct hs_event);
+	feed_str(st, 66, TGID, HS_DIR_RECV, pos[0] + 1, OK200_0, 20);
+	feed_str(st, 77, TGID, HS_DIR_SEND, pos[1], "GET /yes HTTP/1.1\r\n\r\n", 30);
+	feed_str(st, 77, TGID, HS_DIR_RECV, pos[1] + 1, OK200_0, 40);
+	CHECK(a.calls == 2, "admit called %u times, expected 2", a.calls);
+	CHECK_U64("transactions", col.n, 1);
+	if (col.n >= 1) {
+		CHECK_STR("target", col.v[0].req.target, "/yes");
+		CHECK_INT("remote port set by admit", col.v[0].conn.remote.port, 9999);
+	}
+	CHECK_U64("stats.unpaired_resps", stats.unpaired_resps, 0);
+	stream_close_all(st, 50, "tracing stopped");
+	CHECK_U64("transactions", col.n, 1);
+	stream_free(st);
+	collector_free(&col);
+	family_end("-");
+}
+
+static void test_pipeline_max(void)
+{
+	struct collector col = { 0 };
+	struct stats stats = { 0 };
+	struct stream *st = new_stream(&stats, &col, MAX_BODY);
+	char *reqs = xmalloc(HS_CHUNK_MAX);
+	size_t len = 0;
+	uint64_t rq = 0, rs = 0;
+
+	section("HTTP1_PIPELINE_MAX");
+	for (int i = 0; i < 300; i++)
+		len += snprintf(reqs + len, HS_CHUNK_MAX - len, "GET /%d HTTP/1.1\r\n\r\n", i);
+	feed_str(st, 1, TGID, HS_DIR_SEND, &rq, reqs, 10);
+	CHECK_U64("transactions dropped", col.n, 300 - HTTP1_PIPELINE_MAX);
+	for (size_t i = 0; i < col.n; i++) {
+		char t[16];
+
+		snprintf(t, sizeof(t), "/%zu", i);
+		CHECK_STR("target", col.v[i].req.target, t);
+		CHECK_STR("error", col.v[i].error, "too many pipelined requests");
+	}
+	feed_str(st, 1, TGID, HS_DIR_RECV, &rs, OK200_0, 20);
+	CHECK_U64("transactions", col.n, 300 - HTTP1_PIPELINE_MAX + 1);
+	if (col.n == 300 - HTTP1_PIPELINE_MAX + 1) {
+		CHECK_STR("target", col.v[col.n - 1].req.target, "/44");
+		CHECK_INT("status", col.v[col.n - 1].resp.status, 200);
+	}
+	feed_ctl(st, HS_EV_CLOSE, 1, TGID, 30);
+	CHECK_U64("transactions", col.n, 300);
+	CHECK_U64("stats.unpaired_reqs", stats.unpaired_reqs, 299);
+	stream_free(st);
+	collector_free(&col);
+	free(reqs);
+	family_end("-");
+}
+
+static void test_looks_like_start(void)
+{
+	static const struct {
+		const char *s;
+		bool req, want;
+	} t[] = {
+		{ "GET / HTTP/1.1", true, true },
+		{ "OPTIONS * HTTP/1.1", true, true },
+		{ "PATCH /x", true, true },
+		{ "GET", true, false },
+		{ "get / HTTP/1.1", true, false },
+		{ "HTTP/1.1 200 OK", true, false },
+		{ "HTTP/1.1 200 OK", false, true },
+		{ "HTTP/1.0 200 OK", false, true },
+		{ "HTTP/1.", false, true },
+		{ "HTTP/2 200", false, false },
+		{ "HTTP/1", false, false },
+		{ "GET / HTTP/1.1", false, false },
+		{ "", true, false },
+	};
+
+	section("http1_looks_like_start");
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		CHECK(http1_looks_like_start((const uint8_t *)t[i].s, strlen(t[i].s),
+					     t[i].req) == t[i].want,
+		      "\"%s\" as %s: expected %d", t[i].s,
+		      t[i].req ? "request" : "response", t[i].want);
+	family_end("-");
+}
+
+/* Freeing a stream with requests waiting reports nothing and leaks
+ * nothing (ASan checks the second half). */
+static void test_free_pending(void)
+{
+	struct collector col = { 0 };
+	struct stats stats = { 0 };
+	struct stream *st = new_stream(&stats, &col, MAX_BODY);
+	uint64_t pos[2] = { 0, 0 };
+	uint8_t z[64];
+	size_t zl = zcompress(16 + MAX_WBITS, "abcabcabc", 9, z, sizeof(z));
+	char hdr[128];
+	size_t n;
+
+	section("stream_free with work pending");
+	feed_str(st, 1, TGID, HS_DIR_SEND, pos, "GET /a HTTP/1.1\r\n\r\n", 10);
+	/* a gzip body cut short keeps an inflate state alive */
+	snprintf(hdr, sizeof(hdr),
+		 "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n", zl);
+	n = strlen(hdr);
+	memcpy(hdr + n, z, 4);
+	{
+		struct hs_event *ev = (struct hs_event *)scratch;
+
+		fill_header(ev, HS_EV_DATA, HS_ROLE_CLIENT);
+		ev->conn_id = 1;
+		ev->dir = HS_DIR_RECV;
+		ev->span = ev->captured = (uint32_t)(n + 4);
+		memcpy(scratch + sizeof(*ev), hdr, n + 4);
+		CHECK(stream_feed(st, scratch, sizeof(*ev) + n + 4) == 0, "record refused");
+	}
+	/* and a record waiting behind a hole */
+	pos[0] += 100;
+	feed_str(st, 1, TGID, HS_DIR_SEND, pos, "GET /b HTTP/1.1\r\n\r\n", 20);
+	stream_free(st);
+	stream_free(NULL);
+	CHECK_U64("transactions", col.n, 0);
+	collector_free(&col);
+	family_end("-");
+}
+
+int main(void)
+{
+	size_t nfix = NFIXTURES;
+
+	build_runtime_fixtures();
+	for (size_t i = 0; i < NFIXTURES; i++)
+		run_fixture(&fixtures[i]);
+	for (size_t i = 0; i < nrt; i++)
+		run_fixture(&rt[i]);
+	nfix += nrt;
+	test_check();
+	test_record();
+	test_exit();
+	test_evict();
+	test_reorder_limits();
+	test_admit();
+	test_pipeline_max();
+	test_looks_like_start();
+	test_free_pending();
+	for (size_t i = 0; i < nowned; i++)
+		free(owned[i]);
+	printf("test_http: %zu fixtures in %lu runs, %lu checks, %lu failed\n",
+	       nfix, runs, checks, failures);
+	return failures ? 1 : 0;
+}
