@@ -11,6 +11,7 @@
  *   HS_FILTER_PID     only tgids in hs_pids are traced
  *   HS_FILTER_PORT    only connections with a port in hs_ports
  *   HS_FILTER_COMM    a string literal the task's comm must equal
+ *   HS_FILTER_CGROUP  only tasks whose cgroup v2 id is in hs_cgroups
  *   HS_WAKEUP_EVERY   records per CPU between consumer wake-ups
  *
  * The embedded copy is preceded by include/event.h, so `httpsnoop --ebpf`
@@ -120,6 +121,9 @@ BPF_HASH(hs_pids, __u32, __u8, 1024);
 #ifdef HS_FILTER_PORT
 BPF_HASH(hs_ports, __u16, __u8, 1024);
 #endif
+#ifdef HS_FILTER_CGROUP
+BPF_HASH(hs_cgroups, __u64, __u8, 1024);
+#endif
 #ifdef HS_PERF_BUFFER
 BPF_PERF_OUTPUT(hs_events);
 #else
@@ -163,6 +167,12 @@ static __always_inline int task_wanted(__u32 tgid)
 #endif
 #ifdef HS_FILTER_COMM
 	if (!comm_matches())
+		return 0;
+#endif
+#ifdef HS_FILTER_CGROUP
+	__u64 cg = bpf_get_current_cgroup_id();
+
+	if (!hs_cgroups.lookup(&cg))
 		return 0;
 #endif
 	return 1;

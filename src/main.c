@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "container.h"
 #include "output.h"
 #include "probe.h"
 #include "procfs.h"
@@ -32,6 +33,7 @@ struct options {
 	uint16_t ports[MAX_PORTS];
 	size_t nports;
 	const char *comm;
+	const char *container; /* id prefix */
 	const char *output;
 	enum output_format format;
 	long max_body;
@@ -51,6 +53,7 @@ struct app {
 	struct output *out;
 	struct probe *probe;
 	struct recorder *rec;
+	struct container_cache *containers;
 	uint64_t last_ts; /* newest record time, the replay's clock */
 	uint32_t exited[256]; /* processes whose kernel entries await a sweep */
 	size_t nexited;
@@ -67,7 +70,8 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: httpsnoop [-p PID]... [-c COMM] [-P PORT]... [-o FILE] [-f text|json]\n"
+"Usage: httpsnoop [-p PID]... [-c COMM] [-P PORT]... [--container ID]\n"
+"                 [-o FILE] [-f text|json]\n"
 "                 [-b BYTES] [-d SECONDS] [--probe FILE] [--ebpf] [-v] [-h] [-V]\n"
 "                 [--record FILE | --replay FILE] [--no-redact]\n"
 "                 [--redact-header NAME]... [--redact-query NAME]...\n"
@@ -81,6 +85,8 @@ static void usage(FILE *f)
 "  -c, --comm COMM      trace only tasks whose command name is COMM\n"
 "  -P, --port PORT      trace only connections with this local or remote port\n"
 "                       (repeatable, up to %d)\n"
+"      --container ID   trace only processes in this container (id or prefix,\n"
+"                       as docker/podman ps show it)\n"
 "  -o, --output FILE    write transactions to FILE (default: stdout)\n"
 "  -f, --format FMT     text (default) or json (JSON Lines, one per transaction)\n"
 "  -b, --max-body N     body preview bytes, 0-1048576 (default 1024)\n"
@@ -103,6 +109,7 @@ static void usage(FILE *f)
 "  httpsnoop                        # every HTTP transaction on this host\n"
 "  httpsnoop -p 1234                # only process 1234\n"
 "  httpsnoop -c nginx -P 8080       # nginx, on port 8080\n"
+"  httpsnoop --container 3f2a9c     # one container's processes\n"
 "  httpsnoop -f json -o trace.jsonl # JSON Lines to a file\n"
 "  httpsnoop -d 10 --record t.rec   # 10 seconds, keeping the raw records\n"
 "  httpsnoop --replay t.rec -f json # decode them again, without root\n"
@@ -122,7 +129,7 @@ static int bad_value(const char *opt, const char *val, const char *why)
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_PROBE = 256, OPT_EBPF, OPT_RECORD, OPT_REPLAY, OPT_NO_REDACT,
+	enum { OPT_CONTAINER = 255, OPT_PROBE = 256, OPT_EBPF, OPT_RECORD, OPT_REPLAY, OPT_NO_REDACT,
 	       OPT_REDACT_HEADER, OPT_REDACT_QUERY };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
@@ -132,6 +139,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "format", required_argument, NULL, 'f' },
 		{ "max-body", required_argument, NULL, 'b' },
 		{ "duration", required_argument, NULL, 'd' },
+		{ "container", required_argument, NULL, OPT_CONTAINER },
 		{ "probe", required_argument, NULL, OPT_PROBE },
 		{ "ebpf", no_argument, NULL, OPT_EBPF },
 		{ "record", required_argument, NULL, OPT_RECORD },
@@ -190,6 +198,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 			if (util_parse_long(optarg, 1, 365L * 86400, &o->duration))
 				return bad_value("duration", optarg, "expected seconds, at least 1");
 			break;
+		case OPT_CONTAINER:
+			if (!*optarg || strlen(optarg) > CONTAINER_ID_LEN ||
+			    strspn(optarg, "0123456789abcdef") != strlen(optarg))
+				return bad_value("container", optarg,
+						 "expected a container id or a prefix of one (hex)");
+			o->container = optarg;
+			break;
 		case OPT_PROBE:
 			o->probe_file = optarg;
 			break;
@@ -235,6 +250,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 	if (o->redact.off)
 		fprintf(stderr, "httpsnoop: warning: --no-redact: credentials "
 			"(Authorization, Cookie, ...) will be written as they are\n");
+	if (o->container && o->replay) {
+		fprintf(stderr, "httpsnoop: --container needs live tracing: a recording does not say which container a process was in\n\n");
+		usage(stderr);
+		return 2;
+	}
 	if (o->record && o->replay) {
 		fprintf(stderr, "httpsnoop: --record and --replay cannot be combined\n\n");
 		usage(stderr);
@@ -294,7 +314,11 @@ static bool admit_live(void *ctx, struct conn_info *c, unsigned flags)
 		if (sock == 1)
 			procfs_tcp_endpoints(c->pid, inode, &c->local, &c->remote);
 	}
-	if (!port_wanted(a->o, c)) {
+	snprintf(c->container_id, sizeof(c->container_id), "%s",
+		 container_of(a->containers, c->pid));
+	if (!port_wanted(a->o, c) ||
+	    (a->o->container && strncmp(c->container_id, a->o->container,
+					strlen(a->o->container)))) {
 		a->stats.filtered++;
 		probe_ignore(a->probe, c->pid, c->fd, c->conn_id);
 		return false;
@@ -327,6 +351,8 @@ static void on_record(void *ctx, const void *rec, size_t len)
 		if (ev->type == HS_EV_EXIT && a->probe &&
 		    a->nexited < sizeof(a->exited) / sizeof(a->exited[0]))
 			a->exited[a->nexited++] = ev->tgid;
+		if (ev->type == HS_EV_EXIT && a->containers)
+			container_forget(a->containers, ev->tgid);
 		if (ev->ts_ns > a->last_ts)
 			a->last_ts = ev->ts_ns;
 	}
@@ -446,11 +472,20 @@ static int run_live(struct app *a)
 		.ringbuf_kb = 16384,
 		.verbose = o->verbose,
 	};
-	uint64_t k[HS_STAT_MAX];
+	uint64_t k[HS_STAT_MAX], cgroups[PROBE_MAX_CGROUPS];
 	char *text = NULL;
 	uint64_t end = 0, last_tick = 0, last_sweep = now_mono();
 	int err;
 
+	if (o->container) {
+		/* In the kernel when the container's cgroups can be told
+		 * apart from the host's; always in user space as well. */
+		po.cgroups = cgroups;
+		po.ncgroups = container_cgroup_ids(o->container, cgroups, PROBE_MAX_CGROUPS);
+		if (o->verbose)
+			fprintf(stderr, "httpsnoop: --container %s: filtering %s\n", o->container,
+				po.ncgroups ? "in the kernel by cgroup" : "in user space");
+	}
 	if (o->probe_file) {
 		text = read_probe_file(o->probe_file);
 		if (!text)
@@ -562,10 +597,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	a.stream = stream_new(&so);
-	if (!a.stream) {
+	a.containers = container_cache_new();
+	if (!a.stream || !a.containers) {
 		warn("failed to allocate the stream tracker: %s", strerror(ENOMEM));
-		output_close(a.out);
-		return 1;
+		ret = 1;
+		goto out;
 	}
 	if (o.record) {
 		a.rec = recorder_open(o.record, offset);
@@ -588,6 +624,7 @@ out:
 		ret = 1;
 	}
 	stream_free(a.stream);
+	container_cache_free(a.containers);
 	output_close(a.out);
 	return ret;
 }

@@ -306,6 +306,12 @@ static int fill_filters(struct probe *p, const struct probe_opts *o)
 			if (fd < 0 || bpf_update_elem(fd, (void *)&o->pids[i], &one, 0))
 				return -EIO;
 	}
+	if (o->ncgroups) {
+		fd = bpf_table_fd(p->mod, "hs_cgroups");
+		for (size_t i = 0; i < o->ncgroups; i++)
+			if (fd < 0 || bpf_update_elem(fd, (void *)&o->cgroups[i], &one, 0))
+				return -EIO;
+	}
 	if (o->nports) {
 		fd = bpf_table_fd(p->mod, "hs_ports");
 		for (size_t i = 0; i < o->nports; i++)
@@ -333,8 +339,8 @@ static int check_abi(struct probe *p, const char *name)
 int probe_open(struct probe **out, const struct probe_opts *o,
 	       probe_record_fn fn, void *ctx)
 {
-	char defs[8][96];
-	const char *cflags[8];
+	char defs[12][96];
+	const char *cflags[12];
 	int ncf = 0, err;
 	double t0, t1;
 	struct probe *p;
@@ -364,6 +370,8 @@ int probe_open(struct probe **out, const struct probe_opts *o,
 		snprintf(defs[ncf++], sizeof(defs[0]), "-DHS_FILTER_PID");
 	if (o->nports)
 		snprintf(defs[ncf++], sizeof(defs[0]), "-DHS_FILTER_PORT");
+	if (o->ncgroups)
+		snprintf(defs[ncf++], sizeof(defs[0]), "-DHS_FILTER_CGROUP");
 	if (o->comm)
 		snprintf(defs[ncf++], sizeof(defs[0]), "-DHS_FILTER_COMM=\"%.15s\"", o->comm);
 	for (int i = 0; i < ncf; i++)

@@ -16,6 +16,7 @@ extern const char probe_embedded_source[];
 
 #define PROBE_MAX_PIDS 1024  /* size of the probe's pid filter table */
 #define PROBE_MAX_PORTS 1024 /* size of its port filter table */
+#define PROBE_MAX_CGROUPS 1024 /* size of its cgroup filter table */
 
 struct probe_opts {
 	const char *source;	 /* probe text to compile */
@@ -26,6 +27,8 @@ struct probe_opts {
 				  * local or remote ports (nports > 0) */
 	size_t nports;
 	const char *comm;	 /* only tasks with this comm, or NULL */
+	const uint64_t *cgroups; /* only tasks in these cgroup v2 ids */
+	size_t ncgroups;
 	unsigned ringbuf_kb;	 /* ring buffer size */
 	bool verbose;
 };

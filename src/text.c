@@ -370,6 +370,13 @@ int text_format_txn(FILE *f, const struct txn *t, const struct output_opts *o)
 	else
 		putc_unlocked('?', f);
 	TEXT_LIT(f, ") ");
+	if (c->container_id[0]) {
+		/* The short id, as docker ps shows it. */
+		TEXT_LIT(f, "[");
+		text_put_safe(f, (const uint8_t *)c->container_id,
+			      strnlen(c->container_id, 12));
+		TEXT_LIT(f, "] ");
+	}
 	text_puts(f, output_role_str(c->role));
 	putc_unlocked(' ', f);
 	output_addr_str(&c->local, addr);

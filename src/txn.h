@@ -19,6 +19,8 @@ struct conn_info {
 	int32_t fd;
 	uint8_t role; /* enum hs_role */
 	char comm[HS_COMM_LEN + 1];
+	char container_id[65]; /* CONTAINER_ID_LEN hex digits, "" on the
+				* host or when unknown */
 	struct hs_addr local;
 	struct hs_addr remote;
 };

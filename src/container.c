@@ -1,0 +1,193 @@
+/* container.c -- which container a process runs in: the id in /proc/PID/cgroup, cached per process. */
+#include "container.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define CACHE_SLOTS 4096 /* power of two; a collision just re-reads /proc */
+
+struct slot {
+	uint32_t pid; /* 0 = empty */
+	char id[CONTAINER_ID_LEN + 1];
+};
+
+struct container_cache {
+	struct slot slots[CACHE_SLOTS];
+};
+
+/* A run of exactly 64 hex digits in [s, end), bounded by non-hex bytes. */
+static const char *find_id(const char *s, const char *end)
+{
+	for (const char *p = s; p + CONTAINER_ID_LEN <= end; p++) {
+		size_t n = 0;
+
+		if (p > s && isxdigit((unsigned char)p[-1]))
+			continue;
+		while (p + n < end && isxdigit((unsigned char)p[n]))
+			n++;
+		if (n == CONTAINER_ID_LEN)
+			return p;
+		p += n;
+	}
+	return NULL;
+}
+
+/* The id in the deepest path component that holds one. */
+static const char *line_id(const char *path, const char *end)
+{
+	const char *comp_end = end;
+
+	while (comp_end > path) {
+		const char *comp = comp_end;
+		const char *id;
+
+		while (comp > path && comp[-1] != '/')
+			comp--;
+		/* libpod-conmon-ID.scope holds podman's monitor, which is
+		 * not in the container. */
+		if (!memmem(comp, comp_end - comp, "conmon", 6) &&
+		    (id = find_id(comp, comp_end)))
+			return id;
+		comp_end = comp > path ? comp - 1 : path;
+	}
+	return NULL;
+}
+
+int container_parse_cgroup(const char *text, char out[CONTAINER_ID_LEN + 1])
+{
+	const char *best = NULL;
+
+	for (const char *line = text; *line;) {
+		const char *eol = strchr(line, '\n');
+		const char *path, *id;
+
+		if (!eol)
+			eol = line + strlen(line);
+		/* hierarchy-ID:controllers:path */
+		path = memchr(line, ':', eol - line);
+		path = path ? memchr(path + 1, ':', eol - path - 1) : NULL;
+		if (path && (id = line_id(path + 1, eol))) {
+			/* The v2 line ("0::") wins over v1 controllers. */
+			if (!best || !strncmp(line, "0::", 3))
+				best = id;
+		}
+		line = *eol ? eol + 1 : eol;
+	}
+	if (!best)
+		return 0;
+	memcpy(out, best, CONTAINER_ID_LEN);
+	out[CONTAINER_ID_LEN] = '\0';
+	return 1;
+}
+
+static int read_cgroup(uint32_t pid, char *buf, size_t size)
+{
+	char path[64];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, size - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return 0;
+}
+
+struct container_cache *container_cache_new(void)
+{
+	return calloc(1, sizeof(struct container_cache));
+}
+
+void container_cache_free(struct container_cache *c)
+{
+	free(c);
+}
+
+const char *container_of(struct container_cache *c, uint32_t pid)
+{
+	struct slot *s = &c->slots[(pid * 2654435761u) & (CACHE_SLOTS - 1)];
+	char buf[4096];
+
+	if (s->pid == pid && pid)
+		return s->id;
+	s->pid = pid;
+	s->id[0] = '\0';
+	if (read_cgroup(pid, buf, sizeof(buf)) == 0)
+		container_parse_cgroup(buf, s->id);
+	else
+		s->pid = 0; /* gone, or not readable: do not cache */
+	return s->id;
+}
+
+void container_forget(struct container_cache *c, uint32_t pid)
+{
+	struct slot *s = &c->slots[(pid * 2654435761u) & (CACHE_SLOTS - 1)];
+
+	if (s->pid == pid)
+		s->pid = 0;
+}
+
+/* Where the cgroup v2 hierarchy is mounted, or NULL. */
+static const char *cgroup2_root(void)
+{
+	static const char *const roots[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
+	struct stat sb;
+	char path[64];
+
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/cgroup.procs", roots[i]);
+		if (stat(path, &sb) == 0 &&
+		    (i == 0 || stat("/sys/fs/cgroup/cgroup.controllers", &sb) == 0))
+			return roots[i];
+	}
+	return NULL;
+}
+
+size_t container_cgroup_ids(const char *prefix, uint64_t *ids, size_t max)
+{
+	const char *root = cgroup2_root();
+	size_t n = 0, plen = strlen(prefix);
+	struct dirent *de;
+	char buf[4096], id[CONTAINER_ID_LEN + 1];
+	DIR *d;
+
+	if (!root || !(d = opendir("/proc")))
+		return 0;
+	while ((de = readdir(d)) && n < max) {
+		uint32_t pid = strtoul(de->d_name, NULL, 10);
+		char path[4096 + 64];
+		const char *v2;
+		struct stat sb;
+		bool dup = false;
+
+		if (!pid || read_cgroup(pid, buf, sizeof(buf)) ||
+		    !container_parse_cgroup(buf, id) || strncmp(id, prefix, plen))
+			continue;
+		v2 = strstr(buf, "0::");
+		if (!v2 || (v2 != buf && v2[-1] != '\n'))
+			continue;
+		v2 += 3;
+		/* A process in the v2 root shares its id with the host. */
+		if (v2[0] == '/' && (v2[1] == '\n' || v2[1] == '\0')) {
+			n = 0;
+			break;
+		}
+		snprintf(path, sizeof(path), "%s%.*s", root, (int)strcspn(v2, "\n"), v2);
+		if (stat(path, &sb))
+			continue;
+		for (size_t i = 0; i < n; i++)
+			dup |= ids[i] == sb.st_ino;
+		if (!dup)
+			ids[n++] = sb.st_ino;
+	}
+	closedir(d);
+	return n;
+}
