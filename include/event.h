@@ -53,6 +53,10 @@ enum hs_role {
 			      * checks /proc/PID/fd (kernels without the
 			      * sock:sock_*_length tracepoints) */
 #define HS_F_SENDFILE 0x02   /* payload came from sendfile(2), not copied */
+#define HS_F_START 0x04	     /* the first record the probe sends in this
+			      * direction: where user space's stream
+			      * starts when the connection was first seen
+			      * mid-stream */
 
 /* An endpoint; family 0 when unknown.  Addresses in network order, the port
  * in host order. */

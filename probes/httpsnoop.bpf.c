@@ -394,7 +394,7 @@ static __always_inline void fill_header(struct hs_event *ev,
 	ev->tid = (__u32)id;
 	ev->fd = fd;
 	ev->role = c->role;
-	ev->flags = c->flags;
+	ev->flags = c->flags & HS_F_UNVERIFIED;
 	bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
 	__builtin_memcpy(&ev->local, &c->local, sizeof(ev->local));
 	__builtin_memcpy(&ev->remote, &c->remote, sizeof(ev->remote));
@@ -406,6 +406,7 @@ static __always_inline void fill_header(struct hs_event *ev,
 static __always_inline void emit_one(void *ctx, struct hs_record *r,
 				     __u64 ubuf, __u64 span)
 {
+	__u8 flags = r->ev.flags;
 	__u64 n = span;
 
 	if (n > HS_CHUNK_MAX)
@@ -422,6 +423,7 @@ static __always_inline void emit_one(void *ctx, struct hs_record *r,
 	if (span > n && ubuf)
 		stat_add(HS_STAT_GAP_BYTES, span - n);
 	submit(ctx, r, n, 0);
+	r->ev.flags = flags & ~HS_F_START;
 	r->done += span;
 }
 
@@ -615,6 +617,12 @@ static __always_inline int data_exit(void *ctx, long ret, int kind)
 	r->ev.syscall_len = ret > 0xffffffffL ? 0xffffffff : ret;
 	if (kind == HS_K_SENDFILE)
 		r->ev.flags |= HS_F_SENDFILE;
+	/* Bits 4 and 5 of the entry's flags remember which directions
+	 * have sent a record; the first record says so. */
+	if (!(c->flags & (0x10 << (a.dir & 1)))) {
+		c->flags |= 0x10 << (a.dir & 1);
+		r->ev.flags |= HS_F_START;
+	}
 	r->base = pos;
 	r->done = 0;
 	r->total = ret;

@@ -44,6 +44,7 @@ void body_begin(struct body *b, struct http_msg *msg, size_t max,
 		return;
 	b->z = calloc(1, sizeof(z_stream));
 	b->wbits = b->coding == BODY_GZIP ? 16 + MAX_WBITS : MAX_WBITS;
+	b->nhead = b->coding == BODY_GZIP ? -1 : 0;
 	if (!b->z || inflateInit2(b->z, b->wbits) != Z_OK) {
 		free(b->z);
 		b->z = NULL;
@@ -69,14 +70,12 @@ static void feed_identity(struct body *b, const uint8_t *data, size_t len)
 	m->preview_len += len;
 }
 
-static void feed_zlib(struct body *b, const uint8_t *data, size_t len)
+static void inflate_some(struct body *b, const uint8_t *data, size_t len)
 {
 	struct http_msg *m = b->msg;
 	z_stream *z = b->z;
 	int ret;
 
-	if (preview_alloc(b))
-		return;
 	z->next_in = (Bytef *)data;
 	z->avail_in = len;
 	while (z->avail_in && !b->done) {
@@ -84,17 +83,6 @@ static void feed_zlib(struct body *b, const uint8_t *data, size_t len)
 		z->avail_out = b->max - m->preview_len;
 		ret = inflate(z, Z_NO_FLUSH);
 		m->preview_len = b->max - z->avail_out;
-		if (ret == Z_DATA_ERROR && b->coding == BODY_DEFLATE &&
-		    b->wbits > 0 && b->fed == 0 && m->preview_len == 0) {
-			/* Not zlib-wrapped: retry the same bytes as raw
-			 * deflate. */
-			b->wbits = -MAX_WBITS;
-			if (inflateReset2(z, b->wbits) != Z_OK)
-				break;
-			z->next_in = (Bytef *)data;
-			z->avail_in = len;
-			continue;
-		}
 		if (ret == Z_STREAM_END) {
 			b->done = 1;
 		} else if (ret != Z_OK && ret != Z_BUF_ERROR) {
@@ -108,7 +96,33 @@ static void feed_zlib(struct body *b, const uint8_t *data, size_t len)
 			break;
 		}
 	}
-	b->fed += len;
+}
+
+static void feed_zlib(struct body *b, const uint8_t *data, size_t len)
+{
+	if (preview_alloc(b))
+		return;
+	if (b->nhead >= 0 && b->nhead < 2) {
+		/* RFC 1950 section 2.2: a zlib stream opens with CMF FLG,
+		 * CM = 8 and CMF*256 + FLG a multiple of 31.  Anything else
+		 * is taken for the raw deflate some servers send. */
+		while (len && b->nhead < 2) {
+			b->head[b->nhead++] = *data++;
+			len--;
+		}
+		if (b->nhead < 2)
+			return;
+		if ((b->head[0] & 0x0f) != 8 || (b->head[0] * 256 + b->head[1]) % 31) {
+			b->wbits = -MAX_WBITS;
+			if (inflateReset2(b->z, b->wbits) != Z_OK) {
+				b->done = 1;
+				return;
+			}
+		}
+		inflate_some(b, b->head, 2);
+	}
+	if (len)
+		inflate_some(b, data, len);
 }
 
 void body_feed(struct body *b, const uint8_t *data, size_t len)

@@ -19,8 +19,10 @@ struct body {
 	enum body_coding coding;
 	struct z_stream_s *z; /* NULL unless coding != BODY_IDENTITY */
 	int wbits;	      /* zlib window bits in use */
-	uint64_t fed;	      /* encoded bytes given to zlib */
 	int done;	      /* preview full, or decoding stopped */
+	uint8_t head[2];      /* "deflate": the first bytes, held until
+			       * they tell zlib-wrapped from raw */
+	int nhead;
 };
 
 /* content_encoding is the header value (may be NULL). */

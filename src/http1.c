@@ -27,6 +27,7 @@ struct side {
 	bool resync;	/* lost sync: skip data until a message start */
 	bool in_body;	/* between headers-complete and message-complete */
 	bool feeding_gap;
+	bool method_ok;	/* llhttp recognised the request's method */
 	enum field field;     /* which slice the last data callback grew */
 	struct txn *txn;      /* transaction being parsed, or NULL */
 	struct http_msg *msg; /* message being parsed (in txn, or scratch) */
@@ -151,6 +152,7 @@ static int on_message_begin(llhttp_t *p)
 
 	s->field = F_NONE;
 	s->in_body = false;
+	s->method_ok = false;
 	if (s->is_request) {
 		t = calloc(1, sizeof(*t));
 		if (!t)
@@ -255,6 +257,14 @@ static int on_method(llhttp_t *p, const char *at, size_t len)
 	return on_slice(p, at, len, F_METHOD);
 }
 
+static int on_method_complete(llhttp_t *p)
+{
+	struct side *s = p->data;
+
+	s->method_ok = true;
+	return 0;
+}
+
 static int on_url(llhttp_t *p, const char *at, size_t len)
 {
 	return on_slice(p, at, len, F_URL);
@@ -290,7 +300,12 @@ static int on_headers_complete(llhttp_t *p)
 	m->chunked = p->flags & F_CHUNKED;
 	if (!s->is_request) {
 		m->status = p->status_code;
-		if (s->txn) {
+		/* RFC 9110 sections 15.3.5 and 15.4.5: 1xx, 204 and 304
+		 * have no content, whatever Content-Length says (a 304
+		 * states the size of what it did not send). */
+		if (m->status < 200 || m->status == 204 || m->status == 304)
+			skip = 1;
+		if (s->txn && !skip) {
 			const struct http_msg *rq = &s->txn->req;
 			const char *meth = http_str(rq, rq->method_off);
 
@@ -343,6 +358,7 @@ static void finish_txn(struct http1 *h, struct txn *t)
 		msg_reset(&rq->scratch.req);
 		rq->scratch.req.present = true;
 		rq->msg = &rq->scratch.req;
+		body_begin(&rq->body, rq->msg, 0, NULL, 0);
 	}
 	t->next = NULL;
 	t->conn = *h->conn;
@@ -392,6 +408,7 @@ static void settings_init(void)
 	llhttp_settings_init(&settings);
 	settings.on_message_begin = on_message_begin;
 	settings.on_method = on_method;
+	settings.on_method_complete = on_method_complete;
 	settings.on_url = on_url;
 	settings.on_status = on_status;
 	settings.on_header_field = on_header_field;
@@ -483,7 +500,8 @@ bool http1_looks_like_start(const uint8_t *d, size_t len, bool is_request)
 
 /* The message in progress on a side cannot be finished: report what
  * there is, and start over at the next message boundary. */
-static void lose_sync(struct http1 *h, struct side *s, const char *why)
+static void lose_sync(struct http1 *h, struct side *s, const char *why,
+		      bool garbage)
 {
 	struct txn *t = s->txn;
 
@@ -497,6 +515,23 @@ static void lose_sync(struct http1 *h, struct side *s, const char *why)
 	s->parser.data = s;
 	if (!t)
 		return;
+	if (s->is_request && garbage && !s->method_ok) {
+		/* Not even a method parsed: these bytes were never a
+		 * request, and reporting one would be making it up. */
+		struct txn **pp;
+
+		for (pp = &h->head; *pp && *pp != t; pp = &(*pp)->next)
+			;
+		if (*pp) {
+			*pp = t->next;
+			h->queued--;
+		}
+		h->tail = NULL;
+		for (struct txn *i = h->head; i; i = i->next)
+			h->tail = i;
+		txn_free(t);
+		return;
+	}
 	if (!t->error)
 		t->error = why;
 	if (!s->is_request)
@@ -527,7 +562,8 @@ static void execute(struct http1 *h, struct side *s, const uint8_t *data,
 		len -= used;
 	}
 	h->opts.stats->parse_errors++;
-	lose_sync(h, s, s->is_request ? "unparsable request" : "unparsable response");
+	lose_sync(h, s, s->is_request ? "unparsable request" : "unparsable response",
+		  true);
 }
 
 void http1_data(struct http1 *h, int dir, const uint8_t *data, size_t len,
@@ -586,7 +622,7 @@ void http1_gap(struct http1 *h, int dir, uint64_t len, uint64_t ts)
 		       !s->is_request));
 	if (!bridgeable) {
 		lose_sync(h, s, s->is_request ? "request lost to a capture gap"
-					      : "response lost to a capture gap");
+					      : "response lost to a capture gap", false);
 		return;
 	}
 	s->ts = ts;

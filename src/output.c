@@ -51,7 +51,8 @@ struct output *output_open(const char *path, const struct output_opts *opts)
 		if (fstat(fd, &st) < 0)
 			goto fail;
 		if (S_ISREG(st.st_mode)) {
-			if (ftruncate(fd, 0) < 0)
+			/* 0600 even if it existed: it holds credentials. */
+			if (ftruncate(fd, 0) < 0 || fchmod(fd, 0600) < 0)
 				goto fail;
 		} else if (!S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) {
 			errno = EINVAL;

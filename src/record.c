@@ -42,8 +42,8 @@ struct recorder *recorder_open(const char *path, int64_t clock_offset)
 		return NULL;
 	if (fstat(fd, &sb) == 0 && !S_ISREG(sb.st_mode))
 		errno = EINVAL;
-	else if (fstat(fd, &sb) == 0 && ftruncate(fd, 0) == 0)
-		goto opened;
+	else if (fstat(fd, &sb) == 0 && ftruncate(fd, 0) == 0 && fchmod(fd, 0600) == 0)
+		goto opened; /* 0600 even if it existed: it holds raw traffic */
 	close(fd);
 	return NULL;
 opened:
@@ -110,10 +110,15 @@ int replay_file(const char *path, replay_fn fn, void *ctx,
 	*clock_offset = h.clock_offset;
 	for (;;) {
 		long at = ftell(f);
+		size_t got = fread(&n, 1, sizeof(n), f);
 
-		if (fread(&n, sizeof(n), 1, f) != 1) {
-			if (!feof(f))
+		if (got != sizeof(n)) {
+			if (ferror(f)) {
 				err = -EIO;
+			} else if (got) {
+				*bad_at = at;
+				err = -EBADMSG;
+			}
 			break;
 		}
 		if (n > RECORD_MAX || fread(buf, 1, n, f) != n) {

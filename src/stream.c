@@ -189,6 +189,11 @@ static void drain(struct stream *st, struct conn *c, int dir, bool force,
 	bool had = d->queue != NULL;
 	struct pending *p;
 
+	if (force && d->queue && !d->started) {
+		/* The first record never came: start at the oldest. */
+		d->started = true;
+		d->next = d->queue->pos;
+	}
 	if (force && d->queue && d->queue->pos > d->next) {
 		uint64_t hole = d->queue->pos - d->next;
 
@@ -250,15 +255,25 @@ static void enqueue(struct stream *st, struct conn *c, int dir, uint64_t pos,
 
 static void dir_feed(struct stream *st, struct conn *c, int dir, uint64_t pos,
 		     uint64_t span, uint32_t captured, const uint8_t *data,
-		     uint64_t ts)
+		     uint64_t ts, unsigned flags)
 {
 	struct dirstate *d = &c->d[dir];
 
 	if (!d->started) {
-		/* A connection first seen mid-stream starts where the
-		 * probe began copying. */
-		d->started = true;
-		d->next = pos;
+		/* The probe saw accept/connect, so both directions start at
+		 * 0; a connection first seen mid-stream starts at the record
+		 * the probe marked as its first.  Records before that one
+		 * arrives wait in the queue. */
+		if (c->info.role != HS_ROLE_UNKNOWN) {
+			d->started = true;
+			d->next = 0;
+		} else if (flags & HS_F_START) {
+			d->started = true;
+			d->next = pos;
+		} else {
+			enqueue(st, c, dir, pos, span, captured, data, ts);
+			return;
+		}
 	}
 	if (pos > d->next) {
 		enqueue(st, c, dir, pos, span, captured, data, ts);
@@ -268,12 +283,41 @@ static void dir_feed(struct stream *st, struct conn *c, int dir, uint64_t pos,
 	drain(st, c, dir, false, ts);
 }
 
+/* Delivers the one waiting record that is oldest across both
+ * directions, declaring the hole before it lost: at a close, requests
+ * and responses must reach the HTTP layer in the order they happened. */
+static void force_oldest(struct stream *st, struct conn *c, uint64_t ts)
+{
+	struct pending *a = c->d[0].queue, *b = c->d[1].queue, *p;
+	int dir = !a ? 1 : !b ? 0 : a->ts <= b->ts ? 0 : 1;
+	struct dirstate *d = &c->d[dir];
+
+	p = d->queue;
+	d->queue = p->next;
+	d->queued--;
+	if (!d->queue)
+		st->waiting--;
+	else
+		d->oldest_ts = d->queue->ts;
+	if (!d->started) {
+		d->started = true;
+		d->next = p->pos;
+	}
+	if (p->pos > d->next) {
+		st->o.stats->gap_bytes += p->pos - d->next;
+		if (c->http)
+			http1_gap(c->http, dir, p->pos - d->next, ts);
+		d->next = p->pos;
+	}
+	deliver(st, c, dir, p->pos, p->span, p->captured, p->data, p->ts);
+	free(p);
+}
+
 static void conn_end(struct stream *st, struct conn *c, uint64_t ts,
 		     const char *why)
 {
-	for (int dir = 0; dir < 2; dir++)
-		while (c->d[dir].queue)
-			drain(st, c, dir, true, ts);
+	while (c->d[0].queue || c->d[1].queue)
+		force_oldest(st, c, ts);
 	if (c->http)
 		http1_close(c->http, ts, why);
 	conn_unlink(st, c);
@@ -386,7 +430,7 @@ int stream_feed(struct stream *st, const void *rec, size_t len)
 		c->info.remote = ev->remote;
 	}
 	dir_feed(st, c, ev->dir, ev->pos, ev->span, ev->captured,
-		 (const uint8_t *)(ev + 1), ev->ts_ns);
+		 (const uint8_t *)(ev + 1), ev->ts_ns, ev->flags);
 	if (c->http && http1_upgraded(c->http))
 		c->ignored = true; /* keep the entry: later bytes are not HTTP */
 	return 0;

@@ -22,8 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -36,7 +38,12 @@
 
 /* ---- assertions ------------------------------------------------------ */
 
-static unsigned long checks, failures, runs;
+/* Counters shared with the child each fixture runs in, so that a crash
+ * in one (a src/ bug) is reported and the others still run. */
+struct counters {
+	unsigned long checks, failures, runs;
+};
+static struct counters *cnt;
 static const char *cur_fixture = "-";
 static char cur_mode[96] = "-";
 static int budget;		/* failures still printed for this family */
@@ -46,7 +53,7 @@ static unsigned long suppressed; /* failures not printed for it */
  * mode family, so that a bug seen at every split point does not flood). */
 static bool fail_begin(const char *file, int line)
 {
-	failures++;
+	cnt->failures++;
 	if (budget <= 0) {
 		suppressed++;
 		return false;
@@ -73,7 +80,7 @@ static void family_end(const char *family)
 
 #define CHECK(cond, ...)                                                      \
 	do {                                                                  \
-		checks++;                                                     \
+		cnt->checks++;                                                \
 		if (!(cond) && fail_begin(__FILE__, __LINE__)) {              \
 			fprintf(stderr, __VA_ARGS__);                         \
 			fputc('\n', stderr);                                  \
@@ -97,9 +104,14 @@ static bool str_eq(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
+static const char *nz(const char *s)
+{
+	return s ? s : "(null)";
+}
+
 #define CHECK_STR(what, got, exp)                                             \
 	CHECK(str_eq((got), (exp)), "%s: got \"%s\", expected \"%s\"",        \
-	      (what), (got) ? (got) : "(null)", (exp) ? (exp) : "(null)")
+	      (what), nz(got), nz(exp))
 
 /* ---- helpers --------------------------------------------------------- */
 
@@ -269,7 +281,7 @@ static void free_msg(struct got_msg *g)
 	free(g->preview);
 }
 
-static void on_emit(void *ctx, const struct txn *t)
+static void on_emit(void *ctx, struct txn *t)
 {
 	struct collector *c = ctx;
 	struct got_txn *g;
@@ -319,13 +331,14 @@ static const char *got_hdr(const struct got_msg *g, const char *name)
 #define TGID 4242
 #define FD 7
 #define CONN_ID 0x1234
+#define MIDSTREAM_POS 5000 /* where role-unknown fixtures start */
 
 enum side { REQ, RESP };
 
 struct chunk {
 	enum side side;
 	const void *data; /* NULL ends the list */
-	size_t len;	  /* 0: strlen(data) */
+	size_t len;	  /* 0 and no gap: strlen(data) */
 	uint64_t gap;	  /* bytes after data that were not captured */
 	bool keep_head;	  /* the parser looks for a message start here:
 			   * keep the first HEAD_KEEP bytes in one record */
@@ -909,7 +922,7 @@ static void add_coded(const char *name, const char *coding, int wbits,
 	f->name = name;
 	f->role = HS_ROLE_CLIENT;
 	f->max_body = max_body;
-	f->chunks[0] = (struct chunk){ REQ,
+	f->chunks[0] = (struct chunk){ .side = REQ, .data =
 		"GET /z HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip, deflate\r\n\r\n" };
 	if (chunked) {
 		/* the coded bytes in two HTTP chunks, the second in its
@@ -936,9 +949,9 @@ static void add_coded(const char *name, const char *coding, int wbits,
 	}
 	for (int i = 0; i < MAX_CHUNKS; i++) {
 		if (!f->chunks[i].data) {
-			f->chunks[i] = (struct chunk){ REQ,
+			f->chunks[i] = (struct chunk){ .side = REQ, .data =
 				"GET /after HTTP/1.1\r\nHost: h\r\n\r\n" };
-			f->chunks[i + 1] = (struct chunk){ RESP,
+			f->chunks[i + 1] = (struct chunk){ .side = RESP, .data =
 				"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" };
 			break;
 		}
@@ -974,7 +987,7 @@ static void add_big(void)
 	f->name = "10 MB body, mostly uncaptured, then GET";
 	f->role = HS_ROLE_CLIENT;
 	f->big = true;
-	f->chunks[0] = (struct chunk){ REQ, "GET /big HTTP/1.1\r\nHost: h\r\n\r\n" };
+	f->chunks[0] = (struct chunk){ .side = REQ, .data = "GET /big HTTP/1.1\r\nHost: h\r\n\r\n" };
 	f->chunks[1].side = RESP;
 	f->chunks[1].data = cat(&f->chunks[1].len, h, pattern, 1000);
 	while (at < BIG_BODY) {
@@ -987,7 +1000,7 @@ static void add_big(void)
 
 		if (span >= left) { /* the last record is copied whole */
 			span = left;
-			cap = left;
+			cap = left < HS_CHUNK_MAX ? left : HS_CHUNK_MAX;
 		}
 		c->side = RESP;
 		c->data = pattern + at % 26;
@@ -999,8 +1012,8 @@ static void add_big(void)
 		if (cap == 0) /* a record with nothing copied */
 			c->data = pattern;
 	}
-	f->chunks[i++] = (struct chunk){ REQ, "GET /next HTTP/1.1\r\nHost: h\r\n\r\n" };
-	f->chunks[i++] = (struct chunk){ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" };
+	f->chunks[i++] = (struct chunk){ .side = REQ, .data = "GET /next HTTP/1.1\r\nHost: h\r\n\r\n" };
+	f->chunks[i++] = (struct chunk){ .side = RESP, .data = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" };
 	f->ntxns = 2;
 	f->txns[0] = (struct expect){ .method = "GET", .target = "/big", .status = 200,
 				      .reason = "OK", .resp_body = BIG_BODY,
@@ -1022,10 +1035,10 @@ static void add_many_headers(void)
 	n += snprintf(p + n, cap - n, "\r\n");
 	f->name = "300 headers (more than HTTP_MSG_HDRS_MAX)";
 	f->role = HS_ROLE_SERVER;
-	f->chunks[0] = (struct chunk){ REQ, p, n };
-	f->chunks[1] = (struct chunk){ RESP, OK200_0 };
-	f->chunks[2] = (struct chunk){ REQ, "GET /after HTTP/1.1\r\nHost: h\r\n\r\n" };
-	f->chunks[3] = (struct chunk){ RESP, OK200_0 };
+	f->chunks[0] = (struct chunk){ .side = REQ, .data = p, .len = n };
+	f->chunks[1] = (struct chunk){ .side = RESP, .data = OK200_0 };
+	f->chunks[2] = (struct chunk){ .side = REQ, .data = "GET /after HTTP/1.1\r\nHost: h\r\n\r\n" };
+	f->chunks[3] = (struct chunk){ .side = RESP, .data = OK200_0 };
 	f->ntxns = 2;
 	f->txns[0] = (struct expect){ .method = "GET", .target = "/h", .status = 200,
 				      .reason = "OK", .req_nhdrs = HTTP_MSG_HDRS_MAX,
@@ -1058,11 +1071,11 @@ static void add_huge_header(void)
 	for (size_t off = 0; off < n; off += HS_CHUNK_MAX) {
 		size_t len = n - off < HS_CHUNK_MAX ? n - off : HS_CHUNK_MAX;
 
-		f->chunks[c++] = (struct chunk){ REQ, p + off, len };
+		f->chunks[c++] = (struct chunk){ .side = REQ, .data = p + off, .len = len };
 	}
-	f->chunks[c++] = (struct chunk){ RESP, OK200_0 };
-	f->chunks[c++] = (struct chunk){ REQ, "GET /after HTTP/1.1\r\nHost: h\r\n\r\n" };
-	f->chunks[c++] = (struct chunk){ RESP, OK200_0 };
+	f->chunks[c++] = (struct chunk){ .side = RESP, .data = OK200_0 };
+	f->chunks[c++] = (struct chunk){ .side = REQ, .data = "GET /after HTTP/1.1\r\nHost: h\r\n\r\n" };
+	f->chunks[c++] = (struct chunk){ .side = RESP, .data = OK200_0 };
 	f->ntxns = 2;
 	f->txns[0] = (struct expect){ .method = "GET", .target = "/huge", .status = 200,
 				      .reason = "OK", .req_head_trunc = true,
@@ -1104,7 +1117,7 @@ struct recs {
 
 static size_t chunk_len(const struct chunk *c)
 {
-	return c->len ? c->len : strlen(c->data);
+	return c->len || c->gap ? c->len : strlen(c->data);
 }
 
 static int dir_of(const struct fixture *f, enum side s)
@@ -1165,7 +1178,11 @@ static void add_data(struct recs *r, const struct fixture *f, int dir,
 
 	fill_header(ev, HS_EV_DATA, f->role);
 	ev->dir = dir;
-	ev->pos = pos[dir];
+	/* a connection first seen mid-stream: the probe counted bytes
+	 * before it began copying, and marks its first record */
+	if (f->role == HS_ROLE_UNKNOWN && pos[dir] == 0)
+		ev->flags |= HS_F_START;
+	ev->pos = pos[dir] + (f->role == HS_ROLE_UNKNOWN ? MIDSTREAM_POS : 0);
 	ev->span = (uint32_t)span;
 	ev->captured = (uint32_t)captured;
 	ev->syscall_len = (uint32_t)span;
@@ -1189,6 +1206,8 @@ enum mode {
 	M_BYTES,	 /* one byte per record */
 	M_REORDER_WHOLE, /* whole, adjacent same-direction records swapped */
 	M_REORDER_BYTES, /* bytes, adjacent same-direction records swapped */
+	M_REORDER_FIRST, /* bytes, the first two records of each direction
+			  * swapped */
 	M_SPLIT_SWAP,	 /* one chunk in two records, delivered last first */
 	M_BODY_GAP,	 /* whole, with fixture->body_gap */
 	M_HDR_GAP,	 /* whole, with fixture->hdr_gap */
@@ -1242,7 +1261,8 @@ static void build(const struct fixture *f, const struct plan *pl,
 				add_data(r, f, dir, pos, d + end, len - end, len - end);
 		} else if (c->gap) {
 			add_data(r, f, dir, pos, d, len, len + c->gap);
-		} else if (pl->mode == M_BYTES || pl->mode == M_REORDER_BYTES) {
+		} else if (pl->mode == M_BYTES || pl->mode == M_REORDER_BYTES ||
+			   pl->mode == M_REORDER_FIRST) {
 			size_t head = c->keep_head && len > HEAD_KEEP ? HEAD_KEEP : 1;
 
 			add_data(r, f, dir, pos, d, head, head);
@@ -1262,11 +1282,20 @@ static void build(const struct fixture *f, const struct plan *pl,
 			add_data(r, f, dir, pos, d, len, len);
 		}
 	}
-	if (pl->mode == M_REORDER_WHOLE || pl->mode == M_REORDER_BYTES) {
+	if (pl->mode == M_REORDER_WHOLE || pl->mode == M_REORDER_BYTES ||
+	    pl->mode == M_REORDER_FIRST) {
+		bool seen[2] = { false, false };
+
 		/* two sends (or receives) of one connection seen on two
-		 * CPUs: the later one reaches user space first */
+		 * CPUs: the later one reaches user space first.  The first
+		 * record of a direction is swapped only in M_REORDER_FIRST,
+		 * which tests that case alone. */
 		for (size_t i = 0; i + 1 < r->n; i++) {
-			if (r->v[i].dir == r->v[i + 1].dir) {
+			bool first = !seen[r->v[i].dir];
+
+			seen[r->v[i].dir] = true;
+			if (r->v[i].dir == r->v[i + 1].dir &&
+			    first == (pl->mode == M_REORDER_FIRST)) {
 				struct rec t = r->v[i];
 
 				r->v[i] = r->v[i + 1];
@@ -1293,16 +1322,40 @@ static void check_hdrs(const char *what, size_t k, const struct got_msg *g,
 	}
 }
 
+/* C-escapes up to cap / 4 bytes of p into out. */
+static const char *esc(char *out, size_t cap, const void *p, size_t n)
+{
+	const uint8_t *d = p;
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && o + 8 < cap; i++) {
+		if (d[i] == '\r')
+			o += snprintf(out + o, cap - o, "\\r");
+		else if (d[i] == '\n')
+			o += snprintf(out + o, cap - o, "\\n");
+		else if (d[i] < 0x20 || d[i] >= 0x7f || d[i] == '"' || d[i] == '\\')
+			o += snprintf(out + o, cap - o, "\\x%02x", d[i]);
+		else
+			out[o++] = d[i];
+	}
+	if (o + 8 >= cap)
+		o += snprintf(out + o, cap - o, "...");
+	out[o] = '\0';
+	return out;
+}
+
 static void check_preview(const char *what, size_t k, const struct got_msg *g,
 			  const char *exp, size_t exp_len)
 {
 	if (!exp_len)
 		exp_len = exp ? strlen(exp) : 0;
+	char a[128], b[128];
+
 	CHECK(g->preview_len == exp_len &&
 		      (!exp_len || memcmp(g->preview, exp, exp_len) == 0),
-	      "txn %zu: %s preview: got %zu bytes \"%.60s\", expected %zu bytes \"%.60s\"",
-	      k, what, g->preview_len, (const char *)g->preview, exp_len,
-	      exp ? exp : "");
+	      "txn %zu: %s preview: got %zu bytes \"%s\", expected %zu bytes \"%s\"",
+	      k, what, g->preview_len, esc(a, sizeof(a), g->preview, g->preview_len),
+	      exp_len, esc(b, sizeof(b), exp, exp_len));
 }
 
 static void check_version(const char *what, size_t k, int got, int exp)
@@ -1336,7 +1389,7 @@ static void check_txn(const struct fixture *f, size_t k,
 	CHECK_U64(FIELD("pid"), g->conn.pid, TGID);
 	CHECK_INT(FIELD("fd"), g->conn.fd, FD);
 	CHECK_INT(FIELD("role"), g->conn.role, f->role);
-	CHECK_STR(FIELD("comm"), g->conn.comm, "fixture");
+	CHECK(strcmp(g->conn.comm, "fixture") == 0, "txn %zu: comm \"%s\"", k, g->conn.comm);
 	CHECK(g->req.present, "txn %zu: request not present", k);
 	if (e->method)
 		CHECK_STR(FIELD("method"), g->req.method, e->method);
@@ -1452,10 +1505,10 @@ static void run(const struct fixture *f, const struct plan *pl)
 	struct expect exp[MAX_TXNS];
 	struct stream *st;
 	uint64_t ts = 1000000, gap_bytes = 0;
-	bool reordered = pl->mode == M_REORDER_WHOLE ||
-			 pl->mode == M_REORDER_BYTES || pl->mode == M_SPLIT_SWAP;
+	bool reordered = pl->mode == M_REORDER_WHOLE || pl->mode == M_REORDER_BYTES ||
+			 pl->mode == M_REORDER_FIRST || pl->mode == M_SPLIT_SWAP;
 
-	runs++;
+	cnt->runs++;
 	build(f, pl, &r);
 	st = new_stream(&stats, &col, f->max_body ? f->max_body : MAX_BODY);
 	for (size_t i = 0; i < r.n; i++) {
@@ -1551,6 +1604,12 @@ static void run_fixture(const struct fixture *f)
 		pl.mode = M_REORDER_BYTES;
 		run(f, &pl);
 		family_end("reorder-bytes");
+
+		family_begin();
+		snprintf(cur_mode, sizeof(cur_mode), "reorder-first");
+		pl.mode = M_REORDER_FIRST;
+		run(f, &pl);
+		family_end("reorder-first");
 
 		for (int swap = 0; swap < 2; swap++) {
 			const char *family = swap ? "split-swap" : "split";
@@ -1942,12 +2001,13 @@ out:
 
 static uint8_t scratch[sizeof(struct hs_event) + HS_CHUNK_MAX];
 
+/* pos: the next offset of each direction, updated. */
 static void feed_str(struct stream *st, uint64_t conn, uint32_t tgid, int dir,
-		     uint64_t *pos, const char *s, uint64_t ts)
+		     uint64_t pos[2], const char *s, uint64_t ts)
 {
-	size_t n = mkdata(scratch, conn, tgid, HS_ROLE_CLIENT, dir, *pos, s, ts);
+	size_t n = mkdata(scratch, conn, tgid, HS_ROLE_CLIENT, dir, pos[dir], s, ts);
 
-	*pos += strlen(s);
+	pos[dir] += strlen(s);
 	CHECK(stream_feed(st, scratch, n) == 0, "record refused");
 }
 
@@ -2068,21 +2128,21 @@ static void test_reorder_limits(void)
 	};
 	struct stream *st = stream_new(&o);
 	const char *r0 = "GET /0 HTTP/1.1\r\n\r\n", *lost = "GET /lost HTTP/1.1\r\n\r\n";
-	uint64_t rq = 0, rs = 0, lost_at;
+	uint64_t p[2] = { 0, 0 }, lost_at;
 	size_t n;
 
 	section("reorder timeout and overflow");
-	feed_str(st, 1, TGID, HS_DIR_SEND, &rq, r0, 1000);
-	feed_str(st, 1, TGID, HS_DIR_RECV, &rs, OK200_0, 1500);
+	feed_str(st, 1, TGID, HS_DIR_SEND, p, r0, 1000);
+	feed_str(st, 1, TGID, HS_DIR_RECV, p, OK200_0, 1500);
 	CHECK_U64("transactions", col.n, 1);
-	lost_at = rq;
-	rq += strlen(lost); /* never delivered */
-	feed_str(st, 1, TGID, HS_DIR_SEND, &rq, "GET /2 HTTP/1.1\r\n\r\n", 3000);
+	lost_at = p[HS_DIR_SEND];
+	p[HS_DIR_SEND] += strlen(lost); /* never delivered */
+	feed_str(st, 1, TGID, HS_DIR_SEND, p, "GET /2 HTTP/1.1\r\n\r\n", 3000);
 	stream_tick(st, 7999);
 	CHECK_U64("stats.gap_bytes before reorder_ns", stats.gap_bytes, 0);
 	stream_tick(st, 8001);
 	CHECK_U64("stats.gap_bytes", stats.gap_bytes, strlen(lost));
-	feed_str(st, 1, TGID, HS_DIR_RECV, &rs,
+	feed_str(st, 1, TGID, HS_DIR_RECV, p,
 		 "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", 9000);
 	CHECK_U64("transactions", col.n, 2);
 	if (col.n >= 2) {
@@ -2096,14 +2156,14 @@ static void test_reorder_limits(void)
 
 	/* overflow: with reorder_max 2, the third record waiting behind a
 	 * hole declares it a gap */
-	rq += strlen(lost); /* another hole */
-	feed_str(st, 1, TGID, HS_DIR_SEND, &rq, "GET /3 HTTP/1.1\r\n\r\n", 10000);
-	feed_str(st, 1, TGID, HS_DIR_SEND, &rq, "GET /4 HTTP/1.1\r\n\r\n", 10001);
+	p[HS_DIR_SEND] += strlen(lost); /* another hole */
+	feed_str(st, 1, TGID, HS_DIR_SEND, p, "GET /3 HTTP/1.1\r\n\r\n", 10000);
+	feed_str(st, 1, TGID, HS_DIR_SEND, p, "GET /4 HTTP/1.1\r\n\r\n", 10001);
 	CHECK_U64("stats.reorder_overflow", stats.reorder_overflow, 0);
-	feed_str(st, 1, TGID, HS_DIR_SEND, &rq, "GET /5 HTTP/1.1\r\n\r\n", 10002);
+	feed_str(st, 1, TGID, HS_DIR_SEND, p, "GET /5 HTTP/1.1\r\n\r\n", 10002);
 	CHECK_U64("stats.reorder_overflow", stats.reorder_overflow, 1);
 	CHECK_U64("stats.gap_bytes", stats.gap_bytes, 2 * strlen(lost));
-	feed_str(st, 1, TGID, HS_DIR_RECV, &rs, OK200_0 OK200_0 OK200_0, 11000);
+	feed_str(st, 1, TGID, HS_DIR_RECV, p, OK200_0 OK200_0 OK200_0, 11000);
 	CHECK_U64("transactions", col.n, 5);
 	for (size_t i = 2; i < col.n && i < 5; i++) {
 		char t[8];
@@ -2159,9 +2219,9 @@ static void test_admit(void)
 	CHECK(a.calls == 1 && a.flags == HS_F_UNVERIFIED, "admit: %u calls, flags %u",
 	      a.calls, a.flags);
 	pos[0][0] = n - sizeof(struct hs_event);
-	feed_str(st, 66, TGID, HS_DIR_RECV, pos[0] + 1, OK200_0, 20);
+	feed_str(st, 66, TGID, HS_DIR_RECV, pos[0], OK200_0, 20);
 	feed_str(st, 77, TGID, HS_DIR_SEND, pos[1], "GET /yes HTTP/1.1\r\n\r\n", 30);
-	feed_str(st, 77, TGID, HS_DIR_RECV, pos[1] + 1, OK200_0, 40);
+	feed_str(st, 77, TGID, HS_DIR_RECV, pos[1], OK200_0, 40);
 	CHECK(a.calls == 2, "admit called %u times, expected 2", a.calls);
 	CHECK_U64("transactions", col.n, 1);
 	if (col.n >= 1) {
@@ -2183,21 +2243,21 @@ static void test_pipeline_max(void)
 	struct stream *st = new_stream(&stats, &col, MAX_BODY);
 	char *reqs = xmalloc(HS_CHUNK_MAX);
 	size_t len = 0;
-	uint64_t rq = 0, rs = 0;
+	uint64_t p[2] = { 0, 0 };
 
 	section("HTTP1_PIPELINE_MAX");
 	for (int i = 0; i < 300; i++)
 		len += snprintf(reqs + len, HS_CHUNK_MAX - len, "GET /%d HTTP/1.1\r\n\r\n", i);
-	feed_str(st, 1, TGID, HS_DIR_SEND, &rq, reqs, 10);
+	feed_str(st, 1, TGID, HS_DIR_SEND, p, reqs, 10);
 	CHECK_U64("transactions dropped", col.n, 300 - HTTP1_PIPELINE_MAX);
 	for (size_t i = 0; i < col.n; i++) {
-		char t[16];
+		char t[24];
 
 		snprintf(t, sizeof(t), "/%zu", i);
 		CHECK_STR("target", col.v[i].req.target, t);
 		CHECK_STR("error", col.v[i].error, "too many pipelined requests");
 	}
-	feed_str(st, 1, TGID, HS_DIR_RECV, &rs, OK200_0, 20);
+	feed_str(st, 1, TGID, HS_DIR_RECV, p, OK200_0, 20);
 	CHECK_U64("transactions", col.n, 300 - HTTP1_PIPELINE_MAX + 1);
 	if (col.n == 300 - HTTP1_PIPELINE_MAX + 1) {
 		CHECK_STR("target", col.v[col.n - 1].req.target, "/44");
@@ -2282,28 +2342,85 @@ static void test_free_pending(void)
 	family_end("-");
 }
 
-int main(void)
+/* Runs fn in a child so that a crash (or a sanitizer report) in src/ is
+ * counted as a failure of that part and the rest still runs. */
+static void isolate(const char *name, void (*fn)(const void *), const void *arg)
 {
-	size_t nfix = NFIXTURES;
+	pid_t pid;
+	int status;
 
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		perror("fork");
+		exit(2);
+	}
+	if (pid == 0) {
+		fn(arg);
+		fflush(NULL);
+		exit(0); /* exit, not _exit: LeakSanitizer looks at each child */
+	}
+	if (waitpid(pid, &status, 0) < 0) {
+		perror("waitpid");
+		exit(2);
+	}
+	if (WIFSIGNALED(status) || WEXITSTATUS(status) != 0) {
+		cnt->failures++;
+		fprintf(stderr, "FAIL [%s]: crashed (%s %d); see the report above\n",
+			name, WIFSIGNALED(status) ? "signal" : "exit status",
+			WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	}
+}
+
+static void fixture_fn(const void *arg)
+{
+	run_fixture(arg);
+}
+
+static void call_fn(const void *arg)
+{
+	void (*const *fn)(void) = arg;
+
+	(*fn)();
+}
+
+static void (*const tests[])(void) = {
+	test_check, test_record, test_exit, test_evict, test_reorder_limits,
+	test_admit, test_pipeline_max, test_looks_like_start, test_free_pending,
+};
+static const char *const test_names[] = {
+	"stream_check", "record/replay", "HS_EV_EXIT", "eviction and idleness",
+	"reorder timeout and overflow", "admit callback", "HTTP1_PIPELINE_MAX",
+	"http1_looks_like_start", "stream_free with work pending",
+};
+
+/* Usage: test_http [SUBSTRING] -- runs only the parts whose name holds it. */
+int main(int argc, char **argv)
+{
+	const char *only = argc > 1 ? argv[1] : NULL;
+	size_t nfix = 0;
+
+	cnt = mmap(NULL, sizeof(*cnt), PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (cnt == MAP_FAILED) {
+		perror("mmap");
+		return 2;
+	}
 	build_runtime_fixtures();
-	for (size_t i = 0; i < NFIXTURES; i++)
-		run_fixture(&fixtures[i]);
-	for (size_t i = 0; i < nrt; i++)
-		run_fixture(&rt[i]);
-	nfix += nrt;
-	test_check();
-	test_record();
-	test_exit();
-	test_evict();
-	test_reorder_limits();
-	test_admit();
-	test_pipeline_max();
-	test_looks_like_start();
-	test_free_pending();
+	for (size_t i = 0; i < NFIXTURES + nrt; i++) {
+		const struct fixture *f = i < NFIXTURES ? &fixtures[i] : &rt[i - NFIXTURES];
+
+		if (only && !strstr(f->name, only))
+			continue;
+		nfix++;
+		isolate(f->name, fixture_fn, f);
+	}
+	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		if (!only || strstr(test_names[i], only))
+			isolate(test_names[i], call_fn, &tests[i]);
 	for (size_t i = 0; i < nowned; i++)
 		free(owned[i]);
 	printf("test_http: %zu fixtures in %lu runs, %lu checks, %lu failed\n",
-	       nfix, runs, checks, failures);
-	return failures ? 1 : 0;
+	       nfix, cnt->runs, cnt->checks, cnt->failures);
+	return cnt->failures ? 1 : 0;
 }
