@@ -66,7 +66,7 @@ static bool fail_begin(const char *file, int line)
 
 static void family_begin(void)
 {
-	budget = 4;
+	budget = getenv("TEST_HTTP_VERBOSE") ? 1000 : 4;
 	suppressed = 0;
 }
 
@@ -367,6 +367,8 @@ struct expect {
 	bool req_decoded, resp_decoded;
 	bool req_trunc, resp_trunc;
 	bool req_chunked, resp_chunked;
+	const char *resp_decode_error; /* NULL: none */
+	bool resp_preview_skip;	/* response preview not checked */
 	bool req_incomplete, resp_incomplete;
 	int interim;
 	bool upgraded;
@@ -391,6 +393,7 @@ struct gapspec {
 	int txn;	 /* the transaction affected */
 	bool resp;	 /* body gap: in the response body */
 	const char *preview; /* body gap: the preview that remains */
+	bool coded;	     /* body gap in a gzip/deflate body */
 };
 
 struct fixture {
@@ -764,14 +767,15 @@ static const struct fixture fixtures[] = {
 	.chunks = {
 		{ REQ, "GET /u1 HTTP/1.1\r\nHost: h\r\n\r\n" },
 		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nu1" },
-		{ REQ, "GET /u2 HTTP/1.1\r\nHost: h\r\n\r\n" },
-		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nu2" },
+		{ REQ, "OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n" },
+		{ RESP, "HTTP/1.1 200 OK\r\nAllow: GET\r\nContent-Length: 2\r\n\r\nu2" },
 	},
 	.ntxns = 2,
 	.txns = {
 		{ .method = "GET", .target = "/u1", .status = 200, .reason = "OK",
 		  .resp_body = 2, .resp_preview = "u1" },
-		{ .method = "GET", .target = "/u2", .status = 200, .reason = "OK",
+		{ .method = "OPTIONS", .target = "*", .status = 200, .reason = "OK",
+		  .resp_hdrs = { { "Allow", "GET" } },
 		  .resp_body = 2, .resp_preview = "u2" },
 	},
 },
@@ -879,6 +883,71 @@ static const struct fixture fixtures[] = {
 		      .txn = 0, .resp = true, .preview = "0123456789012345" },
 },
 {
+	.name = "Upgrade: h2c refused, connection stays HTTP/1",
+	.role = HS_ROLE_CLIENT,
+	.chunks = {
+		{ REQ, "GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+		       "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n" },
+		/* Apache advertises h2 like this on ordinary responses */
+		{ RESP, "HTTP/1.1 200 OK\r\nUpgrade: h2,h2c\r\nConnection: Upgrade\r\n"
+			"Content-Length: 2\r\n\r\nok" },
+		{ REQ, "GET /2 HTTP/1.1\r\nHost: h\r\n\r\n" },
+		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx" },
+	},
+	.ntxns = 2,
+	.txns = {
+		{ .method = "GET", .target = "/", .status = 200, .reason = "OK",
+		  .req_hdrs = { { "Upgrade", "h2c" } },
+		  .resp_hdrs = { { "Upgrade", "h2,h2c" } },
+		  .resp_body = 2, .resp_preview = "ok" },
+		{ .method = "GET", .target = "/2", .status = 200, .reason = "OK",
+		  .resp_body = 1, .resp_preview = "x" },
+	},
+},
+{
+	.name = "CONNECT refused (407), then granted",
+	.role = HS_ROLE_CLIENT,
+	.chunks = {
+		{ REQ, "CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n" },
+		{ RESP, "HTTP/1.1 407 Proxy Authentication Required\r\n"
+			"Proxy-Authenticate: Basic realm=\"p\"\r\nContent-Length: 4\r\n\r\nauth" },
+		{ REQ, "CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n"
+		       "Proxy-Authorization: Basic dTpw\r\n\r\n" },
+		{ RESP, "HTTP/1.1 200 OK\r\n\r\n" },
+		{ REQ, "\x16\x03\x01\x02\x05" "abcde" },
+		{ RESP, "\x16\x03\x03\x01\x01" "xyz" },
+	},
+	.ntxns = 2,
+	.txns = {
+		{ .method = "CONNECT", .target = "a.example:443", .status = 407,
+		  .reason = "Proxy Authentication Required",
+		  .resp_body = 4, .resp_preview = "auth" },
+		{ .method = "CONNECT", .target = "a.example:443", .status = 200,
+		  .reason = "OK", .upgraded = true },
+	},
+	.upgrades = 1,
+},
+{
+	/* RFC 9112 section 6.3: Transfer-Encoding overrides Content-Length;
+	 * the peers accepted it, so the tracer must follow them */
+	.name = "response with Transfer-Encoding and Content-Length",
+	.role = HS_ROLE_CLIENT,
+	.chunks = {
+		{ REQ, "GET /te HTTP/1.1\r\nHost: h\r\n\r\n" },
+		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n"
+			"3\r\nabc\r\n0\r\n\r\n" },
+		{ REQ, "GET /next HTTP/1.1\r\nHost: h\r\n\r\n" },
+		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx" },
+	},
+	.ntxns = 2,
+	.txns = {
+		{ .method = "GET", .target = "/te", .status = 200, .reason = "OK",
+		  .resp_body = 3, .resp_preview = "abc", .resp_chunked = true },
+		{ .method = "GET", .target = "/next", .status = 200, .reason = "OK",
+		  .resp_body = 1, .resp_preview = "x" },
+	},
+},
+{
 	.name = "early 413 before the request body ends",
 	.role = HS_ROLE_SERVER,
 	.chunks = {
@@ -962,6 +1031,10 @@ static void add_coded(const char *name, const char *coding, int wbits,
 			      .resp_preview = plain, .resp_decoded = true,
 			      .resp_chunked = chunked };
 	e->resp_hdrs[0] = (struct hdr){ "Content-Encoding", coding };
+	if (!chunked)
+		f->body_gap = (struct gapspec){ .on = true, .chunk = 1, .off = 10,
+						.from_body = true, .len = 5,
+						.resp = true, .coded = true };
 	if (max_body && max_body < plain_len) {
 		e->resp_preview_len = max_body;
 		e->resp_trunc = true;
@@ -1433,12 +1506,16 @@ static void check_txn(const struct fixture *f, size_t k,
 	check_hdrs("response", k, &g->resp, e->resp_hdrs);
 	CHECK_U64(FIELD("response body_size"), g->resp.body_size, e->resp_body);
 	CHECK_U64(FIELD("response body_missing"), g->resp.body_missing, e->resp_missing);
-	check_preview("response", k, &g->resp, e->resp_preview, e->resp_preview_len);
-	CHECK_INT(FIELD("response preview_truncated"), g->resp.preview_truncated,
-		  e->resp_trunc);
+	if (!e->resp_preview_skip) {
+		check_preview("response", k, &g->resp, e->resp_preview,
+			      e->resp_preview_len);
+		CHECK_INT(FIELD("response preview_truncated"),
+			  g->resp.preview_truncated, e->resp_trunc);
+	}
 	CHECK_INT(FIELD("response preview_decoded"), g->resp.preview_decoded,
 		  e->resp_decoded);
-	CHECK_STR(FIELD("response decode_error"), g->resp.decode_error, NULL);
+	CHECK_STR(FIELD("response decode_error"), g->resp.decode_error,
+		  e->resp_decode_error);
 	CHECK_INT(FIELD("response chunked"), g->resp.chunked, e->resp_chunked);
 	CHECK_INT(FIELD("response complete"), g->resp.complete, !e->resp_incomplete);
 	if (check_ts && g->resp.complete)
@@ -1529,7 +1606,12 @@ static void run(const struct fixture *f, const struct plan *pl)
 		struct expect *e = &exp[pl->gap->txn];
 
 		gap_bytes += pl->gap->len;
-		if (pl->mode == M_BODY_GAP && pl->gap->resp) {
+		if (pl->mode == M_BODY_GAP && pl->gap->coded) {
+			/* what inflated before the gap is not checked */
+			e->resp_missing = pl->gap->len;
+			e->resp_decode_error = "compressed body has a capture gap";
+			e->resp_preview_skip = true;
+		} else if (pl->mode == M_BODY_GAP && pl->gap->resp) {
 			e->resp_missing = pl->gap->len;
 			e->resp_preview = pl->gap->preview;
 			e->resp_preview_len = 0;
