@@ -265,6 +265,16 @@ static int on_method_complete(llhttp_t *p)
 	return 0;
 }
 
+/* The status is known before the headers: keep it even if they fail. */
+static int on_status_complete(llhttp_t *p)
+{
+	struct side *s = p->data;
+
+	if (s->msg)
+		s->msg->status = p->status_code;
+	return 0;
+}
+
 static int on_url(llhttp_t *p, const char *at, size_t len)
 {
 	return on_slice(p, at, len, F_URL);
@@ -295,6 +305,15 @@ static int on_headers_complete(llhttp_t *p)
 	int skip = 0;
 
 	s->field = F_NONE;
+	/* RFC 9110 section 5.5: whitespace around a field value is not
+	 * part of it (llhttp drops only the leading part). */
+	for (size_t i = 0; i < m->nhdrs; i++) {
+		struct http_header *hd = &m->hdrs[i];
+
+		while (hd->value_len && (m->buf[hd->value_off + hd->value_len - 1] == ' ' ||
+					 m->buf[hd->value_off + hd->value_len - 1] == '\t'))
+			hd->value_len--;
+	}
 	m->version_major = p->http_major;
 	m->version_minor = p->http_minor;
 	m->chunked = p->flags & F_CHUNKED;
@@ -411,6 +430,7 @@ static void settings_init(void)
 	settings.on_method_complete = on_method_complete;
 	settings.on_url = on_url;
 	settings.on_status = on_status;
+	settings.on_status_complete = on_status_complete;
 	settings.on_header_field = on_header_field;
 	settings.on_header_value = on_header_value;
 	settings.on_headers_complete = on_headers_complete;
@@ -433,6 +453,9 @@ static void side_init(struct http1 *h, int dir, bool is_request)
 	/* A tracer sees what the peers accepted: it must not stop at a
 	 * "Connection: close" that they chose to ignore. */
 	llhttp_set_lenient_keep_alive(&s->parser, 1);
+	/* RFC 9112 section 6.3 item 3: with both, Transfer-Encoding wins;
+	 * peers accepted the message, so must we. */
+	llhttp_set_lenient_chunked_length(&s->parser, 1);
 }
 
 struct http1 *http1_new(const struct http1_opts *opts,
@@ -607,7 +630,15 @@ void http1_gap(struct http1 *h, int dir, uint64_t len, uint64_t ts)
 	if (s->resync)
 		return;
 	if (!s->msg) {
-		/* Between messages: the next bytes may start mid-message. */
+		/* Between messages: the lost bytes began a message.  On the
+		 * response side that was the oldest waiting request's
+		 * answer, which must not go to the next one. */
+		if (!s->is_request && h->head) {
+			struct txn *t = h->head;
+
+			t->error = "response lost to a capture gap";
+			finish_txn(h, t);
+		}
 		s->resync = true;
 		llhttp_reset(&s->parser);
 		s->parser.data = s;

@@ -180,6 +180,18 @@ static void deliver(struct stream *st, struct conn *c, int dir, uint64_t pos,
 	d->next = pos + span;
 }
 
+/* The reorder timeout runs from the earliest arrival among the waiting
+ * records, which need not be the head (at most reorder_max of them). */
+static uint64_t oldest_arrival(const struct pending *p)
+{
+	uint64_t ts = p->ts;
+
+	for (; p; p = p->next)
+		if (p->ts < ts)
+			ts = p->ts;
+	return ts;
+}
+
 /* Delivers waiting records that have become contiguous; with `force`,
  * first declares the hole before the oldest one a gap. */
 static void drain(struct stream *st, struct conn *c, int dir, bool force,
@@ -209,7 +221,7 @@ static void drain(struct stream *st, struct conn *c, int dir, bool force,
 		free(p);
 	}
 	if (d->queue)
-		d->oldest_ts = d->queue->ts;
+		d->oldest_ts = oldest_arrival(d->queue);
 	else if (had)
 		st->waiting--;
 }
@@ -249,8 +261,6 @@ static void enqueue(struct stream *st, struct conn *c, int dir, uint64_t pos,
 		st->waiting++;
 		d->oldest_ts = ts;
 	}
-	if (d->queue == p)
-		d->oldest_ts = ts;
 }
 
 static void dir_feed(struct stream *st, struct conn *c, int dir, uint64_t pos,
@@ -298,7 +308,7 @@ static void force_oldest(struct stream *st, struct conn *c, uint64_t ts)
 	if (!d->queue)
 		st->waiting--;
 	else
-		d->oldest_ts = d->queue->ts;
+		d->oldest_ts = oldest_arrival(d->queue);
 	if (!d->started) {
 		d->started = true;
 		d->next = p->pos;
