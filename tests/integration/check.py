@@ -23,6 +23,8 @@ Commands:
   count   print how many transactions pass the filters.
   none    fail if any transaction passes the filters (non-HTTP traffic).
   sane    every filtered transaction is complete, paired, without error.
+  same    --other FILE: the filtered transactions of both files are equal,
+          field by field (a live trace against its --replay).
   dump    print the filtered transactions, one short line each.
 
 Exit status: 0 when everything matches, 1 on a mismatch (after printing every
@@ -108,6 +110,10 @@ class Diffs:
             print("  ... (more differences not shown)")
 
     def done(self, what, count):
+        if what is None:        # "none": nothing may match
+            print("no transactions, as wanted" if not self.n else
+                  f"{self.n} unwanted transaction(s)")
+            return 1 if self.n else 0
         if self.n:
             print(f"{what}: {self.n} difference(s) over {count} record(s)")
             return 1
@@ -285,9 +291,39 @@ def cmd_sane(txns, args, d):
     return d.done("sanity of traced transactions", len(txns))
 
 
+def flatten(obj, prefix=""):
+    if isinstance(obj, dict):
+        out = {}
+        for k, v in obj.items():
+            out.update(flatten(v, f"{prefix}.{k}" if prefix else k))
+        return out
+    return {prefix: obj}
+
+
+def cmd_same(txns, args, d):
+    other, bad = load_jsonl(args.other)
+    if bad:
+        d.add(f"{bad} line(s) of {args.other} are not JSON")
+    other = select(other, args)
+    key = lambda t: json.dumps(t, sort_keys=True)
+    a = sorted(txns, key=lambda t: (t.get("ts") or "", t.get("pid") or 0, key(t)))
+    b = sorted(other, key=lambda t: (t.get("ts") or "", t.get("pid") or 0, key(t)))
+    if len(a) != len(b):
+        d.add(f"count: {args.jsonl} has {len(a)}, {args.other} has {len(b)}")
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x == y:
+            continue
+        fx, fy = flatten(x), flatten(y)
+        for k in sorted(set(fx) | set(fy)):
+            if fx.get(k, "<absent>") != fy.get(k, "<absent>"):
+                d.add(f"#{i + 1} ({req(x, 'method')} {req(x, 'target')}) {k}: "
+                      f"{str(fx.get(k, '<absent>'))[:80]!r} vs {str(fy.get(k, '<absent>'))[:80]!r}")
+    return d.done(f"{args.jsonl} vs {args.other}", len(a))
+
+
 def main():
     ap = argparse.ArgumentParser(usage=__doc__)
-    ap.add_argument("command", choices=["nginx", "curl", "expect", "count", "none", "sane", "dump"])
+    ap.add_argument("command", choices=["nginx", "curl", "expect", "count", "none", "sane", "same", "dump"])
     ap.add_argument("--jsonl", required=True)
     ap.add_argument("--pid", action="append")
     ap.add_argument("--role", choices=["client", "server", "unknown"])
@@ -296,6 +332,7 @@ def main():
     ap.add_argument("--request-length", action="store_true")
     ap.add_argument("--gt")
     ap.add_argument("--expect")
+    ap.add_argument("--other")
     ap.add_argument("--ordered", action="store_true")
     ap.add_argument("--exact-count", action="store_true")
     ap.add_argument("--max-diffs", type=int, default=30)
@@ -321,9 +358,13 @@ def main():
     if args.command == "none":
         for t in txns:
             d.add(f"unexpected transaction: {short(t)}")
-        return d.done("no transactions wanted", len(txns))
+        return d.done(None, len(txns))
     if args.command == "sane":
         return cmd_sane(txns, args, d)
+    if args.command == "same":
+        if not args.other:
+            ap.error("same needs --other")
+        return cmd_same(txns, args, d)
     if args.command == "nginx":
         if not args.log:
             ap.error("nginx needs --log")

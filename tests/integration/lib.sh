@@ -7,6 +7,13 @@
 #   SRCDIR     the source tree             (default: two levels above this file)
 #   KEEP=1     keep the scratch directory even when the test passes
 #
+# Scope: other processes on this machine may speak HTTP, even benchmark at
+# full speed, while a test runs.  So every assertion is filtered by the pids
+# and ports the test owns, and most tests also trace with -P of their own
+# ports: the kernel then drops everyone else's traffic, and a neighbour's
+# load cannot overflow the ring buffer under the test.  test-nginx-curl also
+# runs an unfiltered tracer next to its -P one.
+#
 # Exit codes follow meson/automake: 0 pass, 1 fail, 77 skip.  skip() is only
 # for a machine that truly cannot run the test (not root, no BPF, a missing
 # tool or kernel headers); a wrong answer from httpsnoop is always fail().
@@ -159,53 +166,69 @@ wait_listen() {
 # $T/NAME.jsonl and stderr to $T/NAME.err; return once it says "Tracing".
 # Its pid is ${HS_PID[NAME]}.
 hs_start() {
-	local name=$1 pid i
+	hs_spawn "$@"
+	hs_wait "$1"
+}
+
+# hs_spawn NAME ARGS...: the same without waiting, so that several tracers
+# compile their probes at once; hs_wait NAME then waits for each.
+hs_spawn() {
+	local name=$1
 	shift
 	: >"$T/$name.err"
 	"$HTTPSNOOP" -f json -o "$T/$name.jsonl" "$@" 2>"$T/$name.err" &
-	pid=$!
-	HS_PID[$name]=$pid
-	track "$pid"
+	HS_PID[$name]=$!
+	track "$!"
+}
+
+hs_wait() {
+	local name=$1 pid=${HS_PID[$1]} i rc
 	for i in $(seq $((START_TIMEOUT * 10))); do
 		if grep -q '^Tracing' "$T/$name.err"; then
 			return 0
 		fi
 		if ! kill -0 "$pid" 2>/dev/null; then
 			wait "$pid"
-			log "httpsnoop $* exited with status $? before tracing; its stderr:"
+			rc=$?
+			log "httpsnoop ($name) exited with status $rc before tracing; its stderr:"
 			sed 's/^/    /' "$T/$name.err" >&2
-			die "httpsnoop did not start"
+			die "httpsnoop ($name) did not start"
 		fi
 		sleep 0.1
 	done
 	sed 's/^/    /' "$T/$name.err" >&2
-	die "httpsnoop did not print 'Tracing' within ${START_TIMEOUT}s"
+	die "httpsnoop ($name) did not print 'Tracing' within ${START_TIMEOUT}s"
 }
 
-# hs_stop NAME: let it drain, SIGINT, wait for the exit; fails the test if
-# it does not exit cleanly.  The JSON is complete afterwards.
+# hs_stop NAME...: let the tracers drain, SIGINT them, wait for their exit;
+# fails the test if one does not exit cleanly.  The JSON is complete after.
 hs_stop() {
-	local name=$1 pid=${HS_PID[$1]} i rc
+	local name pid i rc
 	sleep "$SETTLE"
-	kill -INT "$pid" 2>/dev/null
-	for i in $(seq $((STOP_TIMEOUT * 10))); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
+	for name in "$@"; do
+		kill -INT "${HS_PID[$name]}" 2>/dev/null
 	done
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -KILL "$pid"
-		wait "$pid" 2>/dev/null
-		die "httpsnoop ($name) did not exit within ${STOP_TIMEOUT}s of SIGINT"
-	fi
-	wait "$pid"
-	rc=$?
-	if [ "$rc" -ne 0 ]; then
-		sed 's/^/    /' "$T/$name.err" >&2
-		fail "httpsnoop ($name) exited with status $rc after SIGINT"
-	fi
-	grep -q 'httpsnoop statistics' "$T/$name.err" ||
-		fail "httpsnoop ($name) printed no statistics at exit"
-	[ -f "$T/$name.jsonl" ] || : >"$T/$name.jsonl"
+	for name in "$@"; do
+		pid=${HS_PID[$name]}
+		for i in $(seq $((STOP_TIMEOUT * 10))); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			kill -KILL "$pid"
+			wait "$pid" 2>/dev/null
+			die "httpsnoop ($name) did not exit within ${STOP_TIMEOUT}s of SIGINT"
+		fi
+		wait "$pid"
+		rc=$?
+		if [ "$rc" -ne 0 ]; then
+			sed 's/^/    /' "$T/$name.err" >&2
+			fail "httpsnoop ($name) exited with status $rc after SIGINT"
+		fi
+		grep -q 'httpsnoop statistics' "$T/$name.err" ||
+			fail "httpsnoop ($name) printed no statistics at exit"
+		[ -f "$T/$name.jsonl" ] || : >"$T/$name.jsonl"
+	done
 	return 0
 }
 
@@ -223,6 +246,13 @@ hs_expect_stat() {
 	elif [ "$v" != "$3" ]; then
 		fail "statistic '$2' is $v, expected $3"
 	fi
+}
+
+# hs_lost NAME: true if the tracer counted lost events (a busy machine).
+hs_lost() {
+	local n
+	n=$(hs_stat "$1" 'lost events')
+	[ "${n:-0}" -gt 0 ]
 }
 
 # hs_show_stats NAME: the statistics block, for the test log.
