@@ -1,7 +1,6 @@
 /* util.c -- error reporting and checked number parsing shared by all modules. */
 #include "util.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -13,9 +12,6 @@
 
 #include <linux/capability.h>
 
-#include <linux/types.h>
-
-#include "event.h"
 
 void util_warn(const char *fmt, ...)
 {
@@ -45,23 +41,6 @@ int util_parse_long(const char *s, long min, long max, long *out)
 		return -ERANGE;
 	*out = v;
 	return 0;
-}
-
-const char *util_addr_str(const void *a, char *buf)
-{
-	const struct hs_addr *addr = a;
-	char ip[INET6_ADDRSTRLEN];
-
-	if (addr->family == AF_INET) {
-		inet_ntop(AF_INET, addr->addr, ip, sizeof(ip));
-		snprintf(buf, UTIL_ADDR_LEN, "%s:%u", ip, addr->port);
-	} else if (addr->family == AF_INET6) {
-		inet_ntop(AF_INET6, addr->addr, ip, sizeof(ip));
-		snprintf(buf, UTIL_ADDR_LEN, "[%s]:%u", ip, addr->port);
-	} else {
-		snprintf(buf, UTIL_ADDR_LEN, "?");
-	}
-	return buf;
 }
 
 int64_t util_clock_offset(void)

@@ -14,11 +14,6 @@ void util_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * (not a number, trailing junk) or -ERANGE. */
 int util_parse_long(const char *s, long min, long max, long *out);
 
-/* Formats an endpoint as "1.2.3.4:80" or "[::1]:80"; "?" when unknown.
- * buf must hold UTIL_ADDR_LEN bytes. */
-#define UTIL_ADDR_LEN 56
-const char *util_addr_str(const void *hs_addr, char *buf);
-
 /* CLOCK_REALTIME minus CLOCK_MONOTONIC, in ns: turns probe timestamps
  * into wall-clock time. */
 int64_t util_clock_offset(void);
