@@ -49,7 +49,7 @@ struct http1 {
 static llhttp_settings_t settings;
 static bool settings_ready;
 
-static const uint8_t zeros[65536];
+static const uint8_t zeros[1];
 
 /* --- messages ------------------------------------------------------- */
 
@@ -132,14 +132,9 @@ static void finish_txn(struct http1 *h, struct txn *t);
 static void drop_oldest(struct http1 *h)
 {
 	struct txn *old = h->head;
-	struct side *rs = &h->side[1 - h->req_dir];
 
 	/* A client that never reads: report the oldest rather than grow
 	 * without bound. */
-	if (rs->txn == old) {
-		rs->txn = NULL;
-		rs->msg = &rs->scratch.resp;
-	}
 	old->error = "too many pipelined requests";
 	finish_txn(h, old);
 }
@@ -312,7 +307,7 @@ static int on_headers_complete(llhttp_t *p)
 
 		while (hd->value_len && (m->buf[hd->value_off + hd->value_len - 1] == ' ' ||
 					 m->buf[hd->value_off + hd->value_len - 1] == '\t'))
-			hd->value_len--;
+			m->buf[hd->value_off + --hd->value_len] = '\0';
 	}
 	m->version_major = p->http_major;
 	m->version_minor = p->http_minor;
@@ -356,7 +351,6 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
 /* Unlinks t, reports it and frees it. */
 static void finish_txn(struct http1 *h, struct txn *t)
 {
-	struct side *rq = &h->side[h->req_dir];
 	struct txn **pp;
 
 	for (pp = &h->head; *pp; pp = &(*pp)->next) {
@@ -369,15 +363,21 @@ static void finish_txn(struct http1 *h, struct txn *t)
 	h->tail = NULL;
 	for (struct txn *i = h->head; i; i = i->next)
 		h->tail = i;
-	/* A server may answer before the request body ends (413, say):
-	 * the rest of that request is parsed into the scratch message. */
-	if (rq->txn == t) {
-		body_end(&rq->body);
-		rq->txn = NULL;
-		msg_reset(&rq->scratch.req);
-		rq->scratch.req.present = true;
-		rq->msg = &rq->scratch.req;
-		body_begin(&rq->body, rq->msg, 0, NULL, 0);
+	/* A message still being parsed into t -- a request body after an
+	 * early answer (413, say), or a response when t is dropped -- goes
+	 * on into the side's scratch message, which nobody reports. */
+	for (int d = 0; d < 2; d++) {
+		struct side *s = &h->side[d];
+		struct http_msg *sm = s->is_request ? &s->scratch.req : &s->scratch.resp;
+
+		if (s->txn != t)
+			continue;
+		body_end(&s->body);
+		s->txn = NULL;
+		msg_reset(sm);
+		sm->present = true;
+		s->msg = sm;
+		body_begin(&s->body, sm, 0, NULL, 0);
 	}
 	t->next = NULL;
 	t->conn = *h->conn;
@@ -657,13 +657,23 @@ void http1_gap(struct http1 *h, int dir, uint64_t len, uint64_t ts)
 		return;
 	}
 	s->ts = ts;
-	s->feeding_gap = true;
-	while (len && !h->upgraded && !s->resync) {
-		size_t n = len > sizeof(zeros) ? sizeof(zeros) : len;
-
-		execute(h, s, zeros, n);
-		len -= n;
+	if (!(p->flags & (F_CHUNKED | F_CONTENT_LENGTH))) {
+		/* Close-delimited: the body just grows; llhttp need not
+		 * see bytes it would only count. */
+		body_feed(&s->body, NULL, len);
+		return;
 	}
+	/* Skip all but the last lost byte by moving llhttp's count of what
+	 * the body (or chunk) still holds -- it is a public field of
+	 * llhttp_t -- so a 10 GB gap costs what a 1-byte one does; the
+	 * last byte goes through llhttp as a zero, so that it ends the body
+	 * or chunk with its own callbacks. */
+	if (len > 1) {
+		p->content_length -= len - 1;
+		body_feed(&s->body, NULL, len - 1);
+	}
+	s->feeding_gap = true;
+	execute(h, s, zeros, 1);
 	s->feeding_gap = false;
 }
 
