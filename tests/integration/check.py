@@ -25,6 +25,11 @@ Commands:
   sane    every filtered transaction is complete, paired, without error.
   same    --other FILE: the filtered transactions of both files are equal,
           field by field (a live trace against its --replay).
+  causal  --client-pid C --server-pid S: the two sides of each request
+          (matched by target, which must be unique) obey causality: the
+          server read the request after the client sent it, and its
+          request-to-response time lies inside the client's.  A response
+          paired with the wrong request breaks this.
   dump    print the filtered transactions, one short line each.
 
 Exit status: 0 when everything matches, 1 on a mismatch (after printing every
@@ -247,14 +252,56 @@ def matches(w, t):
     return True
 
 
+def align(want, txns):
+    """Longest common subsequence of expectations and transactions (a '*'
+    matches anything), so that one missing transaction shows as one line,
+    not as a shift of everything after it.  Yields ("missing", i, None) and
+    ("extra", None, j)."""
+    n, m = len(want), len(txns)
+    if n * m > 4_000_000:       # too big to align: compare by position
+        for k in range(max(n, m)):
+            if k >= m:
+                yield "missing", k, None
+            elif k >= n:
+                yield "extra", None, k
+            elif not matches(want[k], txns[k]):
+                yield "missing", k, None
+                yield "extra", None, k
+        return
+    L = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            L[i][j] = (L[i + 1][j + 1] + 1 if matches(want[i], txns[j])
+                       else max(L[i + 1][j], L[i][j + 1]))
+    i = j = 0
+    while i < n and j < m:
+        if matches(want[i], txns[j]) and L[i][j] == L[i + 1][j + 1] + 1:
+            i += 1
+            j += 1
+        elif L[i + 1][j] >= L[i][j + 1]:
+            yield "missing", i, None
+            i += 1
+        else:
+            yield "extra", None, j
+            j += 1
+    for k in range(i, n):
+        yield "missing", k, None
+    for k in range(j, m):
+        yield "extra", None, k
+
+
 def cmd_expect(txns, args, d):
     want = parse_expect(args.expect)
     if args.ordered:
+        # Align the two sequences, so that one missing transaction shows
+        # as one line, not as a shift of everything after it.
         if len(want) != len(txns):
             d.add(f"count: expected {len(want)}, httpsnoop reported {len(txns)}")
-        for i, (w, t) in enumerate(zip(want, txns)):
-            if not matches(w, t):
-                d.add(f"#{i + 1}: expected {' '.join(w)}, got {short(t)}")
+        for op, i, j in align(want, txns):
+            if op == "missing":
+                d.add(f"expected #{i + 1} {' '.join(want[i])}: not traced")
+            elif op == "extra":
+                d.add(f"traced #{j + 1} (unexpected): {short(txns[j])}")
     else:
         left = list(txns)
         missing = []
@@ -321,9 +368,44 @@ def cmd_same(txns, args, d):
     return d.done(f"{args.jsonl} vs {args.other}", len(a))
 
 
+def ts_ns(t):
+    """"2026-11-24T20:53:46.536199132Z" -> nanoseconds (same-run use only)."""
+    ts = t.get("ts") or ""
+    try:
+        day, frac = ts.rstrip("Z").split(".")
+        h, m, sec = day.split("T")[1].split(":")
+        return ((int(h) * 60 + int(m)) * 60 + int(sec)) * 10**9 + int(frac.ljust(9, "0")[:9])
+    except (ValueError, IndexError):
+        return None
+
+
+def cmd_causal(all_txns, args, d):
+    def side(pid):
+        out = {}
+        for t in all_txns:
+            if t.get("pid") == pid and t.get("response") is not None:
+                out.setdefault(req(t, "target"), t)
+        return out
+    client, server = side(args.client_pid), side(args.server_pid)
+    n = 0
+    for target, c in client.items():
+        s = server.get(target)
+        if s is None:
+            continue
+        n += 1
+        cts, sts = ts_ns(c), ts_ns(s)
+        cl, sl = c.get("latency_ns"), s.get("latency_ns")
+        if cts is not None and sts is not None and sts < cts:
+            d.add(f"{target}: the server read it {(cts - sts) / 1e6:.3f} ms before the client sent it")
+        if cl is not None and sl is not None and sl > cl:
+            d.add(f"{target}: server latency {sl / 1e6:.3f} ms > client latency {cl / 1e6:.3f} ms "
+                  f"(the server side paired it with another request's response?)")
+    return d.done("causality of client and server sides", n)
+
+
 def main():
     ap = argparse.ArgumentParser(usage=__doc__)
-    ap.add_argument("command", choices=["nginx", "curl", "expect", "count", "none", "sane", "same", "dump"])
+    ap.add_argument("command", choices=["nginx", "curl", "expect", "count", "none", "sane", "same", "causal", "dump"])
     ap.add_argument("--jsonl", required=True)
     ap.add_argument("--pid", action="append")
     ap.add_argument("--role", choices=["client", "server", "unknown"])
@@ -333,6 +415,8 @@ def main():
     ap.add_argument("--gt")
     ap.add_argument("--expect")
     ap.add_argument("--other")
+    ap.add_argument("--client-pid", type=int)
+    ap.add_argument("--server-pid", type=int)
     ap.add_argument("--ordered", action="store_true")
     ap.add_argument("--exact-count", action="store_true")
     ap.add_argument("--max-diffs", type=int, default=30)
@@ -361,6 +445,10 @@ def main():
         return d.done(None, len(txns))
     if args.command == "sane":
         return cmd_sane(txns, args, d)
+    if args.command == "causal":
+        if not args.client_pid or not args.server_pid:
+            ap.error("causal needs --client-pid and --server-pid")
+        return cmd_causal(all_txns, args, d)
     if args.command == "same":
         if not args.other:
             ap.error("same needs --other")

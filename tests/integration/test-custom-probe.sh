@@ -1,0 +1,61 @@
+#!/bin/bash
+# test-custom-probe.sh -- --ebpf and --probe: an edited probe changes what is traced without a rebuild; a broken one fails with clang's diagnostic.
+. "$(dirname "$0")/lib.sh"
+need_tools curl
+need_bpf
+
+PORT=$(free_port)
+demo_start "$PORT"
+URL=http://127.0.0.1:$PORT
+
+"$HTTPSNOOP" --ebpf >"$T/probe.c" || die "httpsnoop --ebpf failed"
+grep -q TRACEPOINT_PROBE "$T/probe.c" || die "--ebpf printed no probe source"
+# The edit: protocol inference no longer accepts "GET ", so a connection
+# that opens with a GET is declared not HTTP, while POST still is.
+sed "/b\[0\] == 'G' && b\[1\] == 'E' && b\[2\] == 'T' && b\[3\] == ' '/{n;s/return 1;/return 0; \/* edited by $TEST_NAME *\//}" \
+	"$T/probe.c" >"$T/noget.c"
+if cmp -s "$T/probe.c" "$T/noget.c"; then
+	die "the probe no longer has the GET test of looks_http() this test edits; update the sed"
+fi
+diff -u "$T/probe.c" "$T/noget.c" >&2
+BIN_MTIME=$(stat -c %Y "$HTTPSNOOP")
+
+hs_spawn builtin -P "$PORT"
+hs_spawn edited -P "$PORT" --probe "$T/noget.c"
+hs_wait builtin
+hs_wait edited
+curl -sS -o /dev/null "$URL/health" || fail "curl GET failed"
+curl -sS -o /dev/null --data-binary 'posted' "$URL/echo" || fail "curl POST failed"
+curl -sS -o /dev/null "$URL/users" || fail "curl GET failed"
+hs_stop builtin edited
+hs_show_stats edited
+
+printf 'GET /health 200 15\nPOST /echo 200 6\nGET /users 200 157\n' >"$T/builtin.expect"
+printf 'POST /echo 200 6\n' >"$T/edited.expect"
+$CHECK expect --jsonl "$T/builtin.jsonl" --pid "$DEMO_PID" --role server \
+	--expect "$T/builtin.expect" --ordered || fail "the built-in probe"
+$CHECK expect --jsonl "$T/edited.jsonl" --pid "$DEMO_PID" --role server \
+	--expect "$T/edited.expect" --ordered || fail "the edited probe still traced GETs, or lost the POST"
+$CHECK expect --jsonl "$T/edited.jsonl" --role client --port "$PORT" \
+	--expect "$T/edited.expect" --ordered || fail "the edited probe, client side"
+[ "$(stat -c %Y "$HTTPSNOOP")" = "$BIN_MTIME" ] || fail "the binary changed during the test"
+
+# A syntax error on a known line: non-zero exit, clang's diagnostic with
+# that line, and a message naming the file.
+LINE=50
+sed "${LINE}i this is not C;" "$T/probe.c" >"$T/broken.c"
+timeout 60 "$HTTPSNOOP" --probe "$T/broken.c" -P "$PORT" -d 1 >"$T/broken.out" 2>"$T/broken.err"
+rc=$?
+sed 's/^/    /' "$T/broken.err" >&2
+[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || fail "a probe with a syntax error: exit status $rc, expected a failure"
+grep -Eq ":$LINE:[0-9]+: error:" "$T/broken.err" ||
+	fail "no clang diagnostic for line $LINE on stderr"
+grep -q "$T/broken.c" "$T/broken.err" || fail "the error does not name $T/broken.c"
+grep -q '^Tracing' "$T/broken.err" && fail "httpsnoop said Tracing with a broken probe"
+
+# A probe file that does not exist: a clear error, non-zero
+"$HTTPSNOOP" --probe "$T/no-such.c" -d 1 >/dev/null 2>"$T/missing.err"
+rc=$?
+[ "$rc" -ne 0 ] || fail "--probe of a missing file exited 0"
+grep -q "$T/no-such.c" "$T/missing.err" || fail "--probe of a missing file: the error does not name it: $(cat "$T/missing.err")"
+finish
