@@ -1,0 +1,73 @@
+#!/bin/bash
+# test-container-filter.sh -- httpsnoop --container ID-PREFIX, run from a container, reports the demo container's transactions and nothing else on the host.
+. "$(dirname "$0")/lib.sh"
+need_podman
+need_bpf
+need_images
+
+PORT=$(free_port)
+PORT2=$(free_port)
+demo_start "$(cname demo2)" "$PORT2"
+ID2=$DEMO_ID
+demo_start "$(cname demo)" "$PORT"
+PREFIX=${DEMO_ID:0:12}
+log "demo container $PREFIX on 127.0.0.1:$PORT, another (${ID2:0:12}) on $PORT2"
+
+RUN=(--network=host --cap-add "$LEAST_CAPS" "${HEADER_MOUNTS[@]}" "${TRACEFS_MOUNTS[@]}")
+hs_run "$(cname hs)" "$T/traces" "${RUN[@]}" -- -v -f json -o /traces/t.json --container "$PREFIX"
+# With the host's cgroup v2 hierarchy visible, the filter can work in the
+# kernel by cgroup id; it must give the same answer.
+UNIFIED=
+if [ -f /sys/fs/cgroup/unified/cgroup.procs ]; then
+	UNIFIED=/sys/fs/cgroup/unified
+	hs_run "$(cname hs-cg)" "$T/traces-cg" "${RUN[@]}" \
+		-v /sys/fs/cgroup/unified:/sys/fs/cgroup/unified:ro -- \
+		-v -f json -o /traces/t.json --container "$PREFIX"
+fi
+
+traffic "$T/gt" "$PORT"
+# traffic the filter must drop: the other demo container's, from the host
+: >"$T/gt2"
+host_curl "$T/gt2" "$PORT2" GET /users
+host_curl "$T/gt2" "$PORT2" GET /user/9
+hs_stop "$(cname hs)"
+[ -n "$UNIFIED" ] && hs_stop "$(cname hs-cg)"
+
+# check FILE LABEL
+check() {
+	local f=$1 label=$2 n n_gt others
+	grep 'filtering' "$T/$label.err" | sed 's/^/    /' >&2
+	[ -s "$f" ] || { fail "$label: no transactions"; return; }
+	# nothing from anywhere else: not the clients, not the other demo,
+	# not the host's processes (other tests may be running)
+	others=$(jq -r --arg id "$DEMO_ID" 'select(.container_id != $id)
+		| "\(.comm) \(.role) \(.container_id) \(.request.target)"' "$f" | sort | uniq -c)
+	[ -z "$others" ] || fail "$label: transactions outside the container: $others"
+	# every request to the demo: its server side once, with its status
+	while read -r who method target code; do
+		n=$(jq -r --arg m "$method" --arg t "$target" --arg port "$PORT" '
+			select(.role == "server" and .request.method == $m and .request.target == $t
+			       and ((.local // "") | endswith(":" + $port)))
+			| .response.status' "$f")
+		[ "$n" = "$code" ] || fail "$label: $method $target: server side status [$n], expected once with $code"
+	done <"$T/gt"
+	n=$(jq -c 'select(.role == "server")' "$f" | wc -l)
+	n_gt=$(wc -l <"$T/gt")
+	[ "$n" = "$n_gt" ] || fail "$label: $n server-side transactions, expected $n_gt"
+	pass_msg "$label: $n transactions, all in $PREFIX"
+}
+check "$T/traces/t.json" "$(cname hs)"
+[ -n "$UNIFIED" ] && {
+	check "$T/traces-cg/t.json" "$(cname hs-cg)"
+	grep -q 'filtering in the kernel by cgroup' "$T/$(cname hs-cg).err" ||
+		fail "with $UNIFIED mounted, --container did not filter in the kernel"
+}
+
+# a prefix that is not hex is a usage error (exit 2), not a silent no-op
+CONTAINERS+=("$(cname bad)")
+timeout 60 podman run --name "$(cname bad)" --network=none "$HS_IMAGE" -o - --container 'xyz!' \
+	>/dev/null 2>"$T/bad.err"
+rc=$?
+podman rm -f -v "$(cname bad)" >/dev/null 2>&1
+[ "$rc" = 2 ] || fail "--container 'xyz!': status $rc, expected 2 (usage)"
+finish
