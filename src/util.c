@@ -57,11 +57,14 @@ int util_drop_privileges(void)
 {
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct data[2] = { 0 };
-	uint32_t keep = 1u << CAP_SYS_PTRACE;
+	/* /proc/PID/fd is mode 0500 and owned by the process's user: root
+	 * needs CAP_DAC_READ_SEARCH to look in, and CAP_SYS_PTRACE to
+	 * read the links. */
+	uint32_t keep = 1u << CAP_SYS_PTRACE | 1u << CAP_DAC_READ_SEARCH;
 
 	/* Bounding set first (needs CAP_SETPCAP, which we still hold). */
 	for (int c = 0; c <= CAP_LAST_CAP; c++)
-		if (c != CAP_SYS_PTRACE)
+		if (c >= 32 || !(keep & (1u << c)))
 			prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
 	data[0].effective = data[0].permitted = keep;
 	if (syscall(SYS_capset, &hdr, data))

@@ -18,8 +18,8 @@ int util_parse_long(const char *s, long min, long max, long *out);
  * into wall-clock time. */
 int64_t util_clock_offset(void);
 
-/* Keeps only CAP_SYS_PTRACE (to read /proc/PID/fd of other users'
- * processes) in every capability set, and sets no_new_privs.  Called once
+/* Keeps only CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH (to read
+ * /proc/PID/fd of other users' processes) in every capability set, and sets no_new_privs.  Called once
  * the probe is attached: nothing after that needs more.  Returns 0 or
  * -errno. */
 int util_drop_privileges(void);
