@@ -25,12 +25,27 @@ if [ -f /sys/fs/cgroup/unified/cgroup.procs ]; then
 		-v -f json -o /traces/t.json --container "$PREFIX"
 fi
 
+# In a private cgroup namespace (the default of podman and docker on cgroup
+# v2 hosts, and of Kubernetes pods there) /proc/PID/cgroup shows other
+# containers' paths relative to its own root ("/../libpod-ID"); the id must
+# still be found.
+hs_run "$(cname hs-cgns)" "$T/traces-cgns" "${RUN[@]}" --cgroupns=private -- \
+	-v -f json -o /traces/t.json --container "$PREFIX"
+
 traffic "$T/gt" "$PORT"
 # traffic the filter must drop: the other demo container's, from the host
 : >"$T/gt2"
 host_curl "$T/gt2" "$PORT2" GET /users
 host_curl "$T/gt2" "$PORT2" GET /user/9
+# A restarted container keeps its id but gets a new cgroup: still traced.
+podman restart -t 2 "$(cname demo)" >/dev/null 2>&1 || fail "podman restart of the demo failed"
+for _ in $(seq 100); do
+	ss -Hltn "sport = :$PORT" 2>/dev/null | grep -c . >/dev/null && break
+	sleep 0.1
+done
+host_curl "$T/gt" "$PORT" GET '/user/7?after=restart'
 hs_stop "$(cname hs)"
+hs_stop "$(cname hs-cgns)"
 [ -n "$UNIFIED" ] && hs_stop "$(cname hs-cg)"
 
 # check FILE LABEL
@@ -57,6 +72,7 @@ check() {
 	pass_msg "$label: $n transactions, all in $PREFIX"
 }
 check "$T/traces/t.json" "$(cname hs)"
+check "$T/traces-cgns/t.json" "$(cname hs-cgns)"
 [ -n "$UNIFIED" ] && {
 	check "$T/traces-cg/t.json" "$(cname hs-cg)"
 	grep -q 'filtering in the kernel by cgroup' "$T/$(cname hs-cg).err" ||

@@ -30,6 +30,10 @@ Commands:
           server read the request after the client sent it, and its
           request-to-response time lies inside the client's.  A response
           paired with the wrong request breaks this.
+  body    --target T --file F [--side request|response] [--max-body N]
+          the captured body of each filtered transaction for target T is
+          the start of F's bytes, N of them (or all of F if shorter), and
+          body_truncated says whether F was longer.
   dump    print the filtered transactions, one short line each.
 
 Exit status: 0 when everything matches, 1 on a mismatch (after printing every
@@ -127,9 +131,12 @@ class Diffs:
 
 
 def reconstruct_request_length(t):
-    """The request's bytes on the wire, if httpsnoop kept all its headers."""
+    """The request's bytes on the wire, if httpsnoop kept all its headers
+    and the body is not chunked (its framing is not in body_size)."""
     r = t.get("request") or {}
     if r.get("headers_truncated") or r.get("version") is None:
+        return None
+    if any(n.lower() == "transfer-encoding" for n, _ in r.get("headers") or []):
         return None
     n = len(f"{r.get('method')} {r.get('target')} HTTP/{r.get('version')}\r\n".encode())
     for name, value in r.get("headers") or []:
@@ -403,9 +410,47 @@ def cmd_causal(all_txns, args, d):
     return d.done("causality of client and server sides", n)
 
 
+def captured_bytes(m):
+    import base64
+    body = m.get("body") or ""
+    if m.get("body_encoding") == "base64":
+        return base64.b64decode(body)
+    return body.encode("utf-8", "surrogateescape")
+
+
+def cmd_body(txns, args, d):
+    with open(args.file, "rb") as f:
+        want = f.read()
+    n = 0
+    for t in txns:
+        if req(t, "target") != args.target:
+            continue
+        n += 1
+        m = t.get(args.side) or {}
+        got = captured_bytes(m)
+        limit = min(len(want), args.max_body)
+        where = f"{t.get('role')} pid {t.get('pid')} {args.target} {args.side}"
+        if m.get("body_size") != len(want):
+            d.add(f"{where}: body_size {m.get('body_size')}, the file has {len(want)} bytes")
+        if len(got) != limit:
+            d.add(f"{where}: captured {len(got)} bytes, expected {limit} "
+                  f"(body_missing {m.get('body_missing')})")
+        if got != want[:len(got)]:
+            k = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b),
+                     min(len(got), len(want)))
+            d.add(f"{where}: captured bytes differ from the file at offset {k}: "
+                  f"{got[k:k + 16]!r} vs {want[k:k + 16]!r}")
+        if bool(m.get("body_truncated")) != (len(want) > args.max_body):
+            d.add(f"{where}: body_truncated {m.get('body_truncated')} for {len(want)} bytes "
+                  f"with a limit of {args.max_body}")
+    if n == 0:
+        d.add(f"no transaction for {args.target}")
+    return d.done(f"captured {args.side} bodies of {args.target}", n)
+
+
 def main():
     ap = argparse.ArgumentParser(usage=__doc__)
-    ap.add_argument("command", choices=["nginx", "curl", "expect", "count", "none", "sane", "same", "causal", "dump"])
+    ap.add_argument("command", choices=["nginx", "curl", "expect", "count", "none", "sane", "same", "causal", "body", "dump"])
     ap.add_argument("--jsonl", required=True)
     ap.add_argument("--pid", action="append")
     ap.add_argument("--role", choices=["client", "server", "unknown"])
@@ -415,11 +460,16 @@ def main():
     ap.add_argument("--gt")
     ap.add_argument("--expect")
     ap.add_argument("--other")
+    ap.add_argument("--target")
+    ap.add_argument("--file")
+    ap.add_argument("--side", choices=["request", "response"], default="response")
+    ap.add_argument("--max-body", type=int, default=1024)
     ap.add_argument("--client-pid", type=int)
     ap.add_argument("--server-pid", type=int)
     ap.add_argument("--ordered", action="store_true")
     ap.add_argument("--exact-count", action="store_true")
     ap.add_argument("--max-diffs", type=int, default=30)
+    # (--max-body above is the -b of the traced run)
     args = ap.parse_args()
 
     try:
@@ -445,6 +495,10 @@ def main():
         return d.done(None, len(txns))
     if args.command == "sane":
         return cmd_sane(txns, args, d)
+    if args.command == "body":
+        if not args.target or not args.file:
+            ap.error("body needs --target and --file")
+        return cmd_body(txns, args, d)
     if args.command == "causal":
         if not args.client_pid or not args.server_pid:
             ap.error("causal needs --client-pid and --server-pid")

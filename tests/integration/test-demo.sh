@@ -42,6 +42,8 @@ get /users -I
 get /status/204
 get /status/304
 get /status/503
+# a 30 KB header: request headers far past one capture chunk
+get '/user/3?bigheader' -H "X-Big: $(head -c 22500 /dev/urandom | base64 -w 0)"
 get /echo --data-binary @"$T/post.body" -H 'Content-Type: application/x-www-form-urlencoded'
 get /echo --data-binary @"$T/upload.body" -H 'Expect: 100-continue' -H 'Content-Type: text/plain'
 # a body far past the capture limit, then one more request on the same
@@ -87,5 +89,10 @@ for role in client server; do
 	next=$(jq_port "$PORT" --arg r "$role" --argjson c "${big:-0}" 'select(.role == $r and .conn_id == $c and .request.target == "/health") | .response.status' "$T/hs.jsonl")
 	[ "$next" = 200 ] || fail "$role side: /health after /big on connection ${big:-?} not traced (got [$next])"
 done
+both "30 KB header" 'select(.request.target == "/user/3?bigheader") |
+	[.response.status, .response.body_size, .request.headers_truncated,
+	 ((.request.headers | map(select(.[0] == "X-Big")) | .[0][1] // "" | length) as $n |
+	  $n == 30000 or (.request.headers_truncated and $n < 30000))]' \
+	'[200,55,false,true]'
 hs_expect_stat hs 'parse errors' 0
 finish

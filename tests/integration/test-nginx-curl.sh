@@ -25,6 +25,8 @@ curl_gt "$GT" POST --data-binary @"$T/post.body" -H 'Content-Type: text/plain' "
 # answers 100 Continue, then 201
 curl_gt "$GT" PUT -T "$T/post.body" "$URL/dav/up/loaded.txt"
 curl_gt "$GT" GET "$URL/dav/up/loaded.txt"
+# a chunked upload (curl_gt runs curl in the background: no stdin)
+curl_gt "$GT" PUT -T "$T/post.body" -H 'Transfer-Encoding: chunked' "$URL/dav/up/chunked.txt"
 curl_gt "$GT" DELETE -X DELETE "$URL/dav/up/loaded.txt"
 curl_gt "$GT" GET "$URL/file-1m"
 curl_gt "$GT" GET "$URL/index.html?a=1&b=two"
@@ -43,8 +45,11 @@ check_trace() {   # check_trace NAME
 		'select(.request.method == "POST" and .request.target == "/echo"
 		        and (.request.body_size | tostring) == $sz) | .role' "$f" | sort | tr '\n' ' ')
 	[ "$n" = '"client" "server" ' ] || { log "POST /echo body_size on client and server: got [$n]"; return 1; }
-	n=$(jq_port "$PORT" 'select(.request.method == "PUT") | .interim_status' "$f" | sort | uniq -c | tr -s ' ')
+	n=$(jq_port "$PORT" 'select(.request.method == "PUT" and .request.target == "/dav/up/loaded.txt") | .interim_status' "$f" | sort | uniq -c | tr -s ' ')
 	[ "$n" = ' 2 100' ] || { log "PUT with Expect: 100-continue: interim_status on both sides should be 100, got [$n]"; return 1; }
+	n=$(jq_port "$PORT" --arg sz "$(stat -c %s "$T/post.body")" 'select(.request.target == "/dav/up/chunked.txt") |
+		[.request.body_size == ($sz | tonumber), .request.body_missing, .error]' "$f" | sort | uniq -c | tr -s ' ')
+	[ "$n" = ' 2 [true,0,null]' ] || { log "chunked PUT: request body_size on both sides should be $(stat -c %s "$T/post.body"), got [$n]"; return 1; }
 	return 0
 }
 check_trace port || fail "httpsnoop -P $PORT"
