@@ -57,7 +57,10 @@ int util_drop_privileges(bool keep_uprobes)
 {
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct data[2] = { 0 };
-	uint32_t keep = 1u << CAP_SYS_PTRACE;
+	/* /proc/PID/fd is mode 0500 and owned by the process's user: root
+	 * needs CAP_DAC_READ_SEARCH to look in, and CAP_SYS_PTRACE to
+	 * read the links. */
+	uint32_t keep = 1u << CAP_SYS_PTRACE | 1u << CAP_DAC_READ_SEARCH;
 
 	if (keep_uprobes)
 		keep |= 1u << CAP_SYS_ADMIN;

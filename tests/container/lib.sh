@@ -135,27 +135,30 @@ EOF
 		die "no kernel headers for $(uname -r) on the host to mount (run scripts/setup)"
 }
 
-# need_pkg COMMAND PACKAGE: a Debian package the test drives (not a peer
-# under test), installed here when missing rather than hidden behind a skip.
-need_pkg() {
-	command -v "$1" >/dev/null 2>&1 && return 0
-	[ "$(id -u)" -eq 0 ] || skip "$2 is not installed and installing it needs root"
-	log "installing $2"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		-o DPkg::Lock::Timeout=600 "$2" >"$T/apt.log" 2>&1 ||
-		{ tail -n 5 "$T/apt.log" >&2; die "apt-get install $2 failed"; }
+# apt_install PACKAGE...: Debian packages the tests drive (not peers under
+# test), installed when missing rather than hidden behind a skip; the
+# package lists are refreshed once if they are too old to find them.
+apt_install() {
+	local -a opts=(-y -qq --no-install-recommends -o DPkg::Lock::Timeout=600)
+	[ "$(id -u)" -eq 0 ] || skip "$* not installed, and installing needs root"
+	log "installing $*"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install "${opts[@]}" "$@" >"$T/apt.log" 2>&1 && return 0
+	apt-get -qq -o DPkg::Lock::Timeout=600 update >>"$T/apt.log" 2>&1
+	apt-get install "${opts[@]}" "$@" >>"$T/apt.log" 2>&1 && return 0
+	tail -n 5 "$T/apt.log" >&2
+	die "apt-get install $* failed"
 }
 
-# need_pyyaml: /usr/bin/python3 with Debian's python3-yaml, installed here
-# when missing rather than hidden behind a skip.
+# need_pkg COMMAND PACKAGE: COMMAND, from PACKAGE if missing.
+need_pkg() {
+	command -v "$1" >/dev/null 2>&1 || apt_install "$2"
+}
+
+# need_pyyaml: /usr/bin/python3 with python3-yaml.
 need_pyyaml() {
 	[ -x "$PY" ] || skip "$PY is not installed"
-	"$PY" -c 'import yaml' 2>/dev/null && return 0
-	[ "$(id -u)" -eq 0 ] || skip "python3-yaml is not installed and installing it needs root"
-	log "installing python3-yaml"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 \
-		python3-yaml >"$T/apt.log" 2>&1 ||
-		{ tail -n 5 "$T/apt.log" >&2; die "apt-get install python3-yaml failed"; }
+	"$PY" -c 'import yaml' 2>/dev/null || apt_install python3-yaml
 }
 
 # --- images --------------------------------------------------------------
@@ -203,7 +206,7 @@ wait_log() {
 			podman logs "$name" 2>&1 >/dev/null
 		else
 			podman logs "$name" 2>&1
-		fi | grep -q -- "$pat"; then
+		fi | grep -c -- "$pat" >/dev/null; then
 			return 0
 		fi
 		state=$(podman inspect --format '{{.State.Status}}' "$name" 2>/dev/null)

@@ -23,7 +23,7 @@ grep -q 'writing transactions' "$T/help" && fail "--help made the entrypoint add
 
 ep=$(podman image inspect --format '{{json .Config.Entrypoint}}' "$HS_IMAGE")
 [ "$ep" = '["/usr/local/bin/httpsnoop-entrypoint"]' ] || fail "entrypoint is $ep"
-podman image inspect --format '{{json .Config.Volumes}}' "$HS_IMAGE" | grep -q '"/traces"' ||
+podman image inspect --format '{{json .Config.Volumes}}' "$HS_IMAGE" | grep -c '"/traces"' >/dev/null ||
 	fail "the image declares no /traces volume"
 
 # The runtime stage holds libbcc's runtime and the binary, no toolchain:

@@ -34,7 +34,7 @@ if [ -n "$DEMO_CG" ]; then
 fi
 # the host's curl runs outside any container: no id, and not the demo's cgroup
 jq -c --arg port "$PORT" 'select(.role == "client" and .comm == "curl"
-	and ((.remote // "") | endswith(":" + $port)) and .container_id == null)' "$J" | grep -q . ||
+	and ((.remote // "") | endswith(":" + $port)) and .container_id == null)' "$J" | grep -c . >/dev/null ||
 	fail "no host-side client transaction with container_id null"
 
 # --- text: the default output file on the volume ----------------------------
