@@ -25,7 +25,5 @@ int64_t util_clock_offset(void);
  * every capability set, and sets no_new_privs.  Called once the probe is
  * attached.  Returns 0 or -errno. */
 int util_drop_privileges(bool keep_uprobes);
- * -errno. */
-int util_drop_privileges(bool keep_uprobes);
 
 #endif
