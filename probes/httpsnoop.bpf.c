@@ -115,6 +115,10 @@ BPF_TABLE("lru_hash", __u64, struct hs_endpoints, hs_socks, 65536);
 BPF_PERCPU_ARRAY(hs_stats, __u64, HS_STAT_MAX);
 BPF_PERCPU_ARRAY(hs_scratch, struct hs_record, 1);
 BPF_ARRAY(hs_next_id, __u64, 1);
+/* Set to 1 by user space once every program is attached: until then a
+ * syscall may be seen at one end and not the other, and byte positions
+ * would silently miss what went through unattached syscalls. */
+BPF_ARRAY(hs_armed, __u32, 1);
 /* Never used by the probe: user space reads its leaf size and entry count
  * to check that an edited probe agrees on struct hs_event and the ABI. */
 BPF_ARRAY(hs_abi, struct hs_event, HS_ABI_VERSION);
@@ -183,7 +187,10 @@ static __always_inline int comm_matches(void)
 /* Cheap checks first: this runs on every read and write on the machine. */
 static __always_inline int task_wanted(__u32 tgid)
 {
-	if (tgid == HS_SELF_TGID)
+	__u32 zero = 0;
+	__u32 *armed = hs_armed.lookup(&zero);
+
+	if (tgid == HS_SELF_TGID || !armed || !*armed)
 		return 0;
 #ifdef HS_FILTER_PID
 	if (!hs_pids.lookup(&tgid))

@@ -404,6 +404,17 @@ int probe_open(struct probe **out, const struct probe_opts *o,
 	    (err = open_buffers(p, o->ringbuf_kb)) || (err = load_and_attach(p)))
 		goto fail;
 	p->conns_fd = bpf_table_fd(p->mod, "hs_conns");
+	{
+		/* Everything is attached: start seeing syscalls, from their
+		 * entry on, so that every byte position is exact. */
+		uint32_t zero = 0, one = 1;
+
+		if (bpf_update_elem(bpf_table_fd(p->mod, "hs_armed"), &zero, &one, 0)) {
+			warn("failed to arm the probe: %s", strerror(errno));
+			err = -EIO;
+			goto fail;
+		}
+	}
 	if (o->verbose)
 		fprintf(stderr, "httpsnoop: probe compiled in %.0f ms, loaded and "
 			"attached %d programs in %.0f ms\n", t1 - t0, p->nattach,
