@@ -881,7 +881,9 @@ static __always_inline int tls_exit(struct pt_regs *ctx)
 	struct hs_tls_call c;
 	struct hs_ssl_key k = {};
 	struct hs_active a = {};
-	long ret = PT_REGS_RC(ctx);
+	/* Every one of them returns an int: -1 arrives as 0xffffffff in
+	 * the 64-bit register and must be sign-extended. */
+	long ret = (int)PT_REGS_RC(ctx);
 	__s32 *fdp;
 
 	if (!cp)
