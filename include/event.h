@@ -11,7 +11,7 @@
 /* Bumped whenever struct hs_event changes; the probe reports it through the
  * "hs_abi" table so that an edited probe built from an old copy of this
  * header is refused instead of misread. */
-#define HS_ABI_VERSION 1
+#define HS_ABI_VERSION 2
 
 /* Payload bytes carried by one record at most.  A syscall moving more is
  * split over several records (HS_MAX_RECORDS).  16 KiB keeps a record
@@ -35,6 +35,7 @@ enum hs_ev_type {
 	HS_EV_DATA = 1,	 /* bytes moved on a connection (maybe none copied) */
 	HS_EV_CLOSE = 2, /* close(2) of an HTTP connection */
 	HS_EV_EXIT = 3,	 /* a process exited: its connections are gone */
+	HS_EV_EXEC = 4,	 /* a process exec'd: it may map a TLS library */
 };
 
 enum hs_dir {
@@ -53,6 +54,8 @@ enum hs_role {
 			      * checks /proc/PID/fd (kernels without the
 			      * sock:sock_*_length tracepoints) */
 #define HS_F_SENDFILE 0x02   /* payload came from sendfile(2), not copied */
+#define HS_F_TLS 0x08	     /* plaintext read from the TLS library (SSL_read,
+			      * SSL_write), not from a socket syscall */
 #define HS_F_START 0x04	     /* the first record the probe sends in this
 			      * direction: where user space's stream
 			      * starts when the connection was first seen
@@ -93,6 +96,11 @@ struct hs_event {
 	struct hs_addr remote;
 };
 
+/* A TLS connection's plaintext has its own entry in hs_conns, keyed by
+ * the socket's fd with this bit set, so that its byte positions and
+ * inference are independent of the ciphertext's. */
+#define HS_TLS_FD 0x40000000
+
 /* The probe's connection table, "hs_conns".  User space reads it to
  * sweep the entries of exited processes and writes proto = HS_P_IGNORE
  * into it to stop a connection's flow. */
@@ -131,6 +139,7 @@ enum hs_stat {
 	HS_STAT_CONN_FULL,	/* connections the table had no room for */
 	HS_STAT_READ_FAIL,	/* user memory that could not be read */
 	HS_STAT_NON_HTTP_BYTES, /* bytes on connections found not HTTP */
+	HS_STAT_TLS_NO_FD,	/* SSL calls whose socket was never seen */
 	HS_STAT_MAX,
 };
 

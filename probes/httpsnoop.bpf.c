@@ -13,10 +13,13 @@
  *   HS_FILTER_COMM    a string literal the task's comm must equal
  *   HS_FILTER_CGROUP  only tasks whose cgroup v2 id is in hs_cgroups
  *   HS_WAKEUP_EVERY   records per CPU between consumer wake-ups
+ *   HS_TLS            OpenSSL uprobes (uprobe__SSL_*) are compiled in
  *
  * The embedded copy is preceded by include/event.h, so `httpsnoop --ebpf`
  * prints a self-contained file that `--probe FILE` accepts back.
  */
+#include <uapi/linux/ptrace.h> /* struct pt_regs, for the uprobes (uapi: stable) */
+
 #include "event.h" /* replaced by the header's text when embedded */
 
 #define HS_AF_INET 2
@@ -127,6 +130,27 @@ BPF_HASH(hs_ports, __u16, __u8, 1024);
 #endif
 #ifdef HS_FILTER_CGROUP
 BPF_HASH(hs_cgroups, __u64, __u8, 1024);
+#endif
+#ifdef HS_TLS
+/* An SSL_read/SSL_write in flight on one thread. */
+struct hs_tls_call {
+	__u64 ssl;    /* the SSL object */
+	__u64 buf;    /* plaintext buffer */
+	__u64 outlen; /* _ex variants: where the byte count goes */
+	__u64 ts;     /* entry time */
+	__s32 fd;     /* the socket seen by a syscall inside, or -1 */
+	__u8 dir;
+	__u8 ex;
+};
+struct hs_ssl_key {
+	__u64 ssl;
+	__u32 tgid;
+	__u32 pad;
+};
+BPF_TABLE("lru_hash", __u64, struct hs_tls_call, hs_tls_active, 16384);
+/* SSL object -> its fd: SSL_read may return buffered plaintext without
+ * a syscall, and then this says where it belongs. */
+BPF_TABLE("lru_hash", struct hs_ssl_key, __s32, hs_ssl_fds, 65536);
 #endif
 #ifdef HS_PERF_BUFFER
 BPF_PERF_OUTPUT(hs_events);
@@ -401,7 +425,7 @@ static __always_inline void fill_header(struct hs_event *ev,
 	ev->tid = (__u32)id;
 	ev->fd = fd;
 	ev->role = c->role;
-	ev->flags = c->flags & HS_F_UNVERIFIED;
+	ev->flags = c->flags & (HS_F_UNVERIFIED | HS_F_TLS);
 	bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
 	__builtin_memcpy(&ev->local, &c->local, sizeof(ev->local));
 	__builtin_memcpy(&ev->remote, &c->remote, sizeof(ev->remote));
@@ -520,39 +544,42 @@ static __always_inline __u64 locate(int kind, struct hs_active *a,
 	return 0;
 }
 
-static __always_inline int data_exit(void *ctx, long ret, int kind)
+/* The bytes `ret` that a syscall (or, with tls, an SSL call) moved on
+ * connection (tgid, key_fd): positions, inference, copying. */
+static __always_inline int conn_data(void *ctx, struct hs_active *ap,
+				     __s32 key_fd, long ret, int kind, int tls)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct hs_active *ap = hs_active.lookup(&id);
-	struct hs_active a;
+	struct hs_active a = *ap;
 	struct hs_conn_key key = {};
 	struct hs_conn *c;
 	struct hs_record *r;
 	__u64 pos, ts, buf, iov, cnt;
 	__u32 zero = 0;
 
-	if (!ap)
-		return 0;
-	a = *ap;
-	hs_active.delete(&id);
-	if (ret <= 0 || a.peek)
-		return 0;
-	if (kind == HS_K_MMSG && (ret = mmsg_bytes(a.buf, ret)) <= 0)
-		return 0;
-#ifdef HS_HAVE_SOCK_TP
-	if (!a.is_sock)
-		return 0;
-#endif
 	key.tgid = id >> 32;
-	key.fd = a.fd;
+	key.fd = key_fd;
 	c = hs_conns.lookup(&key);
 	if (!c) {
 		struct hs_conn n = {};
 
 		n.id = next_conn_id();
 #ifndef HS_HAVE_SOCK_TP
-		n.flags = HS_F_UNVERIFIED;
+		if (!tls)
+			n.flags = HS_F_UNVERIFIED;
 #endif
+		if (tls) {
+			/* Role and addresses come from the socket under it. */
+			struct hs_conn_key sk = { .tgid = key.tgid, .fd = a.fd };
+			struct hs_conn *s = hs_conns.lookup(&sk);
+
+			if (s) {
+				n.role = s->role;
+				__builtin_memcpy(&n.local, &s->local, sizeof(n.local));
+				__builtin_memcpy(&n.remote, &s->remote, sizeof(n.remote));
+			}
+			n.flags = HS_F_TLS;
+		}
 		/* Another thread may have inserted it meanwhile: only a
 		 * failed lookup after the insert means the table is full. */
 		hs_conns.insert(&key, &n);
@@ -640,6 +667,45 @@ static __always_inline int data_exit(void *ctx, long ret, int kind)
 	return 0;
 }
 
+static __always_inline int data_exit(void *ctx, long ret, int kind)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct hs_active *ap = hs_active.lookup(&id);
+	struct hs_active a;
+
+	if (!ap)
+		return 0;
+	a = *ap;
+	hs_active.delete(&id);
+	if (ret <= 0 || a.peek)
+		return 0;
+	if (kind == HS_K_MMSG && (ret = mmsg_bytes(a.buf, ret)) <= 0)
+		return 0;
+#ifdef HS_HAVE_SOCK_TP
+	if (!a.is_sock)
+		return 0;
+#endif
+#ifdef HS_TLS
+	/* Inside SSL_read/SSL_write: these are the ciphertext of a TLS
+	 * connection.  Say which fd the SSL object uses, and mark the
+	 * socket's entry so that none of its bytes are reported. */
+	struct hs_tls_call *tc = hs_tls_active.lookup(&id);
+
+	if (tc) {
+		struct hs_conn_key k = { .tgid = id >> 32, .fd = a.fd };
+		struct hs_conn *sc = hs_conns.lookup(&k);
+
+		tc->fd = a.fd;
+		if (sc && sc->proto != HS_P_IGNORE) {
+			sc->proto = HS_P_IGNORE;
+			sc->pos[a.dir & 1] += ret;
+		}
+		return 0;
+	}
+#endif
+	return conn_data(ctx, &a, a.fd, ret, kind, 0);
+}
+
 static __always_inline int conn_exit(long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -710,30 +776,40 @@ TRACEPOINT_PROBE(syscalls, sys_exit_connect)
 	return conn_exit(args->ret);
 }
 
-TRACEPOINT_PROBE(syscalls, sys_enter_close)
+static __always_inline void close_conn(void *ctx, struct hs_conn_key *key)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct hs_conn_key key = { .tgid = id >> 32, .fd = args->fd };
-	struct hs_conn *c = hs_conns.lookup(&key);
+	struct hs_conn *c = hs_conns.lookup(key);
 	__u32 zero = 0;
 	struct hs_record *r;
 
 	if (!c)
-		return 0;
+		return;
 	if (c->proto == HS_P_HTTP) {
 		r = hs_scratch.lookup(&zero);
 		if (r) {
-			fill_header(&r->ev, c, key.fd, bpf_ktime_get_ns());
+			fill_header(&r->ev, c, key->fd & ~HS_TLS_FD, bpf_ktime_get_ns());
 			r->ev.type = HS_EV_CLOSE;
 			r->ev.dir = 0;
 			r->ev.pos = c->pos[0];
 			r->ev.span = 0;
 			r->ev.captured = 0;
 			r->ev.syscall_len = 0;
-			submit(args, r, 0, 1);
+			submit(ctx, r, 0, 1);
 		}
 	}
-	hs_conns.delete(&key);
+	hs_conns.delete(key);
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_close)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct hs_conn_key key = { .tgid = id >> 32, .fd = args->fd };
+
+	close_conn(args, &key);
+#ifdef HS_TLS
+	key.fd |= HS_TLS_FD;
+	close_conn(args, &key);
+#endif
 	return 0;
 }
 
@@ -758,3 +834,102 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 	submit(args, r, 0, 0);
 	return 0;
 }
+
+#ifdef HS_TLS
+TRACEPOINT_PROBE(sched, sched_process_exec)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 zero = 0;
+	struct hs_record *r;
+
+	if (!task_wanted(id >> 32))
+		return 0;
+	r = hs_scratch.lookup(&zero);
+	if (!r)
+		return 0;
+	__builtin_memset(&r->ev, 0, sizeof(r->ev));
+	r->ev.type = HS_EV_EXEC;
+	r->ev.ts_ns = bpf_ktime_get_ns();
+	r->ev.tgid = id >> 32;
+	r->ev.tid = (__u32)id;
+	submit(args, r, 0, 1);
+	return 0;
+}
+
+static __always_inline int tls_enter(struct pt_regs *ctx, int dir, int ex)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct hs_tls_call c = {};
+
+	if (!task_wanted(id >> 32))
+		return 0;
+	c.ssl = PT_REGS_PARM1(ctx);
+	c.buf = PT_REGS_PARM2(ctx);
+	c.outlen = ex ? PT_REGS_PARM4(ctx) : 0;
+	c.ts = bpf_ktime_get_ns();
+	c.fd = -1;
+	c.dir = dir;
+	c.ex = ex;
+	hs_tls_active.update(&id, &c);
+	return 0;
+}
+
+static __always_inline int tls_exit(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct hs_tls_call *cp = hs_tls_active.lookup(&id);
+	struct hs_tls_call c;
+	struct hs_ssl_key k = {};
+	struct hs_active a = {};
+	/* Every one of them returns an int: -1 arrives as 0xffffffff in
+	 * the 64-bit register and must be sign-extended. */
+	long ret = (int)PT_REGS_RC(ctx);
+	__s32 *fdp;
+
+	if (!cp)
+		return 0;
+	c = *cp;
+	hs_tls_active.delete(&id);
+	if (c.ex) {
+		/* SSL_read_ex/SSL_write_ex: 1 on success, the count in
+		 * *outlen. */
+		__u64 n = 0;
+
+		if (ret != 1 || bpf_probe_read_user(&n, sizeof(n), (void *)c.outlen))
+			return 0;
+		ret = n;
+	}
+	if (ret <= 0)
+		return 0;
+	k.ssl = c.ssl;
+	k.tgid = id >> 32;
+	if (c.fd >= 0) {
+		hs_ssl_fds.update(&k, &c.fd);
+	} else {
+		fdp = hs_ssl_fds.lookup(&k);
+		if (!fdp) {
+			stat_add(HS_STAT_TLS_NO_FD, 1);
+			return 0;
+		}
+		c.fd = *fdp;
+	}
+	a.ts = c.ts;
+	a.buf = c.buf;
+	a.arg = ret;
+	a.fd = c.fd;
+	a.kind = HS_K_BUF;
+	a.dir = c.dir;
+	return conn_data(ctx, &a, c.fd | HS_TLS_FD, ret, HS_K_BUF, 1);
+}
+
+/* Attached by user space to every libssl it finds (uprobe__NAME on entry,
+ * uretprobe__NAME on return). */
+int uprobe__SSL_write(struct pt_regs *ctx) { return tls_enter(ctx, HS_DIR_SEND, 0); }
+int uretprobe__SSL_write(struct pt_regs *ctx) { return tls_exit(ctx); }
+int uprobe__SSL_read(struct pt_regs *ctx) { return tls_enter(ctx, HS_DIR_RECV, 0); }
+int uretprobe__SSL_read(struct pt_regs *ctx) { return tls_exit(ctx); }
+int uprobe__SSL_write_ex(struct pt_regs *ctx) { return tls_enter(ctx, HS_DIR_SEND, 1); }
+int uretprobe__SSL_write_ex(struct pt_regs *ctx) { return tls_exit(ctx); }
+int uprobe__SSL_read_ex(struct pt_regs *ctx) { return tls_enter(ctx, HS_DIR_RECV, 1); }
+int uretprobe__SSL_read_ex(struct pt_regs *ctx) { return tls_exit(ctx); }
+#endif

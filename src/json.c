@@ -333,6 +333,8 @@ int json_format_txn(FILE *f, const struct txn *t, const struct output_opts *o)
 	json_u64(f, c->conn_id);
 	JSON_LIT(f, ",\"cgroup_id\":");
 	json_u64(f, c->cgroup_id);
+	JSON_LIT(f, ",\"tls\":");
+	json_bool(f, c->tls);
 	JSON_LIT(f, ",\"container_id\":");
 	if (c->container_id[0])
 		json_str(f, (const uint8_t *)c->container_id,

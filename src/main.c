@@ -17,6 +17,7 @@
 #include "redact.h"
 #include "stats.h"
 #include "stream.h"
+#include "tls.h"
 #include "util.h"
 
 #ifndef HTTPSNOOP_VERSION
@@ -25,6 +26,7 @@
 
 #define MAX_PIDS PROBE_MAX_PIDS
 #define MAX_PORTS 64
+#define MAX_TLS_LIBS 16
 #define MAX_PROBE_FILE (1 << 20)
 
 struct options {
@@ -41,6 +43,9 @@ struct options {
 	const char *probe_file;
 	const char *record;
 	const char *replay;
+	const char *tls_libs[MAX_TLS_LIBS];
+	size_t ntls_libs;
+	bool no_tls;
 	bool ebpf;
 	bool verbose;
 	struct redact redact;
@@ -57,6 +62,9 @@ struct app {
 	uint64_t last_ts; /* newest record time, the replay's clock */
 	uint32_t exited[256]; /* processes whose kernel entries await a sweep */
 	size_t nexited;
+	struct tls *tls;
+	uint32_t execed[256]; /* processes to look at for TLS libraries */
+	size_t nexeced;
 };
 
 static volatile sig_atomic_t exiting;
@@ -73,7 +81,8 @@ static void usage(FILE *f)
 "Usage: httpsnoop [-p PID]... [-c COMM] [-P PORT]... [--container ID]\n"
 "                 [-o FILE] [-f text|json]\n"
 "                 [-b BYTES] [-d SECONDS] [--probe FILE] [--ebpf] [-v] [-h] [-V]\n"
-"                 [--record FILE | --replay FILE] [--no-redact]\n"
+"                 [--record FILE | --replay FILE] [--no-tls] [--tls-lib PATH]...\n"
+"                 [--no-redact]\n"
 "                 [--redact-header NAME]... [--redact-query NAME]...\n"
 "\n"
 "Trace HTTP/1.x transactions of any process on this host, as they cross its\n"
@@ -96,6 +105,10 @@ static void usage(FILE *f)
 "      --ebpf           print the built-in probe source and exit\n"
 "      --record FILE    also save the raw probe records to FILE\n"
 "      --replay FILE    decode a --record file instead of tracing (no root)\n"
+"      --no-tls         do not read TLS plaintext (by default, uprobes on\n"
+"                       OpenSSL's SSL_read/SSL_write show HTTPS like HTTP)\n"
+"      --tls-lib PATH   also attach to this OpenSSL build (repeatable), e.g.\n"
+"                       a statically linked binary\n"
 "      --no-redact      show credentials: by default the values of\n"
 "                       Authorization, Proxy-Authorization, Cookie, Set-Cookie\n"
 "                       and X-Api-Key are replaced by '[redacted N bytes]'\n"
@@ -130,7 +143,7 @@ static int bad_value(const char *opt, const char *val, const char *why)
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { OPT_CONTAINER = 255, OPT_PROBE = 256, OPT_EBPF, OPT_RECORD, OPT_REPLAY, OPT_NO_REDACT,
-	       OPT_REDACT_HEADER, OPT_REDACT_QUERY };
+	       OPT_REDACT_HEADER, OPT_REDACT_QUERY, OPT_NO_TLS, OPT_TLS_LIB };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "comm", required_argument, NULL, 'c' },
@@ -145,6 +158,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "record", required_argument, NULL, OPT_RECORD },
 		{ "replay", required_argument, NULL, OPT_REPLAY },
 		{ "no-redact", no_argument, NULL, OPT_NO_REDACT },
+		{ "no-tls", no_argument, NULL, OPT_NO_TLS },
+		{ "tls-lib", required_argument, NULL, OPT_TLS_LIB },
 		{ "redact-header", required_argument, NULL, OPT_REDACT_HEADER },
 		{ "redact-query", required_argument, NULL, OPT_REDACT_QUERY },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -217,6 +232,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_REPLAY:
 			o->replay = optarg;
 			break;
+		case OPT_NO_TLS:
+			o->no_tls = true;
+			break;
+		case OPT_TLS_LIB:
+			if (!*optarg || o->ntls_libs == MAX_TLS_LIBS)
+				return bad_value("tls-lib", optarg, "empty, or too many --tls-lib");
+			o->tls_libs[o->ntls_libs++] = optarg;
+			break;
 		case OPT_NO_REDACT:
 			o->redact.off = true;
 			break;
@@ -250,6 +273,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 	if (o->redact.off)
 		fprintf(stderr, "httpsnoop: warning: --no-redact: credentials "
 			"(Authorization, Cookie, ...) will be written as they are\n");
+	if (o->no_tls && o->ntls_libs) {
+		fprintf(stderr, "httpsnoop: --no-tls and --tls-lib contradict each other\n\n");
+		usage(stderr);
+		return 2;
+	}
 	if (o->container && o->replay) {
 		fprintf(stderr, "httpsnoop: --container needs live tracing: a recording does not say which container a process was in\n\n");
 		usage(stderr);
@@ -351,6 +379,9 @@ static void on_record(void *ctx, const void *rec, size_t len)
 		if (ev->type == HS_EV_EXIT && a->probe &&
 		    a->nexited < sizeof(a->exited) / sizeof(a->exited[0]))
 			a->exited[a->nexited++] = ev->tgid;
+		if (ev->type == HS_EV_EXEC && a->tls &&
+		    a->nexeced < sizeof(a->execed) / sizeof(a->execed[0]))
+			a->execed[a->nexeced++] = ev->tgid;
 		if (ev->type == HS_EV_EXIT && a->containers)
 			container_forget(a->containers, ev->tgid);
 		if (ev->ts_ns > a->last_ts)
@@ -470,11 +501,12 @@ static int run_live(struct app *a)
 		.nports = o->nports,
 		.comm = o->comm,
 		.ringbuf_kb = 16384,
+		.tls = !o->no_tls,
 		.verbose = o->verbose,
 	};
 	uint64_t k[HS_STAT_MAX], cgroups[PROBE_MAX_CGROUPS];
 	char *text = NULL;
-	uint64_t end = 0, last_tick = 0, last_sweep = now_mono();
+	uint64_t end = 0, last_tick = 0, last_sweep = now_mono(), last_scan = last_sweep;
 	int err;
 
 	if (o->container) {
@@ -500,9 +532,19 @@ static int run_live(struct app *a)
 	free(text);
 	if (err)
 		return 1;
+	if (!o->no_tls) {
+		a->tls = tls_new(a->probe, o->tls_libs, o->ntls_libs, o->verbose);
+		if (!a->tls) {
+			probe_close(a->probe);
+			return 1;
+		}
+		tls_scan_all(a->tls);
+	}
 	/* Everything that needed privileges is open: the maps, the
-	 * buffers, the attachments and the output files. */
-	err = util_drop_privileges();
+	 * buffers, the attachments and the output files -- except TLS
+	 * libraries found later, which need CAP_SYS_ADMIN (uprobes) and
+	 * CAP_SYS_PTRACE (/proc/PID/root): with TLS on, those two stay. */
+	err = util_drop_privileges(!o->no_tls);
 	if (err)
 		warn("failed to drop capabilities: %s (tracing goes on)", strerror(-err));
 	if (o->verbose)
@@ -519,6 +561,17 @@ static int run_live(struct app *a)
 			break;
 		}
 		now = now_mono();
+		if (a->tls) {
+			/* New processes now, and every process now and then
+			 * (python loads libssl only on "import ssl"). */
+			for (size_t i = 0; i < a->nexeced; i++)
+				tls_scan_pid(a->tls, a->execed[i]);
+			a->nexeced = 0;
+			if (now - last_scan > 5000000000ULL) {
+				tls_scan_all(a->tls);
+				last_scan = now;
+			}
+		}
 		if (a->nexited || now - last_sweep > 10000000000ULL) {
 			probe_sweep(a->probe, a->exited, a->nexited);
 			a->nexited = 0;
@@ -545,6 +598,8 @@ static int run_live(struct app *a)
 	output_flush(a->out);
 	probe_stats(a->probe, k);
 	print_stats(a, k);
+	tls_free(a->tls);
+	a->tls = NULL;
 	probe_close(a->probe);
 	a->probe = NULL;
 	return err < 0 ? 1 : 0;

@@ -15,12 +15,15 @@
 #include <unistd.h>
 
 #include <bcc/bcc_common.h>
+#include <bcc/bcc_proc.h>
+#include <bcc/bcc_syms.h>
 #include <bcc/libbpf.h>
 #include <bcc/perf_reader.h>
 
 #include "util.h"
 
 #define MAX_ATTACH 64
+#define MAX_UPROBES 256 /* 8 per library */
 #define MAX_CPUS 1024
 
 struct probe {
@@ -35,6 +38,9 @@ struct probe {
 	int nreaders;
 	uint64_t perf_lost;
 	int conns_fd;
+	int uprobe_fd[8];	/* loaded uprobe programs, -1 until needed */
+	char uprobe_ev[MAX_UPROBES][32];
+	int nuprobes;
 	bool sock_tp, ringbuf;
 	char features[128];
 };
@@ -354,6 +360,8 @@ int probe_open(struct probe **out, const struct probe_opts *o,
 		return -ENOMEM;
 	p->fn = fn;
 	p->ctx = ctx;
+	for (int i = 0; i < 8; i++)
+		p->uprobe_fd[i] = -1;
 	p->sock_tp = have_sock_tp();
 	p->ringbuf = have_ringbuf();
 	snprintf(defs[ncf], sizeof(defs[0]), "-DHS_SELF_TGID=%d", getpid());
@@ -372,6 +380,8 @@ int probe_open(struct probe **out, const struct probe_opts *o,
 		snprintf(defs[ncf++], sizeof(defs[0]), "-DHS_FILTER_PORT");
 	if (o->ncgroups)
 		snprintf(defs[ncf++], sizeof(defs[0]), "-DHS_FILTER_CGROUP");
+	if (o->tls)
+		snprintf(defs[ncf++], sizeof(defs[0]), "-DHS_TLS");
 	if (o->comm)
 		snprintf(defs[ncf++], sizeof(defs[0]), "-DHS_FILTER_COMM=\"%.15s\"", o->comm);
 	for (int i = 0; i < ncf; i++)
@@ -516,6 +526,51 @@ size_t probe_conn_count(struct probe *p)
 	return n;
 }
 
+static const char *const tls_syms[] = { "SSL_write", "SSL_read", "SSL_write_ex",
+					 "SSL_read_ex" };
+
+int probe_attach_tls(struct probe *p, const char *path)
+{
+	int attached = 0;
+
+	for (int i = 0; i < 4; i++) {
+		struct bcc_symbol sym = { 0 };
+		struct bcc_symbol_option opt = { .use_debug_file = 0,
+						 .check_debug_file_crc = 0,
+						 .lazy_symbolize = 1,
+						 .use_symbol_type = (1 << 2) | (1 << 10) /* FUNC, GNU_IFUNC */ };
+
+		if (bcc_resolve_symname(path, tls_syms[i], 0, 0, &opt, &sym))
+			continue;
+		for (int ret = 0; ret < 2; ret++) {
+			int slot = i * 2 + ret, fd;
+			char fn[64];
+
+			if (p->nuprobes == MAX_UPROBES)
+				return attached ? attached : -E2BIG;
+			snprintf(fn, sizeof(fn), "%s__%s", ret ? "uretprobe" : "uprobe", tls_syms[i]);
+			if (p->uprobe_fd[slot] < 0)
+				p->uprobe_fd[slot] = bcc_func_load(p->mod, BPF_PROG_TYPE_KPROBE, fn,
+					bpf_function_start(p->mod, fn), bpf_function_size(p->mod, fn),
+					bpf_module_license(p->mod), bpf_module_kern_version(p->mod),
+					0, NULL, 0, NULL, -1);
+			if (p->uprobe_fd[slot] < 0)
+				return -EINVAL;
+			snprintf(p->uprobe_ev[p->nuprobes], sizeof(p->uprobe_ev[0]),
+				 "hs_%d_%d", getpid(), p->nuprobes);
+			fd = bpf_attach_uprobe(p->uprobe_fd[slot],
+					       ret ? BPF_PROBE_RETURN : BPF_PROBE_ENTRY,
+					       p->uprobe_ev[p->nuprobes], path, sym.offset, -1, 0);
+			if (fd < 0)
+				return -errno;
+			p->nuprobes++;
+		}
+		bcc_procutils_free(sym.module);
+		attached++;
+	}
+	return attached;
+}
+
 const char *probe_features(const struct probe *p)
 {
 	return p->features;
@@ -534,6 +589,8 @@ void probe_close(struct probe *p)
 			bpf_detach_tracepoint(p->attach_name[i], colon + 1);
 		}
 	}
+	for (int i = 0; i < p->nuprobes; i++)
+		bpf_detach_uprobe(p->uprobe_ev[i]);
 	if (p->rb)
 		bpf_free_ringbuf(p->rb);
 	for (int i = 0; i < p->nreaders; i++)

@@ -30,6 +30,7 @@ struct probe_opts {
 	const uint64_t *cgroups; /* only tasks in these cgroup v2 ids */
 	size_t ncgroups;
 	unsigned ringbuf_kb;	 /* ring buffer size */
+	bool tls;		 /* compile the OpenSSL uprobes in */
 	bool verbose;
 };
 
@@ -57,6 +58,12 @@ void probe_ignore(struct probe *p, uint32_t tgid, int32_t fd, uint64_t conn_id);
 size_t probe_sweep(struct probe *p, const uint32_t *tgids, size_t n);
 /* Entries in the probe's connection table now. */
 size_t probe_conn_count(struct probe *p);
+/* Attaches the OpenSSL uprobes to the library at path (as seen from
+ * here, e.g. through /proc/PID/root).  Returns how many of SSL_read,
+ * SSL_write, SSL_read_ex and SSL_write_ex were attached (0 when the
+ * library has none of them: stripped, or not OpenSSL), or -errno. */
+int probe_attach_tls(struct probe *p, const char *path);
+
 /* A short description of the kernel features in use. */
 const char *probe_features(const struct probe *p);
 /* Detaches and frees; accepts NULL. */

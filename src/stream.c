@@ -352,6 +352,7 @@ static struct conn *conn_new(struct stream *st, const struct hs_event *ev)
 	c->info.tid = ev->tid;
 	c->info.fd = ev->fd;
 	c->info.role = ev->role;
+	c->info.tls = ev->flags & HS_F_TLS;
 	memcpy(c->info.comm, ev->comm, HS_COMM_LEN);
 	c->info.comm[HS_COMM_LEN] = '\0';
 	c->info.local = ev->local;
@@ -387,7 +388,7 @@ int stream_check(const void *rec, size_t len)
 
 	if (len < sizeof(*ev))
 		return -EINVAL;
-	if (ev->type < HS_EV_DATA || ev->type > HS_EV_EXIT)
+	if (ev->type < HS_EV_DATA || ev->type > HS_EV_EXEC)
 		return -EINVAL;
 	if (ev->type != HS_EV_DATA)
 		return len == sizeof(*ev) ? 0 : -EINVAL;
@@ -408,6 +409,8 @@ int stream_feed(struct stream *st, const void *rec, size_t len)
 		return -EINVAL;
 	}
 	st->o.stats->events++;
+	if (ev->type == HS_EV_EXEC)
+		return 0; /* for the TLS library scan, not the streams */
 	if (ev->type == HS_EV_EXIT) {
 		struct conn *next;
 

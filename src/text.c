@@ -378,6 +378,8 @@ int text_format_txn(FILE *f, const struct txn *t, const struct output_opts *o)
 		TEXT_LIT(f, "] ");
 	}
 	text_puts(f, output_role_str(c->role));
+	if (c->tls)
+		TEXT_LIT(f, " TLS");
 	putc_unlocked(' ', f);
 	output_addr_str(&c->local, addr);
 	text_puts(f, addr);

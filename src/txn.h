@@ -18,6 +18,7 @@ struct conn_info {
 	uint32_t tid; /* thread of the first event seen */
 	int32_t fd;
 	uint8_t role; /* enum hs_role */
+	bool tls;     /* plaintext from the TLS library */
 	char comm[HS_COMM_LEN + 1];
 	char container_id[65]; /* CONTAINER_ID_LEN hex digits, "" on the
 				* host or when unknown */

@@ -53,7 +53,7 @@ int64_t util_clock_offset(void)
 	       ((int64_t)r.tv_nsec - m.tv_nsec);
 }
 
-int util_drop_privileges(void)
+int util_drop_privileges(bool keep_uprobes)
 {
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct data[2] = { 0 };
@@ -62,6 +62,8 @@ int util_drop_privileges(void)
 	 * read the links. */
 	uint32_t keep = 1u << CAP_SYS_PTRACE | 1u << CAP_DAC_READ_SEARCH;
 
+	if (keep_uprobes)
+		keep |= 1u << CAP_SYS_ADMIN;
 	/* Bounding set first (needs CAP_SETPCAP, which we still hold). */
 	for (int c = 0; c <= CAP_LAST_CAP; c++)
 		if (c >= 32 || !(keep & (1u << c)))

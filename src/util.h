@@ -2,6 +2,7 @@
 #ifndef HS_UTIL_H
 #define HS_UTIL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -19,9 +20,10 @@ int util_parse_long(const char *s, long min, long max, long *out);
 int64_t util_clock_offset(void);
 
 /* Keeps only CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH (to read
- * /proc/PID/fd of other users' processes) in every capability set, and sets no_new_privs.  Called once
- * the probe is attached: nothing after that needs more.  Returns 0 or
- * -errno. */
-int util_drop_privileges(void);
+ * /proc/PID/fd of other users' processes), and with keep_uprobes also
+ * CAP_SYS_ADMIN (to attach uprobes to TLS libraries found later), in
+ * every capability set, and sets no_new_privs.  Called once the probe is
+ * attached.  Returns 0 or -errno. */
+int util_drop_privileges(bool keep_uprobes);
 
 #endif

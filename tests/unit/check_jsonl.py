@@ -53,7 +53,7 @@ def type_ok(v, kind):
 TOP = {
     "ts": STR, "pid": INT, "tid": INT, "comm": STR, "fd": INT, "role": STR,
     "local": NULL_OR_STR, "remote": NULL_OR_STR, "conn_id": INT,
-    "cgroup_id": INT, "container_id": NULL_OR_STR, "request": None, "response": None,
+    "cgroup_id": INT, "container_id": NULL_OR_STR, "tls": BOOL, "request": None, "response": None,
     "interim_status": NULL_OR_INT, "upgraded": BOOL,
     "latency_ns": NULL_OR_INT, "ttfb_ns": NULL_OR_INT, "error": NULL_OR_STR,
 }

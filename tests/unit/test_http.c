@@ -1172,7 +1172,7 @@ static void test_check(void)
 	ev->span = ev->captured = 10;
 	for (int t = 0; t < 256; t++) {
 		ev->type = (uint8_t)t;
-		if (t < HS_EV_DATA || t > HS_EV_EXIT)
+		if (t < HS_EV_DATA || t > HS_EV_EXEC)
 			CHECK(stream_check(buf, n + 10) == -EINVAL && stream_check(buf, n) == -EINVAL,
 			      "record of type %d accepted", t);
 	}

@@ -1,0 +1,162 @@
+/* tls.c -- finds the OpenSSL libraries traced processes use and has the probe attach to each one once.
+ *
+ * A uprobe is set on a file (its inode), not on a process: attaching once
+ * to /usr/lib/.../libssl.so.3 covers every process that maps it, now and
+ * later.  So the work is finding each distinct libssl file -- the host's,
+ * and each container image's -- which /proc/PID/maps and
+ * /proc/PID/root tell.
+ */
+#include "tls.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define TLS_MAX_LIBS 128 /* distinct library files; past it, none more */
+
+struct tls_lib {
+	dev_t dev;
+	ino_t ino;
+};
+
+struct tls {
+	struct probe *p;
+	bool verbose;
+	struct tls_lib libs[TLS_MAX_LIBS];
+	size_t nlibs;
+	bool full_warned;
+};
+
+/* Attaches to path unless its file was seen; `named` says the user asked
+ * for it, so failures are errors rather than notes. */
+static void attach(struct tls *t, const char *path, bool named)
+{
+	struct stat sb;
+	int n;
+
+	if (stat(path, &sb)) {
+		if (named)
+			warn("failed to open TLS library %s: %s", path, strerror(errno));
+		return;
+	}
+	for (size_t i = 0; i < t->nlibs; i++)
+		if (t->libs[i].dev == sb.st_dev && t->libs[i].ino == sb.st_ino)
+			return;
+	if (t->nlibs == TLS_MAX_LIBS) {
+		if (!t->full_warned)
+			warn("more than %d TLS libraries: %s and later ones are not traced",
+			     TLS_MAX_LIBS, path);
+		t->full_warned = true;
+		return;
+	}
+	t->libs[t->nlibs].dev = sb.st_dev;
+	t->libs[t->nlibs].ino = sb.st_ino;
+	t->nlibs++;
+	n = probe_attach_tls(t->p, path);
+	if (n < 0 && !named && access(path, F_OK)) {
+		/* The process (and its mount namespace) went away while we
+		 * looked: forget the file, so that another of its users can
+		 * bring it back. */
+		t->nlibs--;
+		return;
+	}
+	if (n == 0)
+		warn("%s has no SSL_read/SSL_write symbols (stripped, or not OpenSSL): "
+		     "TLS through it is not traced", path);
+	else if (n < 0)
+		warn("failed to attach uprobes to %s: %s", path, strerror(-n));
+	else if (t->verbose)
+		fprintf(stderr, "httpsnoop: TLS: attached to %s (%d functions)\n", path, n);
+}
+
+static bool is_libssl(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	return !strncmp(base, "libssl.so", 9);
+}
+
+void tls_scan_pid(struct tls *t, uint32_t pid)
+{
+	char path[64], line[4096], full[4200];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *file = strchr(line, '/');
+
+		if (!file)
+			continue;
+		file[strcspn(file, "\n")] = '\0';
+		if (!is_libssl(file) || strstr(file, " (deleted)"))
+			continue;
+		snprintf(full, sizeof(full), "/proc/%u/root%s", pid, file);
+		attach(t, full, false);
+	}
+	fclose(f);
+}
+
+void tls_scan_all(struct tls *t)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		uint32_t pid = strtoul(de->d_name, NULL, 10);
+
+		if (pid)
+			tls_scan_pid(t, pid);
+	}
+	closedir(d);
+}
+
+struct tls *tls_new(struct probe *p, const char *const *libs, size_t nlibs,
+		    bool verbose)
+{
+	/* Where Debian, Ubuntu, Fedora and Alpine keep it: a process that
+	 * starts later is covered even before any process maps it. */
+	static const char *const std[] = {
+		"/usr/lib/x86_64-linux-gnu/libssl.so.3",
+		"/usr/lib/x86_64-linux-gnu/libssl.so.1.1",
+		"/usr/lib/aarch64-linux-gnu/libssl.so.3",
+		"/usr/lib/aarch64-linux-gnu/libssl.so.1.1",
+		"/usr/lib64/libssl.so.3",
+		"/usr/lib64/libssl.so.1.1",
+		"/lib/libssl.so.3",
+		"/usr/lib/libssl.so.3",
+	};
+	struct tls *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->p = p;
+	t->verbose = verbose;
+	for (size_t i = 0; i < nlibs; i++)
+		attach(t, libs[i], true);
+	for (size_t i = 0; i < sizeof(std) / sizeof(std[0]); i++)
+		if (access(std[i], R_OK) == 0)
+			attach(t, std[i], false);
+	return t;
+}
+
+size_t tls_count(const struct tls *t)
+{
+	return t->nlibs;
+}
+
+void tls_free(struct tls *t)
+{
+	free(t);
+}

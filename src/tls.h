@@ -1,0 +1,27 @@
+/* tls.h -- finds the OpenSSL libraries traced processes use and has the probe attach to each one once. */
+#ifndef HS_TLS_H
+#define HS_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "probe.h"
+
+struct tls;
+
+/* libs: extra binaries to attach to (--tls-lib), e.g. a statically linked
+ * server; they are attached now, and failures are reported.  NULL on
+ * allocation failure. */
+struct tls *tls_new(struct probe *p, const char *const *libs, size_t nlibs,
+		    bool verbose);
+/* Looks at what pid maps (through /proc/PID/root, so a process in a
+ * container works too) and attaches to any libssl not seen before. */
+void tls_scan_pid(struct tls *t, uint32_t pid);
+/* tls_scan_pid for every process. */
+void tls_scan_all(struct tls *t);
+/* Libraries attached so far. */
+size_t tls_count(const struct tls *t);
+void tls_free(struct tls *t);
+
+#endif

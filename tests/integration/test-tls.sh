@@ -1,0 +1,86 @@
+#!/bin/bash
+# test-tls.sh -- HTTPS through OpenSSL's SSL_read/SSL_write: nginx with TLS traced on both sides against its access log, curl's -w report and a python keep-alive client; --no-tls shows nothing.
+. "$(dirname "$0")/lib.sh"
+need_tools nginx curl openssl
+need_bpf
+
+PORT=$(free_port)
+D=$T/ngx
+mkdir -p "$D/logs" "$D/tmp"
+# A throwaway self-signed certificate.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$D/key.pem" -out "$D/cert.pem" \
+	-days 1 -subj /CN=localhost >/dev/null 2>&1 || die "openssl could not make a certificate"
+cat >"$D/nginx.conf" <<EOF
+daemon off;
+worker_processes 1;
+user root root;
+pid $D/nginx.pid;
+error_log $D/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+    log_format hs '\$request_method \$request_uri \$status \$body_bytes_sent \$request_length \$connection \$connection_requests \$remote_port';
+    access_log $D/logs/access.log hs;
+    client_body_temp_path $D/tmp/body;
+    keepalive_requests 100000;
+    server {
+        listen 127.0.0.1:$PORT ssl;
+        ssl_certificate $D/cert.pem;
+        ssl_certificate_key $D/key.pem;
+        location = /echo { return 201 "created\n"; }
+        location / { return 200 "hello over tls\n"; }
+        location /missing { return 404; }
+    }
+}
+EOF
+nginx -p "$D" -c "$D/nginx.conf" >"$D/logs/stdout" 2>&1 &
+NGINX_MASTER=$!
+track "$NGINX_MASTER"
+wait_listen "$PORT" || die "nginx did not listen on $PORT"
+NGINX_WORKER=$(pgrep -P "$NGINX_MASTER" | head -n 1)
+[ -n "$NGINX_WORKER" ] || die "nginx worker not found"
+URL=https://127.0.0.1:$PORT
+GT=$T/curl.gt
+: >"$GT"
+
+cat >"$T/client.py" <<'PYEOF'
+import http.client, ssl, sys
+ctx = ssl._create_unverified_context()
+c = http.client.HTTPSConnection("127.0.0.1", int(sys.argv[1]), context=ctx)
+for i in range(int(sys.argv[2])):
+    c.request("GET", "/item/%d" % i)
+    r = c.getresponse()
+    r.read()
+c.close()
+PYEOF
+
+# Every TLS client starts after httpsnoop: the uprobes must catch them.
+hs_start hs -P "$PORT"
+curl_gt "$GT" GET -k "$URL/"
+curl_gt "$GT" GET -k "$URL/missing"
+curl_gt "$GT" POST -k --data-binary 'name=httpsnoop&secret=over-tls' "$URL/echo"
+curl_gt "$GT" GET -k "$URL/a"
+$PY "$T/client.py" "$PORT" 120 &
+CLIENT=$!
+wait "$CLIENT" || fail "the python client failed"
+hs_stop hs
+hs_show_stats hs
+
+$CHECK nginx --jsonl "$T/hs.jsonl" --pid "$NGINX_WORKER" --role server \
+	--log "$D/logs/access.log" || fail "server side differs from nginx's access log"
+$CHECK curl --jsonl "$T/hs.jsonl" --gt "$GT" || fail "client side differs from curl -w"
+n=$($CHECK count --jsonl "$T/hs.jsonl" --pid "$CLIENT" --role client)
+[ "$n" = 120 ] || fail "python client: $n transactions traced, expected 120"
+notls=$(jq -c 'select(.tls != true)' "$T/hs.jsonl" | head -3)
+[ -z "$notls" ] || fail "transactions not marked tls: $notls"
+body=$(jq -r 'select(.role == "client" and .request.target == "/echo") | .request.body' "$T/hs.jsonl")
+[ "$body" = 'name=httpsnoop&secret=over-tls' ] || fail "POST body preview is [$body]"
+hs_expect_stat hs 'parse errors' 0
+
+# --no-tls: no plaintext, and the ciphertext is not taken for HTTP.
+hs_start plain --no-tls -P "$PORT"
+curl -sk -o /dev/null "$URL/"
+$PY "$T/client.py" "$PORT" 5 || fail "the python client failed"
+hs_stop plain
+$CHECK none --jsonl "$T/plain.jsonl" || fail "--no-tls reported transactions"
+hs_expect_stat plain 'parse errors' 0
+finish
