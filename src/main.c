@@ -451,6 +451,8 @@ static void print_stats(struct app *a, const uint64_t *k)
 		"  resync bytes        %llu\n"
 		"  reorder overflows   %llu\n"
 		"  evicted connections %llu\n"
+		"  not sockets         %llu\n"
+		"  filtered            %llu\n"
 		"  bad records         %llu\n",
 		(unsigned long long)s->txns, (unsigned long long)s->unpaired_reqs,
 		(unsigned long long)s->unpaired_resps, (unsigned long long)s->parse_errors,
@@ -458,6 +460,7 @@ static void print_stats(struct app *a, const uint64_t *k)
 		(unsigned long long)s->conns, (unsigned long long)s->upgrades,
 		(unsigned long long)s->gap_bytes, (unsigned long long)s->resync_bytes,
 		(unsigned long long)s->reorder_overflow, (unsigned long long)s->conns_evicted,
+		(unsigned long long)s->not_sockets, (unsigned long long)s->filtered,
 		(unsigned long long)s->bad_records);
 	if (!k)
 		return;
@@ -468,11 +471,12 @@ static void print_stats(struct app *a, const uint64_t *k)
 		"  conn table full     %llu\n"
 		"  unreadable buffers  %llu\n"
 		"  non-HTTP bytes      %llu\n"
+		"  TLS without socket  %llu\n"
 		"  kernel records      %llu\n",
 		(unsigned long long)k[HS_STAT_LOST], (unsigned long long)k[HS_STAT_LOST_BYTES],
 		(unsigned long long)k[HS_STAT_GAP_BYTES], (unsigned long long)k[HS_STAT_CONN_FULL],
 		(unsigned long long)k[HS_STAT_READ_FAIL], (unsigned long long)k[HS_STAT_NON_HTTP_BYTES],
-		(unsigned long long)k[HS_STAT_EVENTS]);
+		(unsigned long long)k[HS_STAT_TLS_NO_FD], (unsigned long long)k[HS_STAT_EVENTS]);
 }
 
 static int run_replay(struct app *a)
