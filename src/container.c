@@ -16,8 +16,16 @@ struct slot {
 	char id[CONTAINER_ID_LEN + 1];
 };
 
+/* cgroup id -> container id, for processes gone before their first
+ * lookup; cgroup ids are never reused while the cgroup exists. */
+struct cgslot {
+	uint64_t cgroup_id; /* 0 = empty */
+	char id[CONTAINER_ID_LEN + 1];
+};
+
 struct container_cache {
 	struct slot slots[CACHE_SLOTS];
+	struct cgslot cgslots[CACHE_SLOTS];
 };
 
 /* A run of exactly 64 hex digits in [s, end), bounded by non-hex bytes. */
@@ -111,20 +119,77 @@ void container_cache_free(struct container_cache *c)
 	free(c);
 }
 
-const char *container_of(struct container_cache *c, uint32_t pid)
+static const char *cgroup2_root(void);
+
+/* Finds the directory whose inode is cgroup_id under the cgroup v2 root
+ * (bounded walk) and takes the container id from its path. */
+static void id_of_cgroup(uint64_t cgroup_id, char out[CONTAINER_ID_LEN + 1])
+{
+	const char *root = cgroup2_root();
+	char stack[64][512];
+	int depth = 0, visited = 0;
+
+	out[0] = '\0';
+	if (!root)
+		return;
+	snprintf(stack[depth++], sizeof(stack[0]), "%s", root);
+	while (depth && visited < 20000) {
+		char dir[512];
+		struct dirent *de;
+		DIR *d;
+
+		snprintf(dir, sizeof(dir), "%s", stack[--depth]);
+		if (!(d = opendir(dir)))
+			continue;
+		while ((de = readdir(d))) {
+			char path[1024];
+			struct stat sb;
+
+			if (de->d_type != DT_DIR || de->d_name[0] == '.')
+				continue;
+			visited++;
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			if (stat(path, &sb))
+				continue;
+			if (sb.st_ino == cgroup_id) {
+				char line[1100];
+
+				snprintf(line, sizeof(line), "0::%s\n", path + strlen(root));
+				container_parse_cgroup(line, out);
+				closedir(d);
+				return;
+			}
+			if (depth < 64 && strlen(path) < sizeof(stack[0]))
+				snprintf(stack[depth++], sizeof(stack[0]), "%s", path);
+		}
+		closedir(d);
+	}
+}
+
+const char *container_of(struct container_cache *c, uint32_t pid,
+			 uint64_t cgroup_id)
 {
 	struct slot *s = &c->slots[(pid * 2654435761u) & (CACHE_SLOTS - 1)];
+	struct cgslot *g;
 	char buf[4096];
 
 	if (s->pid == pid && pid)
 		return s->id;
 	s->pid = pid;
 	s->id[0] = '\0';
-	if (read_cgroup(pid, buf, sizeof(buf)) == 0)
+	if (read_cgroup(pid, buf, sizeof(buf)) == 0) {
 		container_parse_cgroup(buf, s->id);
-	else
-		s->pid = 0; /* gone, or not readable: do not cache */
-	return s->id;
+		return s->id;
+	}
+	s->pid = 0; /* gone, or not readable: do not cache by pid */
+	if (cgroup_id <= 1)
+		return s->id; /* the root cgroup: the host */
+	g = &c->cgslots[(cgroup_id * 0x9e3779b97f4a7c15ULL) >> 52];
+	if (g->cgroup_id != cgroup_id) {
+		g->cgroup_id = cgroup_id;
+		id_of_cgroup(cgroup_id, g->id);
+	}
+	return g->id;
 }
 
 void container_forget(struct container_cache *c, uint32_t pid)

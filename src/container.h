@@ -20,9 +20,12 @@ struct container_cache;
 /* Cache of pid -> container id; NULL on allocation failure. */
 struct container_cache *container_cache_new(void);
 void container_cache_free(struct container_cache *c);
-/* The container id of pid, or "" on the host or when /proc cannot say.
- * The string is owned by the cache and valid until the next call. */
-const char *container_of(struct container_cache *c, uint32_t pid);
+/* The container id of pid, or "" on the host or when nobody can say.
+ * When the process is gone, its cgroup v2 id (from the kernel) is looked
+ * up in the cgroup hierarchy instead.  The string is owned by the cache
+ * and valid until the next call. */
+const char *container_of(struct container_cache *c, uint32_t pid,
+			 uint64_t cgroup_id);
 /* Forgets pid (it exited; the number may be reused). */
 void container_forget(struct container_cache *c, uint32_t pid);
 

@@ -343,7 +343,7 @@ static bool admit_live(void *ctx, struct conn_info *c, unsigned flags)
 			procfs_tcp_endpoints(c->pid, inode, &c->local, &c->remote);
 	}
 	snprintf(c->container_id, sizeof(c->container_id), "%s",
-		 container_of(a->containers, c->pid));
+		 container_of(a->containers, c->pid, c->cgroup_id));
 	if (!port_wanted(a->o, c) ||
 	    (a->o->container && strncmp(c->container_id, a->o->container,
 					strlen(a->o->container)))) {
@@ -511,6 +511,7 @@ static int run_live(struct app *a)
 	uint64_t k[HS_STAT_MAX], cgroups[PROBE_MAX_CGROUPS];
 	char *text = NULL;
 	uint64_t end = 0, last_tick = 0, last_sweep = now_mono(), last_scan = last_sweep;
+	uint64_t last_cg = last_sweep;
 	int err;
 
 	if (o->container) {
@@ -575,6 +576,14 @@ static int run_live(struct app *a)
 				tls_scan_all(a->tls);
 				last_scan = now;
 			}
+		}
+		if (po.ncgroups && now - last_cg > 5000000000ULL) {
+			/* A restarted container comes back in a new cgroup:
+			 * let the kernel filter pass that one too. */
+			size_t n = container_cgroup_ids(o->container, cgroups, PROBE_MAX_CGROUPS);
+
+			probe_add_cgroups(a->probe, cgroups, n);
+			last_cg = now;
 		}
 		if (a->nexited || now - last_sweep > 10000000000ULL) {
 			probe_sweep(a->probe, a->exited, a->nexited);

@@ -81,8 +81,24 @@ static int check_privileges(void)
 	 * before 5.8), opens tracepoint perf events (CAP_PERFMON), and
 	 * reads kernel memory for its helpers (CAP_SYS_ADMIN on kernels
 	 * without CAP_BPF); CAP_SYS_ADMIN alone covers all of it. */
-	if (HAS(CAP_SYS_ADMIN) || (HAS(CAP_BPF) && HAS(CAP_PERFMON)))
-		return 0;
+	if (HAS(CAP_SYS_ADMIN) || (HAS(CAP_BPF) && HAS(CAP_PERFMON))) {
+		/* The capabilities may be there and bpf() still refused: a
+		 * container's seccomp profile allows it only with
+		 * CAP_SYS_ADMIN. */
+		int fd = bcc_create_map(BPF_MAP_TYPE_ARRAY, "hs_check", 4, 4, 1, 0);
+
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+		if (errno != EPERM && errno != EACCES)
+			return 0;
+		warn("the kernel refused bpf() (%s) although the capabilities are "
+		     "there: in a container, its seccomp profile allows bpf() only "
+		     "with CAP_SYS_ADMIN -- add --cap-add SYS_ADMIN (or run "
+		     "--privileged)", strerror(errno));
+		return -EPERM;
+	}
 	warn("not enough privileges to load eBPF programs: run as root (sudo "
 	     "httpsnoop ...), or grant CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON "
 	     "and CAP_SYS_RESOURCE (in a container: --cap-add SYS_ADMIN,BPF,"
@@ -461,6 +477,15 @@ int probe_stats(struct probe *p, uint64_t out[HS_STAT_MAX])
 	out[HS_STAT_LOST] += p->perf_lost;
 	free(vals);
 	return 0;
+}
+
+void probe_add_cgroups(struct probe *p, const uint64_t *ids, size_t n)
+{
+	int fd = bpf_table_fd(p->mod, "hs_cgroups");
+	uint8_t one = 1;
+
+	for (size_t i = 0; fd >= 0 && i < n; i++)
+		bpf_update_elem(fd, (void *)&ids[i], &one, 0);
 }
 
 void probe_ignore(struct probe *p, uint32_t tgid, int32_t fd, uint64_t conn_id)

@@ -50,6 +50,9 @@ int probe_poll(struct probe *p, int timeout_ms);
 /* Sums the probe's per-CPU counters (enum hs_stat) into out, and adds
  * perf-buffer losses to HS_STAT_LOST. */
 int probe_stats(struct probe *p, uint64_t out[HS_STAT_MAX]);
+/* Adds cgroup v2 ids to the kernel's --container filter (a probe opened
+ * with cgroups only). */
+void probe_add_cgroups(struct probe *p, const uint64_t *ids, size_t n);
 /* Tells the probe to stop copying a connection (filtered, not a socket). */
 void probe_ignore(struct probe *p, uint32_t tgid, int32_t fd, uint64_t conn_id);
 /* Drops, in one walk of the probe's connection table, the entries of the

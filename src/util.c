@@ -64,6 +64,12 @@ int util_drop_privileges(bool keep_uprobes)
 
 	if (keep_uprobes)
 		keep |= 1u << CAP_SYS_ADMIN;
+	/* A container may never have granted some of these: asking to keep
+	 * a capability we lack makes capset fail, so keep what we have. */
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	keep &= data[0].permitted;
+	memset(data, 0, sizeof(data));
 	/* Bounding set first (needs CAP_SETPCAP, which we still hold). */
 	for (int c = 0; c <= CAP_LAST_CAP; c++)
 		if (c >= 32 || !(keep & (1u << c)))
