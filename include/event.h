@@ -11,7 +11,7 @@
 /* Bumped whenever struct hs_event changes; the probe reports it through the
  * "hs_abi" table so that an edited probe built from an old copy of this
  * header is refused instead of misread. */
-#define HS_ABI_VERSION 2
+#define HS_ABI_VERSION 3
 
 /* Payload bytes carried by one record at most.  A syscall moving more is
  * split over several records (HS_MAX_RECORDS).  16 KiB keeps a record
@@ -123,8 +123,12 @@ struct hs_conn {
 	__u8 role;     /* enum hs_role */
 	__u8 proto;    /* enum hs_proto */
 	__u8 tries;    /* failed inferences, for mid-stream connections */
-	__u8 flags;    /* HS_F_UNVERIFIED */
-	__u32 pad;
+	__u8 flags;    /* HS_F_UNVERIFIED, and per-direction "sent" bits */
+	__u8 nhead;    /* bytes in head (< HS_INFER_LEN) */
+	__u8 head_dir; /* the direction they came in */
+	__u16 pad;
+	__u64 head;    /* the stream's first bytes while they are too few
+			* for inference (a client writing byte by byte) */
 	struct hs_addr local;
 	struct hs_addr remote;
 };

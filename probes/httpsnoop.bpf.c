@@ -614,22 +614,59 @@ static __always_inline int conn_data(void *ctx, struct hs_active *ap,
 #endif
 	pos = __sync_fetch_and_add(&c->pos[a.dir & 1], ret);
 	buf = locate(kind, &a, &iov, &cnt);
+	__u32 have = 0;
+
 	if (c->proto == HS_P_UNKNOWN) {
-		__u8 head[HS_INFER_LEN] = {};
-		__u64 first = buf;
+		union {
+			__u64 v;
+			__u8 b[HS_INFER_LEN];
+		} h = {};
+		__u64 first = buf, t = 0, n = ret < 8 ? ret : 8, n2 = 0;
+		struct hs_iovec v = {}, v2 = {};
 
 		if (kind == HS_K_SENDFILE)
 			return 0;
 		if (iov) {
-			struct hs_iovec v = {};
-
+			/* writev("POST", " /x HTTP/1.1...") happens: the
+			 * first bytes may span two segments. */
 			if (cnt < 1 || bpf_probe_read_user(&v, sizeof(v), (void *)iov))
 				return 0;
 			first = v.base;
+			if (v.len < n) {
+				n2 = n - v.len;
+				n = v.len;
+				if (cnt < 2 || bpf_probe_read_user(&v2, sizeof(v2),
+						(void *)(iov + sizeof(v2))))
+					n2 = 0;
+				if (v2.len < n2)
+					n2 = v2.len;
+			}
 		}
-		if (ret < 4 || bpf_probe_read_user(head, sizeof(head), (void *)first))
+		if (n == 0 || n > 8 || bpf_probe_read_user(&t, n, (void *)first))
 			return 0;
-		if (looks_http(head)) {
+		if (n < 8)
+			t &= (1ULL << (8 * n)) - 1;
+		if (n2 && n2 <= 8 - n) {
+			__u64 t2 = 0;
+
+			if (bpf_probe_read_user(&t2, n2 & 0xf, (void *)v2.base) == 0) {
+				t2 &= (1ULL << (8 * n2)) - 1;
+				t |= t2 << (8 * n);
+				n += n2;
+			}
+		}
+		/* The stream's first bytes may come a few at a time: they
+		 * are kept in the entry until there are enough to tell. */
+		if (c->nhead && c->head_dir == a.dir && pos == c->nhead)
+			have = c->nhead & 7;
+		h.v = c->head | (t << (8 * have));
+		if (have + n < HS_INFER_LEN && n == ret && pos == have) {
+			c->head = h.v;
+			c->nhead = have + n;
+			c->head_dir = a.dir;
+			return 0;
+		}
+		if (looks_http(h.b)) {
 			c->proto = HS_P_HTTP;
 		} else if (c->role != HS_ROLE_UNKNOWN ||
 			   ++c->tries >= HS_INFER_TRIES) {
@@ -656,6 +693,16 @@ static __always_inline int conn_data(void *ctx, struct hs_active *ap,
 	if (!(c->flags & (0x10 << (a.dir & 1)))) {
 		c->flags |= 0x10 << (a.dir & 1);
 		r->ev.flags |= HS_F_START;
+	}
+	if (have) {
+		/* The bytes that waited for inference go first, from the
+		 * entry, as the stream's offset 0. */
+		__builtin_memcpy(r->data, &c->head, 8);
+		r->ev.pos = 0;
+		r->ev.span = have;
+		r->ev.captured = have;
+		submit(ctx, r, have & 7, 0);
+		r->ev.flags &= ~HS_F_START;
 	}
 	r->base = pos;
 	r->done = 0;
@@ -706,14 +753,22 @@ static __always_inline int data_exit(void *ctx, long ret, int kind)
 	return conn_data(ctx, &a, a.fd, ret, kind, 0);
 }
 
-static __always_inline int conn_exit(long ret)
+static __always_inline int conn_exit(long ret, int accept)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct hs_active *ap = hs_active.lookup(&id);
-	struct hs_active a;
+	struct hs_active a = {};
 
-	if (!ap)
+	if (!ap) {
+		/* A blocking accept(2) entered before the probe was armed:
+		 * the connection is new all the same, only its peer's
+		 * address is unknown. */
+		if (accept && ret >= 0 && task_wanted(id >> 32)) {
+			a.kind = HS_K_ACCEPT;
+			new_conn(&a, ret, HS_ROLE_SERVER);
+		}
 		return 0;
+	}
 	a = *ap;
 	hs_active.delete(&id);
 	if (a.kind == HS_K_ACCEPT) {
@@ -755,7 +810,7 @@ TRACEPOINT_PROBE(syscalls, sys_enter_accept)
 }
 TRACEPOINT_PROBE(syscalls, sys_exit_accept)
 {
-	return conn_exit(args->ret);
+	return conn_exit(args->ret, 1);
 }
 TRACEPOINT_PROBE(syscalls, sys_enter_accept4)
 {
@@ -764,7 +819,7 @@ TRACEPOINT_PROBE(syscalls, sys_enter_accept4)
 }
 TRACEPOINT_PROBE(syscalls, sys_exit_accept4)
 {
-	return conn_exit(args->ret);
+	return conn_exit(args->ret, 1);
 }
 TRACEPOINT_PROBE(syscalls, sys_enter_connect)
 {
@@ -773,7 +828,7 @@ TRACEPOINT_PROBE(syscalls, sys_enter_connect)
 }
 TRACEPOINT_PROBE(syscalls, sys_exit_connect)
 {
-	return conn_exit(args->ret);
+	return conn_exit(args->ret, 0);
 }
 
 static __always_inline void close_conn(void *ctx, struct hs_conn_key *key)
