@@ -32,7 +32,7 @@ STOP_TIMEOUT=${STOP_TIMEOUT:-30}
 BUILD_TIMEOUT=${BUILD_TIMEOUT:-900}
 SETTLE=${SETTLE:-1}                  # let the tracer drain after the load
 
-# The mounts every httpsnoop container gets, as documented in README.md.
+# The mounts every tracing httpsnoop container gets (container/Containerfile).
 HEADER_MOUNTS=(-v /lib/modules:/lib/modules:ro -v /usr/src:/usr/src:ro)
 TRACEFS_MOUNTS=(-v /sys/kernel/debug:/sys/kernel/debug)
 LEAST_CAPS=SYS_ADMIN,BPF,PERFMON,SYS_RESOURCE
@@ -114,6 +114,22 @@ need_podman() {
 	eval "$env"
 	[ -n "${CONTAINERS_CONF:-}" ] || die "scripts/container-base printed no CONTAINERS_CONF"
 	export CONTAINERS_CONF
+	remove_stale
+}
+
+# remove_stale: containers left by a test run that was killed before its
+# cleanup (a meson timeout ends with SIGKILL): named hs-ct-*-PID, with PID
+# no longer running.
+remove_stale() {
+	local name pid
+	podman ps -a --filter name=^hs-ct- --format '{{.Names}}' 2>/dev/null |
+	while read -r name; do
+		pid=${name##*-}
+		[[ "$pid" =~ ^[0-9]+$ ]] || continue
+		kill -0 "$pid" 2>/dev/null && continue
+		log "removing $name, left by an earlier run"
+		podman rm -f -v -t 0 "$name" >/dev/null 2>&1
+	done
 }
 
 # need_bpf: what the host must offer for httpsnoop to trace from a
@@ -122,11 +138,12 @@ need_bpf() {
 	[ -x "$PY" ] || skip "$PY is not installed"
 	# BPF_MAP_CREATE of a tiny array map: ENOSYS/EPERM mean no usable BPF.
 	"$PY" - <<'EOF' || skip "the kernel offers no usable bpf() syscall"
-import ctypes, struct, sys, os
+import ctypes, os, platform, struct, sys
+NR_BPF = {"x86_64": 321, "aarch64": 280, "riscv64": 280, "s390x": 351, "ppc64le": 361}
 libc = ctypes.CDLL(None, use_errno=True)
 attr = struct.pack("IIII", 2, 4, 4, 1) + bytes(112)   # BPF_MAP_TYPE_ARRAY
 buf = ctypes.create_string_buffer(attr, len(attr))
-fd = libc.syscall(321, 0, buf, len(attr))             # __NR_bpf on x86_64
+fd = libc.syscall(NR_BPF.get(platform.machine(), 321), 0, buf, len(attr))
 if fd < 0:
     sys.exit(1)
 os.close(fd)

@@ -76,8 +76,13 @@ def check_daemonset(path):
     if sc.get("privileged"):
         print("note: the DaemonSet runs privileged", file=sys.stderr)
     else:
-        add = set(sc.get("capabilities", {}).get("add", []))
+        add = {c[4:] if c.startswith("CAP_") else c
+               for c in sc.get("capabilities", {}).get("add", [])}
         need(CAPS <= add, f"capabilities.add must hold {sorted(CAPS)}, has {sorted(add)}")
+        # The API server refuses this pair when spelled CAP_SYS_ADMIN, and
+        # it means nothing for a holder of CAP_SYS_ADMIN either way.
+        need(not ("SYS_ADMIN" in add and sc.get("allowPrivilegeEscalation") is False),
+             "allowPrivilegeEscalation: false with SYS_ADMIN is refused by the API server")
     vols = {v["name"]: v for v in pod.get("volumes", [])}
     mounts = {}
     for m in c.get("volumeMounts", []):

@@ -12,15 +12,16 @@ log "demo container ${DEMO_ID:0:12} on 127.0.0.1:$PORT"
 
 # 1. The documented least-privilege run: JSON to the /traces volume.
 CAPS_RUN=(--network=host --cap-add "$LEAST_CAPS" "${HEADER_MOUNTS[@]}" "${TRACEFS_MOUNTS[@]}")
-hs_run "$(cname hs-caps)" "$T/traces" "${CAPS_RUN[@]}" -- -f json -o /traces/t.json
+# (-P keeps the rest of a busy host out of the output, in the kernel.)
+hs_run "$(cname hs-caps)" "$T/traces" "${CAPS_RUN[@]}" -- -P "$PORT" -f json -o /traces/t.json
 
 # 2. The pod of container/kubernetes/daemonset.yaml, run by podman: its
-#    capabilities (all others dropped), read-only root, no privilege
-#    escalation, hostPath mounts and args (JSON Lines on stdout).
+#    capabilities (all others dropped), read-only root, hostPath mounts and
+#    args (JSON Lines on stdout).
 mapfile -t K8S < <("$PY" "$LIB_DIR/manifests.py" podman-flags "$SRCDIR/container/kubernetes/daemonset.yaml") ||
 	die "cannot derive podman flags from the DaemonSet"
 log "DaemonSet as podman flags: ${K8S[*]}"
-hs_run "$(cname hs-k8s)" "$T/traces-k8s" "${K8S[@]}"
+hs_run "$(cname hs-k8s)" "$T/traces-k8s" "${K8S[@]}" -P "$PORT"
 
 traffic "$T/gt" "$PORT"
 hs_stop "$(cname hs-caps)"

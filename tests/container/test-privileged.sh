@@ -11,10 +11,11 @@ DEMO_CG=$(cgroup2_id_of_ctr "$(cname demo)")
 log "demo container ${DEMO_ID:0:12} on 127.0.0.1:$PORT (cgroup v2 id ${DEMO_CG:-none})"
 
 # The documented privileged run, twice at once: JSON to a named file, and
-# no -o at all (the entrypoint's default, /traces/http-trace.txt).
+# no -o at all (the entrypoint's default, /traces/http-trace.txt).  -P
+# keeps the rest of a busy host out of the files (filtered in the kernel).
 RUN=(--privileged --network=host "${HEADER_MOUNTS[@]}" "${TRACEFS_MOUNTS[@]}")
-hs_run "$(cname hs-json)" "$T/traces-json" "${RUN[@]}" -- -f json -o /traces/t.json
-hs_run "$(cname hs-text)" "$T/traces-text" "${RUN[@]}" --
+hs_run "$(cname hs-json)" "$T/traces-json" "${RUN[@]}" -- -P "$PORT" -f json -o /traces/t.json
+hs_run "$(cname hs-text)" "$T/traces-text" "${RUN[@]}" -- -P "$PORT"
 
 traffic "$T/gt" "$PORT"
 hs_stop "$(cname hs-json)"
