@@ -307,10 +307,15 @@ static void emit_txn(void *ctx, struct txn *t)
 	output_txn(a->out, t);
 }
 
+/* With -P, a connection whose ports nobody could tell (opened before
+ * tracing, and its process gone before /proc was asked) is not shown:
+ * the user asked for one port, not for everything unknown. */
 static bool port_wanted(const struct options *o, const struct conn_info *c)
 {
-	if (!o->nports || c->local.family == 0)
+	if (!o->nports)
 		return true;
+	if (c->local.family == 0)
+		return false;
 	for (size_t i = 0; i < o->nports; i++)
 		if (c->local.port == o->ports[i] || c->remote.port == o->ports[i])
 			return true;

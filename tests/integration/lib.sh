@@ -10,9 +10,10 @@
 # Scope: other processes on this machine may speak HTTP, even benchmark at
 # full speed, while a test runs.  So every assertion is filtered by the pids
 # and ports the test owns, and most tests also trace with -P of their own
-# ports: the kernel then drops everyone else's traffic, and a neighbour's
-# load cannot overflow the ring buffer under the test.  test-nginx-curl also
-# runs an unfiltered tracer next to its -P one.
+# ports, so that the kernel drops everyone else's traffic and a neighbour's
+# load does not overflow the ring buffer under the test (test-filter-busy
+# checks that this holds).  test-nginx-curl also runs an unfiltered tracer
+# next to its -P one.
 #
 # Exit codes follow meson/automake: 0 pass, 1 fail, 77 skip.  skip() is only
 # for a machine that truly cannot run the test (not root, no BPF, a missing
@@ -33,6 +34,10 @@ TEST_NAME=$(basename "$0" .sh)
 START_TIMEOUT=${START_TIMEOUT:-45}   # probe compile + attach on a loaded VM
 STOP_TIMEOUT=${STOP_TIMEOUT:-30}
 SETTLE=${SETTLE:-1}                  # let the tracer drain after the load
+# ...and before it: a neighbour's backlog from the probe's attach window is
+# drained in the first moments after "Tracing" (test-filter-busy runs
+# with START_SETTLE=0 to check that nothing is lost meanwhile)
+START_SETTLE=${START_SETTLE:-1}
 
 T=$(mktemp -d "/tmp/httpsnoop-it.$TEST_NAME.XXXXXX")
 chmod 755 "$T"          # nginx workers and 'nobody' may need to read it
@@ -110,7 +115,13 @@ need_tools() {
 }
 
 # need_binaries: the build must exist; its absence is a failure, not a skip.
+# A concurrent relink (ninja) removes the binary for a moment: wait for it.
 need_binaries() {
+	local i
+	for i in $(seq 600); do
+		[ -x "$HTTPSNOOP" ] && [ -x "$DEMO" ] && break
+		sleep 0.1
+	done
 	[ -x "$HTTPSNOOP" ] || die "httpsnoop binary not found at $HTTPSNOOP (ninja -C build)"
 	[ -x "$DEMO" ] || die "demo binary not found at $DEMO"
 	[ -x "$PY" ] || skip "$PY is not installed"
@@ -185,6 +196,7 @@ hs_wait() {
 	local name=$1 pid=${HS_PID[$1]} i rc
 	for i in $(seq $((START_TIMEOUT * 10))); do
 		if grep -q '^Tracing' "$T/$name.err"; then
+			sleep "$START_SETTLE"
 			return 0
 		fi
 		if ! kill -0 "$pid" 2>/dev/null; then

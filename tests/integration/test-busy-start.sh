@@ -65,13 +65,8 @@ hs_show_stats hs
 # be there, once, with its response (a target carries a unique n=).
 check_after() {   # check_after NAME PID
 	local name=$1 pid=$2
-	awk '{ print $2 }' "$T/$name.after" >"$T/$name.targets"
-	jq -c --argjson p "$pid" --rawfile t "$T/$name.targets" '
-		($t | split("\n") | map(select(. != "")) | map({(.): true}) | add) as $want |
-		select(.pid == $p and $want[.request.target])' "$T/hs.jsonl" >"$T/$name.$pid.jsonl"
-	$CHECK expect --jsonl "$T/$name.$pid.jsonl" --expect "$T/$name.after" --ordered ||
-		fail "$name, pid $pid: requests made after tracing started"
-	$CHECK sane --jsonl "$T/$name.$pid.jsonl" || fail "$name, pid $pid: incomplete or erroneous transactions"
+	$CHECK expect --jsonl "$T/hs.jsonl" --pid "$pid" --expect "$T/$name.after" --ordered \
+		--only-expected-targets || fail "$name, pid $pid: requests made after tracing started"
 }
 check_after demo "$CDEMO"
 check_after demo "$DEMO_PID"

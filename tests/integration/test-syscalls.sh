@@ -77,6 +77,13 @@ def readv(n):
 note("POST", "/echo", *read_response(readv))
 s.close()
 
+# 3b. writev() with the method spread over three one-byte iovecs
+s = conn()
+r = request("POST", "/echo?iov=tiny", b"tiny iovecs")
+os.writev(s.fileno(), [r[:1], r[1:2], r[2:3], r[3:]])
+note("POST", "/echo?iov=tiny", *read_response(s.recv))
+s.close()
+
 # 4. plain write() / read()
 s = conn()
 os.write(s.fileno(), request("GET", "/health"))
