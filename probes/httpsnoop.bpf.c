@@ -185,7 +185,7 @@ static __always_inline int comm_matches(void)
 #endif
 
 /* Cheap checks first: this runs on every read and write on the machine. */
-static __always_inline int task_wanted(__u32 tgid)
+static __always_inline int task_wanted_any_cgroup(__u32 tgid)
 {
 	__u32 zero = 0;
 	__u32 *armed = hs_armed.lookup(&zero);
@@ -200,13 +200,18 @@ static __always_inline int task_wanted(__u32 tgid)
 	if (!comm_matches())
 		return 0;
 #endif
+	return 1;
+}
+
+static __always_inline int task_wanted(__u32 tgid)
+{
 #ifdef HS_FILTER_CGROUP
 	__u64 cg = bpf_get_current_cgroup_id();
 
 	if (!hs_cgroups.lookup(&cg))
 		return 0;
 #endif
-	return 1;
+	return task_wanted_any_cgroup(tgid);
 }
 
 static __always_inline int enter(int fd, __u64 buf, __u64 arg, int kind,
@@ -890,14 +895,17 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 	return 0;
 }
 
-#ifdef HS_TLS
+#if defined(HS_TLS) || defined(HS_FILTER_CGROUP)
+/* Every exec, whatever its cgroup: user space looks for TLS libraries in
+ * the new program, and lets a --container's new cgroup (a restarted
+ * container) through the filter. */
 TRACEPOINT_PROBE(sched, sched_process_exec)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 zero = 0;
 	struct hs_record *r;
 
-	if (!task_wanted(id >> 32))
+	if (!task_wanted_any_cgroup(id >> 32))
 		return 0;
 	r = hs_scratch.lookup(&zero);
 	if (!r)
@@ -905,12 +913,15 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
 	__builtin_memset(&r->ev, 0, sizeof(r->ev));
 	r->ev.type = HS_EV_EXEC;
 	r->ev.ts_ns = bpf_ktime_get_ns();
+	r->ev.cgroup_id = bpf_get_current_cgroup_id();
 	r->ev.tgid = id >> 32;
 	r->ev.tid = (__u32)id;
 	submit(args, r, 0, 1);
 	return 0;
 }
+#endif
 
+#ifdef HS_TLS
 static __always_inline int tls_enter(struct pt_regs *ctx, int dir, int ex)
 {
 	__u64 id = bpf_get_current_pid_tgid();

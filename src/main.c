@@ -63,6 +63,7 @@ struct app {
 	uint32_t exited[256]; /* processes whose kernel entries await a sweep */
 	size_t nexited;
 	struct tls *tls;
+	bool kernel_cgroups; /* --container is filtered in the kernel */
 	uint32_t execed[256]; /* processes to look at for TLS libraries */
 	size_t nexeced;
 };
@@ -387,6 +388,13 @@ static void on_record(void *ctx, const void *rec, size_t len)
 		if (ev->type == HS_EV_EXEC && a->tls &&
 		    a->nexeced < sizeof(a->execed) / sizeof(a->execed[0]))
 			a->execed[a->nexeced++] = ev->tgid;
+		if (ev->type == HS_EV_EXEC && a->kernel_cgroups && a->probe &&
+		    !strncmp(container_of(a->containers, ev->tgid, ev->cgroup_id),
+			     a->o->container, strlen(a->o->container))) {
+			uint64_t cg = ev->cgroup_id;
+
+			probe_add_cgroups(a->probe, &cg, 1);
+		}
 		if (ev->type == HS_EV_EXIT && a->containers)
 			container_forget(a->containers, ev->tgid);
 		if (ev->ts_ns > a->last_ts)
@@ -524,6 +532,7 @@ static int run_live(struct app *a)
 		 * apart from the host's; always in user space as well. */
 		po.cgroups = cgroups;
 		po.ncgroups = container_cgroup_ids(o->container, cgroups, PROBE_MAX_CGROUPS);
+		a->kernel_cgroups = po.ncgroups > 0;
 		if (o->verbose)
 			fprintf(stderr, "httpsnoop: --container %s: filtering %s\n", o->container,
 				po.ncgroups ? "in the kernel by cgroup" : "in user space");
