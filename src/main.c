@@ -599,7 +599,11 @@ static int run_live(struct app *a)
 			probe_add_cgroups(a->probe, cgroups, n);
 			last_cg = now;
 		}
-		if (a->nexited || now - last_sweep > 10000000000ULL) {
+		/* A sweep walks the whole kernel table (two syscalls an
+		 * entry): once a second at most for exits, and every 10 s
+		 * for processes that died unseen. */
+		if ((a->nexited && now - last_sweep > 1000000000ULL) ||
+		    now - last_sweep > 10000000000ULL) {
 			probe_sweep(a->probe, a->exited, a->nexited);
 			a->nexited = 0;
 			last_sweep = now;

@@ -47,7 +47,8 @@
  *                      contiguous but held back (delivered later by
  *                      RELEASE, i.e. out of order)
  *                    A = amount[(arg >> 1) & 15], B = amount[flags >> 4]
- *                  conn bits 2-3: HS_F_UNVERIFIED / HS_F_SENDFILE
+ *                  conn bits 2-3: none, HS_F_UNVERIFIED, HS_F_SENDFILE,
+ *                    HS_F_TLS (with the TLS bit in the fd)
  *                  conn bit 4: carry addresses (bit 5: IPv6)
  *                  conn bits 6-7: time step +1 us, +1 ms, +1 s, -1 ms
  *                  op bit 4 (op & 16): comm taken from the payload
@@ -56,7 +57,8 @@
  *       1 CLOSE    HS_EV_CLOSE of conn; flags bit 0 keeps the conn id
  *                  and positions (a record after it starts mid-stream)
  *       2 EXIT     HS_EV_EXIT of conn's process (conns 0/2 share one,
- *                  1/3 another); flags bit 0 as for CLOSE
+ *                  1/3 another); flags bit 0 as for CLOSE; flags bit 1:
+ *                  HS_EV_EXEC instead (nothing ends)
  *       3 ROLE     role = flags % 3 for conn's next generation; flags
  *                  bit 2 starts that generation now
  *       4 TICK     time moves on by amount[arg & 15] * 1000 ns; a CLOSE
@@ -126,13 +128,11 @@ enum op {
 	OP_COUNT,
 };
 
-/* Sizes for spans, holes and overlaps.  Kept to 64 MiB: llhttp eats a
- * close-delimited body byte by byte, which the optimizer turns into one
- * step but coverage instrumentation does not, so a 4 GiB gap would take
- * a minute here and the fuzzer would report timeouts that are not real. */
+/* Sizes for spans, holes and overlaps, up to a 4 GiB record and a 1 TiB
+ * hole: a gap must cost the same whatever its size. */
 static const uint64_t amount[16] = {
 	0, 1, 2, 3, 7, 100, 1000, 4096, 16383, 16384, 65536, 65537,
-	1 << 20, 10 << 20, 1 << 24, 1 << 26,
+	1 << 20, 10 << 20, 0xffffffffULL, 1ULL << 40,
 };
 
 /* Corpus runner with -v: show every transaction as text on stdout. */
@@ -757,7 +757,22 @@ static void op_data(struct fuzz *z, uint8_t op, int i, uint8_t conn,
 	ev->captured = (uint32_t)captured;
 	ev->syscall_len = (uint32_t)span;
 	ev->dir = dir;
-	ev->flags = (conn >> 2) & 3;
+	switch ((conn >> 2) & 3) {
+	case 1:
+		ev->flags = HS_F_UNVERIFIED;
+		break;
+	case 2:
+		ev->flags = HS_F_SENDFILE;
+		break;
+	case 3:
+#ifdef HS_F_TLS
+		ev->flags = HS_F_TLS;
+		ev->fd |= HS_TLS_FD;
+#endif
+		break;
+	default:
+		break;
+	}
 #ifdef HS_F_START
 	/* The probe marks the first record of each direction; op bit 5
 	 * turns that around (a lost first record, or a stray mark). */
@@ -871,9 +886,13 @@ static void run_ops(struct fuzz *z)
 				ev->type = HS_EV_EXIT;
 				ev->ts_ns = z->ts;
 				ev->tgid = pid;
+#ifdef HS_F_TLS
+				if (flags & 2)
+					ev->type = HS_EV_EXEC;
+#endif
 			}
 			feed(z, ev, sizeof(*ev));
-			if (flags & 1)
+			if (flags & 1 || (kind == OP_EXIT && flags & 2))
 				break;
 			for (int k = 0; k < NCONN; k++)
 				if (k == i || (kind == OP_EXIT &&

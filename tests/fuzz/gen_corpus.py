@@ -21,7 +21,7 @@ SEND, RECV = 0, 1
 
 # indexes into the harness's amount[] table
 AMOUNT = [0, 1, 2, 3, 7, 100, 1000, 4096, 16383, 16384, 65536, 65537,
-          1 << 20, 10 << 20, 1 << 24, 1 << 26]
+          1 << 20, 10 << 20, 0xffffffff, 1 << 40]
 
 
 def amt(n):
@@ -64,8 +64,8 @@ def close(conn, keep=False):
     return op(OP_CLOSE, conn, 0, 1 if keep else 0)
 
 
-def exit_(conn, keep=False):
-    return op(OP_EXIT, conn, 0, 1 if keep else 0)
+def exit_(conn, keep=False, exec_=False):
+    return op(OP_EXIT, conn, 0, (1 if keep else 0) | (2 if exec_ else 0))
 
 
 def role(conn, r, now=True):
@@ -170,6 +170,12 @@ def seeds():
     # capture gaps: a body with uncaptured bytes, a record past the cap
     big = b'HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n' % (100 + (10 << 20))
     s['gap-10mb'] = h + data(CLIENT, SEND, GET) + data(CLIENT, RECV, big + b'x' * 100, span=1, a=10 << 20) + exchange(CLIENT, GET, OK)
+    s['gap-4gb-close-delimited'] = h + data(CLIENT, SEND, b'GET /big HTTP/1.0\r\n\r\n') + \
+        data(CLIENT, RECV, b'HTTP/1.0 200 OK\r\nContent-Type: video/mp4\r\n\r\n') + \
+        data(CLIENT, RECV, span=2, a=0xffffffff, cflags=2) + data(CLIENT, RECV, b'tail') + close(CLIENT)
+    s['hole-1tb'] = header(reorder_max=1) + data(CLIENT, SEND, GET) + \
+        data(CLIENT, RECV, b'HTTP/1.1 200 OK\r\nContent-Length: 1099511627876\r\n\r\n' + b'x' * 50) + \
+        data(CLIENT, RECV, b'y' * 50, pos=1, b=1 << 40) + exchange(CLIENT, GET, OK)
     s['gap-in-headers'] = h + data(CLIENT, SEND, GET) + data(CLIENT, RECV, b'HTTP/1.1 200 OK\r\nContent-Le', span=1, a=100) + \
         data(CLIENT, RECV, b'ngth: 5\r\n\r\nhello') + exchange(CLIENT, GET, OK)
     s['sendfile'] = h + data(CLIENT, SEND, GET) + data(SERVER, RECV, GET) + \
@@ -187,9 +193,12 @@ def seeds():
     s['reorder-overflow'] = header(reorder_max=1) + data(CLIENT, SEND, GET) + \
         data(CLIENT, RECV, OK[:10], pos=1, b=7) + data(CLIENT, RECV, OK[10:30], pos=1, b=3) + data(CLIENT, RECV, OK[30:])
     s['unknown-no-start'] = h + data(UNKNOWN, SEND, GET, flip_start=True) + data(UNKNOWN, RECV, OK) + tick(1 << 20)
+    s['tls-exec'] = header(json=True, devnull=True) + exit_(CLIENT, exec_=True) + \
+        data(CLIENT, SEND, GET, cflags=3) + data(CLIENT, RECV, OK, cflags=3) + exit_(CLIENT, exec_=True) + \
+        exchange(CLIENT, GET, OK)
     # connection lifetimes
     s['evict'] = header(conns=1) + data(CLIENT, SEND, GET) + data(SERVER, RECV, POST) + data(CLIENT, RECV, OK) + data(SERVER, SEND, CREATED)
-    s['idle'] = header(idle=1) + data(CLIENT, SEND, GET) + tick(1 << 26) + data(CLIENT, RECV, OK)
+    s['idle'] = header(idle=1) + data(CLIENT, SEND, GET) + tick(10 << 20) + data(CLIENT, RECV, OK)
     s['exit-shared'] = h + data(CLIENT, SEND, GET) + data(UNKNOWN, SEND, POST) + exit_(CLIENT) + data(CLIENT, RECV, OK)
     s['close-reuse'] = h + data(CLIENT, SEND, GET) + close(CLIENT, keep=True) + data(CLIENT, RECV, OK) + role(CLIENT, 2) + exchange(CLIENT, GET, OK)
     s['newgen'] = h + data(CLIENT2, SEND, GET) + newgen(CLIENT2) + exchange(CLIENT2, POST, CREATED)
