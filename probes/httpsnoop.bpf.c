@@ -626,39 +626,44 @@ static __always_inline int conn_data(void *ctx, struct hs_active *ap,
 			__u64 v;
 			__u8 b[HS_INFER_LEN];
 		} h = {};
-		__u64 first = buf, t = 0, n = ret < 8 ? ret : 8, n2 = 0;
-		struct hs_iovec v = {}, v2 = {};
+		__u64 t = 0, n = ret < 8 ? ret : 8;
 
 		if (kind == HS_K_SENDFILE)
 			return 0;
 		if (iov) {
-			/* writev("POST", " /x HTTP/1.1...") happens: the
-			 * first bytes may span two segments. */
-			if (cnt < 1 || bpf_probe_read_user(&v, sizeof(v), (void *)iov))
-				return 0;
-			first = v.base;
-			if (v.len < n) {
-				n2 = n - v.len;
-				n = v.len;
-				if (cnt < 2 || bpf_probe_read_user(&v2, sizeof(v2),
-						(void *)(iov + sizeof(v2))))
-					n2 = 0;
-				if (v2.len < n2)
-					n2 = v2.len;
-			}
-		}
-		if (n == 0 || n > 8 || bpf_probe_read_user(&t, n, (void *)first))
-			return 0;
-		if (n < 8)
-			t &= (1ULL << (8 * n)) - 1;
-		if (n2 && n2 <= 8 - n) {
-			__u64 t2 = 0;
+			/* writev("POST", " /x HTTP/1.1...") happens, even
+			 * one byte per segment: the first bytes are
+			 * gathered from up to HS_INFER_LEN segments. */
+			__u64 got = 0;
 
-			if (bpf_probe_read_user(&t2, n2 & 0xf, (void *)v2.base) == 0) {
-				t2 &= (1ULL << (8 * n2)) - 1;
-				t |= t2 << (8 * n);
-				n += n2;
+#pragma unroll
+			for (int i = 0; i < HS_INFER_LEN; i++) {
+				struct hs_iovec v = {};
+				__u64 t2 = 0, k;
+
+				if (i >= cnt || got >= n ||
+				    bpf_probe_read_user(&v, sizeof(v),
+						(void *)(iov + i * sizeof(v))))
+					break;
+				k = v.len < n - got ? v.len : n - got;
+				if (k == 0)
+					continue;
+				if (k > 8 || got > 7 ||
+				    bpf_probe_read_user(&t2, k, (void *)v.base))
+					break;
+				if (k < 8)
+					t2 &= (1ULL << (8 * k)) - 1;
+				t |= t2 << (8 * got);
+				got += k;
 			}
+			n = got;
+			if (n == 0)
+				return 0;
+		} else {
+			if (n == 0 || n > 8 || bpf_probe_read_user(&t, n, (void *)buf))
+				return 0;
+			if (n < 8)
+				t &= (1ULL << (8 * n)) - 1;
 		}
 		/* The stream's first bytes may come a few at a time: they
 		 * are kept in the entry until there are enough to tell. */

@@ -360,6 +360,21 @@ static bool admit_live(void *ctx, struct conn_info *c, unsigned flags)
 	return true;
 }
 
+/* -P and the connections open before tracing began: the probe knows
+ * nothing of their ports, so without this every byte of a busy unwanted
+ * keep-alive connection would reach user space to be dropped there. */
+static void ignore_existing(void *ctx, uint32_t pid, int32_t fd,
+			    const struct hs_addr *local, const struct hs_addr *remote)
+{
+	struct app *a = ctx;
+	struct conn_info c = { .local = *local, .remote = *remote };
+
+	if (pid != (uint32_t)getpid() && !port_wanted(a->o, &c)) {
+		probe_ignore_existing(a->probe, pid, fd);
+		a->stats.filtered++;
+	}
+}
+
 static bool admit_replay(void *ctx, struct conn_info *c, unsigned flags)
 {
 	struct app *a = ctx;
@@ -568,6 +583,14 @@ static int run_live(struct app *a)
 		warn("failed to drop capabilities: %s (tracing goes on)", strerror(-err));
 	if (o->verbose)
 		fprintf(stderr, "httpsnoop: using %s\n", probe_features(a->probe));
+	/* Last before arming, so that what /proc said is still true. */
+	if (o->nports)
+		procfs_each_tcp_fd(ignore_existing, a, PROBE_MAX_CONNS / 4);
+	if (probe_arm(a->probe)) {
+		tls_free(a->tls);
+		probe_close(a->probe);
+		return 1;
+	}
 	if (o->duration)
 		end = now_mono() + o->duration * 1000000000ULL;
 	fprintf(stderr, "Tracing HTTP... Hit Ctrl-C to end.\n");

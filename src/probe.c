@@ -420,17 +420,6 @@ int probe_open(struct probe **out, const struct probe_opts *o,
 	    (err = open_buffers(p, o->ringbuf_kb)) || (err = load_and_attach(p)))
 		goto fail;
 	p->conns_fd = bpf_table_fd(p->mod, "hs_conns");
-	{
-		/* Everything is attached: start seeing syscalls, from their
-		 * entry on, so that every byte position is exact. */
-		uint32_t zero = 0, one = 1;
-
-		if (bpf_update_elem(bpf_table_fd(p->mod, "hs_armed"), &zero, &one, 0)) {
-			warn("failed to arm the probe: %s", strerror(errno));
-			err = -EIO;
-			goto fail;
-		}
-	}
 	if (o->verbose)
 		fprintf(stderr, "httpsnoop: probe compiled in %.0f ms, loaded and "
 			"attached %d programs in %.0f ms\n", t1 - t0, p->nattach,
@@ -486,6 +475,26 @@ void probe_add_cgroups(struct probe *p, const uint64_t *ids, size_t n)
 
 	for (size_t i = 0; fd >= 0 && i < n; i++)
 		bpf_update_elem(fd, (void *)&ids[i], &one, 0);
+}
+
+int probe_arm(struct probe *p)
+{
+	uint32_t zero = 0, one = 1;
+
+	if (bpf_update_elem(bpf_table_fd(p->mod, "hs_armed"), &zero, &one, 0)) {
+		warn("failed to arm the probe: %s", strerror(errno));
+		return -EIO;
+	}
+	return 0;
+}
+
+void probe_ignore_existing(struct probe *p, uint32_t tgid, int32_t fd)
+{
+	struct hs_conn_key key = { .tgid = tgid, .fd = fd };
+	struct hs_conn c = { .proto = HS_P_IGNORE };
+
+	/* Before arming: the probe has made no entry yet. */
+	bpf_update_elem(p->conns_fd, &key, &c, BPF_NOEXIST);
 }
 
 void probe_ignore(struct probe *p, uint32_t tgid, int32_t fd, uint64_t conn_id)

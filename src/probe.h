@@ -17,6 +17,7 @@ extern const char probe_embedded_source[];
 #define PROBE_MAX_PIDS 1024  /* size of the probe's pid filter table */
 #define PROBE_MAX_PORTS 1024 /* size of its port filter table */
 #define PROBE_MAX_CGROUPS 1024 /* size of its cgroup filter table */
+#define PROBE_MAX_CONNS 65536	/* size of its connection table */
 
 struct probe_opts {
 	const char *source;	 /* probe text to compile */
@@ -44,6 +45,10 @@ struct probe;
  * what to do, and returns -errno. */
 int probe_open(struct probe **out, const struct probe_opts *opts,
 	       probe_record_fn fn, void *ctx);
+/* Starts the probe: until then every program is attached but reports
+ * nothing, so that a syscall is never seen at one end only.  Arm as late
+ * as possible before polling: records sent meanwhile fill the buffer. */
+int probe_arm(struct probe *p);
 /* Waits up to timeout_ms for records and hands all available ones to the
  * callback.  Returns records handled, or -errno (never -EINTR). */
 int probe_poll(struct probe *p, int timeout_ms);
@@ -55,6 +60,9 @@ int probe_stats(struct probe *p, uint64_t out[HS_STAT_MAX]);
 void probe_add_cgroups(struct probe *p, const uint64_t *ids, size_t n);
 /* Tells the probe to stop copying a connection (filtered, not a socket). */
 void probe_ignore(struct probe *p, uint32_t tgid, int32_t fd, uint64_t conn_id);
+/* Before probe_arm: tells the probe to ignore a connection open before
+ * tracing (it has no entry yet), which -P found on none of its ports. */
+void probe_ignore_existing(struct probe *p, uint32_t tgid, int32_t fd);
 /* Drops, in one walk of the probe's connection table, the entries of the
  * given processes (they exited) and of every process that no longer
  * exists (exits the probe could not report).  Returns entries dropped. */

@@ -2,10 +2,13 @@
 #include "procfs.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int procfs_is_socket(uint32_t pid, int32_t fd, uint64_t *inode)
@@ -78,4 +81,147 @@ int procfs_tcp_endpoints(uint32_t pid, uint64_t inode, struct hs_addr *local,
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%u/net/tcp6", pid);
 	return scan(path, AF_INET6, inode, local, remote);
+}
+
+struct tcp_sock {
+	uint64_t inode;
+	struct hs_addr local, remote;
+};
+
+struct tcp_table {
+	struct tcp_sock *s;
+	size_t n, cap;
+	uint64_t *netns; /* namespaces already read */
+	size_t nnetns, capnetns;
+};
+
+static int grow(void **v, size_t *cap, size_t n, size_t size)
+{
+	void *p;
+	size_t c;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? *cap * 2 : 256;
+	p = realloc(*v, c * size);
+	if (!p)
+		return -ENOMEM;
+	*v = p;
+	*cap = c;
+	return 0;
+}
+
+static void load_tcp(struct tcp_table *t, const char *path, int family)
+{
+	char line[512], l[64], r[64];
+	FILE *f = fopen(path, "re");
+	struct tcp_sock s;
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, " %*s %63s %63s %*s %*s %*s %*s %*s %*s %" SCNu64,
+			   l, r, &s.inode) != 3 || s.inode == 0 ||
+		    parse_hex_addr(l, &s.local, family) ||
+		    parse_hex_addr(r, &s.remote, family) ||
+		    grow((void **)&t->s, &t->cap, t->n, sizeof(s)))
+			continue;
+		t->s[t->n++] = s;
+	}
+	fclose(f);
+}
+
+static int by_inode(const void *a, const void *b)
+{
+	const struct tcp_sock *x = a, *y = b;
+
+	return x->inode < y->inode ? -1 : x->inode > y->inode;
+}
+
+static bool numeric(const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	v = strtoul(s, &end, 10);
+	if (*end || v > UINT32_MAX)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* Reads the TCP tables of the network namespace of pid, once. */
+static void load_netns(struct tcp_table *t, uint32_t pid)
+{
+	char path[64];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "/proc/%u/ns/net", pid);
+	if (stat(path, &sb))
+		return;
+	for (size_t i = 0; i < t->nnetns; i++)
+		if (t->netns[i] == sb.st_ino)
+			return;
+	if (grow((void **)&t->netns, &t->capnetns, t->nnetns, sizeof(uint64_t)))
+		return;
+	t->netns[t->nnetns++] = sb.st_ino;
+	snprintf(path, sizeof(path), "/proc/%u/net/tcp", pid);
+	load_tcp(t, path, AF_INET);
+	snprintf(path, sizeof(path), "/proc/%u/net/tcp6", pid);
+	load_tcp(t, path, AF_INET6);
+}
+
+static size_t visit_fds(const struct tcp_table *t, uint32_t pid,
+			procfs_tcp_fn fn, void *ctx, size_t max)
+{
+	char path[64];
+	struct dirent *e;
+	size_t n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%u/fd", pid);
+	if (!(d = opendir(path)))
+		return 0;
+	while (n < max && (e = readdir(d))) {
+		struct tcp_sock key, *s;
+		uint32_t fd;
+
+		if (!numeric(e->d_name, &fd) || fd > INT32_MAX ||
+		    procfs_is_socket(pid, fd, &key.inode) != 1)
+			continue;
+		s = bsearch(&key, t->s, t->n, sizeof(*s), by_inode);
+		if (s) {
+			fn(ctx, pid, fd, &s->local, &s->remote);
+			n++;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+size_t procfs_each_tcp_fd(procfs_tcp_fn fn, void *ctx, size_t max)
+{
+	struct tcp_table t = { 0 };
+	struct dirent *e;
+	size_t n = 0;
+	uint32_t pid;
+	DIR *d;
+
+	/* Two walks: every namespace's sockets first, then every fd. */
+	if (!(d = opendir("/proc")))
+		return 0;
+	while ((e = readdir(d)))
+		if (numeric(e->d_name, &pid))
+			load_netns(&t, pid);
+	qsort(t.s, t.n, sizeof(*t.s), by_inode);
+	rewinddir(d);
+	while (n < max && (e = readdir(d)))
+		if (numeric(e->d_name, &pid))
+			n += visit_fds(&t, pid, fn, ctx, max - n);
+	closedir(d);
+	free(t.s);
+	free(t.netns);
+	return n;
 }

@@ -3,6 +3,7 @@
 #define HS_PROCFS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <linux/types.h>
@@ -17,5 +18,15 @@ int procfs_is_socket(uint32_t pid, int32_t fd, uint64_t *inode);
  * Returns 0 and fills local/remote, or -ENOENT. */
 int procfs_tcp_endpoints(uint32_t pid, uint64_t inode, struct hs_addr *local,
 			 struct hs_addr *remote);
+
+/* Called for each TCP socket fd of a process, with its endpoints. */
+typedef void (*procfs_tcp_fn)(void *ctx, uint32_t pid, int32_t fd,
+			      const struct hs_addr *local,
+			      const struct hs_addr *remote);
+
+/* Walks every process's fds and calls fn for each TCP socket among them
+ * (the endpoints come from /proc/PID/net/tcp{,6}, read once per network
+ * namespace).  Stops after `max` sockets.  Returns sockets visited. */
+size_t procfs_each_tcp_fd(procfs_tcp_fn fn, void *ctx, size_t max);
 
 #endif
