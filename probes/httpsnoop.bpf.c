@@ -27,7 +27,6 @@
 #define HS_IPPROTO_TCP 6
 #define HS_IPPROTO_MPTCP 262
 #define HS_TCP_ESTABLISHED 1
-#define HS_TCP_CLOSE 7
 #define HS_EINPROGRESS 115
 
 /* What a syscall does with its buffer; recorded at entry. */
@@ -270,13 +269,13 @@ TRACEPOINT_PROBE(sock, inet_sock_set_state)
 	__u64 sk = (__u64)args->skaddr;
 	struct hs_endpoints e = {};
 
-	if (args->protocol != HS_IPPROTO_TCP)
-		return 0;
-	if (args->newstate == HS_TCP_CLOSE) {
-		hs_socks.delete(&sk);
-		return 0;
-	}
-	if (args->newstate != HS_TCP_ESTABLISHED)
+	/* Entries are not deleted at TCP_CLOSE: a reset connection's last
+	 * bytes are still read after it (recv, then ECONNRESET), and need
+	 * its addresses.  A socket reusing the address passes through
+	 * ESTABLISHED before any data, which overwrites the entry; the LRU
+	 * drops the rest. */
+	if (args->protocol != HS_IPPROTO_TCP ||
+	    args->newstate != HS_TCP_ESTABLISHED)
 		return 0;
 	e.local.family = args->family;
 	e.remote.family = args->family;

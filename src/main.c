@@ -68,12 +68,14 @@ struct app {
 	size_t nexeced;
 };
 
-static volatile sig_atomic_t exiting;
+static volatile sig_atomic_t exiting, want_stats;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	exiting = 1;
+	if (sig == SIGUSR1)
+		want_stats = 1;
+	else
+		exiting = 1;
 }
 
 static void usage(FILE *f)
@@ -129,8 +131,9 @@ static void usage(FILE *f)
 "  httpsnoop --replay t.rec -f json # decode them again, without root\n"
 "  httpsnoop --ebpf > my.c && vi my.c && httpsnoop --probe my.c\n"
 "\n"
-"Statistics (events, transactions, lost events, gap bytes, ...) go to stderr\n"
-"when tracing ends.\n",
+"Statistics (events, transactions, lost events, gap bytes, open connections,\n"
+"...) go to stderr when tracing ends, and at once on SIGUSR1\n"
+"(kill -USR1 PID) while it runs.\n",
 		MAX_PIDS, MAX_PORTS);
 }
 
@@ -308,17 +311,17 @@ static void emit_txn(void *ctx, struct txn *t)
 	output_txn(a->out, t);
 }
 
-/* With -P, a connection whose ports nobody could tell (opened before
- * tracing, and its process gone before /proc was asked) is not shown:
- * the user asked for one port, not for everything unknown. */
+/* With -P, one known endpoint on a wanted port is enough.  A connection
+ * whose ports nobody could tell (opened before tracing, and its socket
+ * gone before /proc was asked) is not shown: the user asked for one
+ * port, not for everything unknown. */
 static bool port_wanted(const struct options *o, const struct conn_info *c)
 {
 	if (!o->nports)
 		return true;
-	if (c->local.family == 0)
-		return false;
 	for (size_t i = 0; i < o->nports; i++)
-		if (c->local.port == o->ports[i] || c->remote.port == o->ports[i])
+		if ((c->local.family && c->local.port == o->ports[i]) ||
+		    (c->remote.family && c->remote.port == o->ports[i]))
 			return true;
 	return false;
 }
@@ -461,7 +464,9 @@ out:
 	return buf;
 }
 
-static void print_stats(struct app *a, const uint64_t *k)
+/* k: the probe's counters, or NULL for a replay.  open: connections in
+ * user space and in the kernel's table at that moment. */
+static void print_stats(struct app *a, const uint64_t *k, const size_t *open)
 {
 	const struct stats *s = &a->stats;
 
@@ -505,6 +510,20 @@ static void print_stats(struct app *a, const uint64_t *k)
 		(unsigned long long)k[HS_STAT_GAP_BYTES], (unsigned long long)k[HS_STAT_CONN_FULL],
 		(unsigned long long)k[HS_STAT_READ_FAIL], (unsigned long long)k[HS_STAT_NON_HTTP_BYTES],
 		(unsigned long long)k[HS_STAT_TLS_NO_FD], (unsigned long long)k[HS_STAT_EVENTS]);
+	if (open)
+		fprintf(stderr,
+			"  open connections    %zu\n"
+			"  kernel table        %zu\n",
+			open[0], open[1]);
+}
+
+/* The statistics of a live run: at exit, and on SIGUSR1. */
+static void print_live_stats(struct app *a, const size_t *open)
+{
+	uint64_t k[HS_STAT_MAX] = { 0 };
+
+	probe_stats(a->probe, k);
+	print_stats(a, k, open);
 }
 
 static int run_replay(struct app *a)
@@ -536,7 +555,8 @@ static int run_live(struct app *a)
 		.tls = !o->no_tls,
 		.verbose = o->verbose,
 	};
-	uint64_t k[HS_STAT_MAX], cgroups[PROBE_MAX_CGROUPS];
+	uint64_t cgroups[PROBE_MAX_CGROUPS];
+	size_t open[2];
 	char *text = NULL;
 	uint64_t end = 0, last_tick = 0, last_sweep = now_mono(), last_scan = last_sweep;
 	uint64_t last_cg = last_sweep;
@@ -643,15 +663,23 @@ static int run_live(struct app *a)
 			}
 			last_tick = now;
 		}
+		if (want_stats) {
+			want_stats = 0;
+			open[0] = stream_count(a->stream);
+			open[1] = probe_conn_count(a->probe);
+			output_flush(a->out);
+			print_live_stats(a, open);
+		}
 		if (end && now >= end)
 			break;
 	}
 	/* What the kernel already wrote still counts. */
 	probe_poll(a->probe, 0);
+	open[0] = stream_count(a->stream);
+	open[1] = probe_conn_count(a->probe);
 	stream_close_all(a->stream, now_mono(), "tracing stopped before a response");
 	output_flush(a->out);
-	probe_stats(a->probe, k);
-	print_stats(a, k);
+	print_live_stats(a, open);
 	tls_free(a->tls);
 	a->tls = NULL;
 	probe_close(a->probe);
@@ -687,6 +715,7 @@ int main(int argc, char **argv)
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	if (o.replay && (ret = replay_header(o.replay, &offset))) {
@@ -723,7 +752,7 @@ int main(int argc, char **argv)
 	if (o.replay) {
 		ret = run_replay(&a);
 		output_flush(a.out);
-		print_stats(&a, NULL);
+		print_stats(&a, NULL, NULL);
 	} else {
 		ret = run_live(&a);
 	}

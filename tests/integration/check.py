@@ -14,6 +14,15 @@ Commands:
           $request_length $connection $connection_requests $remote_port'.
           Records are matched by the client's port (httpsnoop's "remote" on
           the server side), in order within a port.
+  within  --log ACCESS_LOG
+          nothing made up: every filtered (server-side) transaction with a
+          response matches a record of its own in the access log (same log
+          format as 'nginx') by client port, method, target and status.  A
+          record whose request line nginx could not parse ('- -') matches
+          a transaction of that status whose request httpsnoop did not see
+          whole either (an error, or complete: false).  Requests without a
+          response (the client vanished) and log records without a
+          transaction are allowed.
   curl    --gt FILE
           FILE has "PID STATUS SIZE_DOWNLOAD METHOD" per URL curl fetched;
           the client-side transactions of each curl pid, by time, must match.
@@ -202,6 +211,37 @@ def cmd_nginx(txns, args, d):
                     d.add(f"{where}: request bytes {n} (line + headers + body "
                           f"{req(t, 'body_size')}), $request_length {rec['rlen']}")
     return d.done("nginx access log vs httpsnoop server side", len(log))
+
+
+def cmd_within(txns, args, d):
+    by_port = defaultdict(list)
+    with open(args.log, encoding="utf-8", errors="replace") as f:
+        for n, line in enumerate(f, 1):
+            parts = line.split()
+            if len(parts) < 8:
+                continue
+            # the request line of a hostile request may hold spaces:
+            # fields are taken from both ends
+            by_port[parts[-1]].append(dict(method=parts[0], uri=" ".join(parts[1:-6]),
+                                           status=int(parts[-6]), line=n))
+    n = 0
+    for t in txns:
+        if t.get("response") is None:
+            continue
+        n += 1
+        port = str(port_of(t.get("remote")))
+        target = req(t, "target") or ""
+        broken = t.get("error") is not None or not req(t, "complete", True)
+        for i, rec in enumerate(by_port.get(port, [])):
+            if rec["status"] != resp(t, "status"):
+                continue
+            if ((rec["method"] == req(t, "method") and rec["uri"] == target)
+                    or (rec["method"] == "-" and broken)):
+                del by_port[port][i]
+                break
+        else:
+            d.add(f"not in the access log (made up?): {short(t)[:300]}")
+    return d.done("httpsnoop server side within the access log", n)
 
 
 def cmd_curl(txns, args, d):
@@ -471,7 +511,7 @@ def cmd_body(txns, args, d):
 
 def main():
     ap = argparse.ArgumentParser(usage=__doc__)
-    ap.add_argument("command", choices=["nginx", "curl", "expect", "count", "none", "sane", "same", "causal", "body", "dump"])
+    ap.add_argument("command", choices=["nginx", "within", "curl", "expect", "count", "none", "sane", "same", "causal", "body", "dump"])
     ap.add_argument("--jsonl", required=True)
     ap.add_argument("--pid", action="append")
     ap.add_argument("--role", choices=["client", "server", "unknown"])
@@ -533,6 +573,10 @@ def main():
         if not args.log:
             ap.error("nginx needs --log")
         return cmd_nginx(txns, args, d)
+    if args.command == "within":
+        if not args.log:
+            ap.error("within needs --log")
+        return cmd_within(txns, args, d)
     if args.command == "curl":
         if not args.gt:
             ap.error("curl needs --gt")
