@@ -83,6 +83,20 @@ static bool is_libssl(const char *path)
 	return !strncmp(base, "libssl.so", 9);
 }
 
+/* Where Debian, Ubuntu, Fedora and Alpine keep it: a process that starts
+ * later is covered even before any process maps it -- on the host, and in
+ * a container from the exec of its first process on. */
+static const char *const std_paths[] = {
+	"/usr/lib/x86_64-linux-gnu/libssl.so.3",
+	"/usr/lib/x86_64-linux-gnu/libssl.so.1.1",
+	"/usr/lib/aarch64-linux-gnu/libssl.so.3",
+	"/usr/lib/aarch64-linux-gnu/libssl.so.1.1",
+	"/usr/lib64/libssl.so.3",
+	"/usr/lib64/libssl.so.1.1",
+	"/lib/libssl.so.3",
+	"/usr/lib/libssl.so.3",
+};
+
 void tls_scan_pid(struct tls *t, uint32_t pid)
 {
 	char path[64], line[4096], full[4200];
@@ -104,6 +118,14 @@ void tls_scan_pid(struct tls *t, uint32_t pid)
 		attach(t, full, false);
 	}
 	fclose(f);
+	/* Just exec'd, a process has not mapped its libraries yet: the
+	 * usual places in its root (a container's image) are attached
+	 * now, so that its first SSL_write is seen. */
+	for (size_t i = 0; i < sizeof(std_paths) / sizeof(std_paths[0]); i++) {
+		snprintf(full, sizeof(full), "/proc/%u/root%s", pid, std_paths[i]);
+		if (access(full, R_OK) == 0)
+			attach(t, full, false);
+	}
 }
 
 void tls_scan_all(struct tls *t)
@@ -125,18 +147,6 @@ void tls_scan_all(struct tls *t)
 struct tls *tls_new(struct probe *p, const char *const *libs, size_t nlibs,
 		    bool verbose)
 {
-	/* Where Debian, Ubuntu, Fedora and Alpine keep it: a process that
-	 * starts later is covered even before any process maps it. */
-	static const char *const std[] = {
-		"/usr/lib/x86_64-linux-gnu/libssl.so.3",
-		"/usr/lib/x86_64-linux-gnu/libssl.so.1.1",
-		"/usr/lib/aarch64-linux-gnu/libssl.so.3",
-		"/usr/lib/aarch64-linux-gnu/libssl.so.1.1",
-		"/usr/lib64/libssl.so.3",
-		"/usr/lib64/libssl.so.1.1",
-		"/lib/libssl.so.3",
-		"/usr/lib/libssl.so.3",
-	};
 	struct tls *t = calloc(1, sizeof(*t));
 
 	if (!t)
@@ -145,9 +155,9 @@ struct tls *tls_new(struct probe *p, const char *const *libs, size_t nlibs,
 	t->verbose = verbose;
 	for (size_t i = 0; i < nlibs; i++)
 		attach(t, libs[i], true);
-	for (size_t i = 0; i < sizeof(std) / sizeof(std[0]); i++)
-		if (access(std[i], R_OK) == 0)
-			attach(t, std[i], false);
+	for (size_t i = 0; i < sizeof(std_paths) / sizeof(std_paths[0]); i++)
+		if (access(std_paths[i], R_OK) == 0)
+			attach(t, std_paths[i], false);
 	return t;
 }
 
