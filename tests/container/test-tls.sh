@@ -10,28 +10,8 @@ done
 
 PORT=$(free_port)
 D=$T/ngx
-mkdir -p "$D/logs" "$D/tmp"
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$D/key.pem" -out "$D/cert.pem" \
-	-days 1 -subj /CN=localhost >/dev/null 2>&1 || die "openssl could not make a certificate"
-cat >"$D/nginx.conf" <<NGX
-daemon off;
-worker_processes 1;
-user root root;
-pid $D/nginx.pid;
-error_log $D/logs/error.log warn;
-events { worker_connections 1024; }
-http {
-    log_format hs '\$request_method \$request_uri \$status \$body_bytes_sent \$request_length \$connection \$connection_requests \$remote_port';
-    access_log $D/logs/access.log hs;
-    client_body_temp_path $D/tmp/body;
-    server {
-        listen 127.0.0.1:$PORT ssl;
-        ssl_certificate $D/cert.pem;
-        ssl_certificate_key $D/key.pem;
-        location / { return 200 "hello from the host\n"; }
-    }
-}
-NGX
+. "$SRCDIR/tests/nginx-tls.sh"
+nginx_tls_conf "$D" "$PORT" || die "openssl could not make a certificate"
 nginx -p "$D" -c "$D/nginx.conf" >"$D/logs/stdout" 2>&1 &
 BG_PIDS+=("$!")
 MASTER=$!
