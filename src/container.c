@@ -179,6 +179,12 @@ const char *container_of(struct container_cache *c, uint32_t pid,
 	s->id[0] = '\0';
 	if (read_cgroup(pid, buf, sizeof(buf)) == 0) {
 		container_parse_cgroup(buf, s->id);
+		if (cgroup_id > 1) {
+			/* For its neighbours that exit unseen. */
+			g = &c->cgslots[(cgroup_id * 0x9e3779b97f4a7c15ULL) >> 52];
+			g->cgroup_id = cgroup_id;
+			memcpy(g->id, s->id, sizeof(g->id));
+		}
 		return s->id;
 	}
 	s->pid = 0; /* gone, or not readable: do not cache by pid */

@@ -413,6 +413,12 @@ static void on_record(void *ctx, const void *rec, size_t len)
 
 			probe_add_cgroups(a->probe, &cg, 1);
 		}
+		/* A process in a short-lived container (curl in podman
+		 * run) may be gone, and its cgroup too, by the time its
+		 * connection's first record is read: its container is
+		 * looked up now, while it runs, and cached. */
+		if (ev->type == HS_EV_EXEC && a->containers)
+			container_of(a->containers, ev->tgid, ev->cgroup_id);
 		if (ev->type == HS_EV_EXIT && a->containers)
 			container_forget(a->containers, ev->tgid);
 		if (ev->ts_ns > a->last_ts)
