@@ -402,19 +402,18 @@ static void on_record(void *ctx, const void *rec, size_t len)
 		if (ev->type == HS_EV_EXEC && a->tls &&
 		    a->nexeced < sizeof(a->execed) / sizeof(a->execed[0]))
 			a->execed[a->nexeced++] = ev->tgid;
-		if (ev->type == HS_EV_EXEC && a->kernel_cgroups && a->probe &&
-		    !strncmp(container_of(a->containers, ev->tgid, ev->cgroup_id),
-			     a->o->container, strlen(a->o->container))) {
-			uint64_t cg = ev->cgroup_id;
-
-			probe_add_cgroups(a->probe, &cg, 1);
-		}
 		/* A process in a short-lived container (curl in podman
 		 * run) may be gone, and its cgroup too, by the time its
 		 * connection's first record is read: its container is
 		 * looked up now, while it runs, and cached. */
-		if (ev->type == HS_EV_EXEC && a->containers)
-			container_of(a->containers, ev->tgid, ev->cgroup_id);
+		if (ev->type == HS_EV_EXEC && a->containers) {
+			const char *id = container_of(a->containers, ev->tgid, ev->cgroup_id);
+			uint64_t cg = ev->cgroup_id;
+
+			if (a->kernel_cgroups && a->probe &&
+			    !strncmp(id, a->o->container, strlen(a->o->container)))
+				probe_add_cgroups(a->probe, &cg, 1);
+		}
 		if (ev->type == HS_EV_EXIT && a->containers)
 			container_forget(a->containers, ev->tgid);
 		if (ev->ts_ns > a->last_ts)
@@ -644,7 +643,7 @@ static int run_live(struct app *a)
 			/* New processes now, and every process now and then
 			 * (python loads libssl only on "import ssl"). */
 			for (size_t i = 0; i < a->nexeced; i++)
-				tls_scan_pid(a->tls, a->execed[i]);
+				tls_scan_exec(a->tls, a->execed[i]);
 			a->nexeced = 0;
 			if (now - last_scan > 5000000000ULL) {
 				tls_scan_all(a->tls);

@@ -47,26 +47,36 @@ static int parse_hex_addr(const char *s, struct hs_addr *a, int family)
 	return 0;
 }
 
+/* One line of /proc/net/tcp{,6}: 0, or -EINVAL (the header, junk). */
+static int parse_tcp_line(const char *line, int family, uint64_t *inode,
+			  struct hs_addr *local, struct hs_addr *remote)
+{
+	char l[64], r[64];
+
+	/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
+	if (sscanf(line, " %*s %63s %63s %*s %*s %*s %*s %*s %*s %" SCNu64,
+		   l, r, inode) != 3 || parse_hex_addr(l, local, family) ||
+	    parse_hex_addr(r, remote, family))
+		return -EINVAL;
+	return 0;
+}
+
 static int scan(const char *path, int family, uint64_t inode,
 		struct hs_addr *local, struct hs_addr *remote)
 {
-	char line[512], l[64], r[64];
+	char line[512];
 	uint64_t ino;
 	FILE *f = fopen(path, "re");
 	int err = -ENOENT;
 
 	if (!f)
 		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
-		if (sscanf(line, " %*s %63s %63s %*s %*s %*s %*s %*s %*s %" SCNu64,
-			   l, r, &ino) != 3 || ino != inode)
-			continue;
-		if (parse_hex_addr(l, local, family) == 0 &&
-		    parse_hex_addr(r, remote, family) == 0)
+	while (fgets(line, sizeof(line), f))
+		if (parse_tcp_line(line, family, &ino, local, remote) == 0 &&
+		    ino == inode) {
 			err = 0;
-		break;
-	}
+			break;
+		}
 	fclose(f);
 	return err;
 }
@@ -113,18 +123,15 @@ static int grow(void **v, size_t *cap, size_t n, size_t size)
 
 static void load_tcp(struct tcp_table *t, const char *path, int family)
 {
-	char line[512], l[64], r[64];
+	char line[512];
 	FILE *f = fopen(path, "re");
 	struct tcp_sock s;
 
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, " %*s %63s %63s %*s %*s %*s %*s %*s %*s %" SCNu64,
-			   l, r, &s.inode) != 3 || s.inode == 0 ||
-		    parse_hex_addr(l, &s.local, family) ||
-		    parse_hex_addr(r, &s.remote, family) ||
-		    grow((void **)&t->s, &t->cap, t->n, sizeof(s)))
+		if (parse_tcp_line(line, family, &s.inode, &s.local, &s.remote) ||
+		    s.inode == 0 || grow((void **)&t->s, &t->cap, t->n, sizeof(s)))
 			continue;
 		t->s[t->n++] = s;
 	}

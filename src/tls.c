@@ -97,7 +97,7 @@ static const char *const std_paths[] = {
 	"/usr/lib/libssl.so.3",
 };
 
-void tls_scan_pid(struct tls *t, uint32_t pid)
+static void scan_maps(struct tls *t, uint32_t pid)
 {
 	char path[64], line[4096], full[4200];
 	FILE *f;
@@ -118,6 +118,13 @@ void tls_scan_pid(struct tls *t, uint32_t pid)
 		attach(t, full, false);
 	}
 	fclose(f);
+}
+
+void tls_scan_exec(struct tls *t, uint32_t pid)
+{
+	char full[128];
+
+	scan_maps(t, pid);
 	/* Just exec'd, a process has not mapped its libraries yet: the
 	 * usual places in its root (a container's image) are attached
 	 * now, so that its first SSL_write is seen. */
@@ -139,7 +146,7 @@ void tls_scan_all(struct tls *t)
 		uint32_t pid = strtoul(de->d_name, NULL, 10);
 
 		if (pid)
-			tls_scan_pid(t, pid);
+			scan_maps(t, pid);
 	}
 	closedir(d);
 }

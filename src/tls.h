@@ -15,10 +15,11 @@ struct tls;
  * allocation failure. */
 struct tls *tls_new(struct probe *p, const char *const *libs, size_t nlibs,
 		    bool verbose);
-/* Looks at what pid maps (through /proc/PID/root, so a process in a
- * container works too) and attaches to any libssl not seen before. */
-void tls_scan_pid(struct tls *t, uint32_t pid);
-/* tls_scan_pid for every process. */
+/* A process just exec'd: attaches to any libssl it maps (through
+ * /proc/PID/root, so a process in a container works too) and to the
+ * standard libssl paths in its root, which it has not mapped yet. */
+void tls_scan_exec(struct tls *t, uint32_t pid);
+/* Attaches to any libssl a running process maps, for every process. */
 void tls_scan_all(struct tls *t);
 /* Libraries attached so far. */
 size_t tls_count(const struct tls *t);

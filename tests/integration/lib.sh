@@ -249,6 +249,20 @@ hs_stat() {
 	sed -n "s/^  $2  *\([0-9][0-9]*\)\$/\1/p" "$T/$1.err" | tail -n 1
 }
 
+# hs_stats_now NAME: has the running tracer NAME print its statistics
+# (SIGUSR1) and waits until that dump is whole; hs_stat then reads it.
+hs_stats_now() {
+	local name=$1 want i
+	want=$(($(grep -c '^httpsnoop statistics' "$T/$name.err") + 1))
+	kill -USR1 "${HS_PID[$name]}" || return 1
+	for i in $(seq 100); do
+		awk -v w="$want" '/^httpsnoop statistics/ {n++} n == w && /^  kernel table/ {f = 1} END {exit !f}' \
+			"$T/$name.err" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # hs_expect_stat NAME 'field' VALUE: the statistic must equal VALUE.
 hs_expect_stat() {
 	local v

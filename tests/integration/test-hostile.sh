@@ -96,20 +96,9 @@ PYEOF
 hs_start hs -P "$PORT" -b 256
 HS=${HS_PID[hs]}
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$HS/status"; }
-# stats_now FIELD: the statistic from a SIGUSR1 dump, taken now
-stats_now() {
-	local want i
-	want=$(($(grep -c '^httpsnoop statistics' "$T/hs.err") + 1))
-	kill -USR1 "$HS"
-	for i in $(seq 100); do
-		awk -v w="$want" '/^httpsnoop statistics/ {n++} n == w && /^  kernel table/ {f = 1} END {exit !f}' \
-			"$T/hs.err" && break
-		sleep 0.1
-	done
-	hs_stat hs "$1"
-}
 RSS0=$(rss_kb)
-KT0=$(stats_now 'kernel table')
+hs_stats_now hs || die "no statistics on SIGUSR1"
+KT0=$(hs_stat hs 'kernel table')
 
 $PY "$T/hostile.py" "$PORT" slowloris >"$T/slowloris.out" 2>&1 &
 track "$!"
@@ -127,8 +116,9 @@ done
 echo "GET /index.html?pipe=1 200 $SIZE" >>"$T/good.expect"
 curl -sS -o "$T/traced.bin" "$URL/file-1m" || fail "curl of the traced file failed"
 sleep 2   # nginx closes what the half requests left
-KT1=$(stats_now 'kernel table')
-OPEN1=$(stats_now 'open connections')
+hs_stats_now hs || die "no statistics on SIGUSR1"
+KT1=$(hs_stat hs 'kernel table')
+OPEN1=$(hs_stat hs 'open connections')
 RSS1=$(rss_kb)
 HWM=$(awk '/^VmHWM/ {print $2}' "/proc/$HS/status")
 hs_stop hs

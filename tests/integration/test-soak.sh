@@ -80,14 +80,7 @@ hs_start hs -P "$PORT" -b 64
 HS=${HS_PID[hs]}
 # sample: "SECONDS RSS_KB KERNEL_TABLE OPEN_CONNECTIONS" from a SIGUSR1 dump
 sample() {
-	local want i
-	want=$(($(grep -c '^httpsnoop statistics' "$T/hs.err") + 1))
-	kill -USR1 "$HS" || return 1
-	for i in $(seq 100); do
-		awk -v w="$want" '/^httpsnoop statistics/ {n++} n == w && /^  kernel table/ {f = 1} END {exit !f}' \
-			"$T/hs.err" && break
-		sleep 0.1
-	done
+	hs_stats_now hs || return 1
 	echo "$1 $(awk '/^VmRSS/ {print $2}' "/proc/$HS/status") $(hs_stat hs 'kernel table') $(hs_stat hs 'open connections')"
 }
 sample 0 >"$T/samples"
