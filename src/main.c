@@ -690,7 +690,7 @@ static int run_live(struct app *a)
 			break;
 	}
 	/* What the kernel already wrote still counts. */
-	probe_poll(a->probe, 0);
+	probe_flush(a->probe);
 	open[0] = stream_count(a->stream);
 	open[1] = probe_conn_count(a->probe);
 	stream_close_all(a->stream, now_mono(), "tracing stopped before a response");

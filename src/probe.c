@@ -2,6 +2,7 @@
 #include "probe.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,16 @@ struct probe {
 	struct perf_reader *readers[MAX_CPUS];
 	int nreaders;
 	uint64_t perf_lost;
+	/* Perf-buffer records read but not yet handed over (see
+	 * perf_release): copies in arena, indexed by held. */
+	uint8_t *arena;
+	size_t arena_len, arena_cap;
+	struct held {
+		uint64_t ts, seq;
+		size_t off, len;
+	} *held;
+	size_t nheld, held_cap;
+	uint64_t seq;
 	int conns_fd;
 	int uprobe_fd[8];	/* loaded uprobe programs, -1 until needed */
 	char uprobe_ev[MAX_UPROBES][32];
@@ -254,19 +265,109 @@ static int ring_cb(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* Perf buffers are per CPU, so records from different CPUs come in no
+ * particular order: a server's response written on one CPU could be read
+ * after its close(2) on another.  perf_cb therefore only keeps a copy, and
+ * perf_release hands the records over in time order. */
 static void perf_cb(void *ctx, void *raw, int size)
 {
 	struct probe *p = ctx;
+	const struct hs_event *ev = raw;
+	size_t len = size;
+	struct held *h;
 
 	/* Perf samples are padded to 8 bytes: trim to the record. */
-	if ((size_t)size >= sizeof(struct hs_event)) {
-		const struct hs_event *ev = raw;
-		size_t want = sizeof(*ev) + ev->captured;
+	if (len >= sizeof(*ev) && sizeof(*ev) + ev->captured <= len)
+		len = sizeof(*ev) + ev->captured;
+	if (p->nheld == p->held_cap || p->arena_len + len > p->arena_cap) {
+		size_t hc = p->held_cap ? p->held_cap * 2 : 256;
+		size_t ac = p->arena_cap ? p->arena_cap : 65536;
+		void *np;
 
-		if (want <= (size_t)size)
-			size = want;
+		while (ac < p->arena_len + len)
+			ac *= 2;
+		if (p->nheld == p->held_cap) {
+			np = realloc(p->held, hc * sizeof(*p->held));
+			if (!np)
+				goto direct;
+			p->held = np;
+			p->held_cap = hc;
+		}
+		if (ac != p->arena_cap) {
+			np = realloc(p->arena, ac);
+			if (!np)
+				goto direct;
+			p->arena = np;
+			p->arena_cap = ac;
+		}
 	}
-	p->fn(p->ctx, raw, size);
+	h = &p->held[p->nheld++];
+	h->ts = len >= sizeof(*ev) ? ev->ts_ns : 0;
+	h->seq = p->seq++;
+	h->off = p->arena_len;
+	h->len = len;
+	memcpy(p->arena + p->arena_len, raw, len);
+	p->arena_len += len;
+	return;
+direct:
+	/* Out of memory: hand it over unordered rather than lose it. */
+	p->fn(p->ctx, raw, len);
+}
+
+static int held_cmp(const void *a, const void *b)
+{
+	const struct held *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Hands over, in time order, the held records stamped before `before`,
+ * the time at which the buffers' last reading began.  That is safe: a
+ * record that must come first (the request before its response, data
+ * before the close) was written before the later one's syscall began,
+ * so before `before`, and the reading found it.  Records stamped later
+ * wait for the next reading. */
+static int perf_release(struct probe *p, uint64_t before)
+{
+	size_t n = 0, keep;
+
+	if (!p->nheld)
+		return 0;
+	qsort(p->held, p->nheld, sizeof(*p->held), held_cmp);
+	while (n < p->nheld && p->held[n].ts < before) {
+		p->fn(p->ctx, p->arena + p->held[n].off, p->held[n].len);
+		n++;
+	}
+	keep = p->nheld - n;
+	if (keep) {
+		/* Few, and just read: move them to the front in order. */
+		uint8_t *tmp = malloc(p->arena_len);
+		size_t off = 0;
+
+		if (!tmp) {
+			for (size_t i = n; i < p->nheld; i++)
+				p->fn(p->ctx, p->arena + p->held[i].off, p->held[i].len);
+			p->nheld = p->arena_len = 0;
+			return (int)(n + keep);
+		}
+		for (size_t i = 0; i < keep; i++) {
+			struct held *h = &p->held[n + i];
+
+			memcpy(tmp + off, p->arena + h->off, h->len);
+			p->held[i] = *h;
+			p->held[i].off = off;
+			off += h->len;
+		}
+		memcpy(p->arena, tmp, off);
+		free(tmp);
+		p->arena_len = off;
+	} else {
+		p->arena_len = 0;
+	}
+	p->nheld = keep;
+	return (int)n;
 }
 
 static void perf_lost_cb(void *ctx, uint64_t lost)
@@ -431,6 +532,39 @@ fail:
 	return err;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Waits for any perf buffer, notes the time, then reads every buffer
+ * (not only those that woke the poll) and releases what is safe. */
+static int perf_poll(struct probe *p, int timeout_ms, bool all)
+{
+	struct pollfd fds[MAX_CPUS];
+	uint64_t before;
+	int n;
+
+	for (int i = 0; i < p->nreaders; i++) {
+		fds[i].fd = perf_reader_fd(p->readers[i]);
+		fds[i].events = POLLIN;
+	}
+	if (!p->nheld || timeout_ms == 0) {
+		n = poll(fds, p->nreaders, timeout_ms);
+	} else {
+		/* Records are held: come back soon to hand them over. */
+		n = poll(fds, p->nreaders, timeout_ms < 10 ? timeout_ms : 10);
+	}
+	if (n < 0 && errno != EINTR)
+		return -errno;
+	before = mono_ns();
+	perf_reader_consume(p->nreaders, p->readers);
+	return perf_release(p, all ? UINT64_MAX : before);
+}
+
 int probe_poll(struct probe *p, int timeout_ms)
 {
 	int n;
@@ -444,8 +578,14 @@ int probe_poll(struct probe *p, int timeout_ms)
 		n = bpf_consume_ringbuf(p->rb);
 		return n < 0 ? 0 : n;
 	}
-	n = perf_reader_poll(p->nreaders, p->readers, timeout_ms);
-	return n < 0 && errno != EINTR ? -errno : 0;
+	return perf_poll(p, timeout_ms, false);
+}
+
+int probe_flush(struct probe *p)
+{
+	if (p->rb)
+		return probe_poll(p, 0);
+	return perf_poll(p, 0, true);
 }
 
 int probe_stats(struct probe *p, uint64_t out[HS_STAT_MAX])
@@ -629,6 +769,8 @@ void probe_close(struct probe *p)
 		bpf_free_ringbuf(p->rb);
 	for (int i = 0; i < p->nreaders; i++)
 		perf_reader_free(p->readers[i]);
+	free(p->held);
+	free(p->arena);
 	if (p->mod)
 		bpf_module_destroy(p->mod);
 	free(p);

@@ -52,6 +52,10 @@ int probe_arm(struct probe *p);
 /* Waits up to timeout_ms for records and hands all available ones to the
  * callback.  Returns records handled, or -errno (never -EINTR). */
 int probe_poll(struct probe *p, int timeout_ms);
+/* Hands over every record the kernel has written, including those a
+ * perf buffer's reading holds back for ordering: the last call before
+ * closing. */
+int probe_flush(struct probe *p);
 /* Sums the probe's per-CPU counters (enum hs_stat) into out, and adds
  * perf-buffer losses to HS_STAT_LOST. */
 int probe_stats(struct probe *p, uint64_t out[HS_STAT_MAX]);

@@ -37,6 +37,65 @@ run() {
 run perfbuf HTTPSNOOP_FORCE_PERF_BUFFER=1 'perf buffer'
 run nosocktp HTTPSNOOP_FORCE_NO_SOCK_TP=1 'accept/connect tracking'
 
+# A perf buffer is one buffer per CPU, read one after the other, so the
+# records of a thread that moves between CPUs come in out of order unless
+# httpsnoop puts them back in time order.  This server moves on purpose:
+# it reads each request on one CPU, answers on the other and closes on the
+# first, so that the response is in a buffer the reader drains after the
+# request's or the close's.  Every transaction must come out whole.
+CPUS=$($PY -c 'import os; print(" ".join(map(str, sorted(os.sched_getaffinity(0))[:2])))')
+if [ "$(wc -w <<<"$CPUS")" -lt 2 ]; then
+	log "skipped the migrating server: it needs two CPUs, this machine has one"
+else
+	MPORT=$(free_port)
+	cat >"$T/migrating.py" <<'PYEOF'
+import os, socket, sys
+port, a, b, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", port))
+ls.listen(64)
+print("listening", flush=True)
+for i in range(n):
+    first, second = (a, b) if i % 2 == 0 else (b, a)
+    c, _ = ls.accept()
+    os.sched_setaffinity(0, {first})
+    req = b""
+    while b"\r\n\r\n" not in req:
+        req += c.recv(4096)
+    os.sched_setaffinity(0, {second})
+    body = b"moved %d\n" % i
+    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+    os.sched_setaffinity(0, {first})
+    c.close()
+    print(req.split(b" ")[1].decode(), flush=True)
+PYEOF
+	N=40
+	$PY "$T/migrating.py" "$MPORT" $CPUS $N >"$T/migrating.out" 2>&1 &
+	MIG_PID=$!
+	track "$MIG_PID"
+	wait_listen "$MPORT" || die "the migrating server did not listen"
+	env HTTPSNOOP_FORCE_PERF_BUFFER=1 "$HTTPSNOOP" -p "$MIG_PID" -f json -o "$T/migrating.jsonl" 2>"$T/migrating.err" &
+	HS_PID[migrating]=$!
+	track "$!"
+	hs_wait migrating
+	: >"$T/expect"
+	for i in $(seq $N); do
+		curl -sS -o /dev/null "http://127.0.0.1:$MPORT/m$i" || fail "curl to the migrating server failed"
+		echo "GET /m$i 200 *" >>"$T/expect"
+	done
+	wait "$MIG_PID" || fail "the migrating server failed: $(cat "$T/migrating.out")"
+	# Ground truth: what the server says it served, in order.
+	diff <(sed 's/^/GET /; s/$/ 200 */' <(grep '^/m' "$T/migrating.out")) "$T/expect" >&2 ||
+		fail "the migrating server did not serve what curl asked"
+	hs_stop migrating
+	hs_show_stats migrating
+	$CHECK expect --jsonl "$T/migrating.jsonl" --pid "$MIG_PID" --role server \
+		--expect "$T/expect" --ordered --exact-count || fail "migrating: server side differs"
+	hs_expect_stat migrating 'unpaired responses' 0
+	hs_expect_stat migrating 'lost events' 0
+fi
+
 # Without the sock tracepoints the probe cannot tell files from sockets
 # by itself: a file whose bytes look like HTTP, read by a process, must
 # not come out as a transaction (user space checks /proc/PID/fd).
