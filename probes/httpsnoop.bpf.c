@@ -100,6 +100,8 @@ struct hs_record {
 	__u64 base;  /* stream offset of the syscall's first byte */
 	__u64 done;  /* bytes of the syscall already sent */
 	__u64 total; /* bytes the syscall moved */
+	__u64 ubuf;  /* the user buffer, or the iovec array */
+	__u64 cnt;   /* iovec count (0: ubuf is one buffer) */
 	struct hs_event ev;
 	__u8 data[HS_CHUNK_MAX];
 };
@@ -150,6 +152,14 @@ BPF_TABLE("lru_hash", __u64, struct hs_tls_call, hs_tls_active, 16384);
 /* SSL object -> its fd: SSL_read may return buffered plaintext without
  * a syscall, and then this says where it belongs. */
 BPF_TABLE("lru_hash", struct hs_ssl_key, __s32, hs_ssl_fds, 65536);
+#endif
+/* The copy loops, reached by tail call so that the verifier checks them
+ * once, not once per syscall: slot 0 hs_emit_buf, slot 1 hs_emit_iov,
+ * loaded by user space as tracepoint programs; hs_emit_kp holds
+ * hs_emit_buf loaded as a kprobe program, for the uprobes. */
+BPF_PROG_ARRAY(hs_emit, 2);
+#ifdef HS_TLS
+BPF_PROG_ARRAY(hs_emit_kp, 1);
 #endif
 #ifdef HS_PERF_BUFFER
 BPF_PERF_OUTPUT(hs_events);
@@ -716,10 +726,38 @@ static __always_inline int conn_data(void *ctx, struct hs_active *ap,
 	r->base = pos;
 	r->done = 0;
 	r->total = ret;
-	if (iov)
-		emit_iov(ctx, r, iov, cnt);
+	r->ubuf = iov ? iov : buf;
+	r->cnt = iov ? cnt : 0;
+#ifdef HS_TLS
+	if (tls)
+		hs_emit_kp.call(ctx, 0);
 	else
-		emit_buf(ctx, r, buf);
+#endif
+		hs_emit.call(ctx, iov ? 1 : 0);
+	/* Only reached if the tail call failed: the bytes are lost. */
+	stat_add(HS_STAT_LOST, 1);
+	stat_add(HS_STAT_LOST_BYTES, ret);
+	return 0;
+}
+
+/* The tail-call targets (see hs_emit). */
+int hs_emit_buf(void *ctx)
+{
+	__u32 zero = 0;
+	struct hs_record *r = hs_scratch.lookup(&zero);
+
+	if (r)
+		emit_buf(ctx, r, r->ubuf);
+	return 0;
+}
+
+int hs_emit_iov(void *ctx)
+{
+	__u32 zero = 0;
+	struct hs_record *r = hs_scratch.lookup(&zero);
+
+	if (r)
+		emit_iov(ctx, r, r->ubuf, r->cnt);
 	return 0;
 }
 

@@ -192,10 +192,89 @@ static bool split_tp(const char *fn, char *cat, char *ev, size_t n)
 	return true;
 }
 
+/* Loads the probe's function `name` as a program of `type`; when the
+ * verifier refuses it, loads it again for its log and prints the end of
+ * that.  Returns the program's fd or -errno. */
+static int load_prog(struct probe *p, const char *name, enum bpf_prog_type type)
+{
+	size_t lsz = 1 << 22;
+	char *log;
+	int fd;
+
+	if (!bpf_function_start(p->mod, name)) {
+		warn("the probe has no function %s", name);
+		return -ENOENT;
+	}
+	fd = bcc_func_load(p->mod, type, name, bpf_function_start(p->mod, name),
+			   bpf_function_size(p->mod, name),
+			   bpf_module_license(p->mod),
+			   bpf_module_kern_version(p->mod), 0, NULL, 0, NULL, -1);
+	if (fd >= 0)
+		return fd;
+	log = malloc(lsz);
+	if (log) {
+		log[0] = '\0';
+		fd = bcc_func_load(p->mod, type, name, bpf_function_start(p->mod, name),
+				   bpf_function_size(p->mod, name),
+				   bpf_module_license(p->mod),
+				   bpf_module_kern_version(p->mod), 1, log, lsz,
+				   NULL, -1);
+		if (fd < 0) {
+			size_t len = strlen(log);
+
+			fprintf(stderr, "%s\n", len > 4000 ? log + len - 4000 : log);
+		}
+		free(log);
+	}
+	if (fd >= 0)
+		return fd;
+	warn("failed to load probe program %s: the kernel's verifier rejected "
+	     "it (its log is above)", name);
+	return -EINVAL;
+}
+
+/* The probe's copy loops are programs of their own, reached by tail call
+ * from every data handler, so that the verifier checks them once (see
+ * hs_emit in the probe).  A probe without the hs_emit table needs none. */
+static int fill_tail_calls(struct probe *p)
+{
+	static const struct {
+		const char *table, *fn;
+		int slot;
+		enum bpf_prog_type type;
+	} calls[] = {
+		{ "hs_emit", "hs_emit_buf", 0, BPF_PROG_TYPE_TRACEPOINT },
+		{ "hs_emit", "hs_emit_iov", 1, BPF_PROG_TYPE_TRACEPOINT },
+		{ "hs_emit_kp", "hs_emit_buf", 0, BPF_PROG_TYPE_KPROBE },
+	};
+
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		int map = bpf_table_fd(p->mod, calls[i].table), fd, err = 0;
+
+		if (map < 0)
+			continue;
+		fd = load_prog(p, calls[i].fn, calls[i].type);
+		if (fd < 0)
+			return fd;
+		if (bpf_update_elem(map, (void *)&calls[i].slot, &fd, 0)) {
+			err = -errno;
+			warn("failed to fill the probe's %s table: %s",
+			     calls[i].table, strerror(errno));
+		}
+		close(fd); /* the table holds the program */
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static int load_and_attach(struct probe *p)
 {
 	size_t n = bpf_num_functions(p->mod);
+	int err = fill_tail_calls(p);
 
+	if (err)
+		return err;
 	for (size_t i = 0; i < n; i++) {
 		const char *name = bpf_function_name(p->mod, i);
 		char cat[64], ev[64];
@@ -203,38 +282,9 @@ static int load_and_attach(struct probe *p)
 
 		if (!split_tp(name, cat, ev, sizeof(cat)))
 			continue;
-		fd = bcc_func_load(p->mod, BPF_PROG_TYPE_TRACEPOINT, name,
-				   bpf_function_start(p->mod, name),
-				   bpf_function_size(p->mod, name),
-				   bpf_module_license(p->mod),
-				   bpf_module_kern_version(p->mod), 0, NULL, 0,
-				   NULL, -1);
-		if (fd < 0) {
-			/* Again with the verifier's log, for the user. */
-			size_t lsz = 1 << 22;
-			char *log = malloc(lsz);
-
-			if (log) {
-				log[0] = '\0';
-				fd = bcc_func_load(p->mod, BPF_PROG_TYPE_TRACEPOINT, name,
-						   bpf_function_start(p->mod, name),
-						   bpf_function_size(p->mod, name),
-						   bpf_module_license(p->mod),
-						   bpf_module_kern_version(p->mod), 1,
-						   log, lsz, NULL, -1);
-				if (fd < 0) {
-					size_t len = strlen(log);
-
-					fprintf(stderr, "%s\n", len > 4000 ? log + len - 4000 : log);
-				}
-				free(log);
-			}
-			if (fd < 0) {
-				warn("failed to load probe program %s: the kernel's "
-				     "verifier rejected it (its log is above)", name);
-				return -EINVAL;
-			}
-		}
+		fd = load_prog(p, name, BPF_PROG_TYPE_TRACEPOINT);
+		if (fd < 0)
+			return fd;
 		if (p->nattach == MAX_ATTACH) {
 			close(fd);
 			return -E2BIG;
@@ -724,12 +774,9 @@ int probe_attach_tls(struct probe *p, const char *path)
 				return attached ? attached : -E2BIG;
 			snprintf(fn, sizeof(fn), "%s__%s", ret ? "uretprobe" : "uprobe", tls_syms[i]);
 			if (p->uprobe_fd[slot] < 0)
-				p->uprobe_fd[slot] = bcc_func_load(p->mod, BPF_PROG_TYPE_KPROBE, fn,
-					bpf_function_start(p->mod, fn), bpf_function_size(p->mod, fn),
-					bpf_module_license(p->mod), bpf_module_kern_version(p->mod),
-					0, NULL, 0, NULL, -1);
+				p->uprobe_fd[slot] = load_prog(p, fn, BPF_PROG_TYPE_KPROBE);
 			if (p->uprobe_fd[slot] < 0)
-				return -EINVAL;
+				return p->uprobe_fd[slot];
 			snprintf(p->uprobe_ev[p->nuprobes], sizeof(p->uprobe_ev[0]),
 				 "hs_%d_%d", getpid(), p->nuprobes);
 			fd = bpf_attach_uprobe(p->uprobe_fd[slot],
