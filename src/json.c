@@ -9,49 +9,30 @@
 
 static const char json_hex[] = "0123456789abcdef";
 
-static inline void json_put(FILE *f, const void *p, size_t n)
-{
-	if (n)
-		fwrite_unlocked(p, 1, n, f);
-}
-
-#define JSON_LIT(f, s) json_put((f), (s), sizeof(s) - 1)
-
-static void json_u64(FILE *f, uint64_t v)
-{
-	char b[20];
-	int i = sizeof(b);
-
-	do
-		b[--i] = (char)('0' + v % 10);
-	while (v /= 10);
-	json_put(f, b + i, sizeof(b) - i);
-}
-
-static void json_int(FILE *f, int64_t v)
+static void json_int(struct output_line *out, int64_t v)
 {
 	if (v < 0) {
-		putc_unlocked('-', f);
-		json_u64(f, -(uint64_t)v);
+		output_putc(out, '-');
+		output_put_u64(out, -(uint64_t)v);
 	} else {
-		json_u64(f, (uint64_t)v);
+		output_put_u64(out, (uint64_t)v);
 	}
 }
 
-static void json_bool(FILE *f, bool v)
+static void json_bool(struct output_line *out, bool v)
 {
 	if (v)
-		JSON_LIT(f, "true");
+		OUTPUT_LIT(out, "true");
 	else
-		JSON_LIT(f, "false");
+		OUTPUT_LIT(out, "false");
 }
 
-static void json_u_escape(FILE *f, uint32_t cp)
+static void json_u_escape(struct output_line *out, uint32_t cp)
 {
 	char b[6] = { '\\', 'u', json_hex[cp >> 12 & 15], json_hex[cp >> 8 & 15],
 		      json_hex[cp >> 4 & 15], json_hex[cp & 15] };
 
-	json_put(f, b, 6);
+	output_put(out, b, 6);
 }
 
 /* Writes p[0..n) as a JSON string.  The line must stay valid UTF-8 and
@@ -60,14 +41,14 @@ static void json_u_escape(FILE *f, uint32_t cp)
  * output_cp_unsafe() names (DEL, C1, bidi controls, and U+2028/2029,
  * which also break JavaScript consumers); and U+FFFD for each byte that
  * does not start a valid UTF-8 sequence (JSON cannot carry raw bytes).
- * Runs of bytes that need nothing go out in one fwrite. */
-static void json_str(FILE *f, const uint8_t *p, size_t n)
+ * Runs of bytes that need nothing are copied in one piece. */
+static void json_str(struct output_line *out, const uint8_t *p, size_t n)
 {
 	size_t i = 0, run = 0;
 	uint32_t cp;
 	int r;
 
-	putc_unlocked('"', f);
+	output_putc(out, '"');
 	while (i < n) {
 		uint8_t c = p[i];
 
@@ -85,49 +66,50 @@ static void json_str(FILE *f, const uint8_t *p, size_t n)
 			r = 1;
 			cp = c;
 		}
-		json_put(f, p + run, i - run);
+		output_put(out, p + run, i - run);
 		if (r <= 0) {
-			JSON_LIT(f, "\\ufffd");
+			OUTPUT_LIT(out, "\\ufffd");
 			r = 1;
 		} else if (c == '"') {
-			JSON_LIT(f, "\\\"");
+			OUTPUT_LIT(out, "\\\"");
 		} else if (c == '\\') {
-			JSON_LIT(f, "\\\\");
+			OUTPUT_LIT(out, "\\\\");
 		} else if (c == '\n') {
-			JSON_LIT(f, "\\n");
+			OUTPUT_LIT(out, "\\n");
 		} else if (c == '\r') {
-			JSON_LIT(f, "\\r");
+			OUTPUT_LIT(out, "\\r");
 		} else if (c == '\t') {
-			JSON_LIT(f, "\\t");
+			OUTPUT_LIT(out, "\\t");
 		} else {
-			json_u_escape(f, cp);
+			json_u_escape(out, cp);
 		}
 		i += r;
 		run = i;
 	}
-	json_put(f, p + run, i - run);
-	putc_unlocked('"', f);
+	output_put(out, p + run, i - run);
+	output_putc(out, '"');
 }
 
-static void json_cstr(FILE *f, const char *s)
+static void json_cstr(struct output_line *out, const char *s)
 {
 	if (s)
-		json_str(f, (const uint8_t *)s, strlen(s));
+		json_str(out, (const uint8_t *)s, strlen(s));
 	else
-		JSON_LIT(f, "null");
+		OUTPUT_LIT(out, "null");
 }
 
-static void json_slice(FILE *f, const struct http_msg *m, uint32_t off, uint32_t len)
+static void json_slice(struct output_line *out, const struct http_msg *m,
+		       uint32_t off, uint32_t len)
 {
 	const uint8_t *p;
 	size_t n = output_slice(m, off, len, &p);
 
-	json_str(f, p, n);
+	json_str(out, p, n);
 }
 
 /* RFC 4648 section 4, padded; encoded through a stack buffer so that a
- * large preview costs a few fwrites and no allocation. */
-static void json_base64(FILE *f, const uint8_t *p, size_t n)
+ * large preview costs a few copies and no allocation. */
+static void json_base64(struct output_line *out, const uint8_t *p, size_t n)
 {
 	static const char tab[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -135,7 +117,7 @@ static void json_base64(FILE *f, const uint8_t *p, size_t n)
 	size_t o = 0;
 	uint32_t v;
 
-	putc_unlocked('"', f);
+	output_putc(out, '"');
 	for (; n >= 3; p += 3, n -= 3) {
 		v = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
 		b[o++] = tab[v >> 18];
@@ -143,7 +125,7 @@ static void json_base64(FILE *f, const uint8_t *p, size_t n)
 		b[o++] = tab[v >> 6 & 63];
 		b[o++] = tab[v & 63];
 		if (o == sizeof(b)) {
-			json_put(f, b, o);
+			output_put(out, b, o);
 			o = 0;
 		}
 	}
@@ -154,13 +136,13 @@ static void json_base64(FILE *f, const uint8_t *p, size_t n)
 		b[o++] = n > 1 ? tab[v >> 6 & 63] : '=';
 		b[o++] = '=';
 	}
-	json_put(f, b, o);
-	putc_unlocked('"', f);
+	output_put(out, b, o);
+	output_putc(out, '"');
 }
 
 /* RFC 3339 UTC with nanoseconds.  The civil date comes from Howard
  * Hinnant's days_from_civil inverse: no gmtime_r, no locale, no lock. */
-static void json_time(FILE *f, uint64_t ns)
+static void json_time(struct output_line *out, uint64_t ns)
 {
 	uint64_t secs = ns / 1000000000, days = secs / 86400;
 	unsigned sod = (unsigned)(secs % 86400), frac = (unsigned)(ns % 1000000000);
@@ -200,173 +182,178 @@ static void json_time(FILE *f, uint64_t ns)
 		b[i] = (char)('0' + frac % 10);
 	b[30] = 'Z';
 	b[31] = '"';
-	json_put(f, b, 32);
+	output_put(out, b, 32);
 }
 
-static void json_addr(FILE *f, const struct hs_addr *a)
+static void json_addr(struct output_line *out, const struct hs_addr *a)
 {
 	char buf[OUTPUT_ADDR_LEN];
 
 	if (output_addr_str(a, buf))
-		json_str(f, (const uint8_t *)buf, strlen(buf));
+		json_str(out, (const uint8_t *)buf, strlen(buf));
 	else
-		JSON_LIT(f, "null");
+		OUTPUT_LIT(out, "null");
 }
 
-static void json_headers(FILE *f, const struct http_msg *m)
+static void json_headers(struct output_line *out, const struct http_msg *m)
 {
 	size_t i;
 
-	JSON_LIT(f, "\"headers\":[");
+	OUTPUT_LIT(out, "\"headers\":[");
 	for (i = 0; i < m->nhdrs; i++) {
 		if (i)
-			putc_unlocked(',', f);
-		putc_unlocked('[', f);
-		json_slice(f, m, m->hdrs[i].name_off, m->hdrs[i].name_len);
-		putc_unlocked(',', f);
-		json_slice(f, m, m->hdrs[i].value_off, m->hdrs[i].value_len);
-		putc_unlocked(']', f);
+			output_putc(out, ',');
+		output_putc(out, '[');
+		json_slice(out, m, m->hdrs[i].name_off, m->hdrs[i].name_len);
+		output_putc(out, ',');
+		json_slice(out, m, m->hdrs[i].value_off, m->hdrs[i].value_len);
+		output_putc(out, ']');
 	}
-	JSON_LIT(f, "],\"headers_truncated\":");
-	json_bool(f, m->head_truncated);
-	JSON_LIT(f, ",\"complete\":");
-	json_bool(f, m->complete);
+	OUTPUT_LIT(out, "],\"headers_truncated\":");
+	json_bool(out, m->head_truncated);
+	OUTPUT_LIT(out, ",\"complete\":");
+	json_bool(out, m->complete);
 }
 
-static void json_body(FILE *f, const struct http_msg *m, const struct output_opts *o)
+static void json_body(struct output_line *out, const struct http_msg *m,
+		      const struct output_opts *o)
 {
 	struct output_body b;
 
 	output_body_get(m, o, &b);
-	JSON_LIT(f, ",\"body_size\":");
-	json_u64(f, m->body_size);
-	JSON_LIT(f, ",\"body\":");
+	OUTPUT_LIT(out, ",\"body_size\":");
+	output_put_u64(out, m->body_size);
+	OUTPUT_LIT(out, ",\"body\":");
 	if (b.text) {
-		json_str(f, b.data, b.text_len);
-		JSON_LIT(f, ",\"body_encoding\":\"text\"");
+		json_str(out, b.data, b.text_len);
+		OUTPUT_LIT(out, ",\"body_encoding\":\"text\"");
 	} else {
-		json_base64(f, b.data, b.len);
-		JSON_LIT(f, ",\"body_encoding\":\"base64\"");
+		json_base64(out, b.data, b.len);
+		OUTPUT_LIT(out, ",\"body_encoding\":\"base64\"");
 	}
-	JSON_LIT(f, ",\"body_truncated\":");
-	json_bool(f, b.truncated);
-	JSON_LIT(f, ",\"body_missing\":");
-	json_u64(f, m->body_missing);
-	JSON_LIT(f, ",\"body_decoded\":");
+	OUTPUT_LIT(out, ",\"body_truncated\":");
+	json_bool(out, b.truncated);
+	OUTPUT_LIT(out, ",\"body_missing\":");
+	output_put_u64(out, m->body_missing);
+	OUTPUT_LIT(out, ",\"body_decoded\":");
 	if (b.coding)
-		json_str(f, (const uint8_t *)b.coding, b.coding_len);
+		json_str(out, (const uint8_t *)b.coding, b.coding_len);
 	else
-		JSON_LIT(f, "null");
-	JSON_LIT(f, ",\"decode_error\":");
-	json_cstr(f, m->decode_error);
+		OUTPUT_LIT(out, "null");
+	OUTPUT_LIT(out, ",\"decode_error\":");
+	json_cstr(out, m->decode_error);
 }
 
-static void json_version(FILE *f, const struct http_msg *m)
+static void json_version(struct output_line *out, const struct http_msg *m)
 {
-	JSON_LIT(f, "\"version\":\"");
-	json_int(f, m->version_major);
-	putc_unlocked('.', f);
-	json_int(f, m->version_minor);
-	JSON_LIT(f, "\",");
+	OUTPUT_LIT(out, "\"version\":\"");
+	json_int(out, m->version_major);
+	output_putc(out, '.');
+	json_int(out, m->version_minor);
+	OUTPUT_LIT(out, "\",");
 }
 
-static void json_request(FILE *f, const struct http_msg *m, const struct output_opts *o)
-{
-	if (!m->present) {
-		JSON_LIT(f, "null");
-		return;
-	}
-	JSON_LIT(f, "{\"method\":");
-	json_slice(f, m, m->method_off, m->method_len);
-	JSON_LIT(f, ",\"target\":");
-	json_slice(f, m, m->target_off, m->target_len);
-	putc_unlocked(',', f);
-	json_version(f, m);
-	json_headers(f, m);
-	json_body(f, m, o);
-	putc_unlocked('}', f);
-}
-
-static void json_response(FILE *f, const struct http_msg *m, const struct output_opts *o)
+static void json_request(struct output_line *out, const struct http_msg *m,
+			 const struct output_opts *o)
 {
 	if (!m->present) {
-		JSON_LIT(f, "null");
+		OUTPUT_LIT(out, "null");
 		return;
 	}
-	putc_unlocked('{', f);
-	json_version(f, m);
-	JSON_LIT(f, "\"status\":");
-	json_int(f, m->status);
-	JSON_LIT(f, ",\"reason\":");
-	json_slice(f, m, m->reason_off, m->reason_len);
-	putc_unlocked(',', f);
-	json_headers(f, m);
-	json_body(f, m, o);
-	putc_unlocked('}', f);
+	OUTPUT_LIT(out, "{\"method\":");
+	json_slice(out, m, m->method_off, m->method_len);
+	OUTPUT_LIT(out, ",\"target\":");
+	json_slice(out, m, m->target_off, m->target_len);
+	output_putc(out, ',');
+	json_version(out, m);
+	json_headers(out, m);
+	json_body(out, m, o);
+	output_putc(out, '}');
+}
+
+static void json_response(struct output_line *out, const struct http_msg *m,
+			  const struct output_opts *o)
+{
+	if (!m->present) {
+		OUTPUT_LIT(out, "null");
+		return;
+	}
+	output_putc(out, '{');
+	json_version(out, m);
+	OUTPUT_LIT(out, "\"status\":");
+	json_int(out, m->status);
+	OUTPUT_LIT(out, ",\"reason\":");
+	json_slice(out, m, m->reason_off, m->reason_len);
+	output_putc(out, ',');
+	json_headers(out, m);
+	json_body(out, m, o);
+	output_putc(out, '}');
 }
 
 int json_format_txn(FILE *f, const struct txn *t, const struct output_opts *o)
 {
 	const struct conn_info *c = &t->conn;
+	struct output_line line, *out = &line;
 	uint64_t ns;
 	int err;
 
 	errno = 0;
 	flockfile(f);
-	JSON_LIT(f, "{\"ts\":");
-	json_time(f, output_txn_time(t, o));
-	JSON_LIT(f, ",\"pid\":");
-	json_u64(f, c->pid);
-	JSON_LIT(f, ",\"tid\":");
-	json_u64(f, c->tid);
-	JSON_LIT(f, ",\"comm\":");
-	json_str(f, (const uint8_t *)c->comm, strnlen(c->comm, sizeof(c->comm)));
-	JSON_LIT(f, ",\"fd\":");
-	json_int(f, c->fd);
-	JSON_LIT(f, ",\"role\":\"");
-	fputs_unlocked(output_role_str(c->role), f);
-	JSON_LIT(f, "\",\"local\":");
-	json_addr(f, &c->local);
-	JSON_LIT(f, ",\"remote\":");
-	json_addr(f, &c->remote);
-	JSON_LIT(f, ",\"conn_id\":");
-	json_u64(f, c->conn_id);
-	JSON_LIT(f, ",\"cgroup_id\":");
-	json_u64(f, c->cgroup_id);
-	JSON_LIT(f, ",\"tls\":");
-	json_bool(f, c->tls);
-	JSON_LIT(f, ",\"container_id\":");
+	output_line_begin(out, f);
+	OUTPUT_LIT(out, "{\"ts\":");
+	json_time(out, output_txn_time(t, o));
+	OUTPUT_LIT(out, ",\"pid\":");
+	output_put_u64(out, c->pid);
+	OUTPUT_LIT(out, ",\"tid\":");
+	output_put_u64(out, c->tid);
+	OUTPUT_LIT(out, ",\"comm\":");
+	json_str(out, (const uint8_t *)c->comm, strnlen(c->comm, sizeof(c->comm)));
+	OUTPUT_LIT(out, ",\"fd\":");
+	json_int(out, c->fd);
+	OUTPUT_LIT(out, ",\"role\":\"");
+	output_puts(out, output_role_str(c->role));
+	OUTPUT_LIT(out, "\",\"local\":");
+	json_addr(out, &c->local);
+	OUTPUT_LIT(out, ",\"remote\":");
+	json_addr(out, &c->remote);
+	OUTPUT_LIT(out, ",\"conn_id\":");
+	output_put_u64(out, c->conn_id);
+	OUTPUT_LIT(out, ",\"cgroup_id\":");
+	output_put_u64(out, c->cgroup_id);
+	OUTPUT_LIT(out, ",\"tls\":");
+	json_bool(out, c->tls);
+	OUTPUT_LIT(out, ",\"container_id\":");
 	if (c->container_id[0])
-		json_str(f, (const uint8_t *)c->container_id,
+		json_str(out, (const uint8_t *)c->container_id,
 			 strnlen(c->container_id, sizeof(c->container_id)));
 	else
-		JSON_LIT(f, "null");
-	JSON_LIT(f, ",\"request\":");
-	json_request(f, &t->req, o);
-	JSON_LIT(f, ",\"response\":");
-	json_response(f, &t->resp, o);
-	JSON_LIT(f, ",\"interim_status\":");
+		OUTPUT_LIT(out, "null");
+	OUTPUT_LIT(out, ",\"request\":");
+	json_request(out, &t->req, o);
+	OUTPUT_LIT(out, ",\"response\":");
+	json_response(out, &t->resp, o);
+	OUTPUT_LIT(out, ",\"interim_status\":");
 	if (t->interim_status)
-		json_int(f, t->interim_status);
+		json_int(out, t->interim_status);
 	else
-		JSON_LIT(f, "null");
-	JSON_LIT(f, ",\"upgraded\":");
-	json_bool(f, t->upgraded);
-	JSON_LIT(f, ",\"latency_ns\":");
+		OUTPUT_LIT(out, "null");
+	OUTPUT_LIT(out, ",\"upgraded\":");
+	json_bool(out, t->upgraded);
+	OUTPUT_LIT(out, ",\"latency_ns\":");
 	if (output_latency(t, &ns))
-		json_u64(f, ns);
+		output_put_u64(out, ns);
 	else
-		JSON_LIT(f, "null");
-	JSON_LIT(f, ",\"ttfb_ns\":");
+		OUTPUT_LIT(out, "null");
+	OUTPUT_LIT(out, ",\"ttfb_ns\":");
 	if (output_ttfb(t, &ns))
-		json_u64(f, ns);
+		output_put_u64(out, ns);
 	else
-		JSON_LIT(f, "null");
-	JSON_LIT(f, ",\"error\":");
-	json_cstr(f, t->error);
-	JSON_LIT(f, "}\n");
+		OUTPUT_LIT(out, "null");
+	OUTPUT_LIT(out, ",\"error\":");
+	json_cstr(out, t->error);
+	OUTPUT_LIT(out, "}\n");
 
-	err = ferror(f) ? (errno ? -errno : -EIO) : 0;
+	err = output_line_end(out);
 	funlockfile(f);
 	return err;
 }

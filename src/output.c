@@ -132,6 +132,39 @@ void output_close(struct output *o)
 
 /* ---- helpers shared by the writers ---- */
 
+int output_line_end(struct output_line *l)
+{
+	if (l->len)
+		fwrite_unlocked(l->buf, 1, l->len, l->f);
+	l->len = 0;
+	return ferror(l->f) ? (errno ? -errno : -EIO) : 0;
+}
+
+void output_put_slow(struct output_line *l, const void *p, size_t n)
+{
+	if (l->len)
+		fwrite_unlocked(l->buf, 1, l->len, l->f);
+	l->len = 0;
+	if (n >= sizeof(l->buf)) {
+		/* A large preview: no point in copying it twice. */
+		fwrite_unlocked(p, 1, n, l->f);
+		return;
+	}
+	memcpy(l->buf, p, n);
+	l->len = n;
+}
+
+void output_put_u64(struct output_line *l, uint64_t v)
+{
+	char b[20];
+	int i = sizeof(b);
+
+	do
+		b[--i] = (char)('0' + v % 10);
+	while (v /= 10);
+	output_put(l, b + i, sizeof(b) - i);
+}
+
 int output_utf8_len(const uint8_t *p, size_t n, uint32_t *cp)
 {
 	uint8_t c = p[0], lo = 0x80, hi = 0xbf;

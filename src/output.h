@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 /* event.h uses the kernel's fixed-width types and, being shared with the
  * probe, includes nothing itself. */
@@ -56,6 +57,60 @@ int text_format_txn(FILE *f, const struct txn *t, const struct output_opts *o);
 int json_format_txn(FILE *f, const struct txn *t, const struct output_opts *o);
 
 /* Helpers shared by text.c and json.c (implemented in output.c). */
+
+/* Where a writer gathers a transaction before it reaches stdio.  A line
+ * is made of many small pieces (a quote, a comma, a number); each costs a
+ * store here, where a call into stdio costs a hundred instructions or so.
+ * output_line_end() hands the line on in one fwrite; a transaction larger
+ * than the buffer goes in several. */
+#define OUTPUT_LINE_MAX 8192
+struct output_line {
+	FILE *f;
+	size_t len; /* bytes waiting in buf */
+	char buf[OUTPUT_LINE_MAX];
+};
+
+static inline void output_line_begin(struct output_line *l, FILE *f)
+{
+	l->f = f;
+	l->len = 0;
+}
+
+/* Writes what waits to l->f; returns 0, or -errno (-EIO when unknown) if
+ * the stream is in error.  The caller holds the stream's lock. */
+int output_line_end(struct output_line *l);
+
+/* For output_put(): a piece that does not fit in what is left. */
+void output_put_slow(struct output_line *l, const void *p, size_t n);
+
+static inline void output_put(struct output_line *l, const void *p, size_t n)
+{
+	if (n > sizeof(l->buf) - l->len) {
+		output_put_slow(l, p, n);
+		return;
+	}
+	memcpy(l->buf + l->len, p, n);
+	l->len += n;
+}
+
+static inline void output_putc(struct output_line *l, char c)
+{
+	if (l->len == sizeof(l->buf))
+		output_put_slow(l, &c, 1);
+	else
+		l->buf[l->len++] = c;
+}
+
+static inline void output_puts(struct output_line *l, const char *s)
+{
+	output_put(l, s, strlen(s));
+}
+
+/* A string literal, its length known at compile time. */
+#define OUTPUT_LIT(l, s) output_put((l), (s), sizeof(s) - 1)
+
+/* Decimal, without leading zeros. */
+void output_put_u64(struct output_line *l, uint64_t v);
 
 /* A slice of m->buf as bytes; empty when it does not lie inside buf, so
  * that a parser bug cannot make a writer read out of bounds. */
