@@ -9,6 +9,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* open_memstream, mkdtemp, symlink */
 #endif
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -707,6 +708,32 @@ static char *slurp(const char *path, size_t *n)
 	return buf;
 }
 
+/* output_addr_str() formats IPv4 by hand: it must read as inet_ntop()
+ * and "%u" would, for every octet value and the port's extremes. */
+static void test_addr(void)
+{
+	static const uint16_t ports[] = { 0, 1, 9, 10, 80, 443, 8080, 65535 };
+	char got[OUTPUT_ADDR_LEN], ip[INET6_ADDRSTRLEN], want[OUTPUT_ADDR_LEN];
+	struct hs_addr a;
+
+	for (unsigned v = 0; v < 256; v++) {
+		for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+			memset(&a, 0, sizeof(a));
+			v4(&a, v, 255 - v, v / 10, v % 7 * 30, ports[i]);
+			inet_ntop(AF_INET, a.addr, ip, sizeof(ip));
+			snprintf(want, sizeof(want), "%s:%u", ip, ports[i]);
+			CHECK(output_addr_str(&a, got) && !strcmp(got, want),
+			      "address: got %s, want %s", got, want);
+		}
+	}
+	v6_loopback(&a, 65535);
+	CHECK(output_addr_str(&a, got) && !strcmp(got, "[::1]:65535"),
+	      "address: got %s, want [::1]:65535", got);
+	memset(&a, 0, sizeof(a));
+	CHECK(!output_addr_str(&a, got) && !strcmp(got, "?"),
+	      "address: got %s for an unknown family, want ?", got);
+}
+
 static void test_open(void)
 {
 	struct output_opts o = { OUTPUT_TEXT, MAX_BODY, OFFSET };
@@ -880,6 +907,7 @@ int main(int argc, char **argv)
 	test_fixtures();
 	test_max_body();
 	test_random();
+	test_addr();
 	test_open();
 	if (failures) {
 		fprintf(stderr, "test_output: %d check(s) failed\n", failures);
