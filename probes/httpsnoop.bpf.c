@@ -102,6 +102,10 @@ struct hs_record {
 	__u64 total; /* bytes the syscall moved */
 	__u64 ubuf;  /* the user buffer, or the iovec array */
 	__u64 cnt;   /* iovec count (0: ubuf is one buffer) */
+	struct hs_active call; /* the syscall, for hs_data: kind, dir, ... */
+	__s64 ret;	       /* ... the bytes it moved ... */
+	__s32 key_fd;	       /* ... and its key in hs_conns */
+	__u32 pad;
 	struct hs_event ev;
 	__u8 data[HS_CHUNK_MAX];
 };
@@ -153,13 +157,20 @@ BPF_TABLE("lru_hash", __u64, struct hs_tls_call, hs_tls_active, 16384);
  * a syscall, and then this says where it belongs. */
 BPF_TABLE("lru_hash", struct hs_ssl_key, __s32, hs_ssl_fds, 65536);
 #endif
-/* The copy loops, reached by tail call so that the verifier checks them
- * once, not once per syscall: slot 0 hs_emit_buf, slot 1 hs_emit_iov,
- * loaded by user space as tracepoint programs; hs_emit_kp holds
- * hs_emit_buf loaded as a kprobe program, for the uprobes. */
-BPF_PROG_ARRAY(hs_emit, 2);
+/* Most of the work is in programs of their own, reached by tail call, so
+ * that the compiler builds it and the verifier checks it once, not once
+ * per syscall: hs_data (what a data syscall's exit does with its bytes)
+ * and the copy loops hs_emit_buf and hs_emit_iov.  User space loads them
+ * as tracepoint programs into hs_calls and, for the uprobes, as kprobe
+ * programs into hs_calls_kp (hs_data_tls in the HS_CALL_DATA slot). */
+enum hs_call {
+	HS_CALL_EMIT_BUF = 0,
+	HS_CALL_EMIT_IOV = 1,
+	HS_CALL_DATA = 2,
+};
+BPF_PROG_ARRAY(hs_calls, 3);
 #ifdef HS_TLS
-BPF_PROG_ARRAY(hs_emit_kp, 1);
+BPF_PROG_ARRAY(hs_calls_kp, 3);
 #endif
 #ifdef HS_PERF_BUFFER
 BPF_PERF_OUTPUT(hs_events);
@@ -730,17 +741,53 @@ static __always_inline int conn_data(void *ctx, struct hs_active *ap,
 	r->cnt = iov ? cnt : 0;
 #ifdef HS_TLS
 	if (tls)
-		hs_emit_kp.call(ctx, 0);
+		hs_calls_kp.call(ctx, iov ? HS_CALL_EMIT_IOV : HS_CALL_EMIT_BUF);
 	else
 #endif
-		hs_emit.call(ctx, iov ? 1 : 0);
+		hs_calls.call(ctx, iov ? HS_CALL_EMIT_IOV : HS_CALL_EMIT_BUF);
 	/* Only reached if the tail call failed: the bytes are lost. */
 	stat_add(HS_STAT_LOST, 1);
 	stat_add(HS_STAT_LOST_BYTES, ret);
 	return 0;
 }
 
-/* The tail-call targets (see hs_emit). */
+/* Hands a syscall's bytes to hs_data (hs_data_tls for the uprobes) by
+ * tail call, through the scratch record. */
+static __always_inline int call_data(void *ctx, struct hs_active *a,
+				     __s32 key_fd, long ret, int tls)
+{
+	__u32 zero = 0;
+	struct hs_record *r = hs_scratch.lookup(&zero);
+
+	if (!r)
+		return 0;
+	r->call = *a;
+	r->ret = ret;
+	r->key_fd = key_fd;
+#ifdef HS_TLS
+	if (tls)
+		hs_calls_kp.call(ctx, HS_CALL_DATA);
+	else
+#endif
+		hs_calls.call(ctx, HS_CALL_DATA);
+	stat_add(HS_STAT_LOST, 1);
+	stat_add(HS_STAT_LOST_BYTES, ret);
+	return 0;
+}
+
+/* The tail-call targets (see hs_calls). */
+int hs_data(void *ctx)
+{
+	__u32 zero = 0;
+	struct hs_record *r = hs_scratch.lookup(&zero);
+	struct hs_active a;
+
+	if (!r)
+		return 0;
+	a = r->call;
+	return conn_data(ctx, &a, r->key_fd, r->ret, a.kind, 0);
+}
+
 int hs_emit_buf(void *ctx)
 {
 	__u32 zero = 0;
@@ -797,7 +844,7 @@ static __always_inline int data_exit(void *ctx, long ret, int kind)
 		return 0;
 	}
 #endif
-	return conn_data(ctx, &a, a.fd, ret, kind, 0);
+	return call_data(ctx, &a, a.fd, ret, 0);
 }
 
 static __always_inline int conn_exit(long ret, int accept)
@@ -1027,7 +1074,19 @@ static __always_inline int tls_exit(struct pt_regs *ctx)
 	a.fd = c.fd;
 	a.kind = HS_K_BUF;
 	a.dir = c.dir;
-	return conn_data(ctx, &a, c.fd | HS_TLS_FD, ret, HS_K_BUF, 1);
+	return call_data(ctx, &a, c.fd | HS_TLS_FD, ret, 1);
+}
+
+int hs_data_tls(struct pt_regs *ctx)
+{
+	__u32 zero = 0;
+	struct hs_record *r = hs_scratch.lookup(&zero);
+	struct hs_active a;
+
+	if (!r)
+		return 0;
+	a = r->call;
+	return conn_data(ctx, &a, r->key_fd, r->ret, HS_K_BUF, 1);
 }
 
 /* Attached by user space to every libssl it finds (uprobe__NAME on entry,

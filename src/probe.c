@@ -233,9 +233,9 @@ static int load_prog(struct probe *p, const char *name, enum bpf_prog_type type)
 	return -EINVAL;
 }
 
-/* The probe's copy loops are programs of their own, reached by tail call
- * from every data handler, so that the verifier checks them once (see
- * hs_emit in the probe).  A probe without the hs_emit table needs none. */
+/* Most of the probe's work is in programs of their own, reached by tail
+ * call from every data handler, so that the verifier checks it once (see
+ * hs_calls in the probe).  A probe without those tables needs none. */
 static int fill_tail_calls(struct probe *p)
 {
 	static const struct {
@@ -243,9 +243,12 @@ static int fill_tail_calls(struct probe *p)
 		int slot;
 		enum bpf_prog_type type;
 	} calls[] = {
-		{ "hs_emit", "hs_emit_buf", 0, BPF_PROG_TYPE_TRACEPOINT },
-		{ "hs_emit", "hs_emit_iov", 1, BPF_PROG_TYPE_TRACEPOINT },
-		{ "hs_emit_kp", "hs_emit_buf", 0, BPF_PROG_TYPE_KPROBE },
+		{ "hs_calls", "hs_emit_buf", 0, BPF_PROG_TYPE_TRACEPOINT },
+		{ "hs_calls", "hs_emit_iov", 1, BPF_PROG_TYPE_TRACEPOINT },
+		{ "hs_calls", "hs_data", 2, BPF_PROG_TYPE_TRACEPOINT },
+		/* SSL calls have one buffer: no hs_emit_iov. */
+		{ "hs_calls_kp", "hs_emit_buf", 0, BPF_PROG_TYPE_KPROBE },
+		{ "hs_calls_kp", "hs_data_tls", 2, BPF_PROG_TYPE_KPROBE },
 	};
 
 	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
