@@ -44,29 +44,28 @@ static void json_u_escape(struct output_line *out, uint32_t cp)
  * Runs of bytes that need nothing are copied in one piece. */
 static void json_str(struct output_line *out, const uint8_t *p, size_t n)
 {
-	size_t i = 0, run = 0;
+	const uint8_t *end = p + n, *run = p;
 	uint32_t cp;
+	uint8_t c;
 	int r;
 
 	output_putc(out, '"');
-	while (i < n) {
-		uint8_t c = p[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-			i++;
-			continue;
-		}
+	while (p < end) {
+		p += output_span(p, end - p, OUTPUT_C_JSON);
+		if (p == end)
+			break;
+		c = *p;
 		if (c >= 0x80) {
-			r = output_utf8_len(p + i, n - i, &cp);
+			r = output_utf8_len(p, end - p, &cp);
 			if (r > 0 && !output_cp_unsafe(cp)) {
-				i += r;
+				p += r;
 				continue;
 			}
 		} else {
 			r = 1;
 			cp = c;
 		}
-		output_put(out, p + run, i - run);
+		output_put(out, run, p - run);
 		if (r <= 0) {
 			OUTPUT_LIT(out, "\\ufffd");
 			r = 1;
@@ -83,10 +82,10 @@ static void json_str(struct output_line *out, const uint8_t *p, size_t n)
 		} else {
 			json_u_escape(out, cp);
 		}
-		i += r;
-		run = i;
+		p += r;
+		run = p;
 	}
-	output_put(out, p + run, i - run);
+	output_put(out, run, p - run);
 	output_putc(out, '"');
 }
 

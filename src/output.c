@@ -165,6 +165,81 @@ void output_put_u64(struct output_line *l, uint64_t v)
 	output_put(l, b + i, sizeof(b) - i);
 }
 
+#define OUTPUT_PRINTABLE(c) ((c) >= 0x20 && (c) < 0x7f)
+#define OUTPUT_CLASS(c)                                                        \
+	((OUTPUT_PRINTABLE(c) && (c) != '"' && (c) != '\\' ? OUTPUT_C_JSON : 0) | \
+	 (OUTPUT_PRINTABLE(c) || (c) == '\t' ? OUTPUT_C_TEXT : 0) |              \
+	 (OUTPUT_PRINTABLE(c) || (c) == '\t' || (c) == '\n' || (c) == '\r'      \
+		  ? OUTPUT_C_BODY                                               \
+		  : 0))
+#define OUTPUT_CLASS4(c) OUTPUT_CLASS(c), OUTPUT_CLASS((c) + 1), \
+			 OUTPUT_CLASS((c) + 2), OUTPUT_CLASS((c) + 3)
+#define OUTPUT_CLASS16(c) OUTPUT_CLASS4(c), OUTPUT_CLASS4((c) + 4), \
+			  OUTPUT_CLASS4((c) + 8), OUTPUT_CLASS4((c) + 12)
+#define OUTPUT_CLASS64(c) OUTPUT_CLASS16(c), OUTPUT_CLASS16((c) + 16), \
+			  OUTPUT_CLASS16((c) + 32), OUTPUT_CLASS16((c) + 48)
+
+const uint8_t output_byte_class[256] = {
+	OUTPUT_CLASS64(0x00), OUTPUT_CLASS64(0x40),
+	OUTPUT_CLASS64(0x80), OUTPUT_CLASS64(0xc0),
+};
+
+#define OUTPUT_BYTES(v) (0x0101010101010101ULL * (v))
+
+/* Flags (high bit) the zero bytes of w, and maybe bytes that follow a
+ * zero one in memory (the borrow runs upwards); the lowest flag is
+ * exact. */
+static inline uint64_t output_word_zero(uint64_t w)
+{
+	return (w - OUTPUT_BYTES(0x01)) & ~w & OUTPUT_BYTES(0x80);
+}
+
+/* Flags the bytes of w that are not printable ASCII, and with json also
+ * quotes and backslashes: a byte below 0x20 borrows into its high bit
+ * when 0x20 is taken away, one above 0x7e carries into it when 1 is
+ * added.  As above, only the lowest flag is sure. */
+static inline uint64_t output_word_odd(uint64_t w, bool json)
+{
+	uint64_t odd = ((w - OUTPUT_BYTES(0x20)) & ~w) | w | (w + OUTPUT_BYTES(0x01));
+
+	odd &= OUTPUT_BYTES(0x80);
+	if (json)
+		odd |= output_word_zero(w ^ OUTPUT_BYTES('"')) |
+		       output_word_zero(w ^ OUTPUT_BYTES('\\'));
+	return odd;
+}
+
+/* Headers and text bodies are mostly printable ASCII: eight bytes are
+ * checked at a time, and the table decides about each byte flagged.
+ * Every flag is checked, so one flagged in excess (on a big-endian
+ * machine the borrow runs towards the first byte) only costs a step. */
+size_t output_span(const uint8_t *p, size_t n, uint8_t cls)
+{
+	bool json = cls & OUTPUT_C_JSON;
+	size_t i = 0;
+	uint64_t w, odd;
+
+	while (n - i >= sizeof(w)) {
+		memcpy(&w, p + i, sizeof(w));
+		odd = output_word_odd(w, json);
+		if (!odd) {
+			i += sizeof(w);
+			continue;
+		}
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		i += __builtin_ctzll(odd) / 8;
+#else
+		i += __builtin_clzll(odd) / 8;
+#endif
+		if (!(output_byte_class[p[i]] & cls))
+			return i;
+		i++; /* tab, CR or LF, in a class that has them */
+	}
+	while (i < n && (output_byte_class[p[i]] & cls))
+		i++;
+	return i;
+}
+
 int output_utf8_len(const uint8_t *p, size_t n, uint32_t *cp)
 {
 	uint8_t c = p[0], lo = 0x80, hi = 0xbf;
@@ -224,12 +299,12 @@ static bool output_is_text(const uint8_t *p, size_t n, bool cut, size_t *text_le
 	int l;
 
 	while (i < n) {
-		uint8_t c = p[i];
+		uint8_t c;
 
-		if ((c >= 0x20 && c < 0x7f) || c == '\t' || c == '\n' || c == '\r') {
-			i++;
-			continue;
-		}
+		i += output_span(p + i, n - i, OUTPUT_C_BODY);
+		if (i == n)
+			break;
+		c = p[i];
 		if (c < 0x80)
 			return false;
 		l = output_utf8_len(p + i, n - i, &cp);

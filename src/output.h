@@ -112,6 +112,22 @@ static inline void output_puts(struct output_line *l, const char *s)
 /* Decimal, without leading zeros. */
 void output_put_u64(struct output_line *l, uint64_t v);
 
+/* Byte classes for the writers' scanning, which sees every byte of every
+ * header and preview.  Bytes >= 0x80 are in no class: UTF-8 is decoded
+ * separately. */
+enum {
+	OUTPUT_C_JSON = 1, /* goes into a JSON string as is: printable ASCII
+			    * but quote and backslash */
+	OUTPUT_C_TEXT = 2, /* printed by the text writer as is: printable
+			    * ASCII and tab */
+	OUTPUT_C_BODY = 4, /* allowed in a body shown as text: printable
+			    * ASCII, tab, CR, LF */
+};
+extern const uint8_t output_byte_class[256];
+
+/* How many bytes at p, of n, are all in class cls (one class). */
+size_t output_span(const uint8_t *p, size_t n, uint8_t cls);
+
 /* A slice of m->buf as bytes; empty when it does not lie inside buf, so
  * that a parser bug cannot make a writer read out of bounds. */
 static inline size_t output_slice(const struct http_msg *m, uint32_t off,

@@ -70,12 +70,12 @@ static void text_put_safe(struct output_line *out, const uint8_t *p, size_t n)
 	int r;
 
 	while (i < n) {
-		uint8_t c = p[i];
+		uint8_t c;
 
-		if ((c >= 0x20 && c < 0x7f) || c == '\t') {
-			i++;
-			continue;
-		}
+		i += output_span(p + i, n - i, OUTPUT_C_TEXT);
+		if (i == n)
+			break;
+		c = p[i];
 		l = 1;
 		if (c >= 0x80) {
 			r = output_utf8_len(p + i, n - i, &cp);

@@ -708,6 +708,48 @@ static char *slurp(const char *path, size_t *n)
 	return buf;
 }
 
+/* output_span() steps eight bytes at a time: it must agree with the
+ * byte class table, wherever the stopping byte falls in a step. */
+static void test_span(void)
+{
+	static const uint8_t odd[] = { 0x00, 0x09, 0x0a, 0x0d, 0x1f, '"', '\\',
+				       0x7e, 0x7f, 0x80, 0xc3, 0xff, 0x20 };
+	static const uint8_t cls[] = { OUTPUT_C_JSON, OUTPUT_C_TEXT, OUTPUT_C_BODY };
+	uint8_t buf[40];
+	size_t want;
+
+	for (size_t len = 0; len <= sizeof(buf); len++) {
+		for (size_t at = 0; at <= len; at++) {
+			for (size_t k = 0; k < sizeof(odd); k++) {
+				memset(buf, 'a', sizeof(buf));
+				if (at < len)
+					buf[at] = odd[k];
+				for (size_t c = 0; c < sizeof(cls); c++) {
+					for (want = 0; want < len &&
+						       (output_byte_class[buf[want]] & cls[c]);
+					     want++)
+						;
+					CHECK(output_span(buf, len, cls[c]) == want,
+					      "span: byte 0x%02x at %zu of %zu, class %u",
+					      odd[k], at, len, cls[c]);
+				}
+			}
+		}
+	}
+	for (unsigned b = 0; b < 256; b++) {
+		bool print = b >= 0x20 && b < 0x7f;
+
+		CHECK(!!(output_byte_class[b] & OUTPUT_C_JSON) ==
+			      (print && b != '"' && b != '\\'),
+		      "class: 0x%02x json", b);
+		CHECK(!!(output_byte_class[b] & OUTPUT_C_TEXT) == (print || b == '\t'),
+		      "class: 0x%02x text", b);
+		CHECK(!!(output_byte_class[b] & OUTPUT_C_BODY) ==
+			      (print || b == '\t' || b == '\n' || b == '\r'),
+		      "class: 0x%02x body", b);
+	}
+}
+
 /* output_addr_str() formats IPv4 by hand: it must read as inet_ntop()
  * and "%u" would, for every octet value and the port's extremes. */
 static void test_addr(void)
@@ -907,6 +949,7 @@ int main(int argc, char **argv)
 	test_fixtures();
 	test_max_body();
 	test_random();
+	test_span();
 	test_addr();
 	test_open();
 	if (failures) {
