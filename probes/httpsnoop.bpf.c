@@ -22,6 +22,17 @@
 
 #include "event.h" /* replaced by the header's text when embedded */
 
+/* bpf_probe_read_user under a name of our own.  BCC checks each call to
+ * it, by name, against the kernel's symbols, and loads all of
+ * /proc/kallsyms to do so: half a second of start-up.  User space has
+ * checked the helper already and says which one to use (plain
+ * probe_read on kernels before 5.5). */
+#ifndef HS_READ_USER_HELPER
+#define HS_READ_USER_HELPER BPF_FUNC_probe_read_user
+#endif
+static long (*hs_read_user)(void *dst, __u32 size, const void *src) =
+	(void *)HS_READ_USER_HELPER;
+
 #define HS_AF_INET 2
 #define HS_AF_INET6 10
 #define HS_IPPROTO_TCP 6
@@ -327,7 +338,7 @@ static __always_inline void read_sockaddr(struct hs_addr *out, __u64 uaddr)
 {
 	struct hs_sockaddr_in6 sa = {};
 
-	if (!uaddr || bpf_probe_read_user(&sa, sizeof(sa), (void *)uaddr))
+	if (!uaddr || hs_read_user(&sa, sizeof(sa), (void *)uaddr))
 		return;
 	if (sa.family == HS_AF_INET) {
 		struct hs_sockaddr_in *in = (struct hs_sockaddr_in *)&sa;
@@ -469,7 +480,7 @@ static __always_inline void emit_one(void *ctx, struct hs_record *r,
 		n = HS_CHUNK_MAX;
 	if (!ubuf)
 		n = 0;
-	if (n && bpf_probe_read_user(r->data, n, (void *)ubuf)) {
+	if (n && hs_read_user(r->data, n, (void *)ubuf)) {
 		stat_add(HS_STAT_READ_FAIL, 1);
 		n = 0;
 	}
@@ -510,7 +521,7 @@ static __always_inline void emit_iov(void *ctx, struct hs_record *r,
 
 		if (i >= cnt || r->done >= r->total)
 			break;
-		if (bpf_probe_read_user(&v, sizeof(v), (void *)(uiov + i * sizeof(v))))
+		if (hs_read_user(&v, sizeof(v), (void *)(uiov + i * sizeof(v))))
 			break;
 		if (v.len > left)
 			v.len = left;
@@ -534,7 +545,7 @@ static __always_inline long mmsg_bytes(__u64 umsgs, long count)
 
 		if (i >= count)
 			break;
-		if (bpf_probe_read_user(&len, sizeof(len),
+		if (hs_read_user(&len, sizeof(len),
 					(void *)(umsgs + i * sizeof(struct hs_mmsghdr) +
 						 offsetof(struct hs_mmsghdr, len))))
 			break;
@@ -559,7 +570,7 @@ static __always_inline __u64 locate(int kind, struct hs_active *a,
 		 * are a gap (HTTP does not batch messages in practice). */
 		struct hs_msghdr m = {};
 
-		if (bpf_probe_read_user(&m, sizeof(m), (void *)a->buf))
+		if (hs_read_user(&m, sizeof(m), (void *)a->buf))
 			return 0;
 		*iov = m.iov;
 		*cnt = m.iovlen;
@@ -662,14 +673,14 @@ static __always_inline int conn_data(void *ctx, struct hs_active *ap,
 				__u64 t2 = 0, k;
 
 				if (i >= cnt || got >= n ||
-				    bpf_probe_read_user(&v, sizeof(v),
+				    hs_read_user(&v, sizeof(v),
 						(void *)(iov + i * sizeof(v))))
 					break;
 				k = v.len < n - got ? v.len : n - got;
 				if (k == 0)
 					continue;
 				if (k > 8 || got > 7 ||
-				    bpf_probe_read_user(&t2, k, (void *)v.base))
+				    hs_read_user(&t2, k, (void *)v.base))
 					break;
 				if (k < 8)
 					t2 &= (1ULL << (8 * k)) - 1;
@@ -680,7 +691,7 @@ static __always_inline int conn_data(void *ctx, struct hs_active *ap,
 			if (n == 0)
 				return 0;
 		} else {
-			if (n == 0 || n > 8 || bpf_probe_read_user(&t, n, (void *)buf))
+			if (n == 0 || n > 8 || hs_read_user(&t, n, (void *)buf))
 				return 0;
 			if (n < 8)
 				t &= (1ULL << (8 * n)) - 1;
@@ -1050,7 +1061,7 @@ static __always_inline int tls_exit(struct pt_regs *ctx)
 		 * *outlen. */
 		__u64 n = 0;
 
-		if (ret != 1 || bpf_probe_read_user(&n, sizeof(n), (void *)c.outlen))
+		if (ret != 1 || hs_read_user(&n, sizeof(n), (void *)c.outlen))
 			return 0;
 		ret = n;
 	}

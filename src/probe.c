@@ -165,6 +165,28 @@ static bool have_ringbuf(void)
 	return true;
 }
 
+/* Whether the kernel has BPF helper `id`: loads a program that calls it
+ * (on a stack buffer of 8 bytes, from address 0) and asks the verifier. */
+static bool have_helper(int id)
+{
+	const struct bpf_insn insns[] = {
+		BPF_MOV64_REG(BPF_REG_1, BPF_REG_10),
+		{ .code = BPF_ALU64 | BPF_ADD | BPF_K, .dst_reg = BPF_REG_1, .imm = -8 },
+		BPF_MOV64_IMM(BPF_REG_2, 8),
+		BPF_MOV64_IMM(BPF_REG_3, 0),
+		{ .code = BPF_JMP | BPF_CALL, .imm = id },
+		BPF_MOV64_IMM(BPF_REG_0, 0),
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd = bcc_prog_load(BPF_PROG_TYPE_TRACEPOINT, "hs_feature", insns,
+			       sizeof(insns), "GPL", 0, 0, NULL, 0);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
 static bool have_sock_tp(void)
 {
 	char path[256];
@@ -515,8 +537,8 @@ static int check_abi(struct probe *p, const char *name)
 int probe_open(struct probe **out, const struct probe_opts *o,
 	       probe_record_fn fn, void *ctx)
 {
-	char defs[12][96];
-	const char *cflags[12];
+	char defs[16][96];
+	const char *cflags[16];
 	int ncf = 0, err;
 	double t0, t1;
 	struct probe *p;
@@ -540,6 +562,10 @@ int probe_open(struct probe **out, const struct probe_opts *o,
 		 o->ringbuf_kb / 4 < 16 ? 16 : o->ringbuf_kb / 4);
 	ncf++;
 	snprintf(defs[ncf++], sizeof(defs[0]), "-DHS_WAKEUP_EVERY=64");
+	/* Kernels before 5.5 read user memory with plain probe_read. */
+	snprintf(defs[ncf++], sizeof(defs[0]), "-DHS_READ_USER_HELPER=%d",
+		 have_helper(BPF_FUNC_probe_read_user) ? BPF_FUNC_probe_read_user
+						       : BPF_FUNC_probe_read);
 	if (p->sock_tp)
 		snprintf(defs[ncf++], sizeof(defs[0]), "-DHS_HAVE_SOCK_TP");
 	if (!p->ringbuf)
