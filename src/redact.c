@@ -20,13 +20,14 @@ void redact_init(struct redact *r)
 {
 	memset(r, 0, sizeof(*r));
 	for (size_t i = 0; i < sizeof(default_headers) / sizeof(default_headers[0]); i++)
-		r->headers[r->nheaders++] = default_headers[i];
+		redact_add_header(r, default_headers[i]);
 }
 
 int redact_add_header(struct redact *r, const char *name)
 {
 	if (r->nheaders == REDACT_MAX_NAMES)
 		return -E2BIG;
+	r->header_len[r->nheaders] = strlen(name);
 	r->headers[r->nheaders++] = name;
 	return 0;
 }
@@ -35,14 +36,16 @@ int redact_add_query(struct redact *r, const char *name)
 {
 	if (r->nquery == REDACT_MAX_NAMES)
 		return -E2BIG;
+	r->query_len[r->nquery] = strlen(name);
 	r->query[r->nquery++] = name;
 	return 0;
 }
 
-static bool listed(const char *const *names, size_t n, const char *s, size_t len)
+static bool listed(const char *const *names, const size_t *lens, size_t n,
+		   const char *s, size_t len)
 {
 	for (size_t i = 0; i < n; i++)
-		if (strlen(names[i]) == len && !strncasecmp(names[i], s, len))
+		if (lens[i] == len && !strncasecmp(names[i], s, len))
 			return true;
 	return false;
 }
@@ -80,7 +83,8 @@ static size_t redact_headers(const struct redact *r, struct http_msg *m)
 		int len;
 		long off;
 
-		if (!listed(r->headers, r->nheaders, m->buf + h->name_off, h->name_len))
+		if (!listed(r->headers, r->header_len, r->nheaders, m->buf + h->name_off,
+			    h->name_len))
 			continue;
 		/* RFC 9110 section 11.4: credentials = auth-scheme [ 1*SP
 		 * token68 / params ]; the scheme is not secret. */
@@ -131,7 +135,7 @@ static size_t redact_query(const struct redact *r, struct http_msg *m)
 		const char *pe = amp ? amp : end;
 
 		eq = memchr(p, '=', pe - p);
-		if (eq && listed(r->query, r->nquery, p, eq - p)) {
+		if (eq && listed(r->query, r->query_len, r->nquery, p, eq - p)) {
 			memcpy(out + olen, p, eq + 1 - p);
 			olen += eq + 1 - p;
 			olen += snprintf(out + olen, cap - olen, "[redacted %zu bytes]",

@@ -12,8 +12,12 @@
 struct redact {
 	bool off; /* --no-redact */
 	const char *headers[REDACT_MAX_NAMES];
+	size_t header_len[REDACT_MAX_NAMES]; /* strlen of each, kept so that
+					      * most names are ruled out by
+					      * length alone */
 	size_t nheaders;
 	const char *query[REDACT_MAX_NAMES];
+	size_t query_len[REDACT_MAX_NAMES];
 	size_t nquery;
 };
 
