@@ -83,106 +83,55 @@ int recorder_close(struct recorder *r)
 	return err;
 }
 
-/* The file is read in large blocks and records are taken from them; two
- * fread() calls per record were 3% of a replay's instructions. */
-#define REPLAY_BLOCK (1 << 20)
-
-struct replay_in {
-	int fd;
-	uint8_t *buf; /* REPLAY_BLOCK bytes */
-	size_t pos, len; /* unread bytes are buf[pos, len) */
-	long at;	 /* file offset of buf[pos] */
-};
-
-/* Makes `need` (<= REPLAY_BLOCK) bytes readable at buf + pos.  Returns 1,
- * 0 when the file ends first, or -errno. */
-static int replay_need(struct replay_in *in, size_t need)
-{
-	ssize_t got;
-
-	if (in->len - in->pos >= need)
-		return 1;
-	memmove(in->buf, in->buf + in->pos, in->len - in->pos);
-	in->len -= in->pos;
-	in->pos = 0;
-	while (in->len < need) {
-		got = read(in->fd, in->buf + in->len, REPLAY_BLOCK - in->len);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			return -errno;
-		if (got == 0)
-			return 0;
-		in->len += got;
-	}
-	return 1;
-}
-
 int replay_file(const char *path, replay_fn fn, void *ctx,
 		int64_t *clock_offset, long *bad_at)
 {
-	struct replay_in in = { .fd = -1 };
 	struct file_header h;
-	uint8_t *rec = NULL;
+	uint8_t *buf;
 	uint32_t n;
-	int err = 0, r;
+	FILE *f;
+	int err = 0;
 
 	*bad_at = 0;
-	in.fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (in.fd < 0)
+	f = fopen(path, "re");
+	if (!f)
 		return -errno;
-	/* Records are copied out of the block into rec: a record's place
-	 * in the file has no alignment, and its header has 64-bit
-	 * fields. */
-	in.buf = malloc(REPLAY_BLOCK);
-	rec = malloc(RECORD_MAX);
-	if (!in.buf || !rec) {
-		err = -ENOMEM;
-		goto out;
+	buf = malloc(RECORD_MAX);
+	if (!buf) {
+		fclose(f);
+		return -ENOMEM;
 	}
-	r = replay_need(&in, sizeof(h));
-	if (r > 0)
-		memcpy(&h, in.buf, sizeof(h));
-	if (r <= 0 || memcmp(h.magic, magic, sizeof(magic)) || h.abi != HS_ABI_VERSION ||
-	    h.event_size != sizeof(struct hs_event)) {
+	setvbuf(f, NULL, _IOFBF, 1 << 20);
+	if (fread(&h, sizeof(h), 1, f) != 1 || memcmp(h.magic, magic, sizeof(magic)) ||
+	    h.abi != HS_ABI_VERSION || h.event_size != sizeof(struct hs_event)) {
 		err = -EBADMSG;
 		goto out;
 	}
 	*clock_offset = h.clock_offset;
-	in.pos = sizeof(h);
-	in.at = sizeof(h);
-	for (;;) {
-		r = replay_need(&in, sizeof(n));
-		if (r <= 0) {
-			if (r < 0) {
+	/* The offset is counted, not asked for: ftell() is a syscall. */
+	for (long at = sizeof(h);; at += sizeof(n) + n) {
+		size_t got = fread(&n, 1, sizeof(n), f);
+
+		if (got != sizeof(n)) {
+			if (ferror(f)) {
 				err = -EIO;
-			} else if (in.len > in.pos) {
-				*bad_at = in.at;
+			} else if (got) {
+				*bad_at = at;
 				err = -EBADMSG;
 			}
 			break;
 		}
-		memcpy(&n, in.buf + in.pos, sizeof(n));
-		if (n > RECORD_MAX) {
-			*bad_at = in.at;
+		if (n > RECORD_MAX || fread(buf, 1, n, f) != n) {
+			*bad_at = at;
 			err = -EBADMSG;
 			break;
 		}
-		if (replay_need(&in, sizeof(n) + n) <= 0) {
-			*bad_at = in.at;
-			err = -EBADMSG;
-			break;
-		}
-		memcpy(rec, in.buf + in.pos + sizeof(n), n);
-		in.pos += sizeof(n) + n;
-		in.at += sizeof(n) + n;
-		if (fn(ctx, rec, n))
+		if (fn(ctx, buf, n))
 			break;
 	}
 out:
-	free(rec);
-	free(in.buf);
-	close(in.fd);
+	free(buf);
+	fclose(f);
 	return err;
 }
 
