@@ -70,6 +70,92 @@ static void txn_free(struct txn *t)
 	free(t);
 }
 
+struct http1_pool {
+	struct txn *free; /* linked by next */
+	size_t n;
+	size_t max_body; /* the size of the previews they hold */
+};
+
+struct http1_pool *http1_pool_new(size_t max_body)
+{
+	struct http1_pool *pool = calloc(1, sizeof(*pool));
+
+	if (pool)
+		pool->max_body = max_body;
+	return pool;
+}
+
+void http1_pool_free(struct http1_pool *pool)
+{
+	struct txn *t, *next;
+
+	if (!pool)
+		return;
+	for (t = pool->free; t; t = next) {
+		next = t->next;
+		txn_free(t);
+	}
+	free(pool);
+}
+
+/* Empties a message for the pool.  Its buffers are kept unless they are
+ * larger than HTTP1_POOL_KEEP (a large -b, headers of 64 KB), so that
+ * the pool stays small.  buf starts with a NUL, so that every slice of
+ * the empty message reads "" as with no buf. */
+static void msg_clear(struct http_msg *m, size_t preview_size)
+{
+	if (m->buf_cap > HTTP1_POOL_KEEP) {
+		free(m->buf);
+		m->buf = NULL;
+		m->buf_cap = 0;
+	}
+	if (m->hdrs_cap * sizeof(*m->hdrs) > HTTP1_POOL_KEEP) {
+		free(m->hdrs);
+		m->hdrs = NULL;
+		m->hdrs_cap = 0;
+	}
+	if (preview_size > HTTP1_POOL_KEEP) {
+		free(m->preview);
+		m->preview = NULL;
+	}
+	*m = (struct http_msg){ .buf = m->buf, .buf_cap = m->buf_cap,
+				.hdrs = m->hdrs, .hdrs_cap = m->hdrs_cap,
+				.preview = m->preview };
+	if (m->buf)
+		m->buf[0] = '\0';
+}
+
+static struct txn *txn_new(struct http1 *h)
+{
+	struct http1_pool *pool = h->opts.pool;
+	struct txn *t;
+
+	if (!pool || !pool->free)
+		return calloc(1, sizeof(*t));
+	t = pool->free;
+	pool->free = t->next;
+	pool->n--;
+	t->next = NULL;
+	return t;
+}
+
+/* Frees t, or keeps it in the pool, cleared. */
+static void txn_done(struct http1 *h, struct txn *t)
+{
+	struct http1_pool *pool = h->opts.pool;
+	struct http_msg req = t->req, resp = t->resp;
+
+	if (!pool || pool->n >= HTTP1_POOL_MAX || pool->max_body != h->opts.max_body) {
+		txn_free(t);
+		return;
+	}
+	msg_clear(&req, pool->max_body);
+	msg_clear(&resp, pool->max_body);
+	*t = (struct txn){ .req = req, .resp = resp, .next = pool->free };
+	pool->free = t;
+	pool->n++;
+}
+
 /* Appends to the slice being built; a new slice starts after the previous
  * one's NUL.  Returns false (and flags the message) when it is full. */
 static bool msg_append(struct http_msg *m, const char *p, size_t len,
@@ -149,7 +235,7 @@ static int on_message_begin(llhttp_t *p)
 	s->in_body = false;
 	s->method_ok = false;
 	if (s->is_request) {
-		t = calloc(1, sizeof(*t));
+		t = txn_new(h);
 		if (!t)
 			return -1;
 		if (h->queued >= HTTP1_PIPELINE_MAX)
@@ -385,7 +471,7 @@ static void finish_txn(struct http1 *h, struct txn *t)
 		h->opts.stats->unpaired_reqs++;
 	h->opts.stats->txns++;
 	h->opts.emit(h->opts.ctx, t);
-	txn_free(t);
+	txn_done(h, t);
 }
 
 static int on_message_complete(llhttp_t *p)
@@ -552,7 +638,7 @@ static void lose_sync(struct http1 *h, struct side *s, const char *why,
 		h->tail = NULL;
 		for (struct txn *i = h->head; i; i = i->next)
 			h->tail = i;
-		txn_free(t);
+		txn_done(h, t);
 		return;
 	}
 	if (!t->error)

@@ -42,6 +42,8 @@ struct stream {
 	size_t nbuckets, count;
 	struct conn *lru_head, *lru_tail; /* head = least recently active */
 	size_t waiting; /* connections with queued records */
+	struct http1_pool *pool; /* transactions for reuse, shared by all
+				  * connections */
 };
 
 static size_t bucket_of(const struct stream *st, uint64_t id)
@@ -64,7 +66,10 @@ struct stream *stream_new(const struct stream_opts *opts)
 		n <<= 1;
 	st->nbuckets = n;
 	st->buckets = calloc(n, sizeof(*st->buckets));
-	if (!st->buckets) {
+	st->pool = http1_pool_new(opts->max_body);
+	if (!st->buckets || !st->pool) {
+		http1_pool_free(st->pool);
+		free(st->buckets);
 		free(st);
 		return NULL;
 	}
@@ -139,6 +144,7 @@ void stream_free(struct stream *st)
 		next = c->lru_next;
 		conn_free(st, c);
 	}
+	http1_pool_free(st->pool);
 	free(st->buckets);
 	free(st);
 }
@@ -365,6 +371,7 @@ static struct conn *conn_new(struct stream *st, const struct hs_event *ev)
 			.emit = st->o.emit,
 			.ctx = st->o.emit_ctx,
 			.stats = st->o.stats,
+			.pool = st->pool,
 		};
 
 		c->http = http1_new(&ho, &c->info);
