@@ -568,7 +568,7 @@ static int run_live(struct app *a)
 		.verbose = o->verbose,
 	};
 	uint64_t cgroups[PROBE_MAX_CGROUPS];
-	size_t open[2], trimmed;
+	size_t open[2];
 	char *text = NULL;
 	uint64_t end = 0, last_tick = 0, last_sweep = now_mono(), last_scan = last_sweep;
 	uint64_t last_cg = last_sweep;
@@ -615,10 +615,6 @@ static int run_live(struct app *a)
 		warn("failed to drop capabilities: %s (tracing goes on)", strerror(-err));
 	if (o->verbose)
 		fprintf(stderr, "httpsnoop: using %s\n", probe_features(a->probe));
-	trimmed = util_trim_memory();
-	if (o->verbose)
-		fprintf(stderr, "httpsnoop: gave back the compiler's memory (%zu MB of code)\n",
-			trimmed >> 20);
 	/* Last before arming, so that what /proc said is still true. */
 	if (o->nports)
 		procfs_each_tcp_fd(ignore_existing, a, PROBE_MAX_CONNS / 4);

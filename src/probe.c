@@ -1,6 +1,7 @@
 /* probe.c -- the kernel side: compiles the eBPF probe with BCC, attaches it, and reads its records. */
 #include "probe.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -10,6 +11,8 @@
 #include <linux/capability.h>
 #include <sys/syscall.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -27,8 +30,15 @@
 #define MAX_UPROBES 256 /* 8 per library */
 #define MAX_CPUS 1024
 
+#define MAX_TABLES 64
+
 struct probe {
-	void *mod;
+	void *mod; /* only in the child that compiles (see probe_open) */
+	struct {
+		char name[130];
+		int fd;
+	} tables[MAX_TABLES];
+	int ntables;
 	probe_record_fn fn;
 	void *ctx;
 	int attach_fd[MAX_ATTACH];
@@ -49,7 +59,7 @@ struct probe {
 	size_t nheld, held_cap;
 	uint64_t seq;
 	int conns_fd;
-	int uprobe_fd[8];	/* loaded uprobe programs, -1 until needed */
+	int uprobe_fd[8];	/* uprobe programs (-1: the probe has none) */
 	char uprobe_ev[MAX_UPROBES][32];
 	int nuprobes;
 	bool sock_tp, ringbuf;
@@ -69,6 +79,81 @@ static bool is_dir(const char *path)
 	struct stat sb;
 
 	return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+static const char *const tls_syms[] = { "SSL_write", "SSL_read", "SSL_write_ex",
+					 "SSL_read_ex" };
+
+/* BCC's compiler half: libbcc, which brings LLVM and clang (some 60 MB
+ * of resident pages once loaded and relocated).  Only the child that
+ * compiles the probe loads it; httpsnoop itself links libbcc_bpf, BCC's
+ * other half (maps, buffers, attaching, symbols). */
+static struct {
+	__typeof__(bpf_module_create_c_from_string) *create_c_from_string;
+	__typeof__(bpf_module_license) *license;
+	__typeof__(bpf_module_kern_version) *kern_version;
+	__typeof__(bpf_num_functions) *num_functions;
+	__typeof__(bpf_function_name) *function_name;
+	__typeof__(bpf_function_start) *function_start;
+	__typeof__(bpf_function_size) *function_size;
+	__typeof__(bpf_num_tables) *num_tables;
+	__typeof__(bpf_table_fd_id) *table_fd_id;
+	__typeof__(bpf_table_fd) *table_fd;
+	__typeof__(bpf_table_name) *table_name;
+	__typeof__(bpf_table_max_entries) *table_max_entries;
+	__typeof__(bpf_table_key_size) *table_key_size;
+	__typeof__(bpf_table_leaf_size) *table_leaf_size;
+	__typeof__(bcc_func_load) *func_load;
+} bcc;
+
+static int load_bcc(void)
+{
+#define BCC_SYM(field, sym) { (void **)&bcc.field, #sym }
+	const struct {
+		void **slot;
+		const char *name;
+	} syms[] = {
+		BCC_SYM(create_c_from_string, bpf_module_create_c_from_string),
+		BCC_SYM(license, bpf_module_license),
+		BCC_SYM(kern_version, bpf_module_kern_version),
+		BCC_SYM(num_functions, bpf_num_functions),
+		BCC_SYM(function_name, bpf_function_name),
+		BCC_SYM(function_start, bpf_function_start),
+		BCC_SYM(function_size, bpf_function_size),
+		BCC_SYM(num_tables, bpf_num_tables),
+		BCC_SYM(table_fd_id, bpf_table_fd_id),
+		BCC_SYM(table_fd, bpf_table_fd),
+		BCC_SYM(table_name, bpf_table_name),
+		BCC_SYM(table_max_entries, bpf_table_max_entries),
+		BCC_SYM(table_key_size, bpf_table_key_size),
+		BCC_SYM(table_leaf_size, bpf_table_leaf_size),
+		BCC_SYM(func_load, bcc_func_load),
+	};
+#undef BCC_SYM
+	void *h = dlopen("libbcc.so.0", RTLD_NOW | RTLD_LOCAL);
+
+	if (!h) {
+		warn("failed to load BCC's compiler: %s (install libbpfcc)", dlerror());
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+		*syms[i].slot = dlsym(h, syms[i].name);
+		if (!*syms[i].slot) {
+			warn("libbcc.so.0 has no %s: httpsnoop needs BCC 0.26 or later",
+			     syms[i].name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The probe's table `name`, or -1. */
+static int table_fd(const struct probe *p, const char *name)
+{
+	for (int i = 0; i < p->ntables; i++)
+		if (!strcmp(p->tables[i].name, name))
+			return p->tables[i].fd;
+	return -1;
 }
 
 static const char *tracefs_dir(void)
@@ -223,23 +308,23 @@ static int load_prog(struct probe *p, const char *name, enum bpf_prog_type type)
 	char *log;
 	int fd;
 
-	if (!bpf_function_start(p->mod, name)) {
+	if (!bcc.function_start(p->mod, name)) {
 		warn("the probe has no function %s", name);
 		return -ENOENT;
 	}
-	fd = bcc_func_load(p->mod, type, name, bpf_function_start(p->mod, name),
-			   bpf_function_size(p->mod, name),
-			   bpf_module_license(p->mod),
-			   bpf_module_kern_version(p->mod), 0, NULL, 0, NULL, -1);
+	fd = bcc.func_load(p->mod, type, name, bcc.function_start(p->mod, name),
+			   bcc.function_size(p->mod, name),
+			   bcc.license(p->mod),
+			   bcc.kern_version(p->mod), 0, NULL, 0, NULL, -1);
 	if (fd >= 0)
 		return fd;
 	log = malloc(lsz);
 	if (log) {
 		log[0] = '\0';
-		fd = bcc_func_load(p->mod, type, name, bpf_function_start(p->mod, name),
-				   bpf_function_size(p->mod, name),
-				   bpf_module_license(p->mod),
-				   bpf_module_kern_version(p->mod), 1, log, lsz,
+		fd = bcc.func_load(p->mod, type, name, bcc.function_start(p->mod, name),
+				   bcc.function_size(p->mod, name),
+				   bcc.license(p->mod),
+				   bcc.kern_version(p->mod), 1, log, lsz,
 				   NULL, -1);
 		if (fd < 0) {
 			size_t len = strlen(log);
@@ -274,7 +359,7 @@ static int fill_tail_calls(struct probe *p)
 	};
 
 	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
-		int map = bpf_table_fd(p->mod, calls[i].table), fd, err = 0;
+		int map = bcc.table_fd(p->mod, calls[i].table), fd, err = 0;
 
 		if (map < 0)
 			continue;
@@ -295,13 +380,13 @@ static int fill_tail_calls(struct probe *p)
 
 static int load_and_attach(struct probe *p)
 {
-	size_t n = bpf_num_functions(p->mod);
+	size_t n = bcc.num_functions(p->mod);
 	int err = fill_tail_calls(p);
 
 	if (err)
 		return err;
 	for (size_t i = 0; i < n; i++) {
-		const char *name = bpf_function_name(p->mod, i);
+		const char *name = bcc.function_name(p->mod, i);
 		char cat[64], ev[64];
 		int fd, afd;
 
@@ -454,7 +539,7 @@ static void perf_lost_cb(void *ctx, uint64_t lost)
 
 static int open_buffers(struct probe *p, unsigned kb)
 {
-	int fd = bpf_table_fd(p->mod, "hs_events");
+	int fd = table_fd(p, "hs_events");
 	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
 
 	if (fd < 0) {
@@ -499,19 +584,19 @@ static int fill_filters(struct probe *p, const struct probe_opts *o)
 	int fd;
 
 	if (o->npids) {
-		fd = bpf_table_fd(p->mod, "hs_pids");
+		fd = table_fd(p, "hs_pids");
 		for (size_t i = 0; i < o->npids; i++)
 			if (fd < 0 || bpf_update_elem(fd, (void *)&o->pids[i], &one, 0))
 				return -EIO;
 	}
 	if (o->ncgroups) {
-		fd = bpf_table_fd(p->mod, "hs_cgroups");
+		fd = table_fd(p, "hs_cgroups");
 		for (size_t i = 0; i < o->ncgroups; i++)
 			if (fd < 0 || bpf_update_elem(fd, (void *)&o->cgroups[i], &one, 0))
 				return -EIO;
 	}
 	if (o->nports) {
-		fd = bpf_table_fd(p->mod, "hs_ports");
+		fd = table_fd(p, "hs_ports");
 		for (size_t i = 0; i < o->nports; i++)
 			if (fd < 0 || bpf_update_elem(fd, (void *)&o->ports[i], &one, 0))
 				return -EIO;
@@ -522,10 +607,10 @@ static int fill_filters(struct probe *p, const struct probe_opts *o)
 /* An edited probe must agree with this binary on the shared structs. */
 static int check_abi(struct probe *p, const char *name)
 {
-	if (bpf_table_leaf_size(p->mod, "hs_abi") != sizeof(struct hs_event) ||
-	    bpf_table_max_entries(p->mod, "hs_abi") != HS_ABI_VERSION ||
-	    bpf_table_leaf_size(p->mod, "hs_conns") != sizeof(struct hs_conn) ||
-	    bpf_table_key_size(p->mod, "hs_conns") != sizeof(struct hs_conn_key)) {
+	if (bcc.table_leaf_size(p->mod, "hs_abi") != sizeof(struct hs_event) ||
+	    bcc.table_max_entries(p->mod, "hs_abi") != HS_ABI_VERSION ||
+	    bcc.table_leaf_size(p->mod, "hs_conns") != sizeof(struct hs_conn) ||
+	    bcc.table_key_size(p->mod, "hs_conns") != sizeof(struct hs_conn_key)) {
 		warn("%s does not match this httpsnoop's event layout (ABI %d): "
 		     "start from 'httpsnoop --ebpf' of this version and keep "
 		     "include/event.h's structs as they are", name, HS_ABI_VERSION);
@@ -534,13 +619,167 @@ static int check_abi(struct probe *p, const char *name)
 	return 0;
 }
 
+/* What the compiling child hands over: one message per file descriptor
+ * (SCM_RIGHTS), then FD_DONE. */
+enum { FD_TABLE, FD_ATTACH, FD_UPROBE, FD_DONE };
+struct fd_msg {
+	int kind, slot;
+	char name[130];
+};
+
+static int send_fd(int sock, int kind, int slot, const char *name, int fd)
+{
+	struct fd_msg m = { .kind = kind, .slot = slot };
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	snprintf(m.name, sizeof(m.name), "%s", name ? name : "");
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	return sendmsg(sock, &mh, 0) == sizeof(m) ? 0 : -errno;
+}
+
+/* The child: compiles, checks, loads and attaches, then hands the
+ * tables, attachments and uprobe programs to the parent.  Returns the
+ * child's exit status; what went wrong is on stderr already. */
+static int child_build(struct probe *p, const struct probe_opts *o,
+		       const char **cflags, int ncf, int sock)
+{
+	double t0 = now_ms(), t1;
+	size_t n;
+
+	if (load_bcc())
+		return 1;
+	p->mod = bcc.create_c_from_string(o->source, 0, cflags, ncf, true, NULL);
+	t1 = now_ms();
+	if (!p->mod) {
+		warn("failed to compile the probe %s: clang's diagnostics are above; "
+		     "their line numbers (/virtual/main.c:LINE) count lines of %s",
+		     o->source_name, o->source_name);
+		return 1;
+	}
+	if (check_abi(p, o->source_name) || load_and_attach(p))
+		return 1;
+	if (o->verbose)
+		fprintf(stderr, "httpsnoop: probe compiled in %.0f ms, loaded and "
+			"attached %d programs in %.0f ms\n", t1 - t0, p->nattach,
+			now_ms() - t1);
+	/* Libraries are found later, by the parent: load the programs now. */
+	for (int i = 0; o->tls && i < 8; i++) {
+		char fn[64];
+		int fd;
+
+		snprintf(fn, sizeof(fn), "%s__%s", i % 2 ? "uretprobe" : "uprobe",
+			 tls_syms[i / 2]);
+		fd = load_prog(p, fn, BPF_PROG_TYPE_KPROBE);
+		if (fd < 0 || send_fd(sock, FD_UPROBE, i, fn, fd))
+			return 1;
+	}
+	n = bcc.num_tables(p->mod);
+	for (size_t i = 0; i < n; i++)
+		if (send_fd(sock, FD_TABLE, 0, bcc.table_name(p->mod, i),
+			    bcc.table_fd_id(p->mod, i)))
+			return 1;
+	for (int i = 0; i < p->nattach; i++)
+		if (send_fd(sock, FD_ATTACH, i, p->attach_name[i], p->attach_fd[i]))
+			return 1;
+	return send_fd(sock, FD_DONE, 0, NULL, -1) ? 1 : 0;
+}
+
+/* Compiling takes LLVM and clang some 100 MB that the allocator never
+ * gives back all of, so a child does it, and everything else that needs
+ * the compiled module, and passes the file descriptors over: httpsnoop
+ * itself never grows by the compiler. */
+static int build_in_child(struct probe *p, const struct probe_opts *o,
+			  const char **cflags, int ncf)
+{
+	int sv[2], status = 0, err = 0;
+	bool done = false;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		return err;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		_exit(child_build(p, o, cflags, ncf, sv[1]));
+	}
+	close(sv[1]);
+	while (!done) {
+		struct fd_msg m;
+		struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} u;
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+				     .msg_control = u.buf,
+				     .msg_controllen = sizeof(u.buf) };
+		struct cmsghdr *c;
+		ssize_t got = recvmsg(sv[0], &mh, MSG_CMSG_CLOEXEC);
+		int fd = -1;
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got != sizeof(m))
+			break; /* the child failed, and said why */
+		m.name[sizeof(m.name) - 1] = '\0';
+		c = CMSG_FIRSTHDR(&mh);
+		if (c && c->cmsg_type == SCM_RIGHTS)
+			memcpy(&fd, CMSG_DATA(c), sizeof(int));
+		if (m.kind == FD_DONE) {
+			done = true;
+		} else if (fd < 0) {
+			err = -EPROTO;
+		} else if (m.kind == FD_TABLE && p->ntables < MAX_TABLES) {
+			memcpy(p->tables[p->ntables].name, m.name, sizeof(m.name));
+			p->tables[p->ntables++].fd = fd;
+		} else if (m.kind == FD_ATTACH && p->nattach < MAX_ATTACH) {
+			memcpy(p->attach_name[p->nattach], m.name, sizeof(m.name));
+			p->attach_fd[p->nattach++] = fd;
+		} else if (m.kind == FD_UPROBE && m.slot >= 0 && m.slot < 8) {
+			p->uprobe_fd[m.slot] = fd;
+		} else {
+			close(fd);
+			err = -E2BIG;
+		}
+	}
+	close(sv[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!done || !WIFEXITED(status) || WEXITSTATUS(status))
+		return err ? err : -EINVAL;
+	return err;
+}
+
 int probe_open(struct probe **out, const struct probe_opts *o,
 	       probe_record_fn fn, void *ctx)
 {
 	char defs[16][96];
 	const char *cflags[16];
 	int ncf = 0, err;
-	double t0, t1;
+	double t0;
 	struct probe *p;
 
 	*out = NULL;
@@ -587,23 +826,15 @@ int probe_open(struct probe **out, const struct probe_opts *o,
 		 p->sock_tp ? "sock tracepoints" : "accept/connect tracking + /proc");
 
 	t0 = now_ms();
-	p->mod = bpf_module_create_c_from_string(o->source, 0, cflags, ncf, true, NULL);
-	t1 = now_ms();
-	if (!p->mod) {
-		warn("failed to compile the probe %s: clang's diagnostics are above; "
-		     "their line numbers (/virtual/main.c:LINE) count lines of %s",
-		     o->source_name, o->source_name);
-		err = -EINVAL;
+	if ((err = build_in_child(p, o, cflags, ncf)))
 		goto fail;
-	}
-	if ((err = check_abi(p, o->source_name)) || (err = fill_filters(p, o)) ||
-	    (err = open_buffers(p, o->ringbuf_kb)) || (err = load_and_attach(p)))
+	if ((err = fill_filters(p, o)) || (err = open_buffers(p, o->ringbuf_kb)))
 		goto fail;
-	p->conns_fd = bpf_table_fd(p->mod, "hs_conns");
+	p->conns_fd = table_fd(p, "hs_conns");
 	if (o->verbose)
-		fprintf(stderr, "httpsnoop: probe compiled in %.0f ms, loaded and "
-			"attached %d programs in %.0f ms\n", t1 - t0, p->nattach,
-			now_ms() - t1);
+		fprintf(stderr, "httpsnoop: probe compiled, loaded and attached "
+			"(%d programs) in %.0f ms, in a child process\n",
+			p->nattach, now_ms() - t0);
 	*out = p;
 	return 0;
 fail:
@@ -669,7 +900,7 @@ int probe_flush(struct probe *p)
 
 int probe_stats(struct probe *p, uint64_t out[HS_STAT_MAX])
 {
-	int fd = bpf_table_fd(p->mod, "hs_stats");
+	int fd = table_fd(p, "hs_stats");
 	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
 	uint64_t *vals = calloc(ncpu > 0 ? ncpu : 1, sizeof(uint64_t) * 1);
 
@@ -689,7 +920,7 @@ int probe_stats(struct probe *p, uint64_t out[HS_STAT_MAX])
 
 void probe_add_cgroups(struct probe *p, const uint64_t *ids, size_t n)
 {
-	int fd = bpf_table_fd(p->mod, "hs_cgroups");
+	int fd = table_fd(p, "hs_cgroups");
 	uint8_t one = 1;
 
 	for (size_t i = 0; fd >= 0 && i < n; i++)
@@ -700,7 +931,7 @@ int probe_arm(struct probe *p)
 {
 	uint32_t zero = 0, one = 1;
 
-	if (bpf_update_elem(bpf_table_fd(p->mod, "hs_armed"), &zero, &one, 0)) {
+	if (bpf_update_elem(table_fd(p, "hs_armed"), &zero, &one, 0)) {
 		warn("failed to arm the probe: %s", strerror(errno));
 		return -EIO;
 	}
@@ -779,9 +1010,6 @@ size_t probe_conn_count(struct probe *p)
 	return n;
 }
 
-static const char *const tls_syms[] = { "SSL_write", "SSL_read", "SSL_write_ex",
-					 "SSL_read_ex" };
-
 int probe_attach_tls(struct probe *p, const char *path)
 {
 	int attached = 0;
@@ -803,9 +1031,7 @@ int probe_attach_tls(struct probe *p, const char *path)
 				return attached ? attached : -E2BIG;
 			snprintf(fn, sizeof(fn), "%s__%s", ret ? "uretprobe" : "uprobe", tls_syms[i]);
 			if (p->uprobe_fd[slot] < 0)
-				p->uprobe_fd[slot] = load_prog(p, fn, BPF_PROG_TYPE_KPROBE);
-			if (p->uprobe_fd[slot] < 0)
-				return p->uprobe_fd[slot];
+				return -EINVAL; /* the probe has no such program */
 			snprintf(p->uprobe_ev[p->nuprobes], sizeof(p->uprobe_ev[0]),
 				 "hs_%d_%d", getpid(), p->nuprobes);
 			fd = bpf_attach_uprobe(p->uprobe_fd[slot],
@@ -847,7 +1073,10 @@ void probe_close(struct probe *p)
 		perf_reader_free(p->readers[i]);
 	free(p->held);
 	free(p->arena);
-	if (p->mod)
-		bpf_module_destroy(p->mod);
+	for (int i = 0; i < p->ntables; i++)
+		close(p->tables[i].fd);
+	for (int i = 0; i < 8; i++)
+		if (p->uprobe_fd[i] >= 0)
+			close(p->uprobe_fd[i]);
 	free(p);
 }
