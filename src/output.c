@@ -184,62 +184,6 @@ const uint8_t output_byte_class[256] = {
 	OUTPUT_CLASS64(0x80), OUTPUT_CLASS64(0xc0),
 };
 
-#define OUTPUT_BYTES(v) (0x0101010101010101ULL * (v))
-
-/* Flags (high bit) the zero bytes of w, and maybe bytes that follow a
- * zero one in memory (the borrow runs upwards); the lowest flag is
- * exact. */
-static inline uint64_t output_word_zero(uint64_t w)
-{
-	return (w - OUTPUT_BYTES(0x01)) & ~w & OUTPUT_BYTES(0x80);
-}
-
-/* Flags the bytes of w that are not printable ASCII, and with json also
- * quotes and backslashes: a byte below 0x20 borrows into its high bit
- * when 0x20 is taken away, one above 0x7e carries into it when 1 is
- * added.  As above, only the lowest flag is sure. */
-static inline uint64_t output_word_odd(uint64_t w, bool json)
-{
-	uint64_t odd = ((w - OUTPUT_BYTES(0x20)) & ~w) | w | (w + OUTPUT_BYTES(0x01));
-
-	odd &= OUTPUT_BYTES(0x80);
-	if (json)
-		odd |= output_word_zero(w ^ OUTPUT_BYTES('"')) |
-		       output_word_zero(w ^ OUTPUT_BYTES('\\'));
-	return odd;
-}
-
-/* Headers and text bodies are mostly printable ASCII: eight bytes are
- * checked at a time, and the table decides about each byte flagged.
- * Every flag is checked, so one flagged in excess (on a big-endian
- * machine the borrow runs towards the first byte) only costs a step. */
-size_t output_span(const uint8_t *p, size_t n, uint8_t cls)
-{
-	bool json = cls & OUTPUT_C_JSON;
-	size_t i = 0;
-	uint64_t w, odd;
-
-	while (n - i >= sizeof(w)) {
-		memcpy(&w, p + i, sizeof(w));
-		odd = output_word_odd(w, json);
-		if (!odd) {
-			i += sizeof(w);
-			continue;
-		}
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-		i += __builtin_ctzll(odd) / 8;
-#else
-		i += __builtin_clzll(odd) / 8;
-#endif
-		if (!(output_byte_class[p[i]] & cls))
-			return i;
-		i++; /* tab, CR or LF, in a class that has them */
-	}
-	while (i < n && (output_byte_class[p[i]] & cls))
-		i++;
-	return i;
-}
-
 int output_utf8_len(const uint8_t *p, size_t n, uint32_t *cp)
 {
 	uint8_t c = p[0], lo = 0x80, hi = 0xbf;
