@@ -234,7 +234,10 @@ def cmd_startup(args):
                     with open("/proc/%d/stat" % p.pid) as f:
                         st = f.read().rsplit(")", 1)[1].split()
                     tck = os.sysconf("SC_CLK_TCK")
-                    cpu.append((int(st[11]) / tck, int(st[12]) / tck))
+                    # its own time and its reaped children's: the probe
+                    # is compiled in a child
+                    cpu.append(((int(st[11]) + int(st[13])) / tck,
+                                (int(st[12]) + int(st[14])) / tck))
                     mem.append(memsnap(p.pid).get("VmHWM"))
                 except (OSError, IndexError, ValueError):
                     pass

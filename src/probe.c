@@ -41,6 +41,10 @@ struct probe {
 	int ntables;
 	probe_record_fn fn;
 	void *ctx;
+	/* Programs, held so that they show in /proc/PID/fdinfo with their
+	 * statistics (tail-call targets live in their tables anyway). */
+	int prog_fd[MAX_ATTACH + 8];
+	int nprogs;
 	int attach_fd[MAX_ATTACH];
 	char attach_name[MAX_ATTACH][130]; /* "category:event" */
 	int nattach;
@@ -316,8 +320,11 @@ static int load_prog(struct probe *p, const char *name, enum bpf_prog_type type)
 			   bcc.function_size(p->mod, name),
 			   bcc.license(p->mod),
 			   bcc.kern_version(p->mod), 0, NULL, 0, NULL, -1);
-	if (fd >= 0)
+	if (fd >= 0) {
+		if (p->nprogs < (int)(sizeof(p->prog_fd) / sizeof(p->prog_fd[0])))
+			p->prog_fd[p->nprogs++] = fd;
 		return fd;
+	}
 	log = malloc(lsz);
 	if (log) {
 		log[0] = '\0';
@@ -371,7 +378,6 @@ static int fill_tail_calls(struct probe *p)
 			warn("failed to fill the probe's %s table: %s",
 			     calls[i].table, strerror(errno));
 		}
-		close(fd); /* the table holds the program */
 		if (err)
 			return err;
 	}
@@ -621,7 +627,7 @@ static int check_abi(struct probe *p, const char *name)
 
 /* What the compiling child hands over: one message per file descriptor
  * (SCM_RIGHTS), then FD_DONE. */
-enum { FD_TABLE, FD_ATTACH, FD_UPROBE, FD_DONE };
+enum { FD_TABLE, FD_ATTACH, FD_UPROBE, FD_PROG, FD_DONE };
 struct fd_msg {
 	int kind, slot;
 	char name[130];
@@ -678,6 +684,9 @@ static int child_build(struct probe *p, const struct probe_opts *o,
 		fprintf(stderr, "httpsnoop: probe compiled in %.0f ms, loaded and "
 			"attached %d programs in %.0f ms\n", t1 - t0, p->nattach,
 			now_ms() - t1);
+	for (int i = 0; i < p->nprogs; i++)
+		if (send_fd(sock, FD_PROG, i, NULL, p->prog_fd[i]))
+			return 1;
 	/* Libraries are found later, by the parent: load the programs now. */
 	for (int i = 0; o->tls && i < 8; i++) {
 		char fn[64];
@@ -758,6 +767,9 @@ static int build_in_child(struct probe *p, const struct probe_opts *o,
 		} else if (m.kind == FD_ATTACH && p->nattach < MAX_ATTACH) {
 			memcpy(p->attach_name[p->nattach], m.name, sizeof(m.name));
 			p->attach_fd[p->nattach++] = fd;
+		} else if (m.kind == FD_PROG &&
+			   p->nprogs < (int)(sizeof(p->prog_fd) / sizeof(p->prog_fd[0]))) {
+			p->prog_fd[p->nprogs++] = fd;
 		} else if (m.kind == FD_UPROBE && m.slot >= 0 && m.slot < 8) {
 			p->uprobe_fd[m.slot] = fd;
 		} else {
@@ -1075,6 +1087,8 @@ void probe_close(struct probe *p)
 	free(p->arena);
 	for (int i = 0; i < p->ntables; i++)
 		close(p->tables[i].fd);
+	for (int i = 0; i < p->nprogs; i++)
+		close(p->prog_fd[i]);
 	for (int i = 0; i < 8; i++)
 		if (p->uprobe_fd[i] >= 0)
 			close(p->uprobe_fd[i]);
