@@ -27,12 +27,94 @@ static void json_bool(struct output_line *out, bool v)
 		OUTPUT_LIT(out, "false");
 }
 
-static void json_u_escape(struct output_line *out, uint32_t cp)
+static uint8_t *json_u_escape(uint8_t *d, uint32_t cp)
 {
-	char b[6] = { '\\', 'u', json_hex[cp >> 12 & 15], json_hex[cp >> 8 & 15],
-		      json_hex[cp >> 4 & 15], json_hex[cp & 15] };
+	d[0] = '\\';
+	d[1] = 'u';
+	d[2] = json_hex[cp >> 12 & 15];
+	d[3] = json_hex[cp >> 8 & 15];
+	d[4] = json_hex[cp >> 4 & 15];
+	d[5] = json_hex[cp & 15];
+	return d + 6;
+}
 
-	output_put(out, b, 6);
+/* A byte becomes six at most ("\u00XX"): json_str() makes room for a
+ * step of this many bytes at a time. */
+#define JSON_STEP 1024
+
+/* Escapes p[0..stop) to d, and a little past stop to end a UTF-8
+ * sequence (end is where the string ends); returns the next byte.  Bytes
+ * that need nothing are copied a word at a time while there are eight
+ * of them, which d has room for. */
+static const uint8_t *json_escape(uint8_t **dp, const uint8_t *p,
+				  const uint8_t *stop, const uint8_t *end)
+{
+	const uint8_t *begin = p;
+	uint8_t *d = *dp, c;
+	bool tail_tried = false;
+	uint64_t w, odd;
+	uint32_t cp;
+	int r;
+
+	while (p < stop) {
+		if (stop - p >= 8) {
+			memcpy(&w, p, sizeof(w));
+			memcpy(d, &w, sizeof(w));
+			odd = output_word_odd(w, true);
+			if (!odd) {
+				p += 8;
+				d += 8;
+				continue;
+			}
+			p += output_word_first(odd);
+			d += output_word_first(odd);
+		} else if (!tail_tried && stop - begin >= 8) {
+			/* The last few bytes, in the word that ends with
+			 * them: if it is all plain, its first bytes were
+			 * copied as they are, just before d. */
+			tail_tried = true;
+			memcpy(&w, stop - sizeof(w), sizeof(w));
+			if (!output_word_odd(w, true)) {
+				memcpy(d - (sizeof(w) - (stop - p)), &w, sizeof(w));
+				d += stop - p;
+				p = stop;
+				break;
+			}
+		}
+		c = *p;
+		if (output_byte_class[c] & OUTPUT_C_JSON) {
+			*d++ = *p++;
+			continue;
+		}
+		if (c >= 0x80) {
+			r = output_utf8_len(p, end - p, &cp);
+			if (r > 0 && !output_cp_unsafe(cp)) {
+				while (r--)
+					*d++ = *p++;
+			} else if (r > 0) {
+				d = json_u_escape(d, cp);
+				p += r;
+			} else {
+				d = json_u_escape(d, 0xfffd);
+				p++;
+			}
+			continue;
+		}
+		*d++ = '\\';
+		if (c == '"' || c == '\\')
+			*d++ = c;
+		else if (c == '\n')
+			*d++ = 'n';
+		else if (c == '\r')
+			*d++ = 'r';
+		else if (c == '\t')
+			*d++ = 't';
+		else
+			d = json_u_escape(d - 1, c);
+		p++;
+	}
+	*dp = d;
+	return p;
 }
 
 /* Writes p[0..n) as a JSON string.  The line must stay valid UTF-8 and
@@ -41,51 +123,19 @@ static void json_u_escape(struct output_line *out, uint32_t cp)
  * output_cp_unsafe() names (DEL, C1, bidi controls, and U+2028/2029,
  * which also break JavaScript consumers); and U+FFFD for each byte that
  * does not start a valid UTF-8 sequence (JSON cannot carry raw bytes).
- * Runs of bytes that need nothing are copied in one piece. */
+ * It is written in steps of JSON_STEP bytes, straight into the line. */
 static void json_str(struct output_line *out, const uint8_t *p, size_t n)
 {
-	const uint8_t *end = p + n, *run = p;
-	uint32_t cp;
-	uint8_t c;
-	int r;
+	const uint8_t *end = p + n, *stop;
+	uint8_t *d;
 
 	output_putc(out, '"');
 	while (p < end) {
-		p += output_span(p, end - p, OUTPUT_C_JSON);
-		if (p == end)
-			break;
-		c = *p;
-		if (c >= 0x80) {
-			r = output_utf8_len(p, end - p, &cp);
-			if (r > 0 && !output_cp_unsafe(cp)) {
-				p += r;
-				continue;
-			}
-		} else {
-			r = 1;
-			cp = c;
-		}
-		output_put(out, run, p - run);
-		if (r <= 0) {
-			OUTPUT_LIT(out, "\\ufffd");
-			r = 1;
-		} else if (c == '"') {
-			OUTPUT_LIT(out, "\\\"");
-		} else if (c == '\\') {
-			OUTPUT_LIT(out, "\\\\");
-		} else if (c == '\n') {
-			OUTPUT_LIT(out, "\\n");
-		} else if (c == '\r') {
-			OUTPUT_LIT(out, "\\r");
-		} else if (c == '\t') {
-			OUTPUT_LIT(out, "\\t");
-		} else {
-			json_u_escape(out, cp);
-		}
-		p += r;
-		run = p;
+		stop = end - p > JSON_STEP ? p + JSON_STEP : end;
+		d = (uint8_t *)output_reserve(out, 6 * (stop - p) + 8);
+		p = json_escape(&d, p, stop, end);
+		out->len = (char *)d - out->buf;
 	}
-	output_put(out, run, p - run);
 	output_putc(out, '"');
 }
 

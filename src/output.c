@@ -132,19 +132,22 @@ void output_close(struct output *o)
 
 /* ---- helpers shared by the writers ---- */
 
-int output_line_end(struct output_line *l)
+void output_line_drain(struct output_line *l)
 {
 	if (l->len)
 		fwrite_unlocked(l->buf, 1, l->len, l->f);
 	l->len = 0;
+}
+
+int output_line_end(struct output_line *l)
+{
+	output_line_drain(l);
 	return ferror(l->f) ? (errno ? -errno : -EIO) : 0;
 }
 
 void output_put_slow(struct output_line *l, const void *p, size_t n)
 {
-	if (l->len)
-		fwrite_unlocked(l->buf, 1, l->len, l->f);
-	l->len = 0;
+	output_line_drain(l);
 	if (n >= sizeof(l->buf)) {
 		/* A large preview: no point in copying it twice. */
 		fwrite_unlocked(p, 1, n, l->f);

@@ -83,6 +83,19 @@ int output_line_end(struct output_line *l);
 /* For output_put(): a piece that does not fit in what is left. */
 void output_put_slow(struct output_line *l, const void *p, size_t n);
 
+/* Writes what waits to l->f, and empties l. */
+void output_line_drain(struct output_line *l);
+
+/* Makes room for n bytes (n <= OUTPUT_LINE_MAX) and returns where they
+ * go: the caller writes there, then sets l->len to the end of what it
+ * wrote. */
+static inline char *output_reserve(struct output_line *l, size_t n)
+{
+	if (n > sizeof(l->buf) - l->len)
+		output_line_drain(l);
+	return l->buf + l->len;
+}
+
 static inline void output_put(struct output_line *l, const void *p, size_t n)
 {
 	if (n > sizeof(l->buf) - l->len) {
@@ -152,6 +165,17 @@ static inline uint64_t output_word_odd(uint64_t w, bool json)
 	return odd;
 }
 
+/* Where in memory the first flagged byte of a word is (on a big-endian
+ * machine it may be one flagged in excess: the caller checks). */
+static inline size_t output_word_first(uint64_t odd)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return __builtin_ctzll(odd) / 8;
+#else
+	return __builtin_clzll(odd) / 8;
+#endif
+}
+
 /* How many bytes at p, of n, are all in class cls (one class).  Headers
  * and text bodies are mostly printable ASCII: eight bytes are checked at
  * a time, and the table decides about each byte flagged.
@@ -170,11 +194,7 @@ static inline size_t output_span(const uint8_t *p, size_t n, uint8_t cls)
 			i += sizeof(w);
 			continue;
 		}
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-		i += __builtin_ctzll(odd) / 8;
-#else
-		i += __builtin_clzll(odd) / 8;
-#endif
+		i += output_word_first(odd);
 		if (!(output_byte_class[p[i]] & cls))
 			return i;
 		i++; /* tab, CR or LF, in a class that has them */

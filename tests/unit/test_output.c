@@ -708,6 +708,101 @@ static char *slurp(const char *path, size_t *n)
 	return buf;
 }
 
+/* The JSON escaping rules, one byte at a time, as the reference that
+ * json_str (word steps, steps of 1 KiB, a line buffer that fills) must
+ * match. */
+static size_t ref_json_escape(const uint8_t *p, size_t n, char *out)
+{
+	size_t o = 0, i = 0;
+	uint32_t cp;
+	int r;
+
+	while (i < n) {
+		uint8_t c = p[i];
+
+		if (c >= 0x80) {
+			r = output_utf8_len(p + i, n - i, &cp);
+			if (r > 0 && !output_cp_unsafe(cp)) {
+				memcpy(out + o, p + i, r);
+				o += r;
+			} else {
+				o += sprintf(out + o, "\\u%04x", r > 0 ? cp : 0xfffd);
+			}
+			i += r > 0 ? r : 1;
+			continue;
+		}
+		if (c == '"' || c == '\\') {
+			out[o++] = '\\';
+			out[o++] = c;
+		} else if (c == '\n') {
+			o += sprintf(out + o, "\\n");
+		} else if (c == '\r') {
+			o += sprintf(out + o, "\\r");
+		} else if (c == '\t') {
+			o += sprintf(out + o, "\\t");
+		} else if (c < 0x20 || c == 0x7f) {
+			o += sprintf(out + o, "\\u%04x", c);
+		} else {
+			out[o++] = c;
+		}
+		i++;
+	}
+	return o;
+}
+
+static void test_json_escape(void)
+{
+	static const size_t lens[] = { 0, 1, 7, 8, 9, 15, 16, 17, 40, 1023,
+				       1024, 1025, 1030, 2049, 6000 };
+	static const char *const pieces[] = {
+		"\"", "\\", "\n", "\r", "\t", "\x01", "\x7f", "\xc3\xa9",
+		"\xe2\x82\xac", "\xe2\x80\xa8", "\xf0\x9f\x98\x80", "\xc3",
+		"\xe2\x82", "\xff", "\xc2\x9b", "abcdefghijklmnopq",
+	};
+	struct output_opts json = { OUTPUT_JSON, 0, OFFSET };
+	static uint8_t str[6100];
+	static char want[6 * 6100 + 8], method[7000];
+	const char *at;
+	char *s;
+	size_t n, len, k, w;
+
+	memset(method, 'M', sizeof(method));
+	for (size_t i = 0; i < 400; i++) {
+		struct txn t = { 0 };
+		uint64_t r = rng();
+		/* Dense escapes, sparse ones, or none. */
+		unsigned density = r % 3 == 0 ? 2 : r % 3 == 1 ? 16 : 0;
+
+		len = lens[i % (sizeof(lens) / sizeof(lens[0]))];
+		for (n = 0; n < len;) {
+			const char *piece = "x";
+
+			r = rng();
+			if (density && r % density == 0)
+				piece = pieces[(r >> 8) % (sizeof(pieces) / sizeof(pieces[0]))];
+			for (k = 0; piece[k] && n < len; k++)
+				str[n++] = (uint8_t)piece[k];
+		}
+		t.conn.role = HS_ROLE_SERVER;
+		msg_start(&t.req, T0, T0);
+		/* A method of varied length, so that the target meets the
+		 * line buffer at every fill level. */
+		t.req.method_len = (uint32_t)(rng() % sizeof(method));
+		t.req.method_off = msg_put(&t.req, method, t.req.method_len);
+		t.req.target_len = (uint32_t)len;
+		t.req.target_off = msg_put(&t.req, str, len);
+		s = render(&t, &json, &n);
+		w = ref_json_escape(str, len, want);
+		want[w++] = '"';
+		at = strstr(s, "\"target\":\"");
+		CHECK(at && (size_t)(s + n - at) > 10 + w && !memcmp(at + 10, want, w),
+		      "json escape: string %zu (%zu bytes, density %u) differs", i, len,
+		      density);
+		free(s);
+		txn_free(&t);
+	}
+}
+
 /* output_span() steps eight bytes at a time: it must agree with the
  * byte class table, wherever the stopping byte falls in a step. */
 static void test_span(void)
@@ -950,6 +1045,7 @@ int main(int argc, char **argv)
 	test_max_body();
 	test_random();
 	test_span();
+	test_json_escape();
 	test_addr();
 	test_open();
 	if (failures) {
