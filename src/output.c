@@ -367,17 +367,20 @@ const char *output_role_str(uint8_t role)
 	}
 }
 
-/* Decimal digits of v at b, which has room for 10; returns the end. */
-static char *output_fmt_u32(char *b, uint32_t v)
+/* Decimal digits of v (< 100000: an octet or a port) at b; returns the
+ * end.  Digits are written in place, largest first: no loop, no copy. */
+static char *output_fmt_short(char *b, unsigned v)
 {
-	char d[10];
-	int i = sizeof(d);
-
-	do
-		d[--i] = (char)('0' + v % 10);
-	while (v /= 10);
-	memcpy(b, d + i, sizeof(d) - i);
-	return b + sizeof(d) - i;
+	if (v >= 10000)
+		*b++ = (char)('0' + v / 10000);
+	if (v >= 1000)
+		*b++ = (char)('0' + v / 1000 % 10);
+	if (v >= 100)
+		*b++ = (char)('0' + v / 100 % 10);
+	if (v >= 10)
+		*b++ = (char)('0' + v / 10 % 10);
+	*b++ = (char)('0' + v % 10);
+	return b;
 }
 
 /* Every transaction shows two addresses: IPv4 is written here directly,
@@ -391,7 +394,7 @@ bool output_addr_str(const struct hs_addr *a, char *buf)
 		for (int i = 0; i < 4; i++) {
 			if (i)
 				*p++ = '.';
-			p = output_fmt_u32(p, a->addr[i]);
+			p = output_fmt_short(p, a->addr[i]);
 		}
 	} else if (a->family == AF_INET6 &&
 		   inet_ntop(AF_INET6, a->addr, buf + 1, INET6_ADDRSTRLEN)) {
@@ -403,7 +406,7 @@ bool output_addr_str(const struct hs_addr *a, char *buf)
 		return false;
 	}
 	*p++ = ':';
-	p = output_fmt_u32(p, a->port);
+	p = output_fmt_short(p, a->port);
 	*p = '\0';
 	return true;
 }
