@@ -43,47 +43,25 @@ static uint8_t *json_u_escape(uint8_t *d, uint32_t cp)
 #define JSON_STEP 1024
 
 /* Escapes p[0..stop) to d, and a little past stop to end a UTF-8
- * sequence (end is where the string ends); returns the next byte.  Bytes
- * that need nothing are copied a word at a time while there are eight
- * of them, which d has room for. */
+ * sequence (end is where the string ends); returns the next byte. */
 static const uint8_t *json_escape(uint8_t **dp, const uint8_t *p,
 				  const uint8_t *stop, const uint8_t *end)
 {
 	const uint8_t *begin = p;
 	uint8_t *d = *dp, c;
-	bool tail_tried = false;
-	uint64_t w, odd;
 	uint32_t cp;
+	size_t k;
 	int r;
 
 	while (p < stop) {
-		if (stop - p >= 8) {
-			memcpy(&w, p, sizeof(w));
-			memcpy(d, &w, sizeof(w));
-			odd = output_word_odd(w, true);
-			if (!odd) {
-				p += 8;
-				d += 8;
-				continue;
-			}
-			p += output_word_first(odd);
-			d += output_word_first(odd);
-		} else if (!tail_tried && stop - begin >= 8) {
-			/* The last few bytes, in the word that ends with
-			 * them: if it is all plain, its first bytes were
-			 * copied as they are, just before d. */
-			tail_tried = true;
-			memcpy(&w, stop - sizeof(w), sizeof(w));
-			if (!output_word_odd(w, true)) {
-				memcpy(d - (sizeof(w) - (stop - p)), &w, sizeof(w));
-				d += stop - p;
-				p = stop;
-				break;
-			}
-		}
+		k = output_copy_span(d, p, stop, begin, OUTPUT_C_JSON);
+		p += k;
+		d += k;
+		if (p == stop)
+			break;
 		c = *p;
 		if (output_byte_class[c] & OUTPUT_C_JSON) {
-			*d++ = *p++;
+			*d++ = *p++; /* flagged in excess (big-endian) */
 			continue;
 		}
 		if (c >= 0x80) {

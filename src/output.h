@@ -204,6 +204,40 @@ static inline size_t output_span(const uint8_t *p, size_t n, uint8_t cls)
 	return i;
 }
 
+/* Copies to d the bytes at p, up to stop, that are in class cls, and
+ * returns how many.  d has room for stop - p, and bytes past those
+ * copied may be written too.  Eight bytes go as one word; the last few
+ * go as the word that ends with them, when it is all plain: its first
+ * bytes were then copied as they are, just before d, if that was in the
+ * same step (begin is where the step started in p). */
+static inline size_t output_copy_span(uint8_t *d, const uint8_t *p,
+				      const uint8_t *stop, const uint8_t *begin,
+				      uint8_t cls)
+{
+	bool json = cls & OUTPUT_C_JSON;
+	size_t i = 0, n = stop - p;
+	uint64_t w, odd;
+
+	while (n - i >= sizeof(w)) {
+		memcpy(&w, p + i, sizeof(w));
+		memcpy(d + i, &w, sizeof(w));
+		odd = output_word_odd(w, json);
+		if (odd)
+			return i + output_word_first(odd);
+		i += sizeof(w);
+	}
+	if (i < n && (size_t)(stop - begin) >= sizeof(w)) {
+		memcpy(&w, stop - sizeof(w), sizeof(w));
+		if (!output_word_odd(w, json)) {
+			memcpy(d + n - sizeof(w), &w, sizeof(w));
+			return n;
+		}
+	}
+	for (; i < n && (output_byte_class[p[i]] & cls); i++)
+		d[i] = p[i];
+	return i;
+}
+
 /* A slice of m->buf as bytes; empty when it does not lie inside buf, so
  * that a parser bug cannot make a writer read out of bounds. */
 static inline size_t output_slice(const struct http_msg *m, uint32_t off,

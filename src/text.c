@@ -51,48 +51,75 @@ static void text_put_duration(struct output_line *out, uint64_t ns)
 	}
 }
 
-static inline void text_put_esc(struct output_line *out, uint8_t c)
+static uint8_t *text_esc(uint8_t *d, uint8_t c)
 {
-	char b[4] = { '\\', 'x', text_hex[c >> 4], text_hex[c & 15] };
+	d[0] = '\\';
+	d[1] = 'x';
+	d[2] = text_hex[c >> 4];
+	d[3] = text_hex[c & 15];
+	return d + 4;
+}
 
-	output_put(out, b, 4);
+/* A byte becomes four at most ("\xNN"): text_put_safe() makes room for
+ * a step of this many bytes at a time. */
+#define TEXT_STEP 1024
+
+/* Escapes p[0..stop) to d, and a little past stop to end a UTF-8
+ * sequence (end is where the bytes end); returns the next byte. */
+static const uint8_t *text_escape(uint8_t **dp, const uint8_t *p,
+				  const uint8_t *stop, const uint8_t *end)
+{
+	const uint8_t *begin = p;
+	uint8_t *d = *dp;
+	uint32_t cp;
+	size_t k;
+	int r;
+
+	while (p < stop) {
+		k = output_copy_span(d, p, stop, begin, OUTPUT_C_TEXT);
+		p += k;
+		d += k;
+		if (p == stop)
+			break;
+		if (output_byte_class[*p] & OUTPUT_C_TEXT) {
+			*d++ = *p++; /* a tab, or flagged in excess */
+			continue;
+		}
+		r = 1;
+		if (*p >= 0x80) {
+			r = output_utf8_len(p, end - p, &cp);
+			if (r > 0 && !output_cp_unsafe(cp)) {
+				while (r--)
+					*d++ = *p++;
+				continue;
+			}
+			if (r <= 0)
+				r = 1;
+		}
+		while (r--)
+			d = text_esc(d, *p++);
+	}
+	*dp = d;
+	return p;
 }
 
 /* Writes bytes from the network so that they cannot drive the terminal:
  * C0 controls (ESC above all), invalid UTF-8 and what output_cp_unsafe()
  * names become \xNN per byte (all bytes of a character, so that the
  * escape shows what was sent).  Tab is kept, it moves nothing but the
- * cursor.  Runs of safe bytes are copied in one piece. */
+ * cursor.  It is written in steps of TEXT_STEP bytes, straight into the
+ * line (a character begun in a step may add three bytes to it). */
 static void text_put_safe(struct output_line *out, const uint8_t *p, size_t n)
 {
-	size_t i = 0, run = 0, k, l;
-	uint32_t cp;
-	int r;
+	const uint8_t *end = p + n, *stop;
+	uint8_t *d;
 
-	while (i < n) {
-		uint8_t c;
-
-		i += output_span(p + i, n - i, OUTPUT_C_TEXT);
-		if (i == n)
-			break;
-		c = p[i];
-		l = 1;
-		if (c >= 0x80) {
-			r = output_utf8_len(p + i, n - i, &cp);
-			if (r > 0 && !output_cp_unsafe(cp)) {
-				i += r;
-				continue;
-			}
-			if (r > 0)
-				l = r;
-		}
-		output_put(out, p + run, i - run);
-		for (k = 0; k < l; k++)
-			text_put_esc(out, p[i + k]);
-		i += l;
-		run = i;
+	while (p < end) {
+		stop = end - p > TEXT_STEP ? p + TEXT_STEP : end;
+		d = (uint8_t *)output_reserve(out, 4 * (stop - p + 3));
+		p = text_escape(&d, p, stop, end);
+		out->len = (char *)d - out->buf;
 	}
-	output_put(out, p + run, i - run);
 }
 
 static void text_put_slice(struct output_line *out, const struct http_msg *m,

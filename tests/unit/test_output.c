@@ -709,8 +709,8 @@ static char *slurp(const char *path, size_t *n)
 }
 
 /* The JSON escaping rules, one byte at a time, as the reference that
- * json_str (word steps, steps of 1 KiB, a line buffer that fills) must
- * match. */
+ * the writers (word steps, steps of 1 KiB, a line buffer that fills)
+ * must match. */
 static size_t ref_json_escape(const uint8_t *p, size_t n, char *out)
 {
 	size_t o = 0, i = 0;
@@ -750,7 +750,39 @@ static size_t ref_json_escape(const uint8_t *p, size_t n, char *out)
 	return o;
 }
 
-static void test_json_escape(void)
+/* The text writer's rules, one byte at a time. */
+static size_t ref_text_escape(const uint8_t *p, size_t n, char *out)
+{
+	size_t o = 0, i = 0;
+	uint32_t cp;
+	int r;
+
+	while (i < n) {
+		uint8_t c = p[i];
+
+		r = 1;
+		if (c >= 0x80) {
+			r = output_utf8_len(p + i, n - i, &cp);
+			if (r > 0 && !output_cp_unsafe(cp)) {
+				memcpy(out + o, p + i, r);
+				o += r;
+				i += r;
+				continue;
+			}
+			if (r <= 0)
+				r = 1;
+		} else if ((c >= 0x20 && c < 0x7f) || c == '\t') {
+			out[o++] = c;
+			i++;
+			continue;
+		}
+		while (r--)
+			o += sprintf(out + o, "\\x%02x", p[i++]);
+	}
+	return o;
+}
+
+static void test_escape(void)
 {
 	static const size_t lens[] = { 0, 1, 7, 8, 9, 15, 16, 17, 40, 1023,
 				       1024, 1025, 1030, 2049, 6000 };
@@ -760,6 +792,7 @@ static void test_json_escape(void)
 		"\xe2\x82", "\xff", "\xc2\x9b", "abcdefghijklmnopq",
 	};
 	struct output_opts json = { OUTPUT_JSON, 0, OFFSET };
+	struct output_opts text = { OUTPUT_TEXT, 0, OFFSET };
 	static uint8_t str[6100];
 	static char want[6 * 6100 + 8], method[7000];
 	const char *at;
@@ -797,6 +830,16 @@ static void test_json_escape(void)
 		at = strstr(s, "\"target\":\"");
 		CHECK(at && (size_t)(s + n - at) > 10 + w && !memcmp(at + 10, want, w),
 		      "json escape: string %zu (%zu bytes, density %u) differs", i, len,
+		      density);
+		free(s);
+		s = render(&t, &text, &n);
+		w = ref_text_escape(str, len, want);
+		memcpy(want + w, " HTTP/1.1\n", 10);
+		w += 10;
+		at = strstr(s, "  \xe2\x86\x92 ");
+		k = 6 + t.req.method_len + 1;
+		CHECK(at && (size_t)(s + n - at) > k + w && !memcmp(at + k, want, w),
+		      "text escape: string %zu (%zu bytes, density %u) differs", i, len,
 		      density);
 		free(s);
 		txn_free(&t);
@@ -1045,7 +1088,7 @@ int main(int argc, char **argv)
 	test_max_body();
 	test_random();
 	test_span();
-	test_json_escape();
+	test_escape();
 	test_addr();
 	test_open();
 	if (failures) {
