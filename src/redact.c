@@ -23,11 +23,17 @@ void redact_init(struct redact *r)
 		redact_add_header(r, default_headers[i]);
 }
 
+static uint64_t len_bit(size_t len)
+{
+	return 1ULL << (len < 63 ? len : 63);
+}
+
 int redact_add_header(struct redact *r, const char *name)
 {
 	if (r->nheaders == REDACT_MAX_NAMES)
 		return -E2BIG;
 	r->header_len[r->nheaders] = strlen(name);
+	r->header_lens |= len_bit(r->header_len[r->nheaders]);
 	r->headers[r->nheaders++] = name;
 	return 0;
 }
@@ -83,7 +89,8 @@ static size_t redact_headers(const struct redact *r, struct http_msg *m)
 		int len;
 		long off;
 
-		if (!listed(r->headers, r->header_len, r->nheaders, m->buf + h->name_off,
+		if (!(r->header_lens & len_bit(h->name_len)) ||
+		    !listed(r->headers, r->header_len, r->nheaders, m->buf + h->name_off,
 			    h->name_len))
 			continue;
 		/* RFC 9110 section 11.4: credentials = auth-scheme [ 1*SP
