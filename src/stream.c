@@ -28,7 +28,8 @@ struct dirstate {
 
 struct conn {
 	struct conn_info info;
-	struct conn *hnext;		/* hash chain */
+	struct conn *hnext;		/* hash chain, by conn_id */
+	struct conn *pnext, **pprev;	/* hash chain, by process */
 	struct conn *lru_prev, *lru_next; /* by last activity */
 	uint64_t last_ts;
 	bool ignored;
@@ -39,6 +40,8 @@ struct conn {
 struct stream {
 	struct stream_opts o;
 	struct conn **buckets;
+	struct conn **pid_buckets; /* so that an exit finds its process's
+				    * connections without a walk of all */
 	size_t nbuckets, count;
 	struct conn *lru_head, *lru_tail; /* head = least recently active */
 	size_t waiting; /* connections with queued records */
@@ -66,10 +69,12 @@ struct stream *stream_new(const struct stream_opts *opts)
 		n <<= 1;
 	st->nbuckets = n;
 	st->buckets = calloc(n, sizeof(*st->buckets));
+	st->pid_buckets = calloc(n, sizeof(*st->pid_buckets));
 	st->pool = http1_pool_new(opts->max_body);
-	if (!st->buckets || !st->pool) {
+	if (!st->buckets || !st->pid_buckets || !st->pool) {
 		http1_pool_free(st->pool);
 		free(st->buckets);
+		free(st->pid_buckets);
 		free(st);
 		return NULL;
 	}
@@ -130,6 +135,9 @@ static void conn_unlink(struct stream *st, struct conn *c)
 		pp = &(*pp)->hnext;
 	if (*pp)
 		*pp = c->hnext;
+	if (c->pnext)
+		c->pnext->pprev = c->pprev;
+	*c->pprev = c->pnext;
 	lru_unlink(st, c);
 	st->count--;
 }
@@ -146,6 +154,7 @@ void stream_free(struct stream *st)
 	}
 	http1_pool_free(st->pool);
 	free(st->buckets);
+	free(st->pid_buckets);
 	free(st);
 }
 
@@ -383,6 +392,12 @@ static struct conn *conn_new(struct stream *st, const struct hs_event *ev)
 	b = bucket_of(st, c->info.conn_id);
 	c->hnext = st->buckets[b];
 	st->buckets[b] = c;
+	b = bucket_of(st, c->info.pid);
+	c->pnext = st->pid_buckets[b];
+	if (c->pnext)
+		c->pnext->pprev = &c->pnext;
+	c->pprev = &st->pid_buckets[b];
+	st->pid_buckets[b] = c;
 	lru_push(st, c);
 	st->count++;
 	st->o.stats->conns++;
@@ -421,8 +436,8 @@ int stream_feed(struct stream *st, const void *rec, size_t len)
 	if (ev->type == HS_EV_EXIT) {
 		struct conn *next;
 
-		for (c = st->lru_head; c; c = next) {
-			next = c->lru_next;
+		for (c = st->pid_buckets[bucket_of(st, ev->tgid)]; c; c = next) {
+			next = c->pnext;
 			if (c->info.pid == ev->tgid)
 				conn_end(st, c, ev->ts_ns, "process exited");
 		}
