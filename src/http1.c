@@ -31,7 +31,7 @@ struct side {
 	enum field field;     /* which slice the last data callback grew */
 	struct txn *txn;      /* transaction being parsed, or NULL */
 	struct http_msg *msg; /* message being parsed (in txn, or scratch) */
-	struct txn scratch;   /* sink for messages nobody will report */
+	struct http_msg scratch; /* sink for messages nobody will report */
 	struct body body;
 	uint64_t ts; /* timestamp of the data being fed */
 };
@@ -256,8 +256,8 @@ static int on_message_begin(llhttp_t *p)
 			s->msg = &t->resp;
 		} else {
 			h->opts.stats->unpaired_resps++;
-			msg_reset(&s->scratch.resp);
-			s->msg = &s->scratch.resp;
+			msg_reset(&s->scratch);
+			s->msg = &s->scratch;
 		}
 	}
 	s->msg->present = true;
@@ -454,7 +454,7 @@ static void finish_txn(struct http1 *h, struct txn *t)
 	 * on into the side's scratch message, which nobody reports. */
 	for (int d = 0; d < 2; d++) {
 		struct side *s = &h->side[d];
-		struct http_msg *sm = s->is_request ? &s->scratch.req : &s->scratch.resp;
+		struct http_msg *sm = &s->scratch;
 
 		if (s->txn != t)
 			continue;
@@ -578,8 +578,7 @@ void http1_free(struct http1 *h)
 	}
 	for (int d = 0; d < 2; d++) {
 		body_end(&h->side[d].body);
-		msg_reset(&h->side[d].scratch.req);
-		msg_reset(&h->side[d].scratch.resp);
+		msg_reset(&h->side[d].scratch);
 	}
 	free(h);
 }
