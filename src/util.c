@@ -2,11 +2,9 @@
 #include "util.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -82,31 +80,4 @@ int util_drop_privileges(bool keep_uprobes)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		return -errno;
 	return 0;
-}
-
-size_t util_trim_memory(void)
-{
-	char line[640], perms[8], path[512];
-	unsigned long lo, hi;
-	size_t n = 0;
-	FILE *f;
-
-	malloc_trim(0);
-	if (!(f = fopen("/proc/self/maps", "re")))
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		path[0] = '\0';
-		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %511s", &lo, &hi, perms,
-			   path) < 3)
-			continue;
-		/* r-xp only: writable or relocated (relro) pages hold state
-		 * that the file does not. */
-		if (strcmp(perms, "r-xp") ||
-		    (!strstr(path, "/libLLVM") && !strstr(path, "/libclang")))
-			continue;
-		if (madvise((void *)lo, hi - lo, MADV_DONTNEED) == 0)
-			n += hi - lo;
-	}
-	fclose(f);
-	return n;
 }

@@ -27,11 +27,4 @@ int64_t util_clock_offset(void);
  * attached.  Returns 0 or -errno. */
 int util_drop_privileges(bool keep_uprobes);
 
-/* After the probe is compiled: gives back the heap the compiler freed and
- * the pages of its code (libLLVM, libclang), which never runs again --
- * tens of MB of RSS.  Only read-only executable mappings are dropped: a
- * page of them that is needed again is read back from the page cache.
- * Returns the bytes of code mappings advised. */
-size_t util_trim_memory(void);
-
 #endif
