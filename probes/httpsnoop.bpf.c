@@ -113,6 +113,7 @@ struct hs_record {
 	__u64 total; /* bytes the syscall moved */
 	__u64 ubuf;  /* the user buffer, or the iovec array */
 	__u64 cnt;   /* iovec count (0: ubuf is one buffer) */
+	__u64 have;  /* bytes gathered in data from small iovec segments */
 	struct hs_active call; /* the syscall, for hs_data: kind, dir, ... */
 	__s64 ret;	       /* ... the bytes it moved ... */
 	__s32 key_fd;	       /* ... and its key in hs_conns */
@@ -510,24 +511,63 @@ static __always_inline void emit_buf(void *ctx, struct hs_record *r,
 	}
 }
 
-/* An iovec array: one record per segment; a segment longer than
- * HS_CHUNK_MAX, and segments past HS_MAX_SEGS, are carried as gaps. */
+/* Sends the `have` bytes gathered in r->data from small segments as one
+ * record. */
+static __always_inline void emit_gathered(void *ctx, struct hs_record *r)
+{
+	__u64 n = r->have;
+
+	if (!n || n > HS_CHUNK_MAX)
+		return;
+	r->ev.pos = r->base + r->done;
+	r->ev.span = n;
+	r->ev.captured = n;
+	submit(ctx, r, n, 0);
+	r->ev.flags &= ~HS_F_START;
+	r->done += n;
+	r->have = 0;
+}
+
+/* An iovec array.  Segments of up to HS_GATHER bytes are gathered into
+ * one record while it has room (a response's headers and body, written
+ * with one writev, cost one record, not two: each record is a trip
+ * through the ring buffer's lock).  A longer segment is a record of its
+ * own, carried as a gap past HS_CHUNK_MAX, as are segments past
+ * HS_MAX_SEGS. */
+#define HS_GATHER (HS_CHUNK_MAX / 2)
 static __always_inline void emit_iov(void *ctx, struct hs_record *r,
 				     __u64 uiov, __u64 cnt)
 {
+	r->have = 0;
 	for (int i = 0; i < HS_MAX_SEGS; i++) {
 		struct hs_iovec v = {};
-		__u64 left = r->total - r->done;
+		__u64 have = r->have, left = r->total - r->done - have;
 
-		if (i >= cnt || r->done >= r->total)
+		if (i >= cnt || r->done + have >= r->total)
 			break;
 		if (hs_read_user(&v, sizeof(v), (void *)(uiov + i * sizeof(v))))
 			break;
 		if (v.len > left)
 			v.len = left;
-		if (v.len)
-			emit_one(ctx, r, v.base, v.len);
+		if (!v.len)
+			continue;
+		if (have < HS_GATHER && v.len <= HS_GATHER) {
+			/* The mask only tells the verifier what the test
+			 * above says: the copy stays inside r->data. */
+			if (hs_read_user(r->data + (have & (HS_GATHER - 1)), v.len,
+					 (void *)v.base) == 0) {
+				r->have = have + v.len;
+				continue;
+			}
+			stat_add(HS_STAT_READ_FAIL, 1);
+			emit_gathered(ctx, r);
+			emit_one(ctx, r, 0, v.len);
+			continue;
+		}
+		emit_gathered(ctx, r);
+		emit_one(ctx, r, v.base, v.len);
 	}
+	emit_gathered(ctx, r);
 	if (r->done < r->total)
 		emit_one(ctx, r, 0, r->total - r->done);
 }

@@ -84,6 +84,19 @@ os.writev(s.fileno(), [r[:1], r[1:2], r[2:3], r[3:]])
 note("POST", "/echo?iov=tiny", *read_response(s.recv))
 s.close()
 
+# 3c. writev() mixing what the probe gathers into one record (small
+# segments), a segment too big to gather, and segments past the 16 it
+# reads (a counted gap inside the body: the size must stay exact)
+s = conn()
+body = b"A" * 10000 + b"0123456789abcdef"
+r = request("POST", "/echo?iov=mixed", body)
+head = r[:-len(body)]
+segs = [head[:5], head[5:], body[:10000]] + [bytes([c]) for c in body[10000:]]
+assert len(segs) == 19
+os.writev(s.fileno(), segs)
+note("POST", "/echo?iov=mixed", *read_response(s.recv))
+s.close()
+
 # 4. plain write() / read()
 s = conn()
 os.write(s.fileno(), request("GET", "/health"))
@@ -230,6 +243,10 @@ want='["client","byte by byte","byte by byte"]
 $got
 expected
 $want"
+# the client's request, written with writev (3c): exact size, no error,
+# and the bytes before the gap are the ones sent
+got=$(jq_port "$PORT" 'select(.request.target == "/echo?iov=mixed" and .role == "client") | [.request.body_size, .error, (.request.body | test("^A+$"))]' "$T/hs.jsonl" | tr -d '\n')
+[ "$got" = '[10016,null,true]' ] || fail "writev with mixed segments, client side: got [$got]"
 got=$(jq_port "$PORT" 'select(.request.target == "/echo?via=sendfile") | [.role, .request.body_size, .response.body_size, (.response.body | startswith("sent with sendfile sent"))]' "$T/hs.jsonl" | sort | tr '\n' ' ')
 [ "$got" = '["client",5700,5700,true] ["server",5700,5700,true] ' ] ||
 	fail "POST with a sendfile() body: got [$got]"
