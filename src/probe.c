@@ -780,6 +780,12 @@ static int build_in_child(struct probe *p, const struct probe_opts *o,
 	close(sv[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	if (WIFSIGNALED(status))
+		warn("the process compiling the probe was killed by signal %d (%s)",
+		     WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else if (done && err)
+		warn("the process compiling the probe handed over more than "
+		     "httpsnoop can hold: %s", strerror(-err));
 	if (!done || !WIFEXITED(status) || WEXITSTATUS(status))
 		return err ? err : -EINVAL;
 	return err;
