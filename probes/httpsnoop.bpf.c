@@ -826,8 +826,9 @@ static __always_inline int call_data(void *ctx, struct hs_active *a,
 	return 0;
 }
 
-/* The tail-call targets (see hs_calls). */
-int hs_data(void *ctx)
+/* What hs_data and hs_data_tls do with the syscall call_data left in
+ * the scratch record (an SSL call's bytes are always one buffer). */
+static __always_inline int data_call(void *ctx, int tls)
 {
 	__u32 zero = 0;
 	struct hs_record *r = hs_scratch.lookup(&zero);
@@ -836,7 +837,13 @@ int hs_data(void *ctx)
 	if (!r)
 		return 0;
 	a = r->call;
-	return conn_data(ctx, &a, r->key_fd, r->ret, a.kind, 0);
+	return conn_data(ctx, &a, r->key_fd, r->ret, tls ? HS_K_BUF : a.kind, tls);
+}
+
+/* The tail-call targets (see hs_calls). */
+int hs_data(void *ctx)
+{
+	return data_call(ctx, 0);
 }
 
 int hs_emit_buf(void *ctx)
@@ -1130,14 +1137,7 @@ static __always_inline int tls_exit(struct pt_regs *ctx)
 
 int hs_data_tls(struct pt_regs *ctx)
 {
-	__u32 zero = 0;
-	struct hs_record *r = hs_scratch.lookup(&zero);
-	struct hs_active a;
-
-	if (!r)
-		return 0;
-	a = r->call;
-	return conn_data(ctx, &a, r->key_fd, r->ret, HS_K_BUF, 1);
+	return data_call(ctx, 1);
 }
 
 /* Attached by user space to every libssl it finds (uprobe__NAME on entry,
