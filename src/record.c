@@ -22,9 +22,14 @@ struct file_header {
 	int64_t clock_offset;
 };
 
+/* One write(2) per this many bytes (glibc's setvbuf() with no buffer of
+ * our own would keep its default of 4 KiB, whatever the size asked). */
+#define RECORDER_BUF (1 << 20)
+
 struct recorder {
 	FILE *f;
 	int err;
+	char buf[]; /* RECORDER_BUF bytes, the stream's buffer */
 };
 
 struct recorder *recorder_open(const char *path, int64_t clock_offset)
@@ -47,13 +52,14 @@ struct recorder *recorder_open(const char *path, int64_t clock_offset)
 	close(fd);
 	return NULL;
 opened:
-	r = calloc(1, sizeof(*r));
+	r = malloc(sizeof(*r) + RECORDER_BUF);
 	if (!r || !(r->f = fdopen(fd, "w"))) {
 		free(r);
 		close(fd);
 		return NULL;
 	}
-	setvbuf(r->f, NULL, _IOFBF, 1 << 20);
+	r->err = 0;
+	setvbuf(r->f, r->buf, _IOFBF, RECORDER_BUF);
 	if (fwrite(&h, sizeof(h), 1, r->f) != 1)
 		r->err = -errno;
 	return r;
