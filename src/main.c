@@ -598,7 +598,10 @@ static int run_live(struct app *a)
 	free(text);
 	if (err)
 		return 1;
-	if (!o->no_tls) {
+	if (!o->no_tls && !probe_has_tls(a->probe))
+		warn("%s has no SSL uprobes (uprobe__SSL_read and the like): "
+		     "HTTPS is not traced", po.source_name);
+	else if (!o->no_tls) {
 		a->tls = tls_new(a->probe, o->tls_libs, o->ntls_libs, o->verbose);
 		if (!a->tls) {
 			probe_close(a->probe);

@@ -694,6 +694,8 @@ static int child_build(struct probe *p, const struct probe_opts *o,
 
 		snprintf(fn, sizeof(fn), "%s__%s", i % 2 ? "uretprobe" : "uprobe",
 			 tls_syms[i / 2]);
+		if (!bcc.function_start(p->mod, fn))
+			continue; /* an edited probe without it: no TLS there */
 		fd = load_prog(p, fn, BPF_PROG_TYPE_KPROBE);
 		if (fd < 0 || send_fd(sock, FD_UPROBE, i, fn, fd))
 			return 1;
@@ -1065,6 +1067,14 @@ int probe_attach_tls(struct probe *p, const char *path)
 		attached++;
 	}
 	return attached;
+}
+
+bool probe_has_tls(const struct probe *p)
+{
+	for (int i = 0; i < 8; i++)
+		if (p->uprobe_fd[i] >= 0)
+			return true;
+	return false;
 }
 
 const char *probe_features(const struct probe *p)

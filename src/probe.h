@@ -78,6 +78,9 @@ size_t probe_conn_count(struct probe *p);
  * SSL_write, SSL_read_ex and SSL_write_ex were attached (0 when the
  * library has none of them: stripped, or not OpenSSL), or -errno. */
 int probe_attach_tls(struct probe *p, const char *path);
+/* Whether the probe has the SSL uprobe programs (an edited probe may
+ * not). */
+bool probe_has_tls(const struct probe *p);
 
 /* A short description of the kernel features in use. */
 const char *probe_features(const struct probe *p);

@@ -1,5 +1,5 @@
 #!/bin/bash
-# test-custom-probe.sh -- --ebpf and --probe: an edited probe changes what is traced without a rebuild; a broken one fails with clang's diagnostic.
+# test-custom-probe.sh -- --ebpf and --probe: an edited probe changes what is traced without a rebuild; a broken one fails with clang's diagnostic; one without the SSL uprobes traces plain HTTP and says HTTPS is not traced.
 . "$(dirname "$0")/lib.sh"
 need_tools curl
 need_bpf
@@ -20,20 +20,32 @@ fi
 diff -u "$T/probe.c" "$T/noget.c" >&2
 BIN_MTIME=$(stat -c %Y "$HTTPSNOOP")
 
+# A probe with its SSL uprobes cut out still traces plain HTTP; httpsnoop
+# says that HTTPS is not traced.
+grep -v '^int uprobe__SSL\|^int uretprobe__SSL' "$T/probe.c" >"$T/notls.c"
+cmp -s "$T/probe.c" "$T/notls.c" && die "the probe no longer defines uprobe__SSL_*; update the grep"
+
 hs_spawn builtin -P "$PORT"
 hs_spawn edited -P "$PORT" --probe "$T/noget.c"
+hs_spawn notls -P "$PORT" --probe "$T/notls.c"
 hs_wait builtin
 hs_wait edited
+hs_wait notls
+grep -q 'has no SSL uprobes.*HTTPS is not traced' "$T/notls.err" ||
+	fail "a probe without SSL uprobes: no word that HTTPS is not traced"
+
 curl -sS -o /dev/null "$URL/health" || fail "curl GET failed"
 curl -sS -o /dev/null --data-binary 'posted' "$URL/echo" || fail "curl POST failed"
 curl -sS -o /dev/null "$URL/users" || fail "curl GET failed"
-hs_stop builtin edited
+hs_stop builtin edited notls
 hs_show_stats edited
 
 printf 'GET /health 200 15\nPOST /echo 200 6\nGET /users 200 157\n' >"$T/builtin.expect"
 printf 'POST /echo 200 6\n' >"$T/edited.expect"
 $CHECK expect --jsonl "$T/builtin.jsonl" --pid "$DEMO_PID" --role server \
 	--expect "$T/builtin.expect" --ordered || fail "the built-in probe"
+$CHECK expect --jsonl "$T/notls.jsonl" --pid "$DEMO_PID" --role server \
+	--expect "$T/builtin.expect" --ordered || fail "the probe without SSL uprobes"
 $CHECK expect --jsonl "$T/edited.jsonl" --pid "$DEMO_PID" --role server \
 	--expect "$T/edited.expect" --ordered || fail "the edited probe still traced GETs, or lost the POST"
 $CHECK expect --jsonl "$T/edited.jsonl" --role client --port "$PORT" \
