@@ -593,6 +593,7 @@ static int run_live(struct app *a)
 	} else {
 		po.source = probe_embedded_source;
 		po.source_name = "the built-in probe (see --ebpf)";
+		po.user_only = true;
 	}
 	err = probe_open(&a->probe, &po, on_record, a);
 	free(text);

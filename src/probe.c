@@ -662,10 +662,11 @@ static int send_fd(int sock, int kind, int slot, const char *name, int fd)
 
 /* BCC reads all of /proc/kallsyms (some 120,000 symbols, 0.2 s) on every
  * compile, only to learn whether bpf_probe_read_kernel exists, which the
- * probe never calls (it reads user memory, through hs_read_user).  The
- * child therefore hides the file in a mount namespace of its own, made
- * private first so that nothing reaches the host's; without the privilege
- * for that (a container), it pays the 0.2 s. */
+ * built-in probe never calls (it reads user memory, through hs_read_user).
+ * For that probe the child hides the file in a mount namespace of its
+ * own, made private first so that nothing reaches the host's; without the
+ * privilege for that (a container), it pays the 0.2 s.  An edited probe
+ * may read kernel memory, and BCC then needs the answer. */
 static void hide_kallsyms(void)
 {
 	if (unshare(CLONE_NEWNS) == 0 &&
@@ -682,7 +683,8 @@ static int child_build(struct probe *p, const struct probe_opts *o,
 	double t0 = now_ms(), t1;
 	size_t n;
 
-	hide_kallsyms();
+	if (o->user_only)
+		hide_kallsyms();
 	if (load_bcc())
 		return 1;
 	p->mod = bcc.create_c_from_string(o->source, 0, cflags, ncf, true, NULL);

@@ -32,6 +32,9 @@ struct probe_opts {
 	size_t ncgroups;
 	unsigned ringbuf_kb;	 /* ring buffer size */
 	bool tls;		 /* compile the OpenSSL uprobes in */
+	bool user_only;		 /* the probe reads no kernel memory: BCC
+				  * may skip its check of the kernel's
+				  * helpers (see hide_kallsyms) */
 	bool verbose;
 };
 
