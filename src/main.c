@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "container.h"
@@ -295,14 +294,6 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-static uint64_t now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static void emit_txn(void *ctx, struct txn *t)
 {
 	struct app *a = ctx;
@@ -570,7 +561,7 @@ static int run_live(struct app *a)
 	uint64_t cgroups[PROBE_MAX_CGROUPS];
 	size_t open[2];
 	char *text = NULL;
-	uint64_t end = 0, last_tick = 0, last_sweep = now_mono(), last_scan = last_sweep;
+	uint64_t end = 0, last_tick = 0, last_sweep = util_now_ns(), last_scan = last_sweep;
 	uint64_t last_cg = last_sweep;
 	int err;
 
@@ -628,7 +619,7 @@ static int run_live(struct app *a)
 		return 1;
 	}
 	if (o->duration)
-		end = now_mono() + o->duration * 1000000000ULL;
+		end = util_now_ns() + o->duration * 1000000000ULL;
 	fprintf(stderr, "Tracing HTTP... Hit Ctrl-C to end.\n");
 	while (!exiting) {
 		uint64_t now;
@@ -638,7 +629,7 @@ static int run_live(struct app *a)
 			warn("failed to read probe records: %s", strerror(-err));
 			break;
 		}
-		now = now_mono();
+		now = util_now_ns();
 		if (a->tls) {
 			/* New processes now, and every process now and then
 			 * (python loads libssl only on "import ssl"). */
@@ -693,7 +684,7 @@ static int run_live(struct app *a)
 	probe_flush(a->probe);
 	open[0] = stream_count(a->stream);
 	open[1] = probe_conn_count(a->probe);
-	stream_close_all(a->stream, now_mono(), "tracing stopped before a response");
+	stream_close_all(a->stream, util_now_ns(), "tracing stopped before a response");
 	output_flush(a->out);
 	print_live_stats(a, open);
 	tls_free(a->tls);

@@ -16,7 +16,6 @@
 #include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bcc/bcc_common.h>
@@ -70,14 +69,6 @@ struct probe {
 	bool sock_tp, ringbuf;
 	char features[128];
 };
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static bool is_dir(const char *path)
 {
@@ -680,7 +671,7 @@ static void hide_kallsyms(void)
 static int child_build(struct probe *p, const struct probe_opts *o,
 		       const char **cflags, int ncf, int sock)
 {
-	double t0 = now_ms(), t1;
+	uint64_t t0 = util_now_ns(), t1;
 	size_t n;
 
 	if (o->user_only)
@@ -688,7 +679,7 @@ static int child_build(struct probe *p, const struct probe_opts *o,
 	if (load_bcc())
 		return 1;
 	p->mod = bcc.create_c_from_string(o->source, 0, cflags, ncf, true, NULL);
-	t1 = now_ms();
+	t1 = util_now_ns();
 	if (!p->mod) {
 		warn("failed to compile the probe %s: clang's diagnostics are above; "
 		     "their line numbers (/virtual/main.c:LINE) count lines of %s",
@@ -699,8 +690,8 @@ static int child_build(struct probe *p, const struct probe_opts *o,
 		return 1;
 	if (o->verbose)
 		fprintf(stderr, "httpsnoop: probe compiled in %.0f ms, loaded and "
-			"attached %d programs in %.0f ms\n", t1 - t0, p->nattach,
-			now_ms() - t1);
+			"attached %d programs in %.0f ms\n", (t1 - t0) / 1e6,
+			p->nattach, (util_now_ns() - t1) / 1e6);
 	for (int i = 0; i < p->nprogs; i++)
 		if (send_fd(sock, FD_PROG, i, NULL, p->prog_fd[i]))
 			return 1;
@@ -816,7 +807,6 @@ int probe_open(struct probe **out, const struct probe_opts *o,
 	char defs[16][96];
 	const char *cflags[16];
 	int ncf = 0, err;
-	double t0;
 	struct probe *p;
 
 	*out = NULL;
@@ -864,29 +854,16 @@ int probe_open(struct probe **out, const struct probe_opts *o,
 		 p->ringbuf ? "ring buffer" : "perf buffer",
 		 p->sock_tp ? "sock tracepoints" : "accept/connect tracking + /proc");
 
-	t0 = now_ms();
 	if ((err = build_in_child(p, o, cflags, ncf)))
 		goto fail;
 	if ((err = fill_filters(p, o)) || (err = open_buffers(p, o->ringbuf_kb)))
 		goto fail;
 	p->conns_fd = table_fd(p, "hs_conns");
-	if (o->verbose)
-		fprintf(stderr, "httpsnoop: probe compiled, loaded and attached "
-			"(%d programs) in %.0f ms, in a child process\n",
-			p->nattach, now_ms() - t0);
 	*out = p;
 	return 0;
 fail:
 	probe_close(p);
 	return err;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 /* Waits for any perf buffer, notes the time, then reads every buffer
@@ -909,7 +886,7 @@ static int perf_poll(struct probe *p, int timeout_ms, bool all)
 	}
 	if (n < 0 && errno != EINTR)
 		return -errno;
-	before = mono_ns();
+	before = util_now_ns();
 	perf_reader_consume(p->nreaders, p->readers);
 	return perf_release(p, all ? UINT64_MAX : before);
 }

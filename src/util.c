@@ -43,6 +43,14 @@ int util_parse_long(const char *s, long min, long max, long *out)
 	return 0;
 }
 
+uint64_t util_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 int64_t util_clock_offset(void)
 {
 	struct timespec r, m;

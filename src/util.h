@@ -16,6 +16,9 @@ void util_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * (not a number, trailing junk) or -ERANGE. */
 int util_parse_long(const char *s, long min, long max, long *out);
 
+/* CLOCK_MONOTONIC in ns: the probe's clock (bpf_ktime_get_ns). */
+uint64_t util_now_ns(void);
+
 /* CLOCK_REALTIME minus CLOCK_MONOTONIC, in ns: turns probe timestamps
  * into wall-clock time. */
 int64_t util_clock_offset(void);
