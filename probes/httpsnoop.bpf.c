@@ -620,6 +620,22 @@ static __always_inline __u64 locate(int kind, struct hs_active *a,
 	return 0;
 }
 
+/* Goes on in program `slot` of hs_calls (of hs_calls_kp from a uprobe,
+ * tls).  Returns only if the tail call failed: the `ret` bytes are lost,
+ * and counted. */
+static __always_inline int tail_call(void *ctx, int tls, __u32 slot, long ret)
+{
+#ifdef HS_TLS
+	if (tls)
+		hs_calls_kp.call(ctx, slot);
+	else
+#endif
+		hs_calls.call(ctx, slot);
+	stat_add(HS_STAT_LOST, 1);
+	stat_add(HS_STAT_LOST_BYTES, ret);
+	return 0;
+}
+
 /* The bytes `ret` that a syscall (or, with tls, an SSL call) moved on
  * connection (tgid, key_fd): positions, inference, copying. */
 static __always_inline int conn_data(void *ctx, struct hs_active *ap,
@@ -790,16 +806,7 @@ static __always_inline int conn_data(void *ctx, struct hs_active *ap,
 	r->total = ret;
 	r->ubuf = iov ? iov : buf;
 	r->cnt = iov ? cnt : 0;
-#ifdef HS_TLS
-	if (tls)
-		hs_calls_kp.call(ctx, iov ? HS_CALL_EMIT_IOV : HS_CALL_EMIT_BUF);
-	else
-#endif
-		hs_calls.call(ctx, iov ? HS_CALL_EMIT_IOV : HS_CALL_EMIT_BUF);
-	/* Only reached if the tail call failed: the bytes are lost. */
-	stat_add(HS_STAT_LOST, 1);
-	stat_add(HS_STAT_LOST_BYTES, ret);
-	return 0;
+	return tail_call(ctx, tls, iov ? HS_CALL_EMIT_IOV : HS_CALL_EMIT_BUF, ret);
 }
 
 /* Hands a syscall's bytes to hs_data (hs_data_tls for the uprobes) by
@@ -815,15 +822,7 @@ static __always_inline int call_data(void *ctx, struct hs_active *a,
 	r->call = *a;
 	r->ret = ret;
 	r->key_fd = key_fd;
-#ifdef HS_TLS
-	if (tls)
-		hs_calls_kp.call(ctx, HS_CALL_DATA);
-	else
-#endif
-		hs_calls.call(ctx, HS_CALL_DATA);
-	stat_add(HS_STAT_LOST, 1);
-	stat_add(HS_STAT_LOST_BYTES, ret);
-	return 0;
+	return tail_call(ctx, tls, HS_CALL_DATA, ret);
 }
 
 /* What hs_data and hs_data_tls do with the syscall call_data left in

@@ -80,6 +80,13 @@ static bool is_dir(const char *path)
 static const char *const tls_syms[] = { "SSL_write", "SSL_read", "SSL_write_ex",
 					 "SSL_read_ex" };
 
+/* The probe's program for uprobe slot i: symbol tls_syms[i / 2], on
+ * entry (even) or return (odd), as p->uprobe_fd[i]. */
+static void uprobe_fn(char *buf, size_t n, int i)
+{
+	snprintf(buf, n, "%s__%s", i % 2 ? "uretprobe" : "uprobe", tls_syms[i / 2]);
+}
+
 /* BCC's compiler half: libbcc, which brings LLVM and clang (some 60 MB
  * of resident pages once loaded and relocated).  Only the child that
  * compiles the probe loads it; httpsnoop itself links libbcc_bpf, BCC's
@@ -312,12 +319,7 @@ static int load_prog(struct probe *p, const char *name, enum bpf_prog_type type)
 			   bcc.function_size(p->mod, name),
 			   bcc.license(p->mod),
 			   bcc.kern_version(p->mod), 0, NULL, 0, NULL, -1);
-	if (fd >= 0) {
-		if (p->nprogs < (int)(sizeof(p->prog_fd) / sizeof(p->prog_fd[0])))
-			p->prog_fd[p->nprogs++] = fd;
-		return fd;
-	}
-	log = malloc(lsz);
+	log = fd < 0 ? malloc(lsz) : NULL;
 	if (log) {
 		log[0] = '\0';
 		fd = bcc.func_load(p->mod, type, name, bcc.function_start(p->mod, name),
@@ -332,11 +334,14 @@ static int load_prog(struct probe *p, const char *name, enum bpf_prog_type type)
 		}
 		free(log);
 	}
-	if (fd >= 0)
-		return fd;
-	warn("failed to load probe program %s: the kernel's verifier rejected "
-	     "it (its log is above)", name);
-	return -EINVAL;
+	if (fd < 0) {
+		warn("failed to load probe program %s: the kernel's verifier "
+		     "rejected it (its log is above)", name);
+		return -EINVAL;
+	}
+	if (p->nprogs < (int)(sizeof(p->prog_fd) / sizeof(p->prog_fd[0])))
+		p->prog_fd[p->nprogs++] = fd;
+	return fd;
 }
 
 /* Most of the probe's work is in programs of their own, reached by tail
@@ -481,6 +486,13 @@ static int held_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+static int held_by_off(const void *a, const void *b)
+{
+	const struct held *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
 /* Hands over, in time order, the held records stamped before `before`,
  * the time at which the buffers' last reading began.  That is safe: a
  * record that must come first (the request before its response, data
@@ -498,31 +510,17 @@ static int perf_release(struct probe *p, uint64_t before)
 		p->fn(p->ctx, p->arena + p->held[n].off, p->held[n].len);
 		n++;
 	}
+	/* The few kept move to the front of the arena in the order they
+	 * lie there, so that each moves down (the next release sorts them
+	 * again). */
 	keep = p->nheld - n;
-	if (keep) {
-		/* Few, and just read: move them to the front in order. */
-		uint8_t *tmp = malloc(p->arena_len);
-		size_t off = 0;
-
-		if (!tmp) {
-			for (size_t i = n; i < p->nheld; i++)
-				p->fn(p->ctx, p->arena + p->held[i].off, p->held[i].len);
-			p->nheld = p->arena_len = 0;
-			return (int)(n + keep);
-		}
-		for (size_t i = 0; i < keep; i++) {
-			struct held *h = &p->held[n + i];
-
-			memcpy(tmp + off, p->arena + h->off, h->len);
-			p->held[i] = *h;
-			p->held[i].off = off;
-			off += h->len;
-		}
-		memcpy(p->arena, tmp, off);
-		free(tmp);
-		p->arena_len = off;
-	} else {
-		p->arena_len = 0;
+	memmove(p->held, p->held + n, keep * sizeof(*p->held));
+	qsort(p->held, keep, sizeof(*p->held), held_by_off);
+	p->arena_len = 0;
+	for (size_t i = 0; i < keep; i++) {
+		memmove(p->arena + p->arena_len, p->arena + p->held[i].off, p->held[i].len);
+		p->held[i].off = p->arena_len;
+		p->arena_len += p->held[i].len;
 	}
 	p->nheld = keep;
 	return (int)n;
@@ -700,8 +698,7 @@ static int child_build(struct probe *p, const struct probe_opts *o,
 		char fn[64];
 		int fd;
 
-		snprintf(fn, sizeof(fn), "%s__%s", i % 2 ? "uretprobe" : "uprobe",
-			 tls_syms[i / 2]);
+		uprobe_fn(fn, sizeof(fn), i);
 		if (!bcc.function_start(p->mod, fn))
 			continue; /* an edited probe without it: no TLS there */
 		fd = load_prog(p, fn, BPF_PROG_TYPE_KPROBE);
@@ -878,12 +875,10 @@ static int perf_poll(struct probe *p, int timeout_ms, bool all)
 		fds[i].fd = perf_reader_fd(p->readers[i]);
 		fds[i].events = POLLIN;
 	}
-	if (!p->nheld || timeout_ms == 0) {
-		n = poll(fds, p->nreaders, timeout_ms);
-	} else {
-		/* Records are held: come back soon to hand them over. */
-		n = poll(fds, p->nreaders, timeout_ms < 10 ? timeout_ms : 10);
-	}
+	/* With records held, come back soon to hand them over. */
+	if (p->nheld && (timeout_ms < 0 || timeout_ms > 10))
+		timeout_ms = 10;
+	n = poll(fds, p->nreaders, timeout_ms);
 	if (n < 0 && errno != EINTR)
 		return -errno;
 	before = util_now_ns();
@@ -1041,11 +1036,9 @@ int probe_attach_tls(struct probe *p, const char *path)
 			continue;
 		for (int ret = 0; ret < 2; ret++) {
 			int slot = i * 2 + ret, fd;
-			char fn[64];
 
 			if (p->nuprobes == MAX_UPROBES)
 				return attached ? attached : -E2BIG;
-			snprintf(fn, sizeof(fn), "%s__%s", ret ? "uretprobe" : "uprobe", tls_syms[i]);
 			if (p->uprobe_fd[slot] < 0)
 				return -EINVAL; /* the probe has no such program */
 			snprintf(p->uprobe_ev[p->nuprobes], sizeof(p->uprobe_ev[0]),
