@@ -8,16 +8,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "container.h"
-#include "output.h"
-#include "probe.h"
-#include "procfs.h"
-#include "record.h"
-#include "redact.h"
-#include "stats.h"
-#include "stream.h"
-#include "tls.h"
-#include "util.h"
+#include "capture/container.h"
+#include "sink/output.h"
+#include "capture/probe.h"
+#include "capture/procfs.h"
+#include "capture/record.h"
+#include "core/redact.h"
+#include "core/stats.h"
+#include "stream/stream.h"
+#include "capture/tls.h"
+#include "core/util.h"
 
 #ifndef HTTPSNOOP_VERSION
 #define HTTPSNOOP_VERSION "dev"

@@ -99,11 +99,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "output.h"
-#include "record.h"
-#include "redact.h"
-#include "stats.h"
-#include "stream.h"
+#include "sink/output.h"
+#include "capture/record.h"
+#include "core/redact.h"
+#include "core/stats.h"
+#include "stream/stream.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -3,7 +3,7 @@
 # Sourced by every tests/integration/test-*.sh.  Environment (set by meson,
 # or by hand when a test is run directly):
 #   HTTPSNOOP  the httpsnoop binary        (default: build/src/httpsnoop)
-#   DEMO       the httpsnoop-demo binary   (default: build/tests/app/httpsnoop-demo)
+#   DEMO       the httpsnoop-demo binary   (default: build/demo/httpsnoop-demo)
 #   SRCDIR     the source tree             (default: two levels above this file)
 #   KEEP=1     keep the scratch directory even when the test passes
 #
@@ -25,7 +25,7 @@ set -o pipefail
 LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${SRCDIR:=$(cd "$LIB_DIR/../.." && pwd)}"
 : "${HTTPSNOOP:=$SRCDIR/build/src/httpsnoop}"
-: "${DEMO:=$SRCDIR/build/tests/app/httpsnoop-demo}"
+: "${DEMO:=$SRCDIR/build/demo/httpsnoop-demo}"
 PY=/usr/bin/python3          # the system python: no pyenv shims
 CHECK="$PY $LIB_DIR/check.py"
 TEST_NAME=$(basename "$0" .sh)

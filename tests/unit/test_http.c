@@ -34,11 +34,11 @@
 
 #include "event.h"
 #include "fixtures.h"
-#include "http1.h"
-#include "record.h"
-#include "stats.h"
-#include "stream.h"
-#include "txn.h"
+#include "proto/http1.h"
+#include "capture/record.h"
+#include "core/stats.h"
+#include "stream/stream.h"
+#include "core/txn.h"
 
 /* ---- assertions ------------------------------------------------------ */
 

@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "output.h"
+#include "sink/output.h"
 
 static int failures;
 

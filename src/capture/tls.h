@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "probe.h"
+#include "capture/probe.h"
 
 struct tls;
 

@@ -1,5 +1,5 @@
 /* util.c -- error reporting and checked number parsing shared by all modules. */
-#include "util.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -3,7 +3,7 @@
  * It works on the parsed transaction, so the text and JSON writers show
  * the same redacted values; a --record file keeps the raw bytes.
  */
-#include "redact.h"
+#include "core/redact.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* demo.c -- small poll()-based HTTP/1.1 server for httpsnoop's demo and integration tests. */
+/* demo.c -- the bundled demo: a small poll()-based HTTP/1.1 server that scripts/demo, the image and the integration tests trace. */
 
 #include <errno.h>
 #include <inttypes.h>

@@ -1,5 +1,5 @@
 /* container.c -- which container a process runs in: the id in /proc/PID/cgroup, cached per process. */
-#include "container.h"
+#include "capture/container.h"
 
 #include <ctype.h>
 #include <dirent.h>

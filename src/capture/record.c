@@ -1,5 +1,5 @@
 /* record.c -- --record/--replay files: the probe's raw records, so the user-space pipeline can run again without root or eBPF. */
-#include "record.h"
+#include "capture/record.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* body.c -- body preview: keeps the first bytes of a message body, decoding gzip/deflate. */
-#include "body.h"
+#include "proto/body.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -8,7 +8,7 @@
  * exact; any other loss resets the parser, which then waits for a syscall
  * that starts a new message.
  */
-#include "http1.h"
+#include "proto/http1.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +16,7 @@
 
 #include <llhttp.h>
 
-#include "body.h"
+#include "proto/body.h"
 
 enum field { F_NONE, F_METHOD, F_URL, F_STATUS, F_HNAME, F_HVALUE };
 

@@ -5,9 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "http1.h"
-#include "stats.h"
-#include "txn.h"
+#include "proto/http1.h"
+#include "core/stats.h"
+#include "core/txn.h"
 
 /* Decides about a connection the first time it is seen: may fill in
  * addresses (conn->local/remote) and returns true to trace it, false to

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "txn.h"
+#include "core/txn.h"
 
 #define REDACT_MAX_NAMES 64 /* names per list, defaults included */
 

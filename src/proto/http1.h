@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "stats.h"
-#include "txn.h"
+#include "core/stats.h"
+#include "core/txn.h"
 
 /* Called once per finished transaction.  The txn is owned by the HTTP
  * layer and valid only during the call; the callee may rewrite it (as

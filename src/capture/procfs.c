@@ -1,5 +1,5 @@
 /* procfs.c -- what /proc says about a traced process's fd: is it a socket, and between which addresses. */
-#include "procfs.h"
+#include "capture/procfs.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>

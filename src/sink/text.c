@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "output.h"
+#include "sink/output.h"
 
 #define TEXT_INDENT "     "	      /* headers and Body: under a message */
 #define TEXT_BODY_INDENT "           " /* continuation lines of a body */

@@ -12,7 +12,7 @@
  * probe, includes nothing itself. */
 #include <linux/types.h>
 
-#include "txn.h"
+#include "core/txn.h"
 
 enum output_format { OUTPUT_TEXT, OUTPUT_JSON };
 

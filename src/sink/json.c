@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "output.h"
+#include "sink/output.h"
 
 static const char json_hex[] = "0123456789abcdef";
 

@@ -1,5 +1,5 @@
 /* probe.c -- the kernel side: compiles the eBPF probe with BCC, attaches it, and reads its records. */
-#include "probe.h"
+#include "capture/probe.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -24,7 +24,7 @@
 #include <bcc/libbpf.h>
 #include <bcc/perf_reader.h>
 
-#include "util.h"
+#include "core/util.h"
 
 #define MAX_ATTACH 64
 #define MAX_UPROBES 256 /* 8 per library */

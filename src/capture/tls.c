@@ -6,7 +6,7 @@
  * and each container image's -- which /proc/PID/maps and
  * /proc/PID/root tell.
  */
-#include "tls.h"
+#include "capture/tls.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "core/util.h"
 
 #define TLS_MAX_LIBS 128 /* distinct library files; past it, none more */
 

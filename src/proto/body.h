@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "txn.h"
+#include "core/txn.h"
 
 struct z_stream_s;
 

@@ -2,7 +2,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include "output.h"
+#include "sink/output.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -5,7 +5,7 @@
  * one waits (bounded in count and time) for the hole before it, and a
  * hole that never fills becomes a gap the HTTP layer is told about.
  */
-#include "stream.h"
+#include "stream/stream.h"
 
 #include <errno.h>
 #include <stdlib.h>
