@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/util.h"
+
 #define CACHE_SLOTS 4096 /* power of two; a collision just re-reads /proc */
 
 struct slot {
@@ -181,7 +183,7 @@ const char *container_of(struct container_cache *c, uint32_t pid,
 		container_parse_cgroup(buf, s->id);
 		if (cgroup_id > 1) {
 			/* For its neighbours that exit unseen. */
-			g = &c->cgslots[(cgroup_id * 0x9e3779b97f4a7c15ULL) >> 52];
+			g = &c->cgslots[util_hash64(cgroup_id) & (CACHE_SLOTS - 1)];
 			g->cgroup_id = cgroup_id;
 			memcpy(g->id, s->id, sizeof(g->id));
 		}
@@ -190,7 +192,7 @@ const char *container_of(struct container_cache *c, uint32_t pid,
 	s->pid = 0; /* gone, or not readable: do not cache by pid */
 	if (cgroup_id <= 1)
 		return s->id; /* the root cgroup: the host */
-	g = &c->cgslots[(cgroup_id * 0x9e3779b97f4a7c15ULL) >> 52];
+	g = &c->cgslots[util_hash64(cgroup_id) & (CACHE_SLOTS - 1)];
 	if (g->cgroup_id != cgroup_id) {
 		g->cgroup_id = cgroup_id;
 		id_of_cgroup(cgroup_id, g->id);

@@ -16,6 +16,17 @@ void util_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * (not a number, trailing junk) or -ERANGE. */
 int util_parse_long(const char *s, long min, long max, long *out);
 
+/* Mixes the bits of a 64-bit key (murmur3's finalizer), so that its low
+ * bits index a power-of-two table well even when keys are sequential (ids)
+ * or share low bits (pointers). */
+static inline uint64_t util_hash64(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	return k;
+}
+
 /* CLOCK_MONOTONIC in ns: the probe's clock (bpf_ktime_get_ns). */
 uint64_t util_now_ns(void);
 

@@ -1,7 +1,4 @@
 /* json.c -- JSON Lines writer: one transaction as one RFC 8259 object on one line. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <errno.h>
 #include <string.h>
 

@@ -1,7 +1,4 @@
 /* output.c -- output stream: opens the destination, dispatches each transaction to the text or JSON writer. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include "sink/output.h"
 
 #include <arpa/inet.h>

@@ -1,7 +1,4 @@
 /* text.c -- text writer: one transaction as an indented block readable at 80 columns. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <errno.h>
 #include <string.h>
 #include <time.h>

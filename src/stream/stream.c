@@ -7,6 +7,8 @@
  */
 #include "stream/stream.h"
 
+#include "core/util.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,10 +53,7 @@ struct stream {
 
 static size_t bucket_of(const struct stream *st, uint64_t id)
 {
-	id ^= id >> 33;
-	id *= 0xff51afd7ed558ccdULL;
-	id ^= id >> 33;
-	return id & (st->nbuckets - 1);
+	return util_hash64(id) & (st->nbuckets - 1);
 }
 
 struct stream *stream_new(const struct stream_opts *opts)
