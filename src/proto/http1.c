@@ -53,109 +53,6 @@ static const uint8_t zeros[1];
 
 /* --- messages ------------------------------------------------------- */
 
-static void msg_reset(struct http_msg *m)
-{
-	free(m->buf);
-	free(m->hdrs);
-	free(m->preview);
-	memset(m, 0, sizeof(*m));
-}
-
-static void txn_free(struct txn *t)
-{
-	if (!t)
-		return;
-	msg_reset(&t->req);
-	msg_reset(&t->resp);
-	free(t);
-}
-
-struct http1_pool {
-	struct txn *free; /* linked by next */
-	size_t n;
-	size_t max_body; /* the size of the previews they hold */
-};
-
-struct http1_pool *http1_pool_new(size_t max_body)
-{
-	struct http1_pool *pool = calloc(1, sizeof(*pool));
-
-	if (pool)
-		pool->max_body = max_body;
-	return pool;
-}
-
-void http1_pool_free(struct http1_pool *pool)
-{
-	struct txn *t, *next;
-
-	if (!pool)
-		return;
-	for (t = pool->free; t; t = next) {
-		next = t->next;
-		txn_free(t);
-	}
-	free(pool);
-}
-
-/* Empties a message for the pool.  Its buffers are kept unless they are
- * larger than HTTP1_POOL_KEEP (a large -b, headers of 64 KB), so that
- * the pool stays small.  buf starts with a NUL, so that every slice of
- * the empty message reads "" as with no buf. */
-static void msg_clear(struct http_msg *m, size_t preview_size)
-{
-	if (m->buf_cap > HTTP1_POOL_KEEP) {
-		free(m->buf);
-		m->buf = NULL;
-		m->buf_cap = 0;
-	}
-	if (m->hdrs_cap * sizeof(*m->hdrs) > HTTP1_POOL_KEEP) {
-		free(m->hdrs);
-		m->hdrs = NULL;
-		m->hdrs_cap = 0;
-	}
-	if (preview_size > HTTP1_POOL_KEEP) {
-		free(m->preview);
-		m->preview = NULL;
-	}
-	*m = (struct http_msg){ .buf = m->buf, .buf_cap = m->buf_cap,
-				.hdrs = m->hdrs, .hdrs_cap = m->hdrs_cap,
-				.preview = m->preview };
-	if (m->buf)
-		m->buf[0] = '\0';
-}
-
-static struct txn *txn_new(struct http1 *h)
-{
-	struct http1_pool *pool = h->opts.pool;
-	struct txn *t;
-
-	if (!pool || !pool->free)
-		return calloc(1, sizeof(*t));
-	t = pool->free;
-	pool->free = t->next;
-	pool->n--;
-	t->next = NULL;
-	return t;
-}
-
-/* Frees t, or keeps it in the pool, cleared. */
-static void txn_done(struct http1 *h, struct txn *t)
-{
-	struct http1_pool *pool = h->opts.pool;
-	struct http_msg req = t->req, resp = t->resp;
-
-	if (!pool || pool->n >= HTTP1_POOL_MAX || pool->max_body != h->opts.max_body) {
-		txn_free(t);
-		return;
-	}
-	msg_clear(&req, pool->max_body);
-	msg_clear(&resp, pool->max_body);
-	*t = (struct txn){ .req = req, .resp = resp, .next = pool->free };
-	pool->free = t;
-	pool->n++;
-}
-
 /* Appends to the slice being built; a new slice starts after the previous
  * one's NUL.  Returns false (and flags the message) when it is full. */
 static bool msg_append(struct http_msg *m, const char *p, size_t len,
@@ -194,23 +91,6 @@ static bool msg_append(struct http_msg *m, const char *p, size_t len,
 	return true;
 }
 
-const char *http_msg_header(const struct http_msg *m, const char *name,
-			    size_t *len)
-{
-	size_t n = strlen(name);
-
-	for (size_t i = 0; i < m->nhdrs; i++) {
-		const struct http_header *h = &m->hdrs[i];
-
-		if (h->name_len == n &&
-		    strncasecmp(m->buf + h->name_off, name, n) == 0) {
-			*len = h->value_len;
-			return m->buf + h->value_off;
-		}
-	}
-	return NULL;
-}
-
 /* --- llhttp callbacks ----------------------------------------------- */
 
 static void finish_txn(struct http1 *h, struct txn *t);
@@ -235,7 +115,7 @@ static int on_message_begin(llhttp_t *p)
 	s->in_body = false;
 	s->method_ok = false;
 	if (s->is_request) {
-		t = txn_new(h);
+		t = txn_get(h->opts.pool);
 		if (!t)
 			return -1;
 		if (h->queued >= HTTP1_PIPELINE_MAX)
@@ -256,7 +136,7 @@ static int on_message_begin(llhttp_t *p)
 			s->msg = &t->resp;
 		} else {
 			h->opts.stats->unpaired_resps++;
-			msg_reset(&s->scratch);
+			http_msg_reset(&s->scratch);
 			s->msg = &s->scratch;
 		}
 	}
@@ -381,8 +261,6 @@ static int on_headers_complete(llhttp_t *p)
 	struct side *s = p->data;
 	struct http1 *h = s->h;
 	struct http_msg *m = s->msg;
-	const char *ce;
-	size_t ce_len = 0;
 	int skip = 0;
 
 	s->field = F_NONE;
@@ -420,8 +298,7 @@ static int on_headers_complete(llhttp_t *p)
 				skip = 2;
 		}
 	}
-	ce = http_msg_header(m, "Content-Encoding", &ce_len);
-	body_begin(&s->body, m, h->opts.max_body, ce, ce_len);
+	body_begin(&s->body, m, h->opts.max_body);
 	s->in_body = !skip;
 	return skip;
 }
@@ -460,10 +337,10 @@ static void finish_txn(struct http1 *h, struct txn *t)
 			continue;
 		body_end(&s->body);
 		s->txn = NULL;
-		msg_reset(sm);
+		http_msg_reset(sm);
 		sm->present = true;
 		s->msg = sm;
-		body_begin(&s->body, sm, 0, NULL, 0);
+		body_begin(&s->body, sm, 0);
 	}
 	t->next = NULL;
 	t->conn = *h->conn;
@@ -471,7 +348,7 @@ static void finish_txn(struct http1 *h, struct txn *t)
 		h->opts.stats->unpaired_reqs++;
 	h->opts.stats->txns++;
 	h->opts.emit(h->opts.ctx, t);
-	txn_done(h, t);
+	txn_put(h->opts.pool, t);
 }
 
 static int on_message_complete(llhttp_t *p)
@@ -494,7 +371,7 @@ static int on_message_complete(llhttp_t *p)
 	 * one follows; 101 is final for HTTP/1 (the protocol switches). */
 	if (m->status >= 100 && m->status < 200 && m->status != 101) {
 		t->interim_status = m->status;
-		msg_reset(&t->resp);
+		http_msg_reset(&t->resp);
 		return 0;
 	}
 	if (m->status == 101 || (p->upgrade && m->status >= 200 && m->status < 300)) {
@@ -578,7 +455,7 @@ void http1_free(struct http1 *h)
 	}
 	for (int d = 0; d < 2; d++) {
 		body_end(&h->side[d].body);
-		msg_reset(&h->side[d].scratch);
+		http_msg_reset(&h->side[d].scratch);
 	}
 	free(h);
 }
@@ -637,7 +514,7 @@ static void lose_sync(struct http1 *h, struct side *s, const char *why,
 		h->tail = NULL;
 		for (struct txn *i = h->head; i; i = i->next)
 			h->tail = i;
-		txn_done(h, t);
+		txn_put(h->opts.pool, t);
 		return;
 	}
 	if (!t->error)

@@ -14,31 +14,17 @@
  * redaction does), since it is freed or reused right after. */
 typedef void (*http1_emit_fn)(void *ctx, struct txn *t);
 
-struct http1_pool;
-
 struct http1_opts {
 	size_t max_body; /* preview bytes kept per body */
 	http1_emit_fn emit;
 	void *ctx;
 	struct stats *stats; /* counters to update; required */
-	struct http1_pool *pool; /* optional; shared by the connections of
-				  * one stream, with the same max_body */
+	struct txn_pool *pool; /* optional; shared by the connections of
+				* one stream, with the same max_body */
 };
 
-/* Finished transactions kept, with their buffers, for the next ones:
- * once it is warm, a transaction costs no allocation.  It holds at most
- * HTTP1_POOL_MAX transactions, and keeps no buffer larger than
- * HTTP1_POOL_KEEP bytes (96 KB at most in all).  Previews are of
- * max_body bytes.  Returns NULL on allocation failure.
- * http1_pool_free() frees them all, accepts NULL, and must come after
- * the last http1_free() of the connections using the pool. */
-#define HTTP1_POOL_MAX 16
-#define HTTP1_POOL_KEEP 1024
-struct http1_pool *http1_pool_new(size_t max_body);
-void http1_pool_free(struct http1_pool *pool);
-
 /* Requests that may wait for responses on one connection; past this the
- * oldest is reported without a response (HTTP_PIPELINE_MAX). */
+ * oldest is reported without a response. */
 #define HTTP1_PIPELINE_MAX 256
 
 struct http1;

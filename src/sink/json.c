@@ -325,7 +325,7 @@ int json_format_txn(FILE *f, const struct txn *t, const struct output_opts *o)
 	flockfile(f);
 	output_line_begin(out, f);
 	OUTPUT_LIT(out, "{\"ts\":");
-	json_time(out, output_txn_time(t, o));
+	json_time(out, txn_time(t, o->clock_offset_ns));
 	OUTPUT_LIT(out, ",\"pid\":");
 	output_put_u64(out, c->pid);
 	OUTPUT_LIT(out, ",\"tid\":");
@@ -335,7 +335,7 @@ int json_format_txn(FILE *f, const struct txn *t, const struct output_opts *o)
 	OUTPUT_LIT(out, ",\"fd\":");
 	json_int(out, c->fd);
 	OUTPUT_LIT(out, ",\"role\":\"");
-	output_puts(out, output_role_str(c->role));
+	output_puts(out, txn_role_name(c->role));
 	OUTPUT_LIT(out, "\",\"local\":");
 	json_addr(out, &c->local);
 	OUTPUT_LIT(out, ",\"remote\":");
@@ -364,12 +364,12 @@ int json_format_txn(FILE *f, const struct txn *t, const struct output_opts *o)
 	OUTPUT_LIT(out, ",\"upgraded\":");
 	json_bool(out, t->upgraded);
 	OUTPUT_LIT(out, ",\"latency_ns\":");
-	if (output_latency(t, &ns))
+	if (txn_latency(t, &ns))
 		output_put_u64(out, ns);
 	else
 		OUTPUT_LIT(out, "null");
 	OUTPUT_LIT(out, ",\"ttfb_ns\":");
-	if (output_ttfb(t, &ns))
+	if (txn_ttfb(t, &ns))
 		output_put_u64(out, ns);
 	else
 		OUTPUT_LIT(out, "null");

@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -262,45 +261,6 @@ static bool output_is_text(const uint8_t *p, size_t n, bool cut, size_t *text_le
 	return true;
 }
 
-static bool token_eq(const char *v, size_t len, const char *tok)
-{
-	return strlen(tok) == len && strncasecmp(v, tok, len) == 0;
-}
-
-/* The content-coding the preview was decoded from, named as body.c
- * understands it (RFC 9110 section 8.4.1.3: x-gzip is gzip).  Headers
- * are walked directly so that this module needs nothing from http1.c. */
-static void output_coding(const struct http_msg *m, struct output_body *b)
-{
-	const uint8_t *name, *v;
-	size_t i, nlen, vlen;
-
-	b->coding = "unknown";
-	b->coding_len = 7;
-	for (i = 0; i < m->nhdrs; i++) {
-		nlen = output_slice(m, m->hdrs[i].name_off, m->hdrs[i].name_len, &name);
-		if (!token_eq((const char *)name, nlen, "content-encoding"))
-			continue;
-		vlen = output_slice(m, m->hdrs[i].value_off, m->hdrs[i].value_len, &v);
-		while (vlen && (*v == ' ' || *v == '\t'))
-			v++, vlen--;
-		while (vlen && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
-			vlen--;
-		if (token_eq((const char *)v, vlen, "gzip") ||
-		    token_eq((const char *)v, vlen, "x-gzip")) {
-			b->coding = "gzip";
-			b->coding_len = 4;
-		} else if (token_eq((const char *)v, vlen, "deflate")) {
-			b->coding = "deflate";
-			b->coding_len = 7;
-		} else {
-			b->coding = (const char *)v;
-			b->coding_len = vlen;
-		}
-		return;
-	}
-}
-
 void output_body_get(const struct http_msg *m, const struct output_opts *o,
 		     struct output_body *b)
 {
@@ -316,52 +276,7 @@ void output_body_get(const struct http_msg *m, const struct output_opts *o,
 		       (!m->preview_decoded && m->body_size > b->len);
 	b->text = output_is_text(b->data, b->len, b->truncated, &b->text_len);
 	if (m->preview_decoded)
-		output_coding(m, b);
-}
-
-uint64_t output_txn_time(const struct txn *t, const struct output_opts *o)
-{
-	uint64_t mono = t->req.present || !t->resp.present ? t->req.first_ts
-							    : t->resp.first_ts;
-	uint64_t back;
-
-	if (o->clock_offset_ns >= 0) {
-		uint64_t r = mono + (uint64_t)o->clock_offset_ns;
-
-		return r < mono ? UINT64_MAX : r;
-	}
-	back = (uint64_t)(-(o->clock_offset_ns + 1)) + 1;
-	return mono > back ? mono - back : 0;
-}
-
-bool output_latency(const struct txn *t, uint64_t *ns)
-{
-	if (!t->req.present || !t->resp.present || !t->resp.complete ||
-	    t->resp.last_ts < t->req.first_ts)
-		return false;
-	*ns = t->resp.last_ts - t->req.first_ts;
-	return true;
-}
-
-bool output_ttfb(const struct txn *t, uint64_t *ns)
-{
-	if (!t->req.present || !t->req.complete || !t->resp.present ||
-	    t->resp.first_ts < t->req.last_ts)
-		return false;
-	*ns = t->resp.first_ts - t->req.last_ts;
-	return true;
-}
-
-const char *output_role_str(uint8_t role)
-{
-	switch (role) {
-	case HS_ROLE_CLIENT:
-		return "client";
-	case HS_ROLE_SERVER:
-		return "server";
-	default:
-		return "unknown";
-	}
+		http_msg_coding(m, &b->coding, &b->coding_len);
 }
 
 /* Decimal digits of v (< 100000: an octet or a port) at b; returns the

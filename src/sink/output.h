@@ -284,20 +284,6 @@ struct output_body {
 void output_body_get(const struct http_msg *m, const struct output_opts *o,
 		     struct output_body *b);
 
-/* Realtime ns of a transaction: its request's first byte (its response's
- * if no request was seen), plus the clock offset; 0 if that is negative. */
-uint64_t output_txn_time(const struct txn *t, const struct output_opts *o);
-
-/* Latency (request's first byte to response's last) and time to first
- * byte (request's last byte to response's first).  Return false when not
- * computable: no response, the needed message incomplete, or clocks out
- * of order. */
-bool output_latency(const struct txn *t, uint64_t *ns);
-bool output_ttfb(const struct txn *t, uint64_t *ns);
-
-/* "client", "server" or "unknown". */
-const char *output_role_str(uint8_t role);
-
 /* Formats "1.2.3.4:80" or "[::1]:80" into buf; returns false (and writes
  * "?") when the family is unknown. */
 #define OUTPUT_ADDR_LEN 56

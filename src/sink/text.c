@@ -320,11 +320,11 @@ static void text_response(struct output_line *out, const struct txn *t,
 	text_put_int(out, m->status);
 	output_putc(out, ' ');
 	text_put_slice(out, m, m->reason_off, m->reason_len);
-	if (output_latency(t, &ns)) {
+	if (txn_latency(t, &ns)) {
 		text_note(out, &open);
 		text_put_duration(out, ns);
 	}
-	if (output_ttfb(t, &ns)) {
+	if (txn_ttfb(t, &ns)) {
 		text_note(out, &open);
 		OUTPUT_LIT(out, "ttfb ");
 		text_put_duration(out, ns);
@@ -364,7 +364,7 @@ int text_format_txn(FILE *f, const struct txn *t, const struct output_opts *o)
 	flockfile(f);
 	output_line_begin(out, f);
 	output_putc(out, '[');
-	text_put_time(out, output_txn_time(t, o));
+	text_put_time(out, txn_time(t, o->clock_offset_ns));
 	OUTPUT_LIT(out, "] PID ");
 	output_put_u64(out, c->pid);
 	OUTPUT_LIT(out, " (");
@@ -383,7 +383,7 @@ int text_format_txn(FILE *f, const struct txn *t, const struct output_opts *o)
 			      strnlen(c->container_id, 12));
 		OUTPUT_LIT(out, "] ");
 	}
-	output_puts(out, output_role_str(c->role));
+	output_puts(out, txn_role_name(c->role));
 	if (c->tls)
 		OUTPUT_LIT(out, " TLS");
 	output_putc(out, ' ');

@@ -47,7 +47,7 @@ struct stream {
 	size_t nbuckets, count;
 	struct conn *lru_head, *lru_tail; /* head = least recently active */
 	size_t waiting; /* connections with queued records */
-	struct http1_pool *pool; /* transactions for reuse, shared by all
+	struct txn_pool *pool; /* transactions for reuse, shared by all
 				  * connections */
 };
 
@@ -69,9 +69,9 @@ struct stream *stream_new(const struct stream_opts *opts)
 	st->nbuckets = n;
 	st->buckets = calloc(n, sizeof(*st->buckets));
 	st->pid_buckets = calloc(n, sizeof(*st->pid_buckets));
-	st->pool = http1_pool_new(opts->max_body);
+	st->pool = txn_pool_new(opts->max_body);
 	if (!st->buckets || !st->pid_buckets || !st->pool) {
-		http1_pool_free(st->pool);
+		txn_pool_free(st->pool);
 		free(st->buckets);
 		free(st->pid_buckets);
 		free(st);
@@ -151,7 +151,7 @@ void stream_free(struct stream *st)
 		next = c->lru_next;
 		conn_free(st, c);
 	}
-	http1_pool_free(st->pool);
+	txn_pool_free(st->pool);
 	free(st->buckets);
 	free(st->pid_buckets);
 	free(st);

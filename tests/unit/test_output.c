@@ -119,17 +119,11 @@ static void body(struct http_msg *m, const void *p, size_t n, uint64_t size)
 	m->preview_truncated = size > n;
 }
 
-static void msg_free(struct http_msg *m)
+/* The messages of a txn on the stack. */
+static void txn_clear(struct txn *t)
 {
-	free(m->buf);
-	free(m->hdrs);
-	free(m->preview);
-}
-
-static void txn_free(struct txn *t)
-{
-	msg_free(&t->req);
-	msg_free(&t->resp);
+	http_msg_reset(&t->req);
+	http_msg_reset(&t->resp);
 }
 
 static void v4(struct hs_addr *a, uint8_t a0, uint8_t a1, uint8_t a2, uint8_t a3,
@@ -636,7 +630,7 @@ static void test_fixtures(void)
 		for (k = 0; k < 8 && fx->json_has[k]; k++)
 			check_has("json", fx->name, s, fx->json_has[k]);
 		free(s);
-		txn_free(&t);
+		txn_clear(&t);
 	}
 }
 
@@ -664,7 +658,7 @@ static void test_max_body(void)
 		  "\"body_size\":25,\"body\":\"[{\\\"id\",\"body_encoding\":\"text\","
 		  "\"body_truncated\":true");
 	free(s);
-	txn_free(&t);
+	txn_clear(&t);
 }
 
 static void test_random(void)
@@ -686,7 +680,7 @@ static void test_random(void)
 		s = render(&t, &json, &n);
 		check_json_line(name, s, n);
 		free(s);
-		txn_free(&t);
+		txn_clear(&t);
 	}
 }
 
@@ -842,7 +836,7 @@ static void test_escape(void)
 		      "text escape: string %zu (%zu bytes, density %u) differs", i, len,
 		      density);
 		free(s);
-		txn_free(&t);
+		txn_clear(&t);
 	}
 }
 
@@ -1033,7 +1027,7 @@ static void test_open(void)
 	unlink(sock);
 	unlink(path);
 	rmdir(dir);
-	txn_free(&t);
+	txn_clear(&t);
 }
 
 /* Writes the fixtures and the random transactions through the real
@@ -1054,14 +1048,14 @@ static int write_jsonl(void)
 
 		fixtures[i].build(&t);
 		output_txn(out, &t);
-		txn_free(&t);
+		txn_clear(&t);
 	}
 	for (i = 0; i < NRANDOM; i++) {
 		struct txn t = { 0 };
 
 		build_random(&t, RANDOM_ID0 + i);
 		output_txn(out, &t);
-		txn_free(&t);
+		txn_clear(&t);
 	}
 	r = output_flush(out);
 	output_close(out);
