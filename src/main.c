@@ -705,8 +705,7 @@ int main(int argc, char **argv)
 		.idle_ns = 300ULL * 1000000000ULL,
 		.reorder_ns = 200ULL * 1000000ULL,
 		.reorder_max = 64,
-		.emit = emit_txn,
-		.emit_ctx = &a,
+		.emit = { .txn = emit_txn, .ctx = &a },
 		.admit_ctx = &a,
 		.stats = &a.stats,
 	};

@@ -507,8 +507,7 @@ static int pipe_init(struct pipe *p, const struct stream_opts *so_in,
 	p->oo = *oo;
 	p->redact = *r;
 	p->max_conns = so.max_conns;
-	so.emit = emit;
-	so.emit_ctx = p;
+	so.emit = (struct proto_emit){ .txn = emit, .ctx = p };
 	so.stats = &p->stats;
 	p->admit_mode = admit_mode;
 	so.admit = admit_mode ? admit : NULL;

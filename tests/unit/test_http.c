@@ -899,8 +899,8 @@ static struct stream *new_stream(struct stats *stats, struct collector *col,
 		.reorder_ns = UINT64_MAX / 4,
 		.reorder_max = 1 << 20,
 		.max_body = max_body,
-		.emit = on_emit,
-		.emit_ctx = col,
+		.emit = { .txn = on_emit, .ctx = col },
+		
 		.stats = stats,
 	};
 	struct stream *st = stream_new(&o);
@@ -1510,8 +1510,8 @@ static void test_evict(void)
 	struct stats stats = { 0 };
 	struct stream_opts o = {
 		.max_conns = 2, .idle_ns = 1000000, .reorder_ns = 1000000,
-		.reorder_max = 16, .max_body = MAX_BODY, .emit = on_emit,
-		.emit_ctx = &col, .stats = &stats,
+		.reorder_max = 16, .max_body = MAX_BODY, .emit = { .txn = on_emit, .ctx = &col },
+		 .stats = &stats,
 	};
 	struct stream *st = stream_new(&o);
 	uint64_t pos[5][2] = { { 0 } };
@@ -1568,8 +1568,8 @@ static void test_reorder_limits(void)
 	struct stats stats = { 0 };
 	struct stream_opts o = {
 		.max_conns = 16, .idle_ns = UINT64_MAX / 4, .reorder_ns = 5000,
-		.reorder_max = 2, .max_body = MAX_BODY, .emit = on_emit,
-		.emit_ctx = &col, .stats = &stats,
+		.reorder_max = 2, .max_body = MAX_BODY, .emit = { .txn = on_emit, .ctx = &col },
+		 .stats = &stats,
 	};
 	struct stream *st = stream_new(&o);
 	const char *r0 = "GET /0 HTTP/1.1\r\n\r\n", *lost = "GET /lost HTTP/1.1\r\n\r\n";
@@ -1635,8 +1635,8 @@ static void test_midstream_start_lost(void)
 	struct stats stats = { 0 };
 	struct stream_opts o = {
 		.max_conns = 16, .idle_ns = UINT64_MAX / 4, .reorder_ns = 5000,
-		.reorder_max = 64, .max_body = MAX_BODY, .emit = on_emit,
-		.emit_ctx = &col, .stats = &stats,
+		.reorder_max = 64, .max_body = MAX_BODY, .emit = { .txn = on_emit, .ctx = &col },
+		 .stats = &stats,
 	};
 	struct stream *st = stream_new(&o);
 	struct hs_event *ev = (struct hs_event *)scratch;
@@ -1690,7 +1690,7 @@ static void test_admit(void)
 	struct stream_opts o = {
 		.max_conns = 16, .idle_ns = UINT64_MAX / 4,
 		.reorder_ns = UINT64_MAX / 4, .reorder_max = 16,
-		.max_body = MAX_BODY, .emit = on_emit, .emit_ctx = &col,
+		.max_body = MAX_BODY, .emit = { .txn = on_emit, .ctx = &col }, 
 		.stats = &stats, .admit = admit, .admit_ctx = &a,
 	};
 	struct stream *st = stream_new(&o);
