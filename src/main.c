@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "capture/container.h"
-#include "sink/output.h"
+#include "sink/sink.h"
 #include "capture/probe.h"
 #include "capture/procfs.h"
 #include "capture/record.h"
@@ -36,7 +36,7 @@ struct options {
 	const char *comm;
 	const char *container; /* id prefix */
 	const char *output;
-	enum output_format format;
+	enum sink_format format;
 	long max_body;
 	long duration;
 	const char *probe_file;
@@ -54,7 +54,7 @@ struct app {
 	struct options *o;
 	struct stats stats;
 	struct stream *stream;
-	struct output *out;
+	struct sinks *sinks;
 	struct probe *probe;
 	struct recorder *rec;
 	struct container_cache *containers;
@@ -174,7 +174,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	int c;
 
 	o->max_body = 1024;
-	o->format = OUTPUT_TEXT;
+	o->format = SINK_TEXT;
 	redact_init(&o->redact);
 	while ((c = getopt_long(argc, argv, "p:c:P:o:f:b:d:vhV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -202,9 +202,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'f':
 			if (!strcmp(optarg, "text"))
-				o->format = OUTPUT_TEXT;
+				o->format = SINK_TEXT;
 			else if (!strcmp(optarg, "json"))
-				o->format = OUTPUT_JSON;
+				o->format = SINK_JSON;
 			else
 				return bad_value("format", optarg, "expected text or json");
 			break;
@@ -299,7 +299,7 @@ static void emit_txn(void *ctx, struct txn *t)
 	struct app *a = ctx;
 
 	redact_txn(&a->o->redact, t);
-	output_txn(a->out, t);
+	sinks_txn(a->sinks, t);
 }
 
 /* With -P, one known endpoint on a wanted port is enough.  A connection
@@ -660,7 +660,7 @@ static int run_live(struct app *a)
 		}
 		if (now - last_tick > 100000000ULL) {
 			stream_tick(a->stream, now);
-			err = output_flush(a->out);
+			err = sinks_flush(a->sinks);
 			if (err) {
 				/* EPIPE: the reader (| head) is gone. */
 				if (err != -EPIPE)
@@ -674,7 +674,7 @@ static int run_live(struct app *a)
 			want_stats = 0;
 			open[0] = stream_count(a->stream);
 			open[1] = probe_conn_count(a->probe);
-			output_flush(a->out);
+			sinks_flush(a->sinks);
 			print_live_stats(a, open);
 		}
 		if (end && now >= end)
@@ -685,7 +685,7 @@ static int run_live(struct app *a)
 	open[0] = stream_count(a->stream);
 	open[1] = probe_conn_count(a->probe);
 	stream_close_all(a->stream, util_now_ns(), "tracing stopped before a response");
-	output_flush(a->out);
+	sinks_flush(a->sinks);
 	print_live_stats(a, open);
 	tls_free(a->tls);
 	a->tls = NULL;
@@ -699,7 +699,7 @@ int main(int argc, char **argv)
 	static struct options o;
 	struct app a = { .o = &o };
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct output_opts oo;
+	struct sink_config sc;
 	struct stream_opts so = {
 		.max_conns = 65536,
 		.idle_ns = 300ULL * 1000000000ULL,
@@ -733,13 +733,11 @@ int main(int argc, char **argv)
 	}
 	so.max_body = o.max_body;
 	so.admit = o.replay ? admit_replay : admit_live;
-	oo = (struct output_opts){ .format = o.format, .max_body = o.max_body,
-				   .clock_offset_ns = offset };
-	a.out = output_open(o.output, &oo);
-	if (!a.out) {
-		warn("failed to open output %s: %s", o.output, strerror(errno));
+	sc = (struct sink_config){ .format = o.format, .output = o.output,
+				   .max_body = o.max_body, .clock_offset_ns = offset };
+	a.sinks = sinks_open(&sc);
+	if (!a.sinks)
 		return 1;
-	}
 	a.stream = stream_new(&so);
 	a.containers = container_cache_new();
 	if (!a.stream || !a.containers) {
@@ -757,7 +755,7 @@ int main(int argc, char **argv)
 	}
 	if (o.replay) {
 		ret = run_replay(&a);
-		output_flush(a.out);
+		sinks_flush(a.sinks);
 		print_stats(&a, NULL, NULL);
 	} else {
 		ret = run_live(&a);
@@ -769,6 +767,6 @@ out:
 	}
 	stream_free(a.stream);
 	container_cache_free(a.containers);
-	output_close(a.out);
+	sinks_close(a.sinks);
 	return ret;
 }

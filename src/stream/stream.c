@@ -399,7 +399,10 @@ static void deliver(struct stream *st, struct conn *c, int dir, uint64_t pos,
 	if (pos + span <= d->next)
 		return;
 	if (skip < captured) {
-		proto_data(st, c, dir, data + skip, captured - skip, ts);
+		if (c->state == C_PARSE) /* the common case, without a call */
+			parse_data(st, c, dir, data + skip, captured - skip, ts);
+		else
+			proto_data(st, c, dir, data + skip, captured - skip, ts);
 		skip = captured;
 	}
 	if (span > skip) {
