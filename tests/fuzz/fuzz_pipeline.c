@@ -84,9 +84,6 @@
  * points writer_cp_unsafe() names, and each message's slices must lie in
  * its buffer.  A violation aborts, which libFuzzer saves as a crash.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* open_memstream, mkdtemp */
-#endif
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

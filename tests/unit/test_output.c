@@ -6,9 +6,6 @@
  * "--jsonl": writes every fixture, then the random ones, as JSON Lines to
  * stdout through sinks_open() with no -o, for tests/unit/check_jsonl.py.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* open_memstream, mkdtemp, symlink */
-#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
