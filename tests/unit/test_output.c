@@ -1,8 +1,8 @@
-/* test_output.c -- unit test of the output writers: hand-built transactions rendered as text and JSON Lines.
+/* test_output.c -- unit test of the text and JSON sinks: hand-built transactions rendered as text and JSON Lines.
  *
  * Plain run: checks the text and JSON of every fixture, random hostile
- * transactions, and the output's file handling (sinks_open); exits 0 only if all
- * checks pass, printing each failure to stderr.
+ * transactions, and the output's file handling (sinks_open); exits 0
+ * only if all checks pass, printing each failure to stderr.
  * "--jsonl": writes every fixture, then the random ones, as JSON Lines to
  * stdout through sinks_open() with no -o, for tests/unit/check_jsonl.py.
  */
