@@ -2,6 +2,7 @@
 #include "app/options.h"
 
 #include <getopt.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "capture/container.h"
@@ -19,7 +20,9 @@ _Static_assert(OPT_MAX_PIDS <= PROBE_MAX_PIDS,
 	       "-p must fit in the probe's pid filter table");
 
 /* One option.  set() takes its argument (NULL for a flag) and returns
- * NULL, or why the value is bad. */
+ * NULL, or why the value is bad; without set(), the option's argument
+ * is stored in the const char * at `field` of struct options, or a flag
+ * sets the bool there. */
 struct opt {
 	const char *name; /* long name, also the name in error messages */
 	int key;	  /* its short letter, or a value above 255 */
@@ -27,7 +30,10 @@ struct opt {
 	const char *help; /* --help text; "\n" starts a line under it */
 	int col;	  /* --help column of the text, 0: HELP_COL */
 	const char *(*set)(struct options *o, const char *arg);
+	size_t field;	  /* FIELD(member), without set() */
 };
+
+#define FIELD(m) offsetof(struct options, m)
 
 #define HELP_COL 23
 
@@ -72,12 +78,6 @@ static const char *set_container(struct options *o, const char *arg)
 	return NULL;
 }
 
-static const char *set_output(struct options *o, const char *arg)
-{
-	o->sinks.output = arg;
-	return NULL;
-}
-
 static const char *set_format(struct options *o, const char *arg)
 {
 	if (!strcmp(arg, "text"))
@@ -106,47 +106,11 @@ static const char *set_duration(struct options *o, const char *arg)
 	return NULL;
 }
 
-static const char *set_probe(struct options *o, const char *arg)
-{
-	o->probe_file = arg;
-	return NULL;
-}
-
-static const char *set_ebpf(struct options *o, const char *arg)
-{
-	o->ebpf = true;
-	return NULL;
-}
-
-static const char *set_record(struct options *o, const char *arg)
-{
-	o->record = arg;
-	return NULL;
-}
-
-static const char *set_replay(struct options *o, const char *arg)
-{
-	o->replay = arg;
-	return NULL;
-}
-
-static const char *set_no_tls(struct options *o, const char *arg)
-{
-	o->no_tls = true;
-	return NULL;
-}
-
 static const char *set_tls_lib(struct options *o, const char *arg)
 {
 	if (!*arg || o->ntls_libs == OPT_MAX_TLS_LIBS)
 		return "empty, or too many --tls-lib";
 	o->tls_libs[o->ntls_libs++] = arg;
-	return NULL;
-}
-
-static const char *set_no_redact(struct options *o, const char *arg)
-{
-	o->redact.off = true;
 	return NULL;
 }
 
@@ -164,53 +128,50 @@ static const char *set_redact_query(struct options *o, const char *arg)
 	return NULL;
 }
 
-static const char *set_verbose(struct options *o, const char *arg)
-{
-	o->verbose = true;
-	return NULL;
-}
-
 /* --help and --version: the parser's own. */
 enum { KEY_HELP = 'h', KEY_VERSION = 'V' };
 
 /* In --help's order, which is also the short options' order. */
 static const struct opt opts[] = {
 	{ "pid", 'p', "PID", "trace only this process (repeatable, up to "
-	  STR(OPT_MAX_PIDS) ")", 0, set_pid },
-	{ "comm", 'c', "COMM", "trace only tasks whose command name is COMM", 0,
-	  set_comm },
+	  STR(OPT_MAX_PIDS) ")", 0, set_pid, 0 },
+	{ "comm", 'c', "COMM", "trace only tasks whose command name is COMM",
+	  0, set_comm, 0 },
 	{ "port", 'P', "PORT", "trace only connections with this local or remote port\n"
-	  "(repeatable, up to " STR(OPT_MAX_PORTS) ")", 0, set_port },
+	  "(repeatable, up to " STR(OPT_MAX_PORTS) ")", 0, set_port, 0 },
 	{ "container", 256, "ID", "trace only processes in this container (id or prefix,\n"
-	  "as docker/podman ps show it)", 0, set_container },
-	{ "output", 'o', "FILE", "write transactions to FILE (default: stdout)", 0,
-	  set_output },
+	  "as docker/podman ps show it)", 0, set_container, 0 },
+	{ "output", 'o', "FILE", "write transactions to FILE (default: stdout)",
+	  0, NULL, FIELD(sinks.output) },
 	{ "format", 'f', "FMT", "text (default) or json (JSON Lines, one per transaction)",
-	  0, set_format },
+	  0, set_format, 0 },
 	{ "max-body", 'b', "N", "body preview bytes, 0-" STR(OPT_MAX_MAX_BODY)
-	  " (default " STR(OPT_DEFAULT_MAX_BODY) ")", 0, set_max_body },
-	{ "duration", 'd', "SECS", "stop after SECS seconds (default: until Ctrl-C)", 0,
-	  set_duration },
+	  " (default " STR(OPT_DEFAULT_MAX_BODY) ")", 0, set_max_body, 0 },
+	{ "duration", 'd', "SECS", "stop after SECS seconds (default: until Ctrl-C)",
+	  0, set_duration, 0 },
 	{ "probe", 257, "FILE", "compile FILE instead of the built-in probe (start from\n"
-	  "'httpsnoop --ebpf > FILE'); no rebuild needed", 0, set_probe },
-	{ "ebpf", 258, NULL, "print the built-in probe source and exit", 0, set_ebpf },
-	{ "record", 259, "FILE", "also save the raw probe records to FILE", 0, set_record },
-	{ "replay", 260, "FILE", "decode a --record file instead of tracing (no root)", 0,
-	  set_replay },
+	  "'httpsnoop --ebpf > FILE'); no rebuild needed", 0, NULL, FIELD(probe_file) },
+	{ "ebpf", 258, NULL, "print the built-in probe source and exit",
+	  0, NULL, FIELD(ebpf) },
+	{ "record", 259, "FILE", "also save the raw probe records to FILE",
+	  0, NULL, FIELD(record) },
+	{ "replay", 260, "FILE", "decode a --record file instead of tracing (no root)",
+	  0, NULL, FIELD(replay) },
 	{ "no-tls", 261, NULL, "do not read TLS plaintext (by default, uprobes on\n"
-	  "OpenSSL's SSL_read/SSL_write show HTTPS like HTTP)", 0, set_no_tls },
+	  "OpenSSL's SSL_read/SSL_write show HTTPS like HTTP)", 0, NULL, FIELD(no_tls) },
 	{ "tls-lib", 262, "PATH", "also attach to this OpenSSL build (repeatable), e.g.\n"
-	  "a statically linked binary", 0, set_tls_lib },
+	  "a statically linked binary", 0, set_tls_lib, 0 },
 	{ "no-redact", 263, NULL, "show credentials: by default the values of\n"
 	  "Authorization, Proxy-Authorization, Cookie, Set-Cookie\n"
-	  "and X-Api-Key are replaced by '[redacted N bytes]'", 0, set_no_redact },
-	{ "redact-header", 264, "NAME", "redact this header too (repeatable)", 28,
-	  set_redact_header },
+	  "and X-Api-Key are replaced by '[redacted N bytes]'", 0, NULL, FIELD(redact.off) },
+	{ "redact-header", 264, "NAME", "redact this header too (repeatable)",
+	  28, set_redact_header, 0 },
 	{ "redact-query", 265, "NAME", "redact this query parameter's value (repeatable)",
-	  28, set_redact_query },
-	{ "verbose", 'v', NULL, "say which kernel features are in use", 0, set_verbose },
-	{ "help", KEY_HELP, NULL, "show this help", 0, NULL },
-	{ "version", KEY_VERSION, NULL, "show the version", 0, NULL },
+	  28, set_redact_query, 0 },
+	{ "verbose", 'v', NULL, "say which kernel features are in use",
+	  0, NULL, FIELD(verbose) },
+	{ "help", KEY_HELP, NULL, "show this help", 0, NULL, 0 },
+	{ "version", KEY_VERSION, NULL, "show the version", 0, NULL, 0 },
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -340,9 +301,13 @@ int options_parse(int argc, char **argv, struct options *o)
 			options_usage(stderr);
 			return 2;
 		}
-		why = op->set(o, optarg);
+		why = op->set ? op->set(o, optarg) : NULL;
 		if (why)
 			return bad_value(op->name, optarg, why);
+		if (!op->set && op->arg)
+			*(const char **)((char *)o + op->field) = optarg;
+		else if (!op->set)
+			*(bool *)((char *)o + op->field) = true;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "httpsnoop: unexpected argument '%s'\n\n", argv[optind]);

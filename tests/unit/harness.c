@@ -569,26 +569,40 @@ void check_txn(const struct fixture *f, size_t k,
 #undef FIELD
 }
 
-struct stream *new_stream(struct stats *stats, struct collector *col,
-				 size_t max_body)
+static struct stream *tracker(struct stats *stats, struct collector *col,
+			      const struct stream_opts *limits, size_t max_body)
 {
-	struct stream_opts o = {
-		.max_conns = 64,
-		.idle_ns = UINT64_MAX / 4,
-		.reorder_ns = UINT64_MAX / 4,
-		.reorder_max = 1 << 20,
-		.max_body = max_body,
-		.emit = { .txn = on_emit, .ctx = col },
-		
-		.stats = stats,
-	};
-	struct stream *st = stream_new(&o);
+	struct stream_opts o = *limits;
+	struct stream *st;
 
+	o.max_body = max_body;
+	o.emit = (struct proto_emit){ .txn = on_emit, .ctx = col };
+	o.stats = stats;
+	st = stream_new(&o);
 	if (!st) {
 		fprintf(stderr, "%s: stream_new failed\n", harness_prog);
 		exit(2);
 	}
 	return st;
+}
+
+struct stream *new_stream_limits(struct stats *stats, struct collector *col,
+				 size_t max_conns, uint64_t idle_ns,
+				 uint64_t reorder_ns, size_t reorder_max)
+{
+	struct stream_opts o = { .max_conns = max_conns, .idle_ns = idle_ns,
+				 .reorder_ns = reorder_ns, .reorder_max = reorder_max };
+
+	return tracker(stats, col, &o, MAX_BODY);
+}
+
+struct stream *new_stream(struct stats *stats, struct collector *col,
+			  size_t max_body)
+{
+	struct stream_opts o = { .max_conns = 64, .idle_ns = UINT64_MAX / 4,
+				 .reorder_ns = UINT64_MAX / 4, .reorder_max = 1 << 20 };
+
+	return tracker(stats, col, &o, max_body);
 }
 
 void feed_end(struct stream *st, const struct fixture *f, uint64_t ts)
@@ -615,6 +629,53 @@ void feed_end(struct stream *st, const struct fixture *f, uint64_t ts)
 	CHECK_U64("connections left", stream_count(st), 0);
 }
 
+/* What f's transactions must be when fed as pl says (a gap put in
+ * changes some); returns the gap bytes the tracker must count. */
+static uint64_t expect_for(const struct fixture *f, const struct plan *pl,
+			   struct expect exp[MAX_TXNS])
+{
+	uint64_t gap_bytes = 0;
+	struct expect *e;
+
+	memcpy(exp, f->txns, MAX_TXNS * sizeof(*exp));
+	for (int i = 0; i < MAX_CHUNKS && f->chunks[i].data; i++)
+		gap_bytes += f->chunks[i].gap;
+	if (!pl->gap)
+		return gap_bytes;
+	e = &exp[pl->gap->txn];
+
+	gap_bytes += pl->gap->len;
+	if (pl->mode == M_BODY_GAP && pl->gap->coded) {
+		/* what inflated before the gap is not checked */
+		e->resp_missing = pl->gap->len;
+		e->resp_decode_error = "compressed body has a capture gap";
+		e->resp_preview_skip = true;
+	} else if (pl->mode == M_BODY_GAP && pl->gap->resp) {
+		e->resp_missing = pl->gap->len;
+		e->resp_preview = pl->gap->preview;
+		e->resp_preview_len = 0;
+		e->resp_trunc = true;
+	} else if (pl->mode == M_BODY_GAP) {
+		e->req_missing = pl->gap->len;
+		e->req_preview = pl->gap->preview;
+		e->req_preview_len = 0;
+		e->req_trunc = true;
+	} else {
+		/* the request is reported as far as it was seen, with the
+		 * response that answered it */
+		e->error = "request lost to a capture gap";
+		e->req_hdrs[0].name = NULL;
+		e->req_nhdrs = 0;
+		e->req_ver = -1;
+		e->req_body = 0;
+		e->req_preview = NULL;
+		e->req_trunc = false;
+		e->req_chunked = false;
+		e->req_incomplete = true;
+	}
+	return gap_bytes;
+}
+
 void run(const struct fixture *f, const struct plan *pl)
 {
 	struct collector col = { 0 };
@@ -622,7 +683,7 @@ void run(const struct fixture *f, const struct plan *pl)
 	struct recs r = { 0 };
 	struct expect exp[MAX_TXNS];
 	struct stream *st;
-	uint64_t ts = 1000000, gap_bytes = 0;
+	uint64_t ts = 1000000, gap_bytes;
 	bool reordered = pl->mode == M_REORDER_WHOLE || pl->mode == M_REORDER_BYTES ||
 			 pl->mode == M_REORDER_FIRST || pl->mode == M_SPLIT_SWAP;
 
@@ -639,44 +700,7 @@ void run(const struct fixture *f, const struct plan *pl)
 	feed_end(st, f, ts + 1000);
 	stream_free(st);
 
-	/* what the fixture expects, adjusted for the gap put in */
-	memcpy(exp, f->txns, sizeof(exp));
-	for (int i = 0; i < MAX_CHUNKS && f->chunks[i].data; i++)
-		gap_bytes += f->chunks[i].gap;
-	if (pl->gap) {
-		struct expect *e = &exp[pl->gap->txn];
-
-		gap_bytes += pl->gap->len;
-		if (pl->mode == M_BODY_GAP && pl->gap->coded) {
-			/* what inflated before the gap is not checked */
-			e->resp_missing = pl->gap->len;
-			e->resp_decode_error = "compressed body has a capture gap";
-			e->resp_preview_skip = true;
-		} else if (pl->mode == M_BODY_GAP && pl->gap->resp) {
-			e->resp_missing = pl->gap->len;
-			e->resp_preview = pl->gap->preview;
-			e->resp_preview_len = 0;
-			e->resp_trunc = true;
-		} else if (pl->mode == M_BODY_GAP) {
-			e->req_missing = pl->gap->len;
-			e->req_preview = pl->gap->preview;
-			e->req_preview_len = 0;
-			e->req_trunc = true;
-		} else {
-			/* the request is reported as far as it was seen,
-			 * with the response that answered it */
-			e->error = "request lost to a capture gap";
-			e->req_hdrs[0].name = NULL;
-			e->req_nhdrs = 0;
-			e->req_ver = -1;
-			e->req_body = 0;
-			e->req_preview = NULL;
-			e->req_trunc = false;
-			e->req_chunked = false;
-			e->req_incomplete = true;
-		}
-	}
-
+	gap_bytes = expect_for(f, pl, exp);
 	CHECK_U64("transactions", col.n, f->ntxns);
 	if (col.n != f->ntxns && budget > 0)
 		dump(&col);
@@ -698,82 +722,59 @@ void run(const struct fixture *f, const struct plan *pl)
 	recs_free(&r);
 }
 
-void run_fixture(const struct fixture *f)
+/* One feeding of f as a family of its own (its failures counted and
+ * capped together). */
+static void run_family(const struct fixture *f, const char *family,
+		       enum mode mode, const struct gapspec *gap)
 {
-	struct plan pl = { 0 };
-
-	cur_fixture = f->name;
+	struct plan pl = { .mode = mode, .gap = gap };
 
 	family_begin();
-	snprintf(cur_mode, sizeof(cur_mode), "whole");
-	pl.mode = M_WHOLE;
+	snprintf(cur_mode, sizeof(cur_mode), "%s", family);
 	run(f, &pl);
-	family_end("whole");
+	family_end(family);
+}
+
+/* f with each chunk split in two at every byte (swap: the second half
+ * delivered first). */
+static void run_splits(const struct fixture *f, bool swap)
+{
+	const char *family = swap ? "split-swap" : "split";
+	struct plan pl = { .mode = swap ? M_SPLIT_SWAP : M_SPLIT };
 
 	family_begin();
-	snprintf(cur_mode, sizeof(cur_mode), "reorder-whole");
-	pl.mode = M_REORDER_WHOLE;
-	run(f, &pl);
-	family_end("reorder-whole");
+	for (int i = 0; i < MAX_CHUNKS && f->chunks[i].data; i++) {
+		size_t len = chunk_len(&f->chunks[i]);
+		size_t first = f->chunks[i].keep_head ? HEAD_KEEP : 1;
 
-	if (!f->big) {
-		family_begin();
-		snprintf(cur_mode, sizeof(cur_mode), "bytes");
-		pl.mode = M_BYTES;
-		run(f, &pl);
-		family_end("bytes");
-
-		family_begin();
-		snprintf(cur_mode, sizeof(cur_mode), "reorder-bytes");
-		pl.mode = M_REORDER_BYTES;
-		run(f, &pl);
-		family_end("reorder-bytes");
-
-		family_begin();
-		snprintf(cur_mode, sizeof(cur_mode), "reorder-first");
-		pl.mode = M_REORDER_FIRST;
-		run(f, &pl);
-		family_end("reorder-first");
-
-		for (int swap = 0; swap < 2; swap++) {
-			const char *family = swap ? "split-swap" : "split";
-
-			family_begin();
-			pl.mode = swap ? M_SPLIT_SWAP : M_SPLIT;
-			for (int i = 0; i < MAX_CHUNKS && f->chunks[i].data; i++) {
-				size_t len = chunk_len(&f->chunks[i]);
-				size_t first = f->chunks[i].keep_head ? HEAD_KEEP : 1;
-
-				for (size_t at = first; at < len; at++) {
-					snprintf(cur_mode, sizeof(cur_mode),
-						 "%s chunk %d at %zu", family, i, at);
-					pl.chunk = i;
-					pl.at = at;
-					run(f, &pl);
-				}
-			}
-			snprintf(cur_mode, sizeof(cur_mode), "%s", family);
-			family_end(family);
+		for (size_t at = first; at < len; at++) {
+			snprintf(cur_mode, sizeof(cur_mode), "%s chunk %d at %zu",
+				 family, i, at);
+			pl.chunk = i;
+			pl.at = at;
+			run(f, &pl);
 		}
 	}
+	snprintf(cur_mode, sizeof(cur_mode), "%s", family);
+	family_end(family);
+}
 
-	pl = (struct plan){ 0 };
-	if (f->body_gap.on) {
-		family_begin();
-		snprintf(cur_mode, sizeof(cur_mode), "body-gap");
-		pl.mode = M_BODY_GAP;
-		pl.gap = &f->body_gap;
-		run(f, &pl);
-		family_end("body-gap");
+void run_fixture(const struct fixture *f)
+{
+	cur_fixture = f->name;
+	run_family(f, "whole", M_WHOLE, NULL);
+	run_family(f, "reorder-whole", M_REORDER_WHOLE, NULL);
+	if (!f->big) {
+		run_family(f, "bytes", M_BYTES, NULL);
+		run_family(f, "reorder-bytes", M_REORDER_BYTES, NULL);
+		run_family(f, "reorder-first", M_REORDER_FIRST, NULL);
+		run_splits(f, false);
+		run_splits(f, true);
 	}
-	if (f->hdr_gap.on) {
-		family_begin();
-		snprintf(cur_mode, sizeof(cur_mode), "hdr-gap");
-		pl.mode = M_HDR_GAP;
-		pl.gap = &f->hdr_gap;
-		run(f, &pl);
-		family_end("hdr-gap");
-	}
+	if (f->body_gap.on)
+		run_family(f, "body-gap", M_BODY_GAP, &f->body_gap);
+	if (f->hdr_gap.on)
+		run_family(f, "hdr-gap", M_HDR_GAP, &f->hdr_gap);
 }
 
 /* A DATA record in buf (at least sizeof(hs_event) + len bytes). */

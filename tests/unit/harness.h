@@ -180,6 +180,10 @@ void check_txn(const struct fixture *f, size_t k, const struct got_txn *g,
 /* A tracker that keeps everything (no idleness, no reorder timeout). */
 struct stream *new_stream(struct stats *stats, struct collector *col,
 			  size_t max_body);
+/* A tracker with these limits (stream_opts) and MAX_BODY previews. */
+struct stream *new_stream_limits(struct stats *stats, struct collector *col,
+				 size_t max_conns, uint64_t idle_ns,
+				 uint64_t reorder_ns, size_t reorder_max);
 /* Ends the fixture's connection as it says (close, exit, close all). */
 void feed_end(struct stream *st, const struct fixture *f, uint64_t ts);
 /* One feeding of f, checked. */

@@ -1,6 +1,7 @@
 /* test_app.c -- unit test of the command line's tables: options (values taken and refused, --help in step with what is accepted), the periodic timers, and the statistics table (every counter named once).
  *
- * Exits 0 only if every check passed, printing each failure to stderr.
+ * Exits 0 only if every check passed, printing each failure to stderr;
+ * an argument runs only the parts whose name contains it.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -11,19 +12,7 @@
 #include "app/options.h"
 #include "app/timer.h"
 #include "core/stats.h"
-
-static int failures, checks;
-
-#define CHECK(cond, ...)                                                      \
-	do {                                                                  \
-		checks++;                                                     \
-		if (!(cond)) {                                                \
-			failures++;                                           \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);  \
-			fprintf(stderr, __VA_ARGS__);                         \
-			fputc('\n', stderr);                                  \
-		}                                                             \
-	} while (0)
+#include "harness.h"
 
 /* ---- options ---------------------------------------------------------- */
 
@@ -78,6 +67,8 @@ static void test_values(void)
 	};
 	struct options o;
 
+	section("option values");
+
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		int r = parse(t[i].args, &o);
 
@@ -95,6 +86,7 @@ static void test_values(void)
 	CHECK(parse("--redact-header X-Token --redact-query key --no-redact", &o) == 0 &&
 		      o.redact.nheaders == 6 && o.redact.nquery == 1 && o.redact.off,
 	      "redaction options not taken");
+	family_end("-");
 }
 
 /* A value for the argument --help shows after an option's name. */
@@ -123,6 +115,8 @@ static void test_help(void)
 	FILE *f = open_memstream(&text, &len);
 	struct options o;
 
+	section("--help");
+
 	options_usage(f);
 	fclose(f);
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -141,6 +135,7 @@ static void test_help(void)
 	}
 	CHECK(listed > 10, "--help: only %zu options found in it", listed);
 	free(text);
+	family_end("-");
 }
 
 /* ---- timers ----------------------------------------------------------- */
@@ -177,6 +172,8 @@ static void test_timers(void)
 		{ "100", 100, count2, false, 0 },
 	};
 
+	section("timers");
+
 	timers_start(t, 3, 1000);
 	timers_run(t, 3, NULL, 1000);
 	CHECK(runs[0] == 1 && runs[1] == 1 && runs[2] == 0, "first turn: %d %d %d",
@@ -195,6 +192,7 @@ static void test_timers(void)
 	timers_run(t, 3, NULL, 1203);
 	CHECK(runs[1] == 3 && runs[2] == 2, "a period after their last runs: %d %d",
 	      runs[1], runs[2]);
+	family_end("-");
 }
 
 /* ---- statistics --------------------------------------------------------- */
@@ -208,6 +206,8 @@ static void test_stats(void)
 	uint64_t k[HS_STAT_MAX] = { 0 }, g[STAT_G_MAX] = { 0 }, v;
 	struct stats_view full = { &s, k, g }, replay = { &s, NULL, NULL };
 	size_t user = 0, shown = 0;
+
+	section("statistics table");
 
 	for (size_t i = 0; i < stats_count; i++) {
 		const struct stat_desc *d = &stats_table[i];
@@ -229,18 +229,18 @@ static void test_stats(void)
 	for (size_t i = 0; i < stats_count; i++)
 		shown += stats_value(&stats_table[i], &full, &v);
 	CHECK(shown == stats_count, "a live run shows %zu of %zu", shown, stats_count);
+	family_end("-");
 }
 
-int main(void)
+static const struct harness_test tests[] = {
+	{ "option values", test_values },
+	{ "--help", test_help },
+	{ "timers", test_timers },
+	{ "statistics table", test_stats },
+};
+
+int main(int argc, char **argv)
 {
-	test_values();
-	test_help();
-	test_timers();
-	test_stats();
-	if (failures) {
-		fprintf(stderr, "test_app: %d of %d checks failed\n", failures, checks);
-		return 1;
-	}
-	printf("test_app: %d checks passed\n", checks);
-	return 0;
+	return harness_main("test_app", argc, argv, NULL, 0, tests,
+			    sizeof(tests) / sizeof(tests[0]));
 }

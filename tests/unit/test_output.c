@@ -913,94 +913,102 @@ static struct sinks *open_sinks(struct sink_config *cfg, const char *path)
 	return sinks_open(cfg);
 }
 
-static void test_open(void)
+/* The scratch files test_open() makes, and what it writes. */
+struct open_test {
+	char dir[32], path[64], link[64], fifo[64], sock[64];
+	struct txn t;
+};
+
+/* A new file is created 0600 and holds exactly what was written; an
+ * existing, longer one is truncated, not appended to. */
+static void test_open_file(struct open_test *x)
 {
 	struct sink_config o = { .format = SINK_TEXT, .max_body = MAX_BODY, .clock_offset_ns = OFFSET };
-	char dir[] = "/tmp/test_output.XXXXXX";
-	char path[64], link[64], fifo[64], sock[64];
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct sinks *out;
-	struct txn t = { 0 };
 	struct stat st;
-	char *s, got[256];
-	ssize_t r;
 	size_t n;
-	int fd, rd;
+	char *s;
+	int fd;
 
-	build_get(&t);
-	umask(022);
-	if (!mkdtemp(dir)) {
-		CHECK(0, "mkdtemp: %s", strerror(errno));
-		return;
-	}
-	snprintf(path, sizeof(path), "%s/out", dir);
-	snprintf(link, sizeof(link), "%s/link", dir);
-	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
-	snprintf(sock, sizeof(sock), "%s/sock", dir);
-
-	/* A new file: created 0600, holds exactly what was written. */
-	out = open_sinks(&o, path);
+	out = open_sinks(&o, x->path);
 	CHECK(out != NULL, "open new file: %s", strerror(errno));
 	if (out) {
-		sinks_txn(out, &t);
+		sinks_txn(out, &x->t);
 		CHECK(sinks_flush(out) == 0, "flush new file");
 		sinks_close(out);
 	}
-	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0600,
+	CHECK(stat(x->path, &st) == 0 && (st.st_mode & 07777) == 0600,
 	      "new file mode is %o, not 600", st.st_mode & 07777);
-	s = slurp(path, &n);
+	s = slurp(x->path, &n);
 	CHECK(s && strncmp(s, "[14:02:11.123456] PID 4242", 26) == 0 &&
 		      s[n - 1] == '\n' && s[n - 2] == '\n',
 	      "new file content: %s", s ? s : "(unreadable)");
 
-	/* An existing, longer file is truncated, not appended to. */
-	fd = open(path, O_WRONLY | O_APPEND);
+	fd = open(x->path, O_WRONLY | O_APPEND);
 	CHECK(fd >= 0 && write(fd, "GARBAGE\n", 8) == 8, "append garbage");
 	if (fd >= 0)
 		close(fd);
 	o.format = SINK_JSON;
-	out = open_sinks(&o, path);
+	out = open_sinks(&o, x->path);
 	CHECK(out != NULL, "reopen file: %s", strerror(errno));
 	if (out) {
-		sinks_txn(out, &t);
+		sinks_txn(out, &x->t);
 		sinks_close(out);
 	}
-	s = slurp(path, &n);
+	s = slurp(x->path, &n);
 	CHECK(s && s[0] == '{' && !strstr(s, "GARBAGE") && !strstr(s, "PID 4242") &&
 		      memchr(s, '\n', n) == s + n - 1,
 	      "file not truncated: %s", s ? s : "(unreadable)");
+}
 
-	/* A symlink is refused (O_NOFOLLOW), a directory too. */
-	CHECK(symlink(path, link) == 0, "symlink: %s", strerror(errno));
+/* A symlink is refused (O_NOFOLLOW), a directory too, and a socket,
+ * which is neither regular, FIFO nor device. */
+static void test_open_refused(struct open_test *x)
+{
+	struct sink_config o = { .format = SINK_JSON, .max_body = MAX_BODY, .clock_offset_ns = OFFSET };
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct sinks *out;
+	int rd;
+
+	CHECK(symlink(x->path, x->link) == 0, "symlink: %s", strerror(errno));
 	errno = 0;
-	out = open_sinks(&o, link);
+	out = open_sinks(&o, x->link);
 	CHECK(!out && errno == ELOOP, "symlink accepted or errno %d", errno);
 	sinks_close(out);
 	errno = 0;
-	out = open_sinks(&o, dir);
+	out = open_sinks(&o, x->dir);
 	CHECK(!out && errno != 0, "directory accepted");
 	sinks_close(out);
 
-	/* A socket is neither regular, FIFO nor device. */
 	rd = socket(AF_UNIX, SOCK_STREAM, 0);
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", x->sock);
 	if (rd >= 0 && bind(rd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
 		errno = 0;
-		out = open_sinks(&o, sock);
+		out = open_sinks(&o, x->sock);
 		CHECK(!out && errno != 0, "socket accepted");
 		sinks_close(out);
 	}
 	if (rd >= 0)
 		close(rd);
+}
 
-	/* A FIFO is written as is. */
-	CHECK(mkfifo(fifo, 0600) == 0, "mkfifo: %s", strerror(errno));
-	rd = open(fifo, O_RDONLY | O_NONBLOCK);
+/* A FIFO and a character device are written as they are; a full device
+ * reports ENOSPC, and keeps reporting it. */
+static void test_open_special(struct open_test *x)
+{
+	struct sink_config o = { .format = SINK_JSON, .max_body = MAX_BODY, .clock_offset_ns = OFFSET };
+	struct sinks *out;
+	char got[256];
+	ssize_t r;
+	int rd;
+
+	CHECK(mkfifo(x->fifo, 0600) == 0, "mkfifo: %s", strerror(errno));
+	rd = open(x->fifo, O_RDONLY | O_NONBLOCK);
 	CHECK(rd >= 0, "open fifo reader: %s", strerror(errno));
-	out = rd >= 0 ? open_sinks(&o, fifo) : NULL;
+	out = rd >= 0 ? open_sinks(&o, x->fifo) : NULL;
 	CHECK(out != NULL, "open fifo: %s", strerror(errno));
 	if (out) {
-		sinks_txn(out, &t);
+		sinks_txn(out, &x->t);
 		CHECK(sinks_flush(out) == 0, "flush fifo");
 		r = read(rd, got, sizeof(got) - 1);
 		CHECK(r > 20 && strncmp(got, "{\"ts\":\"2026-11-24T14:02:11", 26) == 0,
@@ -1010,29 +1018,46 @@ static void test_open(void)
 	if (rd >= 0)
 		close(rd);
 
-	/* A character device is written as is; a full one reports ENOSPC. */
 	out = open_sinks(&o, "/dev/null");
 	CHECK(out != NULL, "open /dev/null: %s", strerror(errno));
 	if (out) {
-		sinks_txn(out, &t);
+		sinks_txn(out, &x->t);
 		CHECK(sinks_flush(out) == 0, "flush /dev/null");
 		sinks_close(out);
 	}
 	out = open_sinks(&o, "/dev/full");
 	if (out) {
-		sinks_txn(out, &t);
+		sinks_txn(out, &x->t);
 		CHECK(sinks_flush(out) == -ENOSPC, "/dev/full flush did not fail");
 		CHECK(sinks_flush(out) == -ENOSPC, "/dev/full error not sticky");
 		sinks_close(out);
 	}
 	sinks_close(NULL);
+}
 
-	unlink(link);
-	unlink(fifo);
-	unlink(sock);
-	unlink(path);
-	rmdir(dir);
-	txn_clear(&t);
+static void test_open(void)
+{
+	struct open_test x = { .dir = "/tmp/test_output.XXXXXX" };
+
+	build_get(&x.t);
+	umask(022);
+	if (!mkdtemp(x.dir)) {
+		CHECK(0, "mkdtemp: %s", strerror(errno));
+		return;
+	}
+	snprintf(x.path, sizeof(x.path), "%s/out", x.dir);
+	snprintf(x.link, sizeof(x.link), "%s/link", x.dir);
+	snprintf(x.fifo, sizeof(x.fifo), "%s/fifo", x.dir);
+	snprintf(x.sock, sizeof(x.sock), "%s/sock", x.dir);
+	test_open_file(&x);
+	test_open_refused(&x);
+	test_open_special(&x);
+	unlink(x.link);
+	unlink(x.fifo);
+	unlink(x.sock);
+	unlink(x.path);
+	rmdir(x.dir);
+	txn_clear(&x.t);
 }
 
 /* Writes the fixtures and the random transactions through the real

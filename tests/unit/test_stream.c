@@ -136,12 +136,7 @@ static void test_evict(void)
 {
 	struct collector col = { 0 };
 	struct stats stats = { 0 };
-	struct stream_opts o = {
-		.max_conns = 2, .idle_ns = 1000000, .reorder_ns = 1000000,
-		.reorder_max = 16, .max_body = MAX_BODY, .emit = { .txn = on_emit, .ctx = &col },
-		 .stats = &stats,
-	};
-	struct stream *st = stream_new(&o);
+	struct stream *st = new_stream_limits(&stats, &col, 2, 1000000, 1000000, 16);
 	uint64_t pos[5][2] = { { 0 } };
 
 	section("eviction and idleness");
@@ -194,12 +189,7 @@ static void test_reorder_limits(void)
 {
 	struct collector col = { 0 };
 	struct stats stats = { 0 };
-	struct stream_opts o = {
-		.max_conns = 16, .idle_ns = UINT64_MAX / 4, .reorder_ns = 5000,
-		.reorder_max = 2, .max_body = MAX_BODY, .emit = { .txn = on_emit, .ctx = &col },
-		 .stats = &stats,
-	};
-	struct stream *st = stream_new(&o);
+	struct stream *st = new_stream_limits(&stats, &col, 16, UINT64_MAX / 4, 5000, 2);
 	const char *r0 = "GET /0 HTTP/1.1\r\n\r\n", *lost = "GET /lost HTTP/1.1\r\n\r\n";
 	uint64_t p[2] = { 0, 0 }, lost_at;
 	size_t n;
@@ -261,12 +251,7 @@ static void test_midstream_start_lost(void)
 {
 	struct collector col = { 0 };
 	struct stats stats = { 0 };
-	struct stream_opts o = {
-		.max_conns = 16, .idle_ns = UINT64_MAX / 4, .reorder_ns = 5000,
-		.reorder_max = 64, .max_body = MAX_BODY, .emit = { .txn = on_emit, .ctx = &col },
-		 .stats = &stats,
-	};
-	struct stream *st = stream_new(&o);
+	struct stream *st = new_stream_limits(&stats, &col, 16, UINT64_MAX / 4, 5000, 64);
 	struct hs_event *ev = (struct hs_event *)scratch;
 	size_t n;
 
