@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/txn.h"
+
 /* User space's counters; each module adds to its own.  A new counter is
  * a field here and a line in stats.c's table. */
 struct stats {
@@ -26,6 +28,8 @@ struct stats {
 	uint64_t filtered;	   /* connections dropped by -P in user space
 				    * (or found open on other ports at start) */
 	uint64_t bad_records;	   /* malformed records (replay input) */
+	uint64_t anomalies[HTTP_ANOM_MAX]; /* messages with each framing
+					    * anomaly (core/txn.h) */
 };
 
 /* Where a statistic's value lives. */

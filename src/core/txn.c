@@ -103,6 +103,33 @@ const char *txn_role_name(uint8_t role)
 	}
 }
 
+static const char *const anomaly_names[HTTP_ANOM_MAX][2] = {
+	[HTTP_ANOM_CL_TE] = { "cl-te",
+		"Content-Length and Transfer-Encoding both (RFC 9112 6.3)" },
+	[HTTP_ANOM_CL_DIFFER] = { "cl-differ",
+		"Content-Length values that differ (RFC 9112 6.3)" },
+	[HTTP_ANOM_TE_NOT_CHUNKED] = { "te-not-chunked",
+		"Transfer-Encoding not ending in chunked: length unknown (RFC 9112 6.3)" },
+	[HTTP_ANOM_OBS_FOLD] = { "obs-fold",
+		"a header continued on the next line (obs-fold, RFC 9112 5.2)" },
+	[HTTP_ANOM_SPACE_COLON] = { "space-before-colon",
+		"whitespace before a header's colon (RFC 9112 5.1)" },
+	[HTTP_ANOM_BARE_LF] = { "bare-lf",
+		"a line ending in LF without CR (RFC 9112 2.2)" },
+	[HTTP_ANOM_AFTER_AMBIGUOUS] = { "after-ambiguous",
+		"follows ambiguous framing: the server may not have read this request" },
+};
+
+const char *http_anomaly_name(enum http_anomaly a)
+{
+	return a < HTTP_ANOM_MAX ? anomaly_names[a][0] : "unknown";
+}
+
+const char *http_anomaly_text(enum http_anomaly a)
+{
+	return a < HTTP_ANOM_MAX ? anomaly_names[a][1] : "unknown";
+}
+
 /* --- messages -------------------------------------------------------- */
 
 void http_msg_reset(struct http_msg *m)

@@ -37,6 +37,30 @@ struct http_header {
 #define HTTP_MSG_BUF_MAX (64 * 1024) /* start line + headers */
 #define HTTP_MSG_HDRS_MAX 256	     /* headers kept per message */
 
+/* Framing anomalies of a message, flagged as an expert dissector flags
+ * them: things peers disagree on, which is how requests are smuggled
+ * (RFC 9112 section 11.2).  http_msg.anomalies holds a bit (1 << a) for
+ * each one seen. */
+enum http_anomaly {
+	HTTP_ANOM_CL_TE,	   /* Content-Length with Transfer-Encoding
+				    * (RFC 9112 section 6.3 item 3) */
+	HTTP_ANOM_CL_DIFFER,	   /* Content-Length values that differ
+				    * (section 6.3 item 5) */
+	HTTP_ANOM_TE_NOT_CHUNKED,  /* a request's Transfer-Encoding whose
+				    * last coding is not chunked (section
+				    * 6.3 item 4): its length is unknown */
+	HTTP_ANOM_OBS_FOLD,	   /* a header continued on the next line
+				    * (section 5.2) */
+	HTTP_ANOM_SPACE_COLON,	   /* whitespace between a header's name and
+				    * its colon (section 5.1) */
+	HTTP_ANOM_BARE_LF,	   /* a line ending in LF without CR
+				    * (section 2.2) */
+	HTTP_ANOM_AFTER_AMBIGUOUS, /* a request that follows one whose
+				    * framing was ambiguous: the server may
+				    * have read it otherwise */
+	HTTP_ANOM_MAX,
+};
+
 /* One request or response.  Strings are slices of buf, NUL-terminated.
  * The preview holds at most the writer's max-body bytes of the decoded
  * (de-chunked, gunzipped/inflated) body.
@@ -67,6 +91,7 @@ struct http_msg {
 	bool preview_truncated; /* the body had more than the preview holds */
 	bool preview_decoded;	/* preview is the decoded content-coding */
 	const char *decode_error; /* static string, or NULL */
+	uint16_t anomalies;	/* bit (1 << enum http_anomaly) per kind */
 	uint64_t first_ts;	/* CLOCK_MONOTONIC ns of first byte */
 	uint64_t last_ts;	/* of last byte */
 };
@@ -164,6 +189,10 @@ bool txn_ttfb(const struct txn *t, uint64_t *ns);
 
 /* "client", "server" or "unknown" (enum hs_role). */
 const char *txn_role_name(uint8_t role);
+
+/* An anomaly's name ("cl-te"), and one line saying what it means. */
+const char *http_anomaly_name(enum http_anomaly a);
+const char *http_anomaly_text(enum http_anomaly a);
 
 /* --- allocation ------------------------------------------------------ */
 

@@ -18,6 +18,7 @@
 
 #include "core/util.h"
 #include "proto/body.h"
+#include "proto/framing.h"
 
 enum field { F_NONE, F_METHOD, F_URL, F_STATUS, F_HNAME, F_HVALUE };
 
@@ -34,6 +35,9 @@ struct side {
 	struct http_msg *msg; /* message being parsed (in txn, or scratch) */
 	struct http_msg scratch; /* sink for messages nobody will report */
 	struct body body;
+	struct framing fr;    /* its anomalies */
+	bool stop;	      /* the message's length is unknown: look for
+			       * the next one after it */
 	uint64_t ts; /* timestamp of the data being fed */
 };
 
@@ -146,6 +150,8 @@ static int on_message_begin(llhttp_t *p)
 	}
 	s->msg->present = true;
 	s->msg->first_ts = s->ts;
+	s->stop = false;
+	framing_begin(&s->fr, s->msg);
 	return 0;
 }
 
@@ -159,6 +165,11 @@ static int on_slice(llhttp_t *p, const char *at, size_t len, enum field f)
 	if (!m)
 		return 0;
 	s->field = f;
+	/* a value or a reason is the last span of its line */
+	if (f == F_HVALUE || f == F_STATUS)
+		framing_line_end(&s->fr, (const uint8_t *)at + len);
+	else if (f == F_HNAME && len)
+		framing_name_piece(&s->fr, at[len - 1]);
 	if (fresh && f == F_HNAME) {
 		if (m->nhdrs == HTTP_MSG_HDRS_MAX)
 			m->head_truncated = true;
@@ -222,6 +233,32 @@ static int on_method(llhttp_t *p, const char *at, size_t len)
 	return on_slice(p, at, len, F_METHOD);
 }
 
+/* The version is not kept (llhttp gives it as numbers), but a request
+ * line ends with it. */
+static int on_version(llhttp_t *p, const char *at, size_t len)
+{
+	struct side *s = p->data;
+
+	s->field = F_NONE;
+	if (s->is_request)
+		framing_line_end(&s->fr, (const uint8_t *)at + len);
+	return 0;
+}
+
+/* A second Content-Length is looked at before llhttp refuses it. */
+static int on_header_field_complete(llhttp_t *p)
+{
+	struct side *s = p->data;
+	const struct http_msg *m = s->msg;
+	const struct http_header *hd;
+
+	if (!(p->flags & F_CONTENT_LENGTH) || !m || !m->nhdrs || m->head_truncated)
+		return 0;
+	hd = &m->hdrs[m->nhdrs - 1];
+	framing_field(&s->fr, p, m->buf + hd->name_off, hd->name_len);
+	return 0;
+}
+
 static int on_method_complete(llhttp_t *p)
 {
 	struct side *s = p->data;
@@ -276,6 +313,12 @@ static int on_headers_complete(llhttp_t *p)
 		while (hd->value_len && (m->buf[hd->value_off + hd->value_len - 1] == ' ' ||
 					 m->buf[hd->value_off + hd->value_len - 1] == '\t'))
 			m->buf[hd->value_off + --hd->value_len] = '\0';
+	}
+	/* A request whose length cannot be known has none here; what
+	 * follows is looked at afresh (execute()). */
+	if (framing_headers(&s->fr, p) && s->is_request) {
+		s->stop = true;
+		skip = 1;
 	}
 	m->version_major = p->http_major;
 	m->version_minor = p->http_minor;
@@ -344,6 +387,7 @@ static void finish_txn(struct http1 *h, struct txn *t)
 		http_msg_reset(sm);
 		sm->present = true;
 		s->msg = sm;
+		s->fr.msg = sm;
 		body_begin(&s->body, sm, 0);
 	}
 	t->next = NULL;
@@ -387,6 +431,11 @@ static int on_message_complete(llhttp_t *p)
 	m->last_ts = s->ts;
 	s->txn = NULL;
 	s->msg = NULL;
+	framing_abandon(&s->fr);
+	if (s->stop) {
+		m->complete = false; /* its body's length was unknown */
+		return HPE_PAUSED;
+	}
 	if (s->is_request || !t)
 		return 0;
 	/* RFC 9110 section 15.2: 1xx responses are interim and the final
@@ -414,6 +463,8 @@ static void settings_init(void)
 	settings.on_message_begin = on_message_begin;
 	settings.on_method = on_method;
 	settings.on_method_complete = on_method_complete;
+	settings.on_version = on_version;
+	settings.on_header_field_complete = on_header_field_complete;
 	settings.on_url = on_url;
 	settings.on_status = on_status;
 	settings.on_status_complete = on_status_complete;
@@ -442,6 +493,15 @@ static void side_init(struct http1 *h, int dir, bool is_request)
 	/* RFC 9112 section 6.3 item 3: with both, Transfer-Encoding wins;
 	 * peers accepted the message, so must we. */
 	llhttp_set_lenient_chunked_length(&s->parser, 1);
+	/* Section 6.3 item 4: a response whose Transfer-Encoding does not
+	 * end in chunked is read until the close; a request's is flagged
+	 * (framing.c). */
+	llhttp_set_lenient_transfer_encoding(&s->parser, 1);
+	/* Section 2.2: many peers take a bare LF for a line's end, and
+	 * bytes that are not field-vchar in a value (which the writers
+	 * escape); such a message is reported, flagged. */
+	llhttp_set_lenient_headers(&s->parser, 1);
+	framing_init(&s->fr, h->env->stats, is_request);
 }
 
 static void *http1_new(const struct proto_env *env, const struct conn_info *conn,
@@ -514,6 +574,7 @@ static void lose_sync(struct http1 *h, struct side *s, const char *why,
 	body_end(&s->body);
 	s->txn = NULL;
 	s->msg = NULL;
+	framing_abandon(&s->fr);
 	s->in_body = false;
 	s->field = F_NONE;
 	s->resync = true;
@@ -556,6 +617,17 @@ static int execute(struct http1 *h, struct side *s, const uint8_t *data,
 		err = llhttp_execute(&s->parser, (const char *)p, end - p);
 		if (err == HPE_OK)
 			return 0;
+		if (err == HPE_PAUSED) {
+			/* A request of unknown length (framing.c): the
+			 * next message is looked for where a syscall starts
+			 * one. */
+			p = (const uint8_t *)llhttp_get_error_pos(&s->parser);
+			h->env->stats->resync_bytes += end - p;
+			llhttp_reset(&s->parser);
+			s->parser.data = s;
+			s->resync = true;
+			return 0;
+		}
 		if (err != HPE_PAUSED_UPGRADE)
 			break;
 		p = (const uint8_t *)llhttp_get_error_pos(&s->parser);
@@ -570,6 +642,8 @@ static int execute(struct http1 *h, struct side *s, const uint8_t *data,
 			return 0;
 	}
 	h->env->stats->parse_errors++;
+	framing_error(&s->fr, &s->parser, err, data,
+		      (const uint8_t *)llhttp_get_error_pos(&s->parser), s->field == F_HNAME);
 	lose_sync(h, s, s->is_request ? "unparsable request" : "unparsable response",
 		  true);
 	return 0;
@@ -605,6 +679,7 @@ static int http1_data(void *p, int dir, const uint8_t *data, size_t len,
 		s->resync = false;
 	}
 	s->ts = ts;
+	framing_buffer(&s->fr, data, len);
 	return execute(h, s, data, len, used);
 }
 
@@ -668,6 +743,7 @@ static void http1_gap(void *ph, int dir, uint64_t len, uint64_t ts)
 	/* The last byte of a body cannot end HTTP/1 (a 101 has none): a
 	 * switch is told by the next http1_data(). */
 	s->feeding_gap = true;
+	framing_buffer(&s->fr, zeros, 1);
 	execute(h, s, zeros, 1, &used);
 	s->feeding_gap = false;
 }

@@ -244,6 +244,21 @@ static void json_body(struct writer_line *out, const struct http_msg *m,
 		WRITER_LIT(out, "null");
 	WRITER_LIT(out, ",\"decode_error\":");
 	json_cstr(out, m->decode_error);
+	if (!m->anomalies) {
+		WRITER_LIT(out, ",\"anomalies\":[]");
+		return;
+	}
+	WRITER_LIT(out, ",\"anomalies\":[");
+	for (int a = 0, n = 0; a < HTTP_ANOM_MAX; a++) {
+		if (!(m->anomalies & (1u << a)))
+			continue;
+		if (n++)
+			writer_putc(out, ',');
+		writer_putc(out, '"');
+		writer_puts(out, http_anomaly_name(a));
+		writer_putc(out, '"');
+	}
+	writer_putc(out, ']');
 }
 
 static void json_version(struct writer_line *out, const struct http_msg *m)

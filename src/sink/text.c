@@ -150,6 +150,18 @@ static void text_headers(struct writer_line *out, const struct http_msg *m)
 		WRITER_LIT(out, TEXT_INDENT "[headers truncated]\n");
 }
 
+/* Framing anomalies, one line each, marked so that they stand out. */
+static void text_anomalies(struct writer_line *out, const struct http_msg *m)
+{
+	for (int a = 0; m->anomalies && a < HTTP_ANOM_MAX; a++) {
+		if (!(m->anomalies & (1u << a)))
+			continue;
+		WRITER_LIT(out, TEXT_INDENT "! ");
+		writer_puts(out, http_anomaly_text(a));
+		writer_putc(out, '\n');
+	}
+}
+
 /* Text bodies keep their line breaks, each further line indented under
  * the first; a CR before LF is dropped, a lone CR is escaped (it would
  * let the body overwrite its own line). */
@@ -265,6 +277,7 @@ static void text_request(struct writer_line *out, const struct txn *t,
 	text_version(out, m);
 	writer_putc(out, '\n');
 	text_headers(out, m);
+	text_anomalies(out, m);
 	text_body(out, m, o);
 }
 
@@ -322,6 +335,7 @@ static void text_response(struct writer_line *out, const struct txn *t,
 	if (t->upgraded)
 		WRITER_LIT(out, TEXT_INDENT "[connection upgraded: left HTTP/1]\n");
 	text_headers(out, m);
+	text_anomalies(out, m);
 	text_body(out, m, o);
 	if (t->error) {
 		WRITER_LIT(out, TEXT_INDENT "[error: ");

@@ -245,6 +245,15 @@ def seeds():
     s['record-bad-records'] = header(record=True, offset=3) + exchange(CLIENT, GET, OK) + \
         b''.join(bad(CLIENT, k, b'\x03GET / HTTP/1.1\r\n\r\n') for k in range(10)) + raw(b'\x01' * 200) + exchange(CLIENT, GET, OK)
     s['bad-records'] = h + b''.join(bad(SERVER, k) for k in range(10)) + raw(b'') + raw(b'HSNOOPRC') + exchange(SERVER, GET, OK)
+    # framing anomalies (RFC 9112): smuggling, duplicates, unknown length,
+    # folds, whitespace before a colon, bare LF
+    s['anomalies'] = header(json=True, devnull=True) + exchange(SERVER,
+        b'POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n'
+        b'0\r\n\r\nGET /s HTTP/1.1\r\n\r\n', OK + OK) + \
+        exchange(SERVER, b'POST /b HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 30\r\n\r\nabc', CREATED) + \
+        exchange(SERVER, b'POST /c HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n3\r\nabc\r\n0\r\n\r\n', CREATED) + \
+        chunks(SERVER, RECV, b'GET /d HTTP/1.1\nX-Fold: a\r\n  b\r\nX-Sp : 1\n\n', 5) + \
+        data(SERVER, SEND, b'HTTP/1.1 200 OK\nContent-Length: 5, 6\n\nhello')
     return s
 
 

@@ -61,8 +61,10 @@ MSG = {
     "version": STR, "headers": None, "headers_truncated": BOOL,
     "complete": BOOL, "body_size": INT, "body": STR, "body_encoding": STR,
     "body_truncated": BOOL, "body_missing": INT, "body_decoded": NULL_OR_STR,
-    "decode_error": NULL_OR_STR,
+    "decode_error": NULL_OR_STR, "anomalies": None,
 }
+ANOMALIES = {"cl-te", "cl-differ", "te-not-chunked", "obs-fold",
+             "space-before-colon", "bare-lf", "after-ambiguous"}
 REQ = dict(MSG, method=STR, target=STR)
 RESP = dict(MSG, status=INT, reason=STR)
 
@@ -114,6 +116,9 @@ def check_msg(where, m, schema):
             type(h) is list and len(h) == 2 and all(type(x) is str for x in h)
             for h in hdrs):
         fail(where, f"headers not a list of [name, value]: {hdrs!r}")
+    an = m["anomalies"]
+    if type(an) is not list or not set(an) <= ANOMALIES or len(set(an)) != len(an):
+        fail(where, f"anomalies not a list of known, distinct names: {an!r}")
     for k in ("body_size", "body_missing"):
         if m[k] < 0:
             fail(where, f"{k} negative")
@@ -310,9 +315,14 @@ def fx_decode_error(o):
     expect("decode_error error", o["error"], "response truncated by capture gap")
 
 
+def fx_anomalies(o):
+    expect("anomalies request", o["request"]["anomalies"], ["cl-te", "obs-fold"])
+    expect("anomalies response", o["response"]["anomalies"], ["bare-lf"])
+
+
 FIXTURES = {1: fx_get, 2: fx_post, 3: fx_gzip, 4: fx_binary, 5: fx_missing,
             6: fx_hostile, 7: fx_ipv6, 8: fx_upgrade, 9: fx_orphan,
-            10: fx_decode_error}
+            10: fx_decode_error, 11: fx_anomalies}
 RANDOM_ID0 = 1000  # conn_id of test_output.c's first random transaction
 NRANDOM = 300
 

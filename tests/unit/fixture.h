@@ -8,6 +8,7 @@
 
 #include <linux/types.h>
 
+#include "core/txn.h"
 #include "event.h"
 
 #define MAX_CHUNKS 48
@@ -63,7 +64,12 @@ struct expect {
 	bool upgraded;
 	const char *error;	/* NULL: no error */
 	bool skip_resp;		/* response not checked */
+	uint16_t req_anom, resp_anom; /* framing anomalies: bits (1 << enum
+				       * http_anomaly) */
 };
+
+/* An anomaly's bit, for struct expect. */
+#define ANOM(a) (1u << HTTP_ANOM_##a)
 
 enum end_kind {
 	END_CLOSE,     /* an HS_EV_CLOSE record */

@@ -541,10 +541,145 @@ static const struct fixture fixtures[] = {
 	.ntxns = 2,
 	.txns = {
 		{ .method = "GET", .target = "/te", .status = 200, .reason = "OK",
-		  .resp_body = 3, .resp_preview = "abc", .resp_chunked = true },
+		  .resp_body = 3, .resp_preview = "abc", .resp_chunked = true,
+		  .resp_anom = ANOM(CL_TE) },
 		{ .method = "GET", .target = "/next", .status = 200, .reason = "OK",
 		  .resp_body = 1, .resp_preview = "x" },
 	},
+},
+{
+	/* RFC 9112 section 6.3 item 3: Transfer-Encoding wins; a server
+	 * that reads Content-Length would see another request */
+	.name = "request smuggling: Content-Length with Transfer-Encoding",
+	.role = HS_ROLE_SERVER,
+	.chunks = {
+		{ REQ, "POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n"
+		       "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+		       "GET /smuggled HTTP/1.1\r\nHost: h\r\n\r\n" },
+		{ RESP, OK200_0 },
+		{ RESP, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n" },
+		{ REQ, "GET /c HTTP/1.1\r\nHost: h\r\n\r\n" },
+		{ RESP, OK200_0 },
+	},
+	.ntxns = 3,
+	.txns = {
+		{ .method = "POST", .target = "/a", .status = 200, .reason = "OK",
+		  .req_chunked = true, .req_anom = ANOM(CL_TE) },
+		{ .method = "GET", .target = "/smuggled", .status = 404,
+		  .reason = "Not Found", .req_anom = ANOM(AFTER_AMBIGUOUS) },
+		{ .method = "GET", .target = "/c", .status = 200, .reason = "OK" },
+	},
+},
+{
+	/* section 6.3 item 5: the first value is used, as python does */
+	.name = "Content-Length values that differ",
+	.role = HS_ROLE_SERVER,
+	.chunks = {
+		{ REQ, "POST /a HTTP/1.1\r\nContent-Length: 3\r\nHost: h\r\n"
+		       "Content-Length: 30\r\n\r\nabc" },
+		{ RESP, OK200_0 },
+		{ REQ, "GET /b HTTP/1.1\r\nHost: h\r\n\r\n" },
+		{ RESP, OK200_0 },
+		{ REQ, "POST /c HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok" },
+		{ RESP, OK200_0 },
+	},
+	.ntxns = 3,
+	.txns = {
+		{ .method = "POST", .target = "/a", .status = 200, .reason = "OK",
+		  .req_body = 3, .req_preview = "abc", .req_anom = ANOM(CL_DIFFER) },
+		{ .method = "GET", .target = "/b", .status = 200, .reason = "OK",
+		  .req_anom = ANOM(AFTER_AMBIGUOUS) },
+		{ .method = "POST", .target = "/c", .status = 200, .reason = "OK",
+		  .req_body = 2, .req_preview = "ok" },
+	},
+},
+{
+	/* a list of values that differ is refused as it is: what follows
+	 * is found again, and flagged */
+	.name = "Content-Length list with values that differ",
+	.role = HS_ROLE_SERVER,
+	.chunks = {
+		{ REQ, "POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 3, 4\r\n\r\nabcd" },
+		{ RESP, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n" },
+		{ REQ, "GET /b HTTP/1.1\r\nHost: h\r\n\r\n", .keep_head = true },
+		{ RESP, OK200_0 },
+	},
+	.ntxns = 2,
+	.txns = {
+		{ .method = "POST", .target = "/a", .status = 400, .reason = "Bad Request",
+		  .req_anom = ANOM(CL_DIFFER), .req_incomplete = true, .req_ver = -1,
+		  .error = "unparsable request" },
+		{ .method = "GET", .target = "/b", .status = 200, .reason = "OK",
+		  .req_anom = ANOM(AFTER_AMBIGUOUS) },
+	},
+	.parse_errors = 1,
+},
+{
+	/* section 6.3 item 4: the length cannot be known; what follows is
+	 * looked for at the next syscall */
+	.name = "request Transfer-Encoding not ending in chunked",
+	.role = HS_ROLE_SERVER,
+	.chunks = {
+		{ REQ, "POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"
+		       "3\r\nabc\r\n0\r\n\r\n", .keep_head = true },
+		{ RESP, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n" },
+		{ REQ, "GET /b HTTP/1.1\r\nHost: h\r\n\r\n", .keep_head = true },
+		{ RESP, OK200_0 },
+	},
+	.ntxns = 2,
+	.txns = {
+		{ .method = "POST", .target = "/a", .status = 400, .reason = "Bad Request",
+		  .req_anom = ANOM(TE_NOT_CHUNKED), .req_incomplete = true },
+		{ .method = "GET", .target = "/b", .status = 200, .reason = "OK",
+		  .req_anom = ANOM(AFTER_AMBIGUOUS) },
+	},
+},
+{
+	.name = "obs-fold, space before colon, bare LF",
+	.role = HS_ROLE_SERVER,
+	.chunks = {
+		{ REQ, "GET /fold HTTP/1.1\r\nHost: h\r\nX-Fold: a\r\n  b\r\nX-After: 1\r\n\r\n" },
+		{ RESP, OK200_0 },
+		{ REQ, "GET /colon HTTP/1.1\r\nHost : h\r\n\r\n" },
+		{ RESP, OK200_0 },
+		{ REQ, "GET /lf HTTP/1.1\nHost: h\n\n" },
+		{ RESP, "HTTP/1.1 200 OK\nContent-Length: 2\n\nok" },
+		{ REQ, "GET /lf-last HTTP/1.1\r\nHost: h\r\n\n" },
+		{ RESP, OK200_0 },
+	},
+	.ntxns = 4,
+	.txns = {
+		{ .method = "GET", .target = "/fold", .status = 200, .reason = "OK",
+		  .req_hdrs = { { "X-Fold", "a  b" }, { "X-After", "1" } },
+		  .req_anom = ANOM(OBS_FOLD) },
+		{ .method = "GET", .target = "/colon", .status = 200, .reason = "OK",
+		  .req_hdrs = { { "Host ", "h" } }, .req_anom = ANOM(SPACE_COLON) },
+		{ .method = "GET", .target = "/lf", .status = 200, .reason = "OK",
+		  .req_hdrs = { { "Host", "h" } }, .req_anom = ANOM(BARE_LF),
+		  .resp_body = 2, .resp_preview = "ok", .resp_anom = ANOM(BARE_LF) },
+		{ .method = "GET", .target = "/lf-last", .status = 200, .reason = "OK",
+		  .req_anom = ANOM(BARE_LF) },
+	},
+},
+{
+	/* llhttp refuses a tab there: the request is reported as far as
+	 * it went, flagged */
+	.name = "tab before a header's colon",
+	.role = HS_ROLE_SERVER,
+	.chunks = {
+		{ REQ, "GET /tab HTTP/1.1\r\nHost\t: h\r\n\r\n" },
+		{ RESP, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n" },
+		{ REQ, "GET /b HTTP/1.1\r\nHost: h\r\n\r\n", .keep_head = true },
+		{ RESP, OK200_0 },
+	},
+	.ntxns = 2,
+	.txns = {
+		{ .method = "GET", .target = "/tab", .status = 400, .reason = "Bad Request",
+		  .req_anom = ANOM(SPACE_COLON), .req_incomplete = true, .req_ver = -1,
+		  .error = "unparsable request" },
+		{ .method = "GET", .target = "/b", .status = 200, .reason = "OK" },
+	},
+	.parse_errors = 1,
 },
 {
 	.name = "Connection: close that the peers ignore",

@@ -186,6 +186,7 @@ static void copy_msg(struct got_msg *g, const struct http_msg *m)
 	g->preview_truncated = m->preview_truncated;
 	g->preview_decoded = m->preview_decoded;
 	g->decode_error = m->decode_error;
+	g->anomalies = m->anomalies;
 	g->first_ts = m->first_ts;
 	g->last_ts = m->last_ts;
 }
@@ -524,6 +525,8 @@ void check_txn(const struct fixture *f, size_t k,
 		  e->req_decoded);
 	CHECK_INT(FIELD("request chunked"), g->req.chunked, e->req_chunked);
 	CHECK_INT(FIELD("request complete"), g->req.complete, !e->req_incomplete);
+	CHECK(g->req.anomalies == e->req_anom, "txn %zu: request anomalies %#x, expected %#x",
+	      k, g->req.anomalies, e->req_anom);
 	CHECK_STR(FIELD("error"), g->error, e->error);
 	CHECK_INT(FIELD("upgraded"), g->upgraded, e->upgraded);
 	if (check_ts && g->req.complete)
@@ -559,6 +562,8 @@ void check_txn(const struct fixture *f, size_t k,
 		  e->resp_decode_error);
 	CHECK_INT(FIELD("response chunked"), g->resp.chunked, e->resp_chunked);
 	CHECK_INT(FIELD("response complete"), g->resp.complete, !e->resp_incomplete);
+	CHECK(g->resp.anomalies == e->resp_anom, "txn %zu: response anomalies %#x, expected %#x",
+	      k, g->resp.anomalies, e->resp_anom);
 	if (check_ts && g->resp.complete)
 		CHECK(g->resp.first_ts <= g->resp.last_ts &&
 			      g->req.first_ts <= g->resp.first_ts,

@@ -92,6 +92,7 @@ struct got_msg {
 	size_t preview_len;
 	bool preview_truncated, preview_decoded;
 	const char *decode_error;
+	uint16_t anomalies;
 	uint64_t first_ts, last_ts;
 };
 

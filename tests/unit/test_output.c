@@ -293,6 +293,22 @@ static void build_upgrade(struct txn *t)
 	t->upgraded = true;
 }
 
+/* Framing anomalies on both messages (RFC 9112: a request smuggling
+ * attempt, and a response with bare LFs). */
+static void build_anomalies(struct txn *t)
+{
+	conn(t, 11, HS_ROLE_SERVER, "nginx");
+	msg_start(&t->req, T0, T0 + 1000);
+	req_line(&t->req, "POST", "/a");
+	hdr(&t->req, "Content-Length", "4");
+	hdr(&t->req, "Transfer-Encoding", "chunked");
+	hdr(&t->req, "X-Fold", "a  b");
+	t->req.anomalies = 1u << HTTP_ANOM_CL_TE | 1u << HTTP_ANOM_OBS_FOLD;
+	msg_start(&t->resp, T0 + 2000, T0 + 3000);
+	status_line(&t->resp, 400, "Bad Request");
+	t->resp.anomalies = 1u << HTTP_ANOM_BARE_LF;
+}
+
 /* A response whose request was never seen, on unknown endpoints. */
 static void build_orphan(struct txn *t)
 {
@@ -409,6 +425,15 @@ static const struct fixture fixtures[] = {
 	    "     [error: response truncated by capture gap]\n\n" },
 	  { "\"body_decoded\":null,\"decode_error\":\"invalid deflate data\"",
 	    "\"latency_ns\":null,\"ttfb_ns\":1000," } },
+	{ "anomalies", build_anomalies,
+	  { "     X-Fold: a  b\n"
+	    "     ! Content-Length and Transfer-Encoding both (RFC 9112 6.3)\n"
+	    "     ! a header continued on the next line (obs-fold, RFC 9112 5.2)\n"
+	    "  ← 400 Bad Request",
+	    "  ← 400 Bad Request (3 µs, ttfb 1 µs)\n"
+	    "     ! a line ending in LF without CR (RFC 9112 2.2)\n\n" },
+	  { "\"decode_error\":null,\"anomalies\":[\"cl-te\",\"obs-fold\"]}",
+	    "\"decode_error\":null,\"anomalies\":[\"bare-lf\"]}" } },
 };
 
 #define NFIXTURES (sizeof(fixtures) / sizeof(fixtures[0]))
@@ -488,6 +513,8 @@ static void build_random(struct txn *t, uint64_t id)
 	t->resp.preview_decoded = rng() % 2;
 	t->interim_status = rng() % 2 ? 100 : 0;
 	t->upgraded = rng() % 8 == 0;
+	t->req.anomalies = rng() % 4 ? 0 : (uint16_t)(rng() % (1u << HTTP_ANOM_MAX));
+	t->resp.anomalies = rng() % 4 ? 0 : (uint16_t)(rng() % (1u << HTTP_ANOM_MAX));
 }
 
 #define NRANDOM 300
