@@ -52,7 +52,7 @@ int main(int argc, char **argv)
 		.idle_ns = APP_IDLE_NS,
 		.reorder_ns = APP_REORDER_NS,
 		.reorder_max = APP_REORDER_MAX,
-		.emit = { .txn = app_on_txn, .ctx = &a },
+		.emit = { .txn = app_on_txn, .ws = app_on_ws, .ctx = &a },
 		.admit_ctx = &a,
 		.stats = &a.stats,
 	};

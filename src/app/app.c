@@ -21,6 +21,13 @@ void app_on_txn(void *ctx, struct txn *t)
 	sinks_txn(a->sinks, t);
 }
 
+void app_on_ws(void *ctx, struct ws_msg *m)
+{
+	struct app *a = ctx;
+
+	sinks_ws(a->sinks, m);
+}
+
 /* A process in a short-lived container (curl in podman run) may be gone,
  * and its cgroup too, by the time its connection's first record is read:
  * its container is looked up at exec, while it runs, and cached. */

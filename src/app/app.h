@@ -55,6 +55,8 @@ extern volatile sig_atomic_t app_exiting, app_want_stats;
 
 /* A finished transaction: redacted, then handed to the sinks. */
 void app_on_txn(void *ctx, struct txn *t);
+/* A WebSocket message, to the sinks (payloads are not redacted). */
+void app_on_ws(void *ctx, struct ws_msg *m);
 /* One record from the probe or a recording: recorded, noted for the
  * bookkeeping it needs (TLS scans, containers, sweeps), fed to the
  * tracker. */

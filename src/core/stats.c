@@ -12,6 +12,7 @@
 
 const struct stat_desc stats_table[] = {
 	USER("transactions", txns, "transactions written"),
+	USER("WebSocket messages", ws_messages, "WebSocket messages written"),
 	USER("unpaired requests", unpaired_reqs, "requests that never got a response"),
 	USER("unpaired responses", unpaired_resps, "responses with no request"),
 	USER("parse errors", parse_errors, "messages the parser rejected"),

@@ -30,6 +30,7 @@ struct stats {
 	uint64_t bad_records;	   /* malformed records (replay input) */
 	uint64_t anomalies[HTTP_ANOM_MAX]; /* messages with each framing
 					    * anomaly (core/txn.h) */
+	uint64_t ws_messages;	   /* WebSocket messages reported */
 };
 
 /* Where a statistic's value lives. */

@@ -60,8 +60,13 @@ enum http_coding http_msg_coding(const struct http_msg *m, const char **name,
 
 uint64_t txn_time(const struct txn *t, int64_t clock_offset_ns)
 {
-	uint64_t mono = t->req.present || !t->resp.present ? t->req.first_ts
-							    : t->resp.first_ts;
+	return txn_realtime(t->req.present || !t->resp.present ? t->req.first_ts
+								: t->resp.first_ts,
+			    clock_offset_ns);
+}
+
+uint64_t txn_realtime(uint64_t mono, int64_t clock_offset_ns)
+{
 	uint64_t back;
 
 	if (clock_offset_ns >= 0) {
@@ -89,6 +94,20 @@ bool txn_ttfb(const struct txn *t, uint64_t *ns)
 		return false;
 	*ns = t->resp.first_ts - t->req.last_ts;
 	return true;
+}
+
+const char *ws_opcode_name(uint8_t opcode)
+{
+	static const char *const names[16] = {
+		[WS_CONTINUATION] = "continuation", [WS_TEXT] = "text",
+		[WS_BINARY] = "binary", [WS_CLOSE] = "close", [WS_PING] = "ping",
+		[WS_PONG] = "pong", [3] = "opcode-3", [4] = "opcode-4",
+		[5] = "opcode-5", [6] = "opcode-6", [7] = "opcode-7",
+		[11] = "opcode-11", [12] = "opcode-12", [13] = "opcode-13",
+		[14] = "opcode-14", [15] = "opcode-15",
+	};
+
+	return names[opcode & 15];
 }
 
 const char *txn_role_name(uint8_t role)

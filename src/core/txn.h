@@ -120,24 +120,44 @@ struct txn {
  * frame is seen: not a request/response pair, so a record of its own,
  * which sinks take through their ws op.  Control frames (close, ping,
  * pong) are messages of one frame. */
+enum ws_opcode {
+	WS_CONTINUATION = 0x0,
+	WS_TEXT = 0x1,
+	WS_BINARY = 0x2,
+	WS_CLOSE = 0x8,
+	WS_PING = 0x9,
+	WS_PONG = 0xa,
+};
+
 struct ws_msg {
 	struct conn_info conn;
 	uint8_t dir;	      /* enum hs_dir: sent or received by the
 			       * traced process */
-	bool from_client;     /* client to server (frames masked) */
-	uint8_t opcode;	      /* RFC 6455 section 5.2, of the first frame */
+	bool from_client;     /* client to server */
+	uint8_t opcode;	      /* enum ws_opcode, of the first frame */
+	bool masked;	      /* its frames were masked (section 5.3: a
+			       * client's must be) */
+	bool compressed;      /* permessage-deflate (RFC 7692): the
+			       * preview is inflated */
 	uint32_t frames;      /* frames it was made of */
-	uint64_t size;	      /* payload bytes of all frames, including
-			       * bytes lost to gaps */
+	uint64_t size;	      /* payload bytes of all frames on the wire,
+			       * including bytes lost to gaps */
 	uint64_t missing;     /* of those, bytes never captured */
-	uint8_t *preview;     /* owned; unmasked payload, max_body bytes */
+	uint8_t *preview;     /* owned by the protocol; the unmasked (and
+			       * inflated) payload, max_body bytes at most;
+			       * for a close, its reason */
 	size_t preview_len;
-	bool preview_truncated;
-	int close_code;	      /* a close frame's status code, or -1 */
-	const char *error;    /* static string, or NULL */
+	bool preview_truncated; /* the payload had more */
+	int close_code;	      /* a close frame's status code (section
+			       * 7.4), or -1 */
+	const char *error;    /* static string: why the message is cut or
+			       * its payload unreadable, or NULL */
 	uint64_t first_ts;    /* CLOCK_MONOTONIC ns of its first byte */
 	uint64_t last_ts;     /* of its last byte */
 };
+
+/* "text", "binary", "close", "ping", "pong", or "opcode-N". */
+const char *ws_opcode_name(uint8_t opcode);
 
 /* --- accessors: the returned pointers live as long as the message ---- */
 
@@ -175,9 +195,11 @@ void http_msg_reset(struct http_msg *m);
  * max_body: it must never go to a pool (txn_put). */
 int http_msg_copy(struct http_msg *dst, const struct http_msg *src);
 
-/* Realtime ns of a transaction: its request's first byte (its
- * response's if no request was seen), plus clock_offset_ns (realtime
+/* Realtime ns of a CLOCK_MONOTONIC time: plus clock_offset_ns (realtime
  * minus CLOCK_MONOTONIC); 0 if that is negative, UINT64_MAX past it. */
+uint64_t txn_realtime(uint64_t mono, int64_t clock_offset_ns);
+/* Realtime ns of a transaction: its request's first byte (its
+ * response's if no request was seen). */
 uint64_t txn_time(const struct txn *t, int64_t clock_offset_ns);
 
 /* Latency (request's first byte to response's last) and time to first

@@ -5,11 +5,13 @@
 
 #include "core/util.h"
 #include "proto/http1.h"
+#include "proto/websocket.h"
 
 /* In the order detection asks them (one reached only by an upgrade has
  * no detect).  A new protocol is one file and one line here. */
 static const struct proto_ops *const protos[] = {
 	&http1_proto,
+	&websocket_proto,
 };
 #define NPROTOS (sizeof(protos) / sizeof(protos[0]))
 

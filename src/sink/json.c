@@ -217,6 +217,36 @@ static void json_headers(struct writer_line *out, const struct http_msg *m)
 	json_bool(out, m->complete);
 }
 
+/* The keys of a preview: ,"KEY":..,"KEY_encoding":..,"KEY_truncated":..
+ * (literals, so that each is one copy). */
+struct json_keys {
+	const char *open, *text, *base64;
+	size_t open_len, text_len, base64_len;
+};
+#define JSON_KEYS(k)                                                          \
+	{ .open = ",\"" k "\":", .open_len = sizeof(",\"" k "\":") - 1,          \
+	  .text = ",\"" k "_encoding\":\"text\",\"" k "_truncated\":",            \
+	  .text_len = sizeof(",\"" k "_encoding\":\"text\",\"" k "_truncated\":") - 1, \
+	  .base64 = ",\"" k "_encoding\":\"base64\",\"" k "_truncated\":",        \
+	  .base64_len = sizeof(",\"" k "_encoding\":\"base64\",\"" k "_truncated\":") - 1 }
+static const struct json_keys body_keys = JSON_KEYS("body");
+static const struct json_keys payload_keys = JSON_KEYS("payload");
+
+/* A preview: text when it reads as text, else base64. */
+static void json_preview(struct writer_line *out, const struct writer_body *b,
+			 const struct json_keys *k)
+{
+	writer_put(out, k->open, k->open_len);
+	if (b->text) {
+		json_str(out, b->data, b->text_len);
+		writer_put(out, k->text, k->text_len);
+	} else {
+		json_base64(out, b->data, b->len);
+		writer_put(out, k->base64, k->base64_len);
+	}
+	json_bool(out, b->truncated);
+}
+
 static void json_body(struct writer_line *out, const struct http_msg *m,
 		      const struct sink_config *o)
 {
@@ -225,16 +255,7 @@ static void json_body(struct writer_line *out, const struct http_msg *m,
 	writer_body_get(m, o->max_body, &b);
 	WRITER_LIT(out, ",\"body_size\":");
 	writer_put_u64(out, m->body_size);
-	WRITER_LIT(out, ",\"body\":");
-	if (b.text) {
-		json_str(out, b.data, b.text_len);
-		WRITER_LIT(out, ",\"body_encoding\":\"text\"");
-	} else {
-		json_base64(out, b.data, b.len);
-		WRITER_LIT(out, ",\"body_encoding\":\"base64\"");
-	}
-	WRITER_LIT(out, ",\"body_truncated\":");
-	json_bool(out, b.truncated);
+	json_preview(out, &b, &body_keys);
 	WRITER_LIT(out, ",\"body_missing\":");
 	writer_put_u64(out, m->body_missing);
 	WRITER_LIT(out, ",\"body_decoded\":");
@@ -307,15 +328,12 @@ static void json_response(struct writer_line *out, const struct http_msg *m,
 	writer_putc(out, '}');
 }
 
-int json_format_txn(FILE *f, const struct txn *t, const struct sink_config *o)
+/* What every record begins with: when, who, and the connection. */
+static void json_conn(struct writer_line *out, const struct conn_info *c,
+		      uint64_t ns)
 {
-	const struct conn_info *c = &t->conn;
-	struct writer_line line, *out = &line;
-	uint64_t ns;
-
-	writer_begin(out, f);
 	WRITER_LIT(out, "{\"ts\":");
-	json_time(out, txn_time(t, o->clock_offset_ns));
+	json_time(out, ns);
 	WRITER_LIT(out, ",\"pid\":");
 	writer_put_u64(out, c->pid);
 	WRITER_LIT(out, ",\"tid\":");
@@ -342,34 +360,85 @@ int json_format_txn(FILE *f, const struct txn *t, const struct sink_config *o)
 			 strnlen(c->container_id, sizeof(c->container_id)));
 	else
 		WRITER_LIT(out, "null");
+}
+
+static void json_opt_u64(struct writer_line *out, bool known, uint64_t v)
+{
+	if (known)
+		writer_put_u64(out, v);
+	else
+		WRITER_LIT(out, "null");
+}
+
+int json_format_txn(FILE *f, const struct txn *t, const struct sink_config *o)
+{
+	struct writer_line line, *out = &line;
+	uint64_t ns = 0;
+	bool known;
+
+	writer_begin(out, f);
+	json_conn(out, &t->conn, txn_time(t, o->clock_offset_ns));
 	WRITER_LIT(out, ",\"request\":");
 	json_request(out, &t->req, o);
 	WRITER_LIT(out, ",\"response\":");
 	json_response(out, &t->resp, o);
 	WRITER_LIT(out, ",\"interim_status\":");
-	if (t->interim_status)
-		writer_put_int(out, t->interim_status);
-	else
-		WRITER_LIT(out, "null");
+	json_opt_u64(out, t->interim_status, (uint64_t)t->interim_status);
 	WRITER_LIT(out, ",\"upgraded\":");
 	json_bool(out, t->upgraded);
 	WRITER_LIT(out, ",\"latency_ns\":");
-	if (txn_latency(t, &ns))
-		writer_put_u64(out, ns);
-	else
-		WRITER_LIT(out, "null");
+	known = txn_latency(t, &ns);
+	json_opt_u64(out, known, ns);
 	WRITER_LIT(out, ",\"ttfb_ns\":");
-	if (txn_ttfb(t, &ns))
-		writer_put_u64(out, ns);
-	else
-		WRITER_LIT(out, "null");
+	known = txn_ttfb(t, &ns);
+	json_opt_u64(out, known, ns);
 	WRITER_LIT(out, ",\"error\":");
 	json_cstr(out, t->error);
 	WRITER_LIT(out, "}\n");
-
 	return writer_end(out);
 }
 
-static const struct writer_fmt json_fmt = { SINK_JSON, json_format_txn };
+/* A WebSocket message: the connection, then what it was.  The payload
+ * is text when it reads as text, else base64, as bodies are. */
+int json_format_ws(FILE *f, const struct ws_msg *m, const struct sink_config *o)
+{
+	struct writer_line line, *out = &line;
+	struct writer_body b;
+
+	writer_ws_payload(m, o->max_body, &b);
+	writer_begin(out, f);
+	json_conn(out, &m->conn, txn_realtime(m->first_ts, o->clock_offset_ns));
+	WRITER_LIT(out, ",\"protocol\":\"websocket\",\"direction\":");
+	if (m->dir == HS_DIR_SEND)
+		WRITER_LIT(out, "\"send\"");
+	else
+		WRITER_LIT(out, "\"recv\"");
+	WRITER_LIT(out, ",\"from\":");
+	if (m->from_client)
+		WRITER_LIT(out, "\"client\"");
+	else
+		WRITER_LIT(out, "\"server\"");
+	WRITER_LIT(out, ",\"opcode\":");
+	json_cstr(out, ws_opcode_name(m->opcode));
+	WRITER_LIT(out, ",\"frames\":");
+	writer_put_u64(out, m->frames);
+	WRITER_LIT(out, ",\"masked\":");
+	json_bool(out, m->masked);
+	WRITER_LIT(out, ",\"compressed\":");
+	json_bool(out, m->compressed);
+	WRITER_LIT(out, ",\"size\":");
+	writer_put_u64(out, m->size);
+	WRITER_LIT(out, ",\"missing\":");
+	writer_put_u64(out, m->missing);
+	json_preview(out, &b, &payload_keys);
+	WRITER_LIT(out, ",\"close_code\":");
+	json_opt_u64(out, m->close_code >= 0, (uint64_t)m->close_code);
+	WRITER_LIT(out, ",\"error\":");
+	json_cstr(out, m->error);
+	WRITER_LIT(out, "}\n");
+	return writer_end(out);
+}
+
+static const struct writer_fmt json_fmt = { SINK_JSON, json_format_txn, json_format_ws };
 
 const struct sink_ops json_sink = WRITER_SINK("json", &json_fmt);

@@ -80,5 +80,8 @@ void sinks_close(struct sinks *l);
  * (-EIO when unknown) if the stream is in error. */
 int text_format_txn(FILE *f, const struct txn *t, const struct sink_config *cfg);
 int json_format_txn(FILE *f, const struct txn *t, const struct sink_config *cfg);
+/* ... and one WebSocket message (text: one line; JSON: one line). */
+int text_format_ws(FILE *f, const struct ws_msg *m, const struct sink_config *cfg);
+int json_format_ws(FILE *f, const struct ws_msg *m, const struct sink_config *cfg);
 
 #endif

@@ -188,6 +188,24 @@ static void text_body_lines(struct writer_line *out, const uint8_t *p, size_t n)
 	}
 }
 
+/* What a preview lacks: " [N bytes not captured]", " [LABEL: ERROR]". */
+static void text_lost(struct writer_line *out, uint64_t missing,
+		      const char *label, const char *error)
+{
+	if (missing) {
+		WRITER_LIT(out, " [");
+		writer_put_u64(out, missing);
+		WRITER_LIT(out, " bytes not captured]");
+	}
+	if (error) {
+		WRITER_LIT(out, " [");
+		writer_puts(out, label);
+		WRITER_LIT(out, ": ");
+		text_put_safe(out, (const uint8_t *)error, strlen(error));
+		writer_putc(out, ']');
+	}
+}
+
 static void text_body(struct writer_line *out, const struct http_msg *m,
 		      const struct sink_config *o)
 {
@@ -221,16 +239,7 @@ static void text_body(struct writer_line *out, const struct http_msg *m,
 		else
 			WRITER_LIT(out, " bytes total)");
 	}
-	if (m->body_missing) {
-		WRITER_LIT(out, " [");
-		writer_put_u64(out, m->body_missing);
-		WRITER_LIT(out, " bytes not captured]");
-	}
-	if (m->decode_error) {
-		WRITER_LIT(out, " [decode error: ");
-		text_put_safe(out, (const uint8_t *)m->decode_error, strlen(m->decode_error));
-		writer_putc(out, ']');
-	}
+	text_lost(out, m->body_missing, "decode error", m->decode_error);
 	writer_putc(out, '\n');
 
 	/* Hex goes on its own lines, 16 bytes each, to stay in 80 columns. */
@@ -344,16 +353,16 @@ static void text_response(struct writer_line *out, const struct txn *t,
 	}
 }
 
-int text_format_txn(FILE *f, const struct txn *t, const struct sink_config *o)
+/* What every record's line begins with: when, who (the process, its
+ * container) and the connection, without a newline. */
+static void text_conn(struct writer_line *out, const struct conn_info *c,
+		      uint64_t ns)
 {
-	const struct conn_info *c = &t->conn;
-	struct writer_line line, *out = &line;
 	char addr[WRITER_ADDR_LEN];
 	size_t n;
 
-	writer_begin(out, f);
 	writer_putc(out, '[');
-	text_put_time(out, txn_time(t, o->clock_offset_ns));
+	text_put_time(out, ns);
 	WRITER_LIT(out, "] PID ");
 	writer_put_u64(out, c->pid);
 	WRITER_LIT(out, " (");
@@ -381,15 +390,70 @@ int text_format_txn(FILE *f, const struct txn *t, const struct sink_config *o)
 	WRITER_LIT(out, " -> ");
 	writer_addr_str(&c->remote, addr);
 	writer_puts(out, addr);
-	writer_putc(out, '\n');
+}
 
+int text_format_txn(FILE *f, const struct txn *t, const struct sink_config *o)
+{
+	struct writer_line line, *out = &line;
+
+	writer_begin(out, f);
+	text_conn(out, &t->conn, txn_time(t, o->clock_offset_ns));
+	writer_putc(out, '\n');
 	text_request(out, t, o);
 	text_response(out, t, o);
 	writer_putc(out, '\n');
-
 	return writer_end(out);
 }
 
-static const struct writer_fmt text_fmt = { SINK_TEXT, text_format_txn };
+/* Of a WebSocket message's payload, the text line shows this much. */
+#define TEXT_WS_PREVIEW 64
+
+/* One line: the connection, the direction (sent by the traced process:
+ * →), the kind, the size, and but for a binary message the start of the
+ * payload, escaped (a newline in it shows as \x0a). */
+int text_format_ws(FILE *f, const struct ws_msg *m, const struct sink_config *o)
+{
+	struct writer_line line, *out = &line;
+	struct writer_body b;
+	size_t n;
+
+	writer_begin(out, f);
+	text_conn(out, &m->conn, txn_realtime(m->first_ts, o->clock_offset_ns));
+	if (m->dir == HS_DIR_SEND)
+		WRITER_LIT(out, " ws → ");
+	else
+		WRITER_LIT(out, " ws ← ");
+	writer_puts(out, ws_opcode_name(m->opcode));
+	writer_putc(out, ' ');
+	if (m->opcode == WS_CLOSE && m->close_code >= 0)
+		writer_put_int(out, m->close_code);
+	else if (m->opcode != WS_CLOSE) {
+		writer_put_u64(out, m->size);
+		WRITER_LIT(out, " B");
+	}
+	if (m->frames > 1 || m->compressed) {
+		WRITER_LIT(out, " (");
+		if (m->frames > 1) {
+			writer_put_u64(out, m->frames);
+			WRITER_LIT(out, " frames");
+		}
+		if (m->compressed)
+			writer_puts(out, m->frames > 1 ? ", deflated" : "deflated");
+		writer_putc(out, ')');
+	}
+	writer_ws_payload(m, o->max_body, &b);
+	if (b.len && m->opcode != WS_BINARY) {
+		n = b.len < TEXT_WS_PREVIEW ? b.len : TEXT_WS_PREVIEW;
+		WRITER_LIT(out, ": ");
+		text_put_safe(out, b.data, n);
+		if (b.truncated || n < b.len)
+			WRITER_LIT(out, "…");
+	}
+	text_lost(out, m->missing, "error", m->error);
+	writer_putc(out, '\n');
+	return writer_end(out);
+}
+
+static const struct writer_fmt text_fmt = { SINK_TEXT, text_format_txn, text_format_ws };
 
 const struct sink_ops text_sink = WRITER_SINK("text", &text_fmt);

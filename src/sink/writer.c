@@ -108,14 +108,10 @@ static void writer_note_error(struct writer *o, int err)
 		o->err = err > 0 ? err : EIO;
 }
 
-void writer_txn(void *w, const struct txn *t)
+/* After a record: remembers a write error, and shows the record at once
+ * on a terminal. */
+static void writer_done(struct writer *o, int r)
 {
-	struct writer *o = w;
-	int r;
-
-	if (!o || !t)
-		return;
-	r = o->fmt->txn(o->f, t, &o->cfg);
 	if (r < 0)
 		writer_note_error(o, -r);
 	if (o->flush_each) {
@@ -123,6 +119,22 @@ void writer_txn(void *w, const struct txn *t)
 		if (fflush(o->f) == EOF)
 			writer_note_error(o, errno);
 	}
+}
+
+void writer_txn(void *w, const struct txn *t)
+{
+	struct writer *o = w;
+
+	if (o && t)
+		writer_done(o, o->fmt->txn(o->f, t, &o->cfg));
+}
+
+void writer_ws(void *w, const struct ws_msg *m)
+{
+	struct writer *o = w;
+
+	if (o && m)
+		writer_done(o, o->fmt->ws(o->f, m, &o->cfg));
 }
 
 int writer_flush(void *w)
@@ -302,15 +314,31 @@ static bool writer_is_text(const uint8_t *p, size_t n, bool cut, size_t *text_le
 	return true;
 }
 
+/* The first max bytes of preview p[0..len) (never NULL, so that writers
+ * need no special case); the caller says whether more was left out, and
+ * then whether it reads as text. */
+static void writer_view(struct writer_body *b, const uint8_t *p, size_t len,
+			size_t max)
+{
+	memset(b, 0, sizeof(*b));
+	b->data = p ? p : (const uint8_t *)"";
+	b->len = p ? len : 0;
+	if (b->len > max)
+		b->len = max;
+}
+
+void writer_ws_payload(const struct ws_msg *m, size_t max_body,
+		       struct writer_body *b)
+{
+	writer_view(b, m->preview, m->preview_len, max_body);
+	b->truncated = m->preview_truncated || b->len < m->preview_len;
+	b->text = writer_is_text(b->data, b->len, b->truncated, &b->text_len);
+}
+
 void writer_body_get(const struct http_msg *m, size_t max_body,
 		     struct writer_body *b)
 {
-	memset(b, 0, sizeof(*b));
-	/* Never NULL, so that writers need no special case. */
-	b->data = m->preview ? m->preview : (const uint8_t *)"";
-	b->len = m->preview ? m->preview_len : 0;
-	if (b->len > max_body)
-		b->len = max_body;
+	writer_view(b, m->preview, m->preview_len, max_body);
 	/* body_size counts encoded bytes, so it only says "more" when the
 	 * preview was not decoded. */
 	b->truncated = m->preview_truncated || b->len < m->preview_len ||

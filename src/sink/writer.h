@@ -26,14 +26,15 @@
 struct writer_fmt {
 	enum sink_format format; /* the -f that chooses it */
 	int (*txn)(FILE *f, const struct txn *t, const struct sink_config *cfg);
+	int (*ws)(FILE *f, const struct ws_msg *m, const struct sink_config *cfg);
 };
 
 /* The ops of a writing sink (sink.h): fmt, a struct writer_fmt, is its
  * arg.  wanted() when -f names fmt->format. */
 #define WRITER_SINK(sink_name, fmt)                                          \
 	{ .name = (sink_name), .arg = (fmt), .wanted = writer_wanted,         \
-	  .open = writer_open, .txn = writer_txn, .flush = writer_flush,      \
-	  .close = writer_close }
+	  .open = writer_open, .txn = writer_txn, .ws = writer_ws,             \
+	  .flush = writer_flush, .close = writer_close }
 
 struct writer;
 
@@ -53,6 +54,7 @@ void *writer_open(const struct sink_config *cfg, const void *fmt);
 /* Formats one transaction.  A write error is remembered and reported by
  * the next writer_flush(). */
 void writer_txn(void *w, const struct txn *t);
+void writer_ws(void *w, const struct ws_msg *m);
 /* Returns 0, or -errno of the first write error since the open. */
 int writer_flush(void *w);
 /* Flushes and closes; accepts NULL.  Call writer_flush() first to learn
@@ -322,6 +324,9 @@ struct writer_body {
 };
 void writer_body_get(const struct http_msg *m, size_t max_body,
 		     struct writer_body *b);
+/* The same view of a WebSocket message's payload. */
+void writer_ws_payload(const struct ws_msg *m, size_t max_body,
+		       struct writer_body *b);
 
 /* Formats "1.2.3.4:80" or "[::1]:80" into buf; returns false (and writes
  * "?") when the family is unknown. */

@@ -323,9 +323,12 @@ static void check_json(const char *s, size_t n)
 		fail("JSON writer: line does not parse as JSON", s, n);
 }
 
-static void check_text(const char *s, size_t n)
+/* A transaction's block ends with a blank line; a message is one line. */
+static void check_text(const char *s, size_t n, bool line)
 {
-	if (n < 2 || s[n - 1] != '\n' || s[n - 2] != '\n')
+	if (line && (n < 1 || s[n - 1] != '\n' || memchr(s, '\n', n) != s + n - 1))
+		fail("text writer: a message is not one line", s, n);
+	if (!line && (n < 2 || s[n - 1] != '\n' || s[n - 2] != '\n'))
 		fail("text writer: block does not end with a blank line", s, n);
 	if (!check_safe(s, n, "\t\n"))
 		fail("text writer: invalid UTF-8, raw control or unsafe code point", s, n);
@@ -437,6 +440,7 @@ struct pipe {
 	size_t log_len;
 	uint64_t last_ts;
 	uint64_t emitted;
+	uint64_t ws_emitted;
 	size_t max_conns;
 	uint8_t admit_mode; /* header byte 4, bits 3-5 */
 };
@@ -459,12 +463,41 @@ static bool admit(void *ctx, struct conn_info *c, unsigned ev_flags)
 	return !(p->admit_mode & 1) || c->remote.family == 0 || !(c->remote.port & 1);
 }
 
-static void emit(void *ctx, struct txn *t)
+/* A transaction t or a message m through both writers into memory: each
+ * must be valid, and goes to the log the replay is compared with. */
+static void write_both(struct pipe *p, const struct txn *t, const struct ws_msg *m)
 {
-	struct pipe *p = ctx;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
+	int r;
+
+	for (int w = 0; w < 2; w++) {
+		f = open_memstream(&buf, &len);
+		if (!f)
+			abort();
+		if (t)
+			r = w ? json_format_txn(f, t, &p->oo) : text_format_txn(f, t, &p->oo);
+		else
+			r = w ? json_format_ws(f, m, &p->oo) : text_format_ws(f, m, &p->oo);
+		if (r)
+			fail("writer reported an error on a memory stream", NULL, 0);
+		fclose(f);
+		if (w)
+			check_json(buf, len);
+		else
+			check_text(buf, len, !t);
+		if (dump && !w)
+			fwrite(buf, 1, len, stdout);
+		fwrite(buf, 1, len, p->log);
+		free(buf);
+		buf = NULL;
+	}
+}
+
+static void emit(void *ctx, struct txn *t)
+{
+	struct pipe *p = ctx;
 
 	check_msg(&t->req, p->oo.max_body, true);
 	check_msg(&t->resp, p->oo.max_body, true);
@@ -473,26 +506,24 @@ static void emit(void *ctx, struct txn *t)
 	check_msg(&t->resp, p->oo.max_body, false);
 	check_redacted(&p->redact, &t->req);
 	check_redacted(&p->redact, &t->resp);
-	for (int w = 0; w < 2; w++) {
-		f = open_memstream(&buf, &len);
-		if (!f)
-			abort();
-		if (w ? json_format_txn(f, t, &p->oo) : text_format_txn(f, t, &p->oo))
-			fail("writer reported an error on a memory stream", NULL, 0);
-		fclose(f);
-		if (w)
-			check_json(buf, len);
-		else
-			check_text(buf, len);
-		if (dump && !w)
-			fwrite(buf, 1, len, stdout);
-		fwrite(buf, 1, len, p->log);
-		free(buf);
-		buf = NULL;
-	}
+	write_both(p, t, NULL);
 	if (p->out)
 		sinks_txn(p->out, t);
 	p->emitted++;
+}
+
+/* A WebSocket message: its preview within the cap, and both writers'
+ * lines valid, as for a transaction. */
+static void emit_ws(void *ctx, struct ws_msg *m)
+{
+	struct pipe *p = ctx;
+
+	if (m->preview_len > p->oo.max_body || m->missing > m->size || !m->frames)
+		fail("WebSocket message out of its bounds", NULL, 0);
+	write_both(p, NULL, m);
+	if (p->out)
+		sinks_ws(p->out, m);
+	p->ws_emitted++;
 }
 
 static int pipe_init(struct pipe *p, const struct stream_opts *so_in,
@@ -505,7 +536,7 @@ static int pipe_init(struct pipe *p, const struct stream_opts *so_in,
 	p->oo = *oo;
 	p->redact = *r;
 	p->max_conns = so.max_conns;
-	so.emit = (struct proto_emit){ .txn = emit, .ctx = p };
+	so.emit = (struct proto_emit){ .txn = emit, .ws = emit_ws, .ctx = p };
 	so.stats = &p->stats;
 	p->admit_mode = admit_mode;
 	so.admit = admit_mode ? admit : NULL;
@@ -547,6 +578,8 @@ static void pipe_end(struct pipe *p, bool close_all)
 	}
 	if (p->stats.txns != p->emitted)
 		fail("stats.txns differs from the transactions emitted", NULL, 0);
+	if (p->stats.ws_messages != p->ws_emitted)
+		fail("stats.ws_messages differs from the messages emitted", NULL, 0);
 	stream_free(p->st);
 	p->st = NULL;
 	if (p->out) {

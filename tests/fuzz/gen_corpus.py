@@ -123,6 +123,25 @@ def gz(b):
     return gzip.compress(b, mtime=0)
 
 
+def wsframe(payload, op=1, fin=True, mask=False, rsv1=False):
+    """A WebSocket frame (RFC 6455 section 5.2)."""
+    n = len(payload)
+    b = bytes([(0x80 if fin else 0) | (0x40 if rsv1 else 0) | op])
+    m = 0x80 if mask else 0
+    if n < 126:
+        b += bytes([m | n])
+    elif n < 65536:
+        b += bytes([m | 126]) + struct.pack('>H', n)
+    else:
+        b += bytes([m | 127]) + struct.pack('>Q', n)
+    if mask:
+        key = b'\x37\xfa\x21\x3d'
+        b += key + bytes(c ^ key[i % 4] for i, c in enumerate(payload))
+    else:
+        b += payload
+    return b
+
+
 def seeds():
     s = {}
     h = header()
@@ -254,6 +273,21 @@ def seeds():
         exchange(SERVER, b'POST /c HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n3\r\nabc\r\n0\r\n\r\n', CREATED) + \
         chunks(SERVER, RECV, b'GET /d HTTP/1.1\nX-Fold: a\r\n  b\r\nX-Sp : 1\n\n', 5) + \
         data(SERVER, SEND, b'HTTP/1.1 200 OK\nContent-Length: 5, 6\n\nhello')
+    # WebSocket after a 101: compressed (permessage-deflate, context
+    # taken over), fragmented with a ping between, masked, closed
+    co = zlib.compressobj(wbits=-15)
+    c1 = (co.compress(TEXT[:300]) + co.flush(zlib.Z_SYNC_FLUSH))[:-4]
+    c2 = (co.compress(TEXT[:300]) + co.flush(zlib.Z_SYNC_FLUSH))[:-4]
+    s['websocket'] = header(json=True, devnull=True) + data(SERVER, RECV,
+        b'GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n'
+        b'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n') + \
+        data(SERVER, SEND, b'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n'
+             b'Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n' + wsframe(c1, rsv1=True)) + \
+        data(SERVER, SEND, wsframe(c2, rsv1=True)) + \
+        chunks(SERVER, RECV, wsframe(b'frag one ', fin=False, mask=True) + wsframe(b'p', op=9, mask=True) +
+               wsframe(b'frag two', op=0, mask=True) + wsframe(bytes(range(200)), op=2, mask=True), 7) + \
+        data(SERVER, SEND, wsframe(b'\x03\xe8bye', op=8)) + data(SERVER, RECV, wsframe(b'\x03\xe8', op=8, mask=True)) + \
+        close(SERVER)
     return s
 
 

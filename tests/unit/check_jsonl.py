@@ -66,6 +66,12 @@ MSG = {
 ANOMALIES = {"cl-te", "cl-differ", "te-not-chunked", "obs-fold",
              "space-before-colon", "bare-lf", "after-ambiguous"}
 REQ = dict(MSG, method=STR, target=STR)
+CONN = {k: TOP[k] for k in ("ts", "pid", "tid", "comm", "fd", "role", "local",
+                             "remote", "conn_id", "cgroup_id", "container_id", "tls")}
+WS = dict(CONN, protocol=STR, direction=STR, **{"from": STR}, opcode=STR, frames=INT,
+          masked=BOOL, compressed=BOOL, size=INT, missing=INT, payload=STR,
+          payload_encoding=STR, payload_truncated=BOOL, close_code=NULL_OR_INT,
+          error=NULL_OR_STR)
 RESP = dict(MSG, status=INT, reason=STR)
 
 
@@ -160,6 +166,8 @@ def check_line(lineno, raw):
     except ValueError as e:
         fail(where, f"invalid JSON: {e}")
         return None
+    if obj.get("protocol") == "websocket":
+        return check_ws(where, obj)
     if not check_keys(where, obj, TOP):
         return None
     if not TS_RE.match(obj["ts"]):
@@ -181,6 +189,23 @@ def check_line(lineno, raw):
     if obj["request"] is None and (obj["latency_ns"] is not None or
                                    obj["ttfb_ns"] is not None):
         fail(where, "timings without a request")
+    return obj
+
+
+def check_ws(where, obj):
+    """A WebSocket message's record."""
+    if not check_keys(where, obj, WS):
+        return None
+    if obj["direction"] not in ("send", "recv") or obj["from"] not in ("client", "server"):
+        fail(where, f"direction {obj['direction']!r}, from {obj['from']!r}")
+    if obj["opcode"] not in ("text", "binary", "close", "ping", "pong"):
+        fail(where, f"opcode {obj['opcode']!r}")
+    if obj["missing"] > obj["size"] or obj["frames"] < 1:
+        fail(where, "missing > size, or no frame")
+    if obj["payload_encoding"] not in ("text", "base64"):
+        fail(where, f"payload_encoding {obj['payload_encoding']!r}")
+    if (obj["close_code"] is not None) != (obj["opcode"] == "close" and obj["close_code"] is not None):
+        fail(where, "close_code on a message that is not a close")
     return obj
 
 
@@ -325,6 +350,8 @@ FIXTURES = {1: fx_get, 2: fx_post, 3: fx_gzip, 4: fx_binary, 5: fx_missing,
             10: fx_decode_error, 11: fx_anomalies}
 RANDOM_ID0 = 1000  # conn_id of test_output.c's first random transaction
 NRANDOM = 300
+WS_ID0 = 2000  # conn_id of its first WebSocket message
+NWS = 5
 
 
 def main():
@@ -337,7 +364,7 @@ def main():
     if lines and lines[-1] == b"":
         lines.pop()
     seen = set()
-    nrandom = 0
+    nrandom = nws = 0
     for n, raw in enumerate(lines, 1):
         obj = check_line(n, raw)
         if obj is None:
@@ -350,6 +377,8 @@ def main():
             FIXTURES[cid](obj)
         elif RANDOM_ID0 <= cid < RANDOM_ID0 + NRANDOM:
             nrandom += 1
+        elif WS_ID0 <= cid < WS_ID0 + NWS and obj.get("protocol") == "websocket":
+            nws += 1
         else:
             fail(f"line {n}", f"unexpected conn_id {cid}")
     for cid in FIXTURES:
@@ -357,6 +386,8 @@ def main():
             fail("input", f"fixture conn_id {cid} missing")
     if nrandom != NRANDOM:
         fail("input", f"{nrandom} random transactions, expected {NRANDOM}")
+    if nws != NWS:
+        fail("input", f"{nws} WebSocket messages, expected {NWS}")
 
     for f in failures:
         print("FAIL " + f, file=sys.stderr)
@@ -364,7 +395,7 @@ def main():
         print(f"check_jsonl: {len(failures)} check(s) failed", file=sys.stderr)
         return 1
     print(f"check_jsonl: {len(lines)} lines ok ({len(FIXTURES)} fixtures, "
-          f"{nrandom} random)")
+          f"{nrandom} random, {nws} WebSocket)")
     return 0
 
 

@@ -91,6 +91,21 @@ struct gapspec {
 	bool coded;	     /* body gap in a gzip/deflate body */
 };
 
+/* One WebSocket message as it must be reported. */
+struct ws_expect {
+	enum side side;		/* REQ: from the client */
+	uint8_t opcode;		/* enum ws_opcode */
+	uint32_t frames;	/* 0: 1 */
+	uint64_t size, missing;
+	const char *preview;	/* NULL: empty */
+	size_t preview_len;	/* 0: strlen */
+	bool truncated;
+	int close_code;		/* 0: none */
+	bool compressed;
+	const char *error;	/* NULL: none */
+};
+#define MAX_WS 8
+
 struct fixture {
 	const char *name;
 	uint8_t role;
@@ -109,6 +124,8 @@ struct fixture {
 	 * lost to a capture gap", and the next request is traced. */
 	struct gapspec body_gap, hdr_gap;
 	bool big; /* skip the split and one-byte modes */
+	size_t nws;		/* WebSocket messages, in the order they end */
+	struct ws_expect ws[MAX_WS];
 };
 
 #define OK200_0 "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"

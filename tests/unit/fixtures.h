@@ -214,8 +214,7 @@ static const struct fixture fixtures[] = {
 		{ RESP, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
 			"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n\x81\x05" "hello" },
 		{ REQ, "\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58" },
-		{ REQ, "GET /not-http HTTP/1.1\r\nHost: h\r\n\r\n" },
-		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" },
+		{ REQ, "\x88\x82\x01\x02\x03\x04\x02\xea", .len = 8 },
 		{ RESP, "\x88\x02\x03\xe8" },
 	},
 	.ntxns = 1,
@@ -226,6 +225,14 @@ static const struct fixture fixtures[] = {
 		  .resp_hdrs = { { "Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" } } },
 	},
 	.upgrades = 1,
+	/* what follows the 101 is WebSocket's (test_websocket.c) */
+	.nws = 4,
+	.ws = {
+		{ RESP, WS_TEXT, .size = 5, .preview = "hello" },
+		{ REQ, WS_TEXT, .size = 5, .preview = "Hello" },
+		{ REQ, WS_CLOSE, .size = 2, .close_code = 1000 },
+		{ RESP, WS_CLOSE, .size = 2, .close_code = 1000 },
+	},
 },
 {
 	.name = "CONNECT tunnel",

@@ -204,19 +204,26 @@ static void free_msg(struct got_msg *g)
 	free(g->preview);
 }
 
+/* v, with room for one more than n elements of size. */
+static void *grow(void *v, size_t *cap, size_t n, size_t size)
+{
+	if (n < *cap)
+		return v;
+	*cap = *cap ? *cap * 2 : 8;
+	v = realloc(v, *cap * size);
+	if (!v) {
+		perror("realloc");
+		exit(2);
+	}
+	return v;
+}
+
 void on_emit(void *ctx, struct txn *t)
 {
 	struct collector *c = ctx;
 	struct got_txn *g;
 
-	if (c->n == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 8;
-		c->v = realloc(c->v, c->cap * sizeof(*c->v));
-		if (!c->v) {
-			perror("realloc");
-			exit(2);
-		}
-	}
+	c->v = grow(c->v, &c->cap, c->n, sizeof(*c->v));
 	g = &c->v[c->n++];
 	memset(g, 0, sizeof(*g));
 	g->conn = t->conn;
@@ -227,12 +234,29 @@ void on_emit(void *ctx, struct txn *t)
 	g->error = t->error;
 }
 
+void on_emit_ws(void *ctx, struct ws_msg *m)
+{
+	struct collector *c = ctx;
+	struct got_ws *g;
+
+	c->ws = grow(c->ws, &c->wscap, c->nws, sizeof(*c->ws));
+	g = &c->ws[c->nws++];
+	g->m = *m;
+	g->m.preview = xmalloc(m->preview_len + 1);
+	if (m->preview_len)
+		memcpy(g->m.preview, m->preview, m->preview_len);
+	g->m.preview[m->preview_len] = '\0';
+}
+
 void collector_free(struct collector *c)
 {
 	for (size_t i = 0; i < c->n; i++) {
 		free_msg(&c->v[i].req);
 		free_msg(&c->v[i].resp);
 	}
+	for (size_t i = 0; i < c->nws; i++)
+		free(c->ws[i].m.preview);
+	free(c->ws);
 	free(c->v);
 	memset(c, 0, sizeof(*c));
 }
@@ -574,6 +598,38 @@ void check_txn(const struct fixture *f, size_t k,
 #undef FIELD
 }
 
+void check_ws(const struct fixture *f, const struct collector *col, bool check_ts)
+{
+	char what[64];
+
+	CHECK_U64("WebSocket messages", col->nws, f->nws);
+	for (size_t k = 0; k < col->nws && k < f->nws; k++) {
+		const struct ws_msg *g = &col->ws[k].m;
+		const struct ws_expect *e = &f->ws[k];
+		size_t plen = e->preview_len ? e->preview_len : e->preview ? strlen(e->preview) : 0;
+
+#define FIELD(s) (snprintf(what, sizeof(what), "ws %zu: %s", k, (s)), what)
+		CHECK_INT(FIELD("from client"), g->from_client, e->side == REQ);
+		CHECK_INT(FIELD("dir"), g->dir, dir_of(f, e->side));
+		CHECK_INT(FIELD("opcode"), g->opcode, e->opcode);
+		CHECK_U64(FIELD("frames"), g->frames, e->frames ? e->frames : 1);
+		CHECK_U64(FIELD("size"), g->size, e->size);
+		CHECK_U64(FIELD("missing"), g->missing, e->missing);
+		CHECK(g->preview_len == plen && (!plen || !memcmp(g->preview, e->preview, plen)),
+		      "ws %zu: preview of %zu bytes \"%.40s\", expected %zu \"%.40s\"", k,
+		      g->preview_len, (const char *)g->preview, plen, nz(e->preview));
+		CHECK_INT(FIELD("truncated"), g->preview_truncated, e->truncated);
+		CHECK_INT(FIELD("close code"), g->close_code, e->close_code ? e->close_code : -1);
+		CHECK_INT(FIELD("compressed"), g->compressed, e->compressed);
+		CHECK_INT(FIELD("masked"), g->masked, e->side == REQ);
+		CHECK_STR(FIELD("error"), g->error, e->error);
+		CHECK_U64(FIELD("conn_id"), g->conn.conn_id, CONN_ID);
+		CHECK(!check_ts || (g->first_ts && g->first_ts <= g->last_ts), "ws %zu: ts %llu..%llu", k,
+		      (unsigned long long)g->first_ts, (unsigned long long)g->last_ts);
+#undef FIELD
+	}
+}
+
 static struct stream *tracker(struct stats *stats, struct collector *col,
 			      const struct stream_opts *limits, size_t max_body)
 {
@@ -581,7 +637,7 @@ static struct stream *tracker(struct stats *stats, struct collector *col,
 	struct stream *st;
 
 	o.max_body = max_body;
-	o.emit = (struct proto_emit){ .txn = on_emit, .ctx = col };
+	o.emit = (struct proto_emit){ .txn = on_emit, .ws = on_emit_ws, .ctx = col };
 	o.stats = stats;
 	st = stream_new(&o);
 	if (!st) {
@@ -711,6 +767,8 @@ void run(const struct fixture *f, const struct plan *pl)
 		dump(&col);
 	for (size_t k = 0; k < col.n && k < f->ntxns; k++)
 		check_txn(f, k, &col.v[k], &exp[k], !reordered);
+	check_ws(f, &col, !reordered);
+	CHECK_U64("stats.ws_messages", stats.ws_messages, col.nws);
 	CHECK_U64("stats.txns", stats.txns, col.n);
 	CHECK_U64("stats.parse_errors", stats.parse_errors, f->parse_errors);
 	if (f->unpaired_reqs >= 0)

@@ -104,13 +104,21 @@ struct got_txn {
 	const char *error; /* static in the HTTP layer */
 };
 
+struct got_ws {
+	struct ws_msg m;  /* preview: a copy, NUL-terminated */
+};
+
 struct collector {
 	struct got_txn *v;
 	size_t n, cap;
+	struct got_ws *ws;
+	size_t nws, wscap;
 };
 
-/* The tracker's emit.txn: copies t into the collector ctx. */
+/* The tracker's emit.txn and emit.ws: copy t or m into the collector
+ * ctx. */
 void on_emit(void *ctx, struct txn *t);
+void on_emit_ws(void *ctx, struct ws_msg *m);
 void collector_free(struct collector *c);
 const char *got_hdr(const struct got_msg *g, const char *name);
 /* Prints what was collected (after a failure). */
@@ -175,6 +183,10 @@ struct plan {
 
 /* The records of fixture f fed as plan pl says. */
 void build(const struct fixture *f, const struct plan *pl, struct recs *r);
+/* Checks the WebSocket messages collected against f's (their times too,
+ * with check_ts). */
+void check_ws(const struct fixture *f, const struct collector *col,
+	      bool check_ts);
 /* Checks transaction k against what e expects. */
 void check_txn(const struct fixture *f, size_t k, const struct got_txn *g,
 	       const struct expect *e, bool check_ts);

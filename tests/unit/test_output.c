@@ -518,6 +518,7 @@ static void build_random(struct txn *t, uint64_t id)
 }
 
 #define NRANDOM 300
+#define WS_ID0 2000 /* conn_id of the first WebSocket message */
 #define RANDOM_ID0 1000 /* conn_id of the first random transaction */
 
 /* ---- independent checks of what a terminal or a JSON parser gets ---- */
@@ -556,7 +557,7 @@ static int decode_utf8(const unsigned char *p, size_t n, unsigned long *cp)
 
 /* Text must be valid UTF-8 with no control a terminal acts on: only
  * LF and tab among C0, no DEL, no C1, no bidi control. */
-static void check_text_safe(const char *name, const char *s, size_t n)
+static void check_text_safe(const char *name, const char *s, size_t n, bool block)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	unsigned long cp;
@@ -576,7 +577,7 @@ static void check_text_safe(const char *name, const char *s, size_t n)
 		}
 		i += l;
 	}
-	CHECK(n >= 2 && s[n - 1] == '\n' && s[n - 2] == '\n',
+	CHECK(!block || (n >= 2 && s[n - 1] == '\n' && s[n - 2] == '\n'),
 	      "%s: text block does not end in a blank line", name);
 }
 
@@ -644,7 +645,7 @@ static void test_fixtures(void)
 		fx->build(&t);
 		s = render(&t, &text, &n);
 		CHECK(strlen(s) == n, "%s: text holds a NUL", fx->name);
-		check_text_safe(fx->name, s, n);
+		check_text_safe(fx->name, s, n, true);
 		for (k = 0; k < 12 && fx->text_has[k]; k++)
 			check_has("text", fx->name, s, fx->text_has[k]);
 		free(s);
@@ -656,6 +657,114 @@ static void test_fixtures(void)
 			check_has("json", fx->name, s, fx->json_has[k]);
 		free(s);
 		txn_clear(&t);
+	}
+}
+
+/* ---- WebSocket messages ---- */
+
+/* One line of text, one of JSON, whatever the payload holds. */
+struct ws_fixture {
+	const char *name;
+	uint8_t opcode, dir;
+	bool from_client, compressed;
+	uint32_t frames;
+	const char *payload;
+	size_t len;	     /* 0: strlen */
+	uint64_t size, missing;
+	int close_code;
+	const char *error;
+	const char *text, *json; /* substrings the lines must hold */
+};
+
+static const struct ws_fixture ws_fixtures[] = {
+	{ "ws text", WS_TEXT, HS_DIR_RECV, true, false, 1, "hi there", 0, 8, 0, -1, NULL,
+	  "[14:02:11.123456] PID 4242 (node) server 127.0.0.1:8080 -> "
+	  "127.0.0.1:40000 ws ← text 8 B: hi there\n",
+	  "\"protocol\":\"websocket\",\"direction\":\"recv\",\"from\":\"client\","
+	  "\"opcode\":\"text\",\"frames\":1,\"masked\":true,\"compressed\":false,"
+	  "\"size\":8,\"missing\":0,\"payload\":\"hi there\",\"payload_encoding\":\"text\","
+	  "\"payload_truncated\":false,\"close_code\":null,\"error\":null}\n" },
+	{ "ws hostile text", WS_TEXT, HS_DIR_SEND, false, true, 3,
+	  "line1\nline2\x1b[2J\xe2\x80\xae", 0, 300, 0, -1, NULL,
+	  "ws → text 300 B (3 frames, deflated): line1\\x0aline2\\x1b[2J\\xe2\\x80\\xae\n",
+	  "\"payload\":\"bGluZTEKbGluZTIbWzJK4oCu\",\"payload_encoding\":\"base64\"" },
+	{ "ws binary", WS_BINARY, HS_DIR_SEND, false, false, 1, "\x00\x01\xff", 3, 3, 0, -1, NULL,
+	  "ws → binary 3 B\n", "\"payload\":\"AAH/\",\"payload_encoding\":\"base64\"" },
+	{ "ws close", WS_CLOSE, HS_DIR_RECV, false, false, 1, "bye", 0, 5, 0, 1001, NULL,
+	  "ws ← close 1001: bye\n", "\"close_code\":1001" },
+	{ "ws cut", WS_TEXT, HS_DIR_RECV, true, false, 2, "part", 0, 100, 60, -1,
+	  "message cut by a capture gap",
+	  "ws ← text 100 B (2 frames): part… [60 bytes not captured] "
+	  "[error: message cut by a capture gap]\n",
+	  "\"missing\":60,\"payload\":\"part\",\"payload_encoding\":\"text\","
+	  "\"payload_truncated\":true" },
+};
+#define NWS (sizeof(ws_fixtures) / sizeof(ws_fixtures[0]))
+
+static void build_ws(struct ws_msg *m, const struct ws_fixture *x, uint64_t id)
+{
+	memset(m, 0, sizeof(*m));
+	m->conn.conn_id = id;
+	m->conn.pid = 4242;
+	m->conn.tid = 4243;
+	m->conn.fd = 6;
+	m->conn.role = HS_ROLE_SERVER;
+	snprintf(m->conn.comm, sizeof(m->conn.comm), "node");
+	v4(&m->conn.local, 127, 0, 0, 1, 8080);
+	v4(&m->conn.remote, 127, 0, 0, 1, 40000);
+	m->dir = x->dir;
+	m->from_client = x->from_client;
+	m->masked = x->from_client;
+	m->opcode = x->opcode;
+	m->compressed = x->compressed;
+	m->frames = x->frames;
+	m->preview = (uint8_t *)x->payload;
+	m->preview_len = x->len ? x->len : strlen(x->payload);
+	m->preview_truncated = x->missing > 0;
+	m->size = x->size;
+	m->missing = x->missing;
+	m->close_code = x->close_code;
+	m->error = x->error;
+	m->first_ts = T0;
+	m->last_ts = T0 + 1000;
+}
+
+static char *render_ws(const struct ws_msg *m, const struct sink_config *o, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+	int r;
+
+	if (!f)
+		abort();
+	r = o->format == SINK_JSON ? json_format_ws(f, m, o) : text_format_ws(f, m, o);
+	CHECK(r == 0, "formatter returned %d", r);
+	fclose(f);
+	return buf;
+}
+
+static void test_ws(void)
+{
+	struct sink_config text = { .format = SINK_TEXT, .max_body = MAX_BODY, .clock_offset_ns = OFFSET };
+	struct sink_config json = { .format = SINK_JSON, .max_body = MAX_BODY, .clock_offset_ns = OFFSET };
+	struct ws_msg m;
+	size_t n;
+	char *s;
+
+	for (size_t i = 0; i < NWS; i++) {
+		const struct ws_fixture *x = &ws_fixtures[i];
+
+		build_ws(&m, x, 100 + i);
+		s = render_ws(&m, &text, &n);
+		CHECK(n && s[n - 1] == '\n' && memchr(s, '\n', n) == s + n - 1,
+		      "%s: text is not one line: %s", x->name, s);
+		check_text_safe(x->name, s, n, false);
+		check_has("text", x->name, s, x->text);
+		free(s);
+		s = render_ws(&m, &json, &n);
+		check_json_line(x->name, s, n);
+		check_has("json", x->name, s, x->json);
+		free(s);
 	}
 }
 
@@ -700,7 +809,7 @@ static void test_random(void)
 		build_random(&t, RANDOM_ID0 + i);
 		snprintf(name, sizeof(name), "random %zu", i);
 		s = render(&t, &text, &n);
-		check_text_safe(name, s, n);
+		check_text_safe(name, s, n, true);
 		free(s);
 		s = render(&t, &json, &n);
 		check_json_line(name, s, n);
@@ -1114,6 +1223,12 @@ static int write_jsonl(void)
 		sinks_txn(out, &t);
 		txn_clear(&t);
 	}
+	for (i = 0; i < NWS; i++) {
+		struct ws_msg m;
+
+		build_ws(&m, &ws_fixtures[i], WS_ID0 + i);
+		sinks_ws(out, &m);
+	}
 	r = sinks_flush(out);
 	sinks_close(out);
 	if (r < 0) {
@@ -1136,6 +1251,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	test_fixtures();
+	test_ws();
 	test_max_body();
 	test_random();
 	test_span();
