@@ -124,11 +124,11 @@ struct hs_record {
 
 /* LRU: a thread killed inside a syscall never reaches its exit tracepoint,
  * and its entry must not hold a slot forever. */
-BPF_TABLE("lru_hash", __u64, struct hs_active, hs_active, 16384);
+BPF_TABLE("lru_hash", __u64, struct hs_active, hs_active, HS_MAX_ACTIVE);
 /* Connections; an insert into a full table is counted, never evicts. */
-BPF_HASH(hs_conns, struct hs_conn_key, struct hs_conn, 65536);
+BPF_HASH(hs_conns, struct hs_conn_key, struct hs_conn, HS_MAX_CONNS);
 /* Socket -> endpoints, from inet_sock_set_state; a cache, so LRU. */
-BPF_TABLE("lru_hash", __u64, struct hs_endpoints, hs_socks, 65536);
+BPF_TABLE("lru_hash", __u64, struct hs_endpoints, hs_socks, HS_MAX_SOCKS);
 BPF_PERCPU_ARRAY(hs_stats, __u64, HS_STAT_MAX);
 BPF_PERCPU_ARRAY(hs_scratch, struct hs_record, 1);
 BPF_ARRAY(hs_next_id, __u64, 1);
@@ -140,13 +140,13 @@ BPF_ARRAY(hs_armed, __u32, 1);
  * to check that an edited probe agrees on struct hs_event and the ABI. */
 BPF_ARRAY(hs_abi, struct hs_event, HS_ABI_VERSION);
 #ifdef HS_FILTER_PID
-BPF_HASH(hs_pids, __u32, __u8, 1024);
+BPF_HASH(hs_pids, __u32, __u8, HS_MAX_PIDS);
 #endif
 #ifdef HS_FILTER_PORT
-BPF_HASH(hs_ports, __u16, __u8, 1024);
+BPF_HASH(hs_ports, __u16, __u8, HS_MAX_PORTS);
 #endif
 #ifdef HS_FILTER_CGROUP
-BPF_HASH(hs_cgroups, __u64, __u8, 1024);
+BPF_HASH(hs_cgroups, __u64, __u8, HS_MAX_CGROUPS);
 #endif
 #ifdef HS_TLS
 /* An SSL_read/SSL_write in flight on one thread. */
@@ -164,25 +164,21 @@ struct hs_ssl_key {
 	__u32 tgid;
 	__u32 pad;
 };
-BPF_TABLE("lru_hash", __u64, struct hs_tls_call, hs_tls_active, 16384);
+BPF_TABLE("lru_hash", __u64, struct hs_tls_call, hs_tls_active, HS_MAX_ACTIVE);
 /* SSL object -> its fd: SSL_read may return buffered plaintext without
  * a syscall, and then this says where it belongs. */
-BPF_TABLE("lru_hash", struct hs_ssl_key, __s32, hs_ssl_fds, 65536);
+BPF_TABLE("lru_hash", struct hs_ssl_key, __s32, hs_ssl_fds, HS_MAX_SSL);
 #endif
 /* Most of the work is in programs of their own, reached by tail call, so
  * that the compiler builds it and the verifier checks it once, not once
  * per syscall: hs_data (what a data syscall's exit does with its bytes)
  * and the copy loops hs_emit_buf and hs_emit_iov.  User space loads them
  * as tracepoint programs into hs_calls and, for the uprobes, as kprobe
- * programs into hs_calls_kp (hs_data_tls in the HS_CALL_DATA slot). */
-enum hs_call {
-	HS_CALL_EMIT_BUF = 0,
-	HS_CALL_EMIT_IOV = 1,
-	HS_CALL_DATA = 2,
-};
-BPF_PROG_ARRAY(hs_calls, 3);
+ * programs into hs_calls_kp (hs_data_tls in the HS_CALL_DATA slot); the
+ * slots are enum hs_call in event.h. */
+BPF_PROG_ARRAY(hs_calls, HS_CALL_MAX);
 #ifdef HS_TLS
-BPF_PROG_ARRAY(hs_calls_kp, 3);
+BPF_PROG_ARRAY(hs_calls_kp, HS_CALL_MAX);
 #endif
 #ifdef HS_PERF_BUFFER
 BPF_PERF_OUTPUT(hs_events);
@@ -785,10 +781,10 @@ static __always_inline int conn_data(void *ctx, struct hs_active *ap,
 	r->ev.syscall_len = ret > 0xffffffffL ? 0xffffffff : ret;
 	if (kind == HS_K_SENDFILE)
 		r->ev.flags |= HS_F_SENDFILE;
-	/* Bits 4 and 5 of the entry's flags remember which directions
-	 * have sent a record; the first record says so. */
-	if (!(c->flags & (0x10 << (a.dir & 1)))) {
-		c->flags |= 0x10 << (a.dir & 1);
+	/* The entry remembers which directions have sent a record; the
+	 * first record says so. */
+	if (!(c->flags & HS_CF_SENT(a.dir))) {
+		c->flags |= HS_CF_SENT(a.dir);
 		r->ev.flags |= HS_F_START;
 	}
 	if (have) {

@@ -27,7 +27,7 @@
 #include "core/util.h"
 
 #define MAX_ATTACH 64
-#define MAX_UPROBES 256 /* 8 per library */
+#define MAX_UPROBES (32 * HS_UPROBE_SLOTS) /* 32 libraries */
 #define MAX_CPUS 1024
 
 #define MAX_TABLES 64
@@ -63,7 +63,7 @@ struct probe {
 	size_t nheld, held_cap;
 	uint64_t seq;
 	int conns_fd;
-	int uprobe_fd[8];	/* uprobe programs (-1: the probe has none) */
+	int uprobe_fd[HS_UPROBE_SLOTS];	/* uprobe programs (-1: the probe has none) */
 	char uprobe_ev[MAX_UPROBES][32];
 	int nuprobes;
 	bool sock_tp, ringbuf;
@@ -354,12 +354,12 @@ static int fill_tail_calls(struct probe *p)
 		int slot;
 		enum bpf_prog_type type;
 	} calls[] = {
-		{ "hs_calls", "hs_emit_buf", 0, BPF_PROG_TYPE_TRACEPOINT },
-		{ "hs_calls", "hs_emit_iov", 1, BPF_PROG_TYPE_TRACEPOINT },
-		{ "hs_calls", "hs_data", 2, BPF_PROG_TYPE_TRACEPOINT },
+		{ "hs_calls", "hs_emit_buf", HS_CALL_EMIT_BUF, BPF_PROG_TYPE_TRACEPOINT },
+		{ "hs_calls", "hs_emit_iov", HS_CALL_EMIT_IOV, BPF_PROG_TYPE_TRACEPOINT },
+		{ "hs_calls", "hs_data", HS_CALL_DATA, BPF_PROG_TYPE_TRACEPOINT },
 		/* SSL calls have one buffer: no hs_emit_iov. */
-		{ "hs_calls_kp", "hs_emit_buf", 0, BPF_PROG_TYPE_KPROBE },
-		{ "hs_calls_kp", "hs_data_tls", 2, BPF_PROG_TYPE_KPROBE },
+		{ "hs_calls_kp", "hs_emit_buf", HS_CALL_EMIT_BUF, BPF_PROG_TYPE_KPROBE },
+		{ "hs_calls_kp", "hs_data_tls", HS_CALL_DATA, BPF_PROG_TYPE_KPROBE },
 	};
 
 	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
@@ -694,7 +694,7 @@ static int child_build(struct probe *p, const struct probe_opts *o,
 		if (send_fd(sock, FD_PROG, i, NULL, p->prog_fd[i]))
 			return 1;
 	/* Libraries are found later, by the parent: load the programs now. */
-	for (int i = 0; o->tls && i < 8; i++) {
+	for (int i = 0; o->tls && i < HS_UPROBE_SLOTS; i++) {
 		char fn[64];
 		int fd;
 
@@ -777,7 +777,7 @@ static int build_in_child(struct probe *p, const struct probe_opts *o,
 		} else if (m.kind == FD_PROG &&
 			   p->nprogs < (int)(sizeof(p->prog_fd) / sizeof(p->prog_fd[0]))) {
 			p->prog_fd[p->nprogs++] = fd;
-		} else if (m.kind == FD_UPROBE && m.slot >= 0 && m.slot < 8) {
+		} else if (m.kind == FD_UPROBE && m.slot >= 0 && m.slot < HS_UPROBE_SLOTS) {
 			p->uprobe_fd[m.slot] = fd;
 		} else {
 			close(fd);
@@ -815,7 +815,7 @@ int probe_open(struct probe **out, const struct probe_opts *o,
 		return -ENOMEM;
 	p->fn = fn;
 	p->ctx = ctx;
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < HS_UPROBE_SLOTS; i++)
 		p->uprobe_fd[i] = -1;
 	p->sock_tp = have_sock_tp();
 	p->ringbuf = have_ringbuf();
@@ -1025,7 +1025,7 @@ int probe_attach_tls(struct probe *p, const char *path)
 {
 	int attached = 0;
 
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < HS_TLS_FUNCS; i++) {
 		struct bcc_symbol sym = { 0 };
 		struct bcc_symbol_option opt = { .use_debug_file = 0,
 						 .check_debug_file_crc = 0,
@@ -1058,7 +1058,7 @@ int probe_attach_tls(struct probe *p, const char *path)
 
 bool probe_has_tls(const struct probe *p)
 {
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < HS_UPROBE_SLOTS; i++)
 		if (p->uprobe_fd[i] >= 0)
 			return true;
 	return false;
@@ -1094,7 +1094,7 @@ void probe_close(struct probe *p)
 		close(p->tables[i].fd);
 	for (int i = 0; i < p->nprogs; i++)
 		close(p->prog_fd[i]);
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < HS_UPROBE_SLOTS; i++)
 		if (p->uprobe_fd[i] >= 0)
 			close(p->uprobe_fd[i]);
 	free(p);
