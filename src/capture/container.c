@@ -169,10 +169,15 @@ static void id_of_cgroup(uint64_t cgroup_id, char out[CONTAINER_ID_LEN + 1])
 	}
 }
 
+static struct slot *slot_of(struct container_cache *c, uint32_t pid)
+{
+	return &c->slots[util_hash64(pid) & (CACHE_SLOTS - 1)];
+}
+
 const char *container_of(struct container_cache *c, uint32_t pid,
 			 uint64_t cgroup_id)
 {
-	struct slot *s = &c->slots[(pid * 2654435761u) & (CACHE_SLOTS - 1)];
+	struct slot *s = slot_of(c, pid);
 	struct cgslot *g;
 	char buf[4096];
 
@@ -203,7 +208,7 @@ const char *container_of(struct container_cache *c, uint32_t pid,
 
 void container_forget(struct container_cache *c, uint32_t pid)
 {
-	struct slot *s = &c->slots[(pid * 2654435761u) & (CACHE_SLOTS - 1)];
+	struct slot *s = slot_of(c, pid);
 
 	if (s->pid == pid)
 		s->pid = 0;
