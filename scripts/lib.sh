@@ -20,6 +20,6 @@ need_root() {
 		fi
 		exec sudo -- "$self" "$@"
 	fi
-	echo "$me: ERROR: must run as root (eBPF, tracefs and apt-get need it), and sudo is not installed: run it in a root shell (su -)" >&2
+	echo "$me: ERROR: must run as root, and sudo is not installed: run it from a root shell (su -)" >&2
 	return 1
 }
