@@ -44,7 +44,7 @@ struct app {
 	size_t nexeced;
 	bool kernel_cgroups;		     /* --container is filtered in
 					      * the kernel */
-	uint64_t cgroups[PROBE_MAX_CGROUPS]; /* its cgroups, when it is */
+	uint64_t cgroups[HS_MAX_CGROUPS]; /* its cgroups, when it is */
 	size_t ncgroups;
 	bool stop;			     /* the live loop ends */
 };

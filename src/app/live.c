@@ -142,7 +142,7 @@ static bool cgroup_refresh(void *ctx, uint64_t now, uint64_t since)
 
 	if (!a->ncgroups)
 		return false;
-	n = container_cgroup_ids(a->o->container, a->cgroups, PROBE_MAX_CGROUPS);
+	n = container_cgroup_ids(a->o->container, a->cgroups, HS_MAX_CGROUPS);
 	probe_add_cgroups(a->probe, a->cgroups, n);
 	return true;
 }
@@ -211,7 +211,7 @@ static int live_open(struct app *a)
 	if (o->container) {
 		/* In the kernel when the container's cgroups can be told
 		 * apart from the host's; always in user space as well. */
-		a->ncgroups = container_cgroup_ids(o->container, a->cgroups, PROBE_MAX_CGROUPS);
+		a->ncgroups = container_cgroup_ids(o->container, a->cgroups, HS_MAX_CGROUPS);
 		po.cgroups = a->cgroups;
 		po.ncgroups = a->ncgroups;
 		a->kernel_cgroups = a->ncgroups > 0;
@@ -266,7 +266,7 @@ static int live_arm(struct app *a)
 		fprintf(stderr, "httpsnoop: using %s\n", probe_features(a->probe));
 	/* Last before arming, so that what /proc said is still true. */
 	if (o->nports)
-		procfs_each_tcp_fd(ignore_existing, a, PROBE_MAX_CONNS / 4);
+		procfs_each_tcp_fd(ignore_existing, a, HS_MAX_CONNS / 4);
 	if (probe_arm(a->probe)) {
 		tls_free(a->tls);
 		probe_close(a->probe);

@@ -16,7 +16,7 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-_Static_assert(OPT_MAX_PIDS <= PROBE_MAX_PIDS,
+_Static_assert(OPT_MAX_PIDS <= HS_MAX_PIDS,
 	       "-p must fit in the probe's pid filter table");
 
 /* One option.  set() takes its argument (NULL for a flag) and returns
