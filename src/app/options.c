@@ -99,6 +99,16 @@ static const char *set_max_body(struct options *o, const char *arg)
 	return NULL;
 }
 
+static const char *set_body_lines(struct options *o, const char *arg)
+{
+	long v;
+
+	if (util_parse_long(arg, 0, OPT_MAX_BODY_LINES, &v))
+		return "expected 0-" STR(OPT_MAX_BODY_LINES);
+	o->sinks.body_lines = v;
+	return NULL;
+}
+
 static const char *set_duration(struct options *o, const char *arg)
 {
 	if (util_parse_long(arg, 1, OPT_MAX_DURATION, &o->duration))
@@ -143,10 +153,12 @@ static const struct opt opts[] = {
 	  "as docker/podman ps show it)", 0, set_container, 0 },
 	{ "output", 'o', "FILE", "write transactions to FILE (default: stdout)",
 	  0, NULL, FIELD(sinks.output) },
-	{ "format", 'f', "FMT", "text (default) or json (JSON Lines, one per transaction)",
+	{ "format", 'f', "FMT", "text (default) or json (JSON Lines, a line per record)",
 	  0, set_format, 0 },
 	{ "max-body", 'b', "N", "body preview bytes, 0-" STR(OPT_MAX_MAX_BODY)
 	  " (default " STR(OPT_DEFAULT_MAX_BODY) ")", 0, set_max_body, 0 },
+	{ "body-lines", 266, "N", "text output: body lines shown, 0 for all (default "
+	  STR(OPT_DEFAULT_BODY_LINES) ");\nJSON keeps the whole preview", 0, set_body_lines, 0 },
 	{ "duration", 'd', "SECS", "stop after SECS seconds (default: until Ctrl-C)",
 	  0, set_duration, 0 },
 	{ "probe", 257, "FILE", "compile FILE instead of the built-in probe (start from\n"
@@ -199,13 +211,15 @@ void options_usage(FILE *f)
 {
 	fputs("Usage: httpsnoop [-p PID]... [-c COMM] [-P PORT]... [--container ID]\n"
 	      "                 [-o FILE] [-f text|json]\n"
-	      "                 [-b BYTES] [-d SECONDS] [--probe FILE] [--ebpf] [-v] [-h] [-V]\n"
+	      "                 [-b BYTES] [--body-lines N] [-d SECONDS] [--probe FILE]\n"
+	      "                 [--ebpf] [-v] [-h] [-V]\n"
 	      "                 [--record FILE | --replay FILE] [--no-tls] [--tls-lib PATH]...\n"
 	      "                 [--no-redact]\n"
 	      "                 [--redact-header NAME]... [--redact-query NAME]...\n"
 	      "\n"
 	      "Trace HTTP/1.x transactions of any process on this host, as they cross its\n"
-	      "sockets: method, URL, status, headers, body preview and latency.  Needs root\n"
+	      "sockets: method, URL, status, headers, body preview, latency and framing\n"
+	      "anomalies, and the WebSocket messages that follow an upgrade.  Needs root\n"
 	      "(eBPF), except with --replay.\n"
 	      "\n"
 	      "Options:\n", f);
@@ -283,6 +297,7 @@ int options_parse(int argc, char **argv, struct options *o)
 	int c;
 
 	o->sinks.max_body = OPT_DEFAULT_MAX_BODY;
+	o->sinks.body_lines = OPT_DEFAULT_BODY_LINES;
 	o->sinks.format = SINK_TEXT;
 	redact_init(&o->redact);
 	getopt_tables(lo, so);

@@ -17,6 +17,8 @@
 #define OPT_MAX_TLS_LIBS 16	   /* --tls-lib given at most */
 #define OPT_DEFAULT_MAX_BODY 1024  /* -b */
 #define OPT_MAX_MAX_BODY 1048576   /* -b at most */
+#define OPT_DEFAULT_BODY_LINES 4   /* --body-lines */
+#define OPT_MAX_BODY_LINES 1000000 /* --body-lines at most */
 #define OPT_MAX_DURATION (365L * 86400) /* -d at most, seconds */
 
 struct options {

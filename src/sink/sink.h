@@ -22,6 +22,9 @@ struct sink_config {
 				  * (sizes and flags are still written). */
 	int64_t clock_offset_ns; /* add to CLOCK_MONOTONIC ns to get
 				  * UNIX-epoch ns (realtime) */
+	size_t body_lines;	 /* --body-lines: lines of a body the text
+				  * writer shows, 0 for all (JSON keeps the
+				  * whole preview) */
 };
 
 /* One kind of sink.  A sink is one file defining these ops and one line

@@ -162,22 +162,35 @@ static void text_anomalies(struct writer_line *out, const struct http_msg *m)
 	}
 }
 
+/* Lines in p[0..n): its LFs, and a last line without one. */
+static size_t text_count_lines(const uint8_t *p, size_t n)
+{
+	const uint8_t *end = p + n, *nl;
+	size_t lines = 0;
+
+	for (; p < end; p = nl + 1, lines++)
+		if (!(nl = memchr(p, '\n', end - p)))
+			return lines + 1;
+	return lines;
+}
+
 /* Text bodies keep their line breaks, each further line indented under
  * the first; a CR before LF is dropped, a lone CR is escaped (it would
- * let the body overwrite its own line). */
-static void text_body_lines(struct writer_line *out, const uint8_t *p, size_t n)
+ * let the body overwrite its own line).  At most max_lines are shown
+ * (0: all). */
+static void text_body_lines(struct writer_line *out, const uint8_t *p, size_t n,
+			    size_t max_lines)
 {
 	const uint8_t *nl;
-	size_t len;
-	bool first = true;
+	size_t len, lines = 0;
 
 	while (n) {
 		nl = memchr(p, '\n', n);
 		len = nl ? (size_t)(nl - p) : n;
-		if (!first)
+		if (lines)
 			WRITER_LIT(out, TEXT_BODY_INDENT);
-		first = false;
 		text_put_safe(out, p, len && p[len - 1] == '\r' ? len - 1 : len);
+		lines++;
 		if (!nl)
 			break;
 		len++;
@@ -185,6 +198,17 @@ static void text_body_lines(struct writer_line *out, const uint8_t *p, size_t n)
 		n -= len;
 		if (n)
 			writer_putc(out, '\n');
+		if (n && max_lines && lines == max_lines) {
+			/* --body-lines: say how much of the preview is not
+			 * shown, rather than fill the screen */
+			lines = text_count_lines(p, n);
+			WRITER_LIT(out, TEXT_BODY_INDENT "[");
+			writer_put_u64(out, lines);
+			writer_puts(out, lines == 1 ? " more line, " : " more lines, ");
+			writer_put_u64(out, n);
+			WRITER_LIT(out, " bytes]");
+			break;
+		}
 	}
 }
 
@@ -218,7 +242,7 @@ static void text_body(struct writer_line *out, const struct http_msg *m,
 
 	WRITER_LIT(out, TEXT_INDENT "Body: ");
 	if (b.text) {
-		text_body_lines(out, b.data, b.text_len);
+		text_body_lines(out, b.data, b.text_len, o->body_lines);
 		if (b.truncated)
 			WRITER_LIT(out, "…");
 	} else {

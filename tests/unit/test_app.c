@@ -64,6 +64,8 @@ static void test_values(void)
 		{ "--no-such-option", 2 }, { "-Z", 2 }, { "stray", 2 },
 		{ "--help", OPTIONS_DONE }, { "-V", OPTIONS_DONE }, { "--vers", OPTIONS_DONE },
 		{ "--pid=5 --port=80 --max-body=7", 0 },
+		{ "--body-lines 0", 0 }, { "--body-lines 1000000", 0 },
+		{ "--body-lines -1", 2 }, { "--body-lines 1000001", 2 }, { "--body-lines x", 2 },
 	};
 	struct options o;
 
@@ -74,7 +76,10 @@ static void test_values(void)
 
 		CHECK(r == t[i].ret, "\"%s\": returned %d, expected %d", t[i].args, r, t[i].ret);
 	}
-	CHECK(parse("", &o) == 0 && o.sinks.max_body == OPT_DEFAULT_MAX_BODY &&
+	CHECK(parse("--body-lines 7", &o) == 0 && o.sinks.body_lines == 7,
+	      "--body-lines 7: %zu", o.sinks.body_lines);
+	CHECK(parse("", &o) == 0 && o.sinks.body_lines == OPT_DEFAULT_BODY_LINES &&
+		      o.sinks.max_body == OPT_DEFAULT_MAX_BODY &&
 		      o.sinks.format == SINK_TEXT && !o.sinks.output && o.redact.nheaders == 5,
 	      "defaults: max_body %zu, format %d", o.sinks.max_body, (int)o.sinks.format);
 	CHECK(parse("-p 7 -p 8 -P 443 -c curl -o f -f json -b 9 -d 3 -v", &o) == 0 &&

@@ -795,6 +795,49 @@ static void test_max_body(void)
 	txn_clear(&t);
 }
 
+/* --body-lines: text shows the first lines and says how many more there
+ * are, and how many bytes; 0 shows all; JSON keeps the whole preview. */
+static void test_body_lines(void)
+{
+	static const char ten[] = "l1\nl2\r\nl3\nl4\nl5\nl6\nl7\nl8\nl9\nlast";
+	struct sink_config o = { .format = SINK_TEXT, .max_body = MAX_BODY,
+				 .clock_offset_ns = OFFSET, .body_lines = 3 };
+	struct txn t = { 0 };
+	size_t n;
+	char *s;
+
+	build_get(&t);
+	http_msg_reset(&t.resp);
+	msg_start(&t.resp, T0 + 2000, T0 + 3000);
+	status_line(&t.resp, 200, "OK");
+	body(&t.resp, ten, strlen(ten), strlen(ten) + 100);
+	s = render(&t, &o, &n);
+	check_has("text", "body_lines 3", s,
+		  "     Body: l1\n           l2\n           l3\n"
+		  "           [7 more lines, 22 bytes]… (132 bytes total)\n\n");
+	check_text_safe("body_lines 3", s, n, true);
+	free(s);
+	o.body_lines = 9;
+	s = render(&t, &o, &n);
+	check_has("text", "body_lines 9", s, "           l9\n           [1 more line, 4 bytes]…");
+	free(s);
+	o.body_lines = 10;
+	s = render(&t, &o, &n);
+	check_has("text", "body_lines 10", s, "           l9\n           last… (132 bytes total)\n");
+	CHECK(!strstr(s, "more lines"), "body_lines 10: a note of lines left out");
+	free(s);
+	o.body_lines = 0;
+	s = render(&t, &o, &n);
+	check_has("text", "body_lines 0", s, "           last… (132 bytes total)\n");
+	free(s);
+	o.body_lines = 1;
+	o.format = SINK_JSON;
+	s = render(&t, &o, &n);
+	check_has("json", "body_lines 1", s, "\"body\":\"l1\\nl2\\r\\nl3\\nl4\\nl5\\nl6\\nl7\\nl8\\nl9\\nlast\"");
+	free(s);
+	txn_clear(&t);
+}
+
 static void test_random(void)
 {
 	struct sink_config text = { .format = SINK_TEXT, .max_body = 32, .clock_offset_ns = OFFSET };
@@ -1253,6 +1296,7 @@ int main(int argc, char **argv)
 	test_fixtures();
 	test_ws();
 	test_max_body();
+	test_body_lines();
 	test_random();
 	test_span();
 	test_escape();
