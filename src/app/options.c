@@ -21,8 +21,9 @@ _Static_assert(OPT_MAX_PIDS <= HS_MAX_PIDS,
 
 /* One option.  set() takes its argument (NULL for a flag) and returns
  * NULL, or why the value is bad; without set(), the option's argument
- * is stored in the const char * at `field` of struct options, or a flag
- * sets the bool there. */
+ * is stored at `field` of struct options: as a number in [0, max] in a
+ * size_t when max is set, else as the const char *; a flag sets the bool
+ * there. */
 struct opt {
 	const char *name; /* long name, also the name in error messages */
 	int key;	  /* its short letter, or a value above 255 */
@@ -31,6 +32,7 @@ struct opt {
 	int col;	  /* --help column of the text, 0: HELP_COL */
 	const char *(*set)(struct options *o, const char *arg);
 	size_t field;	  /* FIELD(member), without set() */
+	long max;	  /* a number's largest value, 0: not a number */
 };
 
 #define FIELD(m) offsetof(struct options, m)
@@ -89,26 +91,6 @@ static const char *set_format(struct options *o, const char *arg)
 	return NULL;
 }
 
-static const char *set_max_body(struct options *o, const char *arg)
-{
-	long v;
-
-	if (util_parse_long(arg, 0, OPT_MAX_MAX_BODY, &v))
-		return "expected 0-" STR(OPT_MAX_MAX_BODY);
-	o->sinks.max_body = v;
-	return NULL;
-}
-
-static const char *set_body_lines(struct options *o, const char *arg)
-{
-	long v;
-
-	if (util_parse_long(arg, 0, OPT_MAX_BODY_LINES, &v))
-		return "expected 0-" STR(OPT_MAX_BODY_LINES);
-	o->sinks.body_lines = v;
-	return NULL;
-}
-
 static const char *set_duration(struct options *o, const char *arg)
 {
 	if (util_parse_long(arg, 1, OPT_MAX_DURATION, &o->duration))
@@ -143,47 +125,57 @@ enum { KEY_HELP = 'h', KEY_VERSION = 'V' };
 
 /* In --help's order, which is also the short options' order. */
 static const struct opt opts[] = {
-	{ "pid", 'p', "PID", "trace only this process (repeatable, up to "
-	  STR(OPT_MAX_PIDS) ")", 0, set_pid, 0 },
-	{ "comm", 'c', "COMM", "trace only tasks whose command name is COMM",
-	  0, set_comm, 0 },
-	{ "port", 'P', "PORT", "trace only connections with this local or remote port\n"
-	  "(repeatable, up to " STR(OPT_MAX_PORTS) ")", 0, set_port, 0 },
-	{ "container", 256, "ID", "trace only processes in this container (id or prefix,\n"
-	  "as docker/podman ps show it)", 0, set_container, 0 },
-	{ "output", 'o', "FILE", "write transactions to FILE (default: stdout)",
-	  0, NULL, FIELD(sinks.output) },
-	{ "format", 'f', "FMT", "text (default) or json (JSON Lines, a line per record)",
-	  0, set_format, 0 },
-	{ "max-body", 'b', "N", "body preview bytes, 0-" STR(OPT_MAX_MAX_BODY)
-	  " (default " STR(OPT_DEFAULT_MAX_BODY) ")", 0, set_max_body, 0 },
-	{ "body-lines", 266, "N", "text output: body lines shown, 0 for all (default "
-	  STR(OPT_DEFAULT_BODY_LINES) ");\nJSON keeps the whole preview", 0, set_body_lines, 0 },
-	{ "duration", 'd', "SECS", "stop after SECS seconds (default: until Ctrl-C)",
-	  0, set_duration, 0 },
-	{ "probe", 257, "FILE", "compile FILE instead of the built-in probe (start from\n"
-	  "'httpsnoop --ebpf > FILE'); no rebuild needed", 0, NULL, FIELD(probe_file) },
-	{ "ebpf", 258, NULL, "print the built-in probe source and exit",
-	  0, NULL, FIELD(ebpf) },
-	{ "record", 259, "FILE", "also save the raw probe records to FILE",
-	  0, NULL, FIELD(record) },
-	{ "replay", 260, "FILE", "decode a --record file instead of tracing (no root)",
-	  0, NULL, FIELD(replay) },
-	{ "no-tls", 261, NULL, "do not read TLS plaintext (by default, uprobes on\n"
-	  "OpenSSL's SSL_read/SSL_write show HTTPS like HTTP)", 0, NULL, FIELD(no_tls) },
-	{ "tls-lib", 262, "PATH", "also attach to this OpenSSL build (repeatable), e.g.\n"
-	  "a statically linked binary", 0, set_tls_lib, 0 },
-	{ "no-redact", 263, NULL, "show credentials: by default the values of\n"
-	  "Authorization, Proxy-Authorization, Cookie, Set-Cookie\n"
-	  "and X-Api-Key are replaced by '[redacted N bytes]'", 0, NULL, FIELD(redact.off) },
-	{ "redact-header", 264, "NAME", "redact this header too (repeatable)",
-	  28, set_redact_header, 0 },
-	{ "redact-query", 265, "NAME", "redact this query parameter's value (repeatable)",
-	  28, set_redact_query, 0 },
-	{ "verbose", 'v', NULL, "say which kernel features are in use",
-	  0, NULL, FIELD(verbose) },
-	{ "help", KEY_HELP, NULL, "show this help", 0, NULL, 0 },
-	{ "version", KEY_VERSION, NULL, "show the version", 0, NULL, 0 },
+	{ .name = "pid", .key = 'p', .arg = "PID", .set = set_pid,
+	  .help = "trace only this process (repeatable, up to " STR(OPT_MAX_PIDS) ")" },
+	{ .name = "comm", .key = 'c', .arg = "COMM", .set = set_comm,
+	  .help = "trace only tasks whose command name is COMM" },
+	{ .name = "port", .key = 'P', .arg = "PORT", .set = set_port,
+	  .help = "trace only connections with this local or remote port\n"
+		  "(repeatable, up to " STR(OPT_MAX_PORTS) ")" },
+	{ .name = "container", .key = 256, .arg = "ID", .set = set_container,
+	  .help = "trace only processes in this container (id or prefix,\n"
+		  "as docker/podman ps show it)" },
+	{ .name = "output", .key = 'o', .arg = "FILE", .field = FIELD(sinks.output),
+	  .help = "write transactions to FILE (default: stdout)" },
+	{ .name = "format", .key = 'f', .arg = "FMT", .set = set_format,
+	  .help = "text (default) or json (JSON Lines, a line per record)" },
+	{ .name = "max-body", .key = 'b', .arg = "N", .field = FIELD(sinks.max_body),
+	  .max = OPT_MAX_MAX_BODY,
+	  .help = "body preview bytes, 0-" STR(OPT_MAX_MAX_BODY) " (default "
+		  STR(OPT_DEFAULT_MAX_BODY) ")" },
+	{ .name = "body-lines", .key = 266, .arg = "N", .field = FIELD(sinks.body_lines),
+	  .max = OPT_MAX_BODY_LINES,
+	  .help = "text output: body lines shown, 0 for all (default "
+		  STR(OPT_DEFAULT_BODY_LINES) ");\nJSON keeps the whole preview" },
+	{ .name = "duration", .key = 'd', .arg = "SECS", .set = set_duration,
+	  .help = "stop after SECS seconds (default: until Ctrl-C)" },
+	{ .name = "probe", .key = 257, .arg = "FILE", .field = FIELD(probe_file),
+	  .help = "compile FILE instead of the built-in probe (start from\n"
+		  "'httpsnoop --ebpf > FILE'); no rebuild needed" },
+	{ .name = "ebpf", .key = 258, .field = FIELD(ebpf),
+	  .help = "print the built-in probe source and exit" },
+	{ .name = "record", .key = 259, .arg = "FILE", .field = FIELD(record),
+	  .help = "also save the raw probe records to FILE" },
+	{ .name = "replay", .key = 260, .arg = "FILE", .field = FIELD(replay),
+	  .help = "decode a --record file instead of tracing (no root)" },
+	{ .name = "no-tls", .key = 261, .field = FIELD(no_tls),
+	  .help = "do not read TLS plaintext (by default, uprobes on\n"
+		  "OpenSSL's SSL_read/SSL_write show HTTPS like HTTP)" },
+	{ .name = "tls-lib", .key = 262, .arg = "PATH", .set = set_tls_lib,
+	  .help = "also attach to this OpenSSL build (repeatable), e.g.\n"
+		  "a statically linked binary" },
+	{ .name = "no-redact", .key = 263, .field = FIELD(redact.off),
+	  .help = "show credentials: by default the values of\n"
+		  "Authorization, Proxy-Authorization, Cookie, Set-Cookie\n"
+		  "and X-Api-Key are replaced by '[redacted N bytes]'" },
+	{ .name = "redact-header", .key = 264, .arg = "NAME", .set = set_redact_header,
+	  .col = 28, .help = "redact this header too (repeatable)" },
+	{ .name = "redact-query", .key = 265, .arg = "NAME", .set = set_redact_query,
+	  .col = 28, .help = "redact this query parameter's value (repeatable)" },
+	{ .name = "verbose", .key = 'v', .field = FIELD(verbose),
+	  .help = "say which kernel features are in use" },
+	{ .name = "help", .key = KEY_HELP, .help = "show this help" },
+	{ .name = "version", .key = KEY_VERSION, .help = "show the version" },
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -271,6 +263,28 @@ static int options_check(const struct options *o)
 	return 0;
 }
 
+/* An option without a setter: its field takes the argument. */
+static const char *set_field(struct options *o, const struct opt *op,
+			     const char *arg)
+{
+	static char why[32];
+	char *at = (char *)o + op->field;
+	long v;
+
+	if (op->max) {
+		if (util_parse_long(arg, 0, op->max, &v)) {
+			snprintf(why, sizeof(why), "expected 0-%ld", op->max);
+			return why;
+		}
+		*(size_t *)at = v;
+	} else if (op->arg) {
+		*(const char **)at = arg;
+	} else {
+		*(bool *)at = true;
+	}
+	return NULL;
+}
+
 /* getopt_long's tables, made from opts. */
 static void getopt_tables(struct option *lo, char *so)
 {
@@ -316,13 +330,9 @@ int options_parse(int argc, char **argv, struct options *o)
 			options_usage(stderr);
 			return 2;
 		}
-		why = op->set ? op->set(o, optarg) : NULL;
+		why = op->set ? op->set(o, optarg) : set_field(o, op, optarg);
 		if (why)
 			return bad_value(op->name, optarg, why);
-		if (!op->set && op->arg)
-			*(const char **)((char *)o + op->field) = optarg;
-		else if (!op->set)
-			*(bool *)((char *)o + op->field) = true;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "httpsnoop: unexpected argument '%s'\n\n", argv[optind]);
