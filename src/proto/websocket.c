@@ -84,8 +84,10 @@ static void msg_start(struct ws *w, struct ws_dir *d, int dir, struct wmsg *x,
 			d->z_broken = inflateReset(d->z) != Z_OK;
 		if (d->z && !d->z_broken)
 			x->inflate = true;
-		else
+		else if (d->z)
 			x->m.error = "compressed message follows a capture gap";
+		else
+			x->m.error = "cannot inflate: out of memory";
 	}
 }
 
