@@ -492,7 +492,8 @@ static __always_inline void emit_one(void *ctx, struct hs_record *r,
 }
 
 /* One user buffer: up to HS_MAX_RECORDS full chunks, the last record
- * carrying whatever is left as a gap. */
+ * carrying whatever is left as a gap.  No buffer (ubuf 0: sendfile) makes
+ * every chunk a gap; its offsets are not addresses to read. */
 static __always_inline void emit_buf(void *ctx, struct hs_record *r,
 				     __u64 ubuf)
 {
@@ -503,7 +504,7 @@ static __always_inline void emit_buf(void *ctx, struct hs_record *r,
 			break;
 		if (span > HS_CHUNK_MAX && i < HS_MAX_RECORDS - 1)
 			span = HS_CHUNK_MAX;
-		emit_one(ctx, r, ubuf + done, span);
+		emit_one(ctx, r, ubuf ? ubuf + done : 0, span);
 	}
 }
 
