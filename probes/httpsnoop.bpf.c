@@ -492,11 +492,15 @@ static __always_inline void emit_one(void *ctx, struct hs_record *r,
 }
 
 /* One user buffer: up to HS_MAX_RECORDS full chunks, the last record
- * carrying whatever is left as a gap.  No buffer (ubuf 0: sendfile) makes
- * every chunk a gap; its offsets are not addresses to read. */
+ * carrying whatever is left as a gap.  Without a buffer (ubuf 0:
+ * sendfile) there is nothing to copy, and one record is the whole gap. */
 static __always_inline void emit_buf(void *ctx, struct hs_record *r,
 				     __u64 ubuf)
 {
+	if (!ubuf) {
+		emit_one(ctx, r, 0, r->total - r->done);
+		return;
+	}
 	for (int i = 0; i < HS_MAX_RECORDS; i++) {
 		__u64 done = r->done, span = r->total - done;
 
@@ -504,7 +508,7 @@ static __always_inline void emit_buf(void *ctx, struct hs_record *r,
 			break;
 		if (span > HS_CHUNK_MAX && i < HS_MAX_RECORDS - 1)
 			span = HS_CHUNK_MAX;
-		emit_one(ctx, r, ubuf ? ubuf + done : 0, span);
+		emit_one(ctx, r, ubuf + done, span);
 	}
 }
 
