@@ -5,6 +5,8 @@
  * because the kernel headers BCC compiles against may not match the
  * running kernel.  Build-time knobs arrive as -D flags from user space:
  *   HS_HAVE_SOCK_TP   sock:sock_{send,recv}_length exist (kernel >= 6.3)
+ *   HS_TASK_REGS      a syscall's arguments can be read from the task's
+ *                     saved registers (x86-64, kernel >= 5.15 with BTF)
  *   HS_PERF_BUFFER    no BPF ring buffer: use a perf buffer
  *   HS_RINGBUF_PAGES  ring buffer size in pages (power of two)
  *   HS_SELF_TGID      httpsnoop's own pid, never traced
@@ -96,6 +98,9 @@ struct hs_active {
 	__u8 dir;   /* enum hs_dir */
 	__u8 is_sock;
 	__u8 peek;  /* MSG_PEEK: bytes are not consumed */
+	__u8 late;  /* entered before the probe was armed: made up inside
+		     * the syscall from its registers (see late_entry) */
+	__u8 pad[7];
 };
 
 struct hs_endpoints {
@@ -260,19 +265,61 @@ static __always_inline int enter(int fd, __u64 buf, __u64 arg, int kind,
 	return 0;
 }
 
+#ifdef HS_TASK_REGS
+/* bpf_get_current_task_btf, bpf_task_pt_regs and bpf_probe_read_kernel,
+ * by number (kernel 5.15 on, which user space has checked), so that older
+ * kernel headers compile the probe too. */
+static void *(*hs_current_task)(void) = (void *)158;
+static void *(*hs_task_regs)(void *task) = (void *)175;
+static long (*hs_read_kernel)(void *dst, __u32 size, const void *src) =
+	(void *)113;
+
+/* A syscall in flight that entered before the probe was armed -- a
+ * server blocked in recv(2) on a keep-alive connection opened before
+ * tracing -- has no entry, and its bytes would be lost.  Its entry is
+ * made up from the first three arguments in the task's saved user
+ * registers (di, si, dx on x86-64; the exit sets kind and dir).  Returns
+ * 0, or -1 when they cannot be read. */
+static __always_inline int late_entry(struct hs_active *a)
+{
+	struct pt_regs regs = {};
+	void *r = hs_task_regs(hs_current_task());
+
+	if (!r || hs_read_kernel(&regs, sizeof(regs), r) || (__s32)regs.di < 0)
+		return -1;
+	a->ts = bpf_ktime_get_ns();
+	a->fd = regs.di;
+	a->buf = regs.si;
+	a->arg = regs.dx;
+	a->late = 1;
+	return 0;
+}
+#endif
+
 /* Inside sock_sendmsg/sock_recvmsg: the syscall in flight is on a socket,
  * and this is the one place that says so without reading kernel structs. */
 static __always_inline void mark_sock(void *sk, __u16 family, __u16 protocol,
 				      int flags)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct hs_active *a = hs_active.lookup(&id);
+	struct hs_active *a;
 
-	if (!a)
-		return;
 	if ((family != HS_AF_INET && family != HS_AF_INET6) ||
 	    (protocol != HS_IPPROTO_TCP && protocol != HS_IPPROTO_MPTCP))
 		return;
+	a = hs_active.lookup(&id);
+	if (!a) {
+#ifdef HS_TASK_REGS
+		struct hs_active n = {};
+
+		if (!task_wanted(id >> 32) || late_entry(&n))
+			return;
+		hs_active.update(&id, &n);
+		a = hs_active.lookup(&id);
+		if (!a)
+#endif
+			return;
+	}
 	a->is_sock = 1;
 	a->sk = (__u64)sk;
 	if (flags & 2 /* MSG_PEEK */)
@@ -906,16 +953,26 @@ int hs_emit_iov(void *ctx)
 	return 0;
 }
 
-static __always_inline int data_exit(void *ctx, long ret, int kind)
+static __always_inline int data_exit(void *ctx, long ret, int kind, int dir)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct hs_active *ap = hs_active.lookup(&id);
-	struct hs_active a;
+	struct hs_active a = {};
 
-	if (!ap)
-		return 0;
-	a = *ap;
-	hs_active.delete(&id);
+	if (ap) {
+		a = *ap;
+		hs_active.delete(&id);
+	} else {
+#if defined(HS_TASK_REGS) && !defined(HS_HAVE_SOCK_TP)
+		/* Without the sock tracepoints nothing ran inside it. */
+		if (ret <= 0 || !task_wanted(id >> 32) || late_entry(&a))
+#endif
+			return 0;
+	}
+	if (a.late) {
+		a.kind = kind;
+		a.dir = dir;
+	}
 	if (ret <= 0 || a.peek)
 		return 0;
 	if (kind == HS_K_MMSG && (ret = mmsg_bytes(a.buf, ret)) <= 0)
@@ -951,6 +1008,11 @@ static __always_inline int conn_exit(long ret, int accept)
 	struct hs_active *ap = hs_active.lookup(&id);
 	struct hs_active a = {};
 
+	if (ap && ap->late) {
+		/* made up inside some other call (see late_entry) */
+		hs_active.delete(&id);
+		ap = NULL;
+	}
 	if (!ap) {
 		/* A blocking accept(2) entered before the probe was armed:
 		 * the connection is new all the same, only its peer's
@@ -980,7 +1042,7 @@ static __always_inline int conn_exit(long ret, int accept)
 	}                                                                \
 	TRACEPOINT_PROBE(syscalls, sys_exit_##name)                      \
 	{                                                                \
-		return data_exit(args, args->ret, kind);                 \
+		return data_exit(args, args->ret, kind, dir);            \
 	}
 
 HS_DATA_PROBES(read, fd, buf, count, HS_K_BUF, HS_DIR_RECV)
