@@ -55,11 +55,11 @@ enum hs_call {
 	HS_CALL_MAX = 3,
 };
 
-/* The OpenSSL functions the probe has uprobes for (uprobe__NAME on entry,
- * uretprobe__NAME on return): SSL_write, SSL_read, SSL_write_ex and
- * SSL_read_ex.  Slot i is function i / 2, entry when i is even. */
-#define HS_TLS_FUNCS 4
-#define HS_UPROBE_SLOTS (2 * HS_TLS_FUNCS)
+/* The probe's OpenSSL uprobe programs, which user space attaches to every
+ * TLS library it finds: uprobe__NAME on entry and uretprobe__NAME on
+ * return of SSL_write, SSL_read, SSL_write_ex and SSL_read_ex, and
+ * uprobe__SSL_free (src/capture/uprobe.c lists them by slot). */
+#define HS_UPROBE_SLOTS 9
 
 enum hs_ev_type {
 	HS_EV_DATA = 1,	 /* bytes moved on a connection (maybe none copied) */
@@ -130,6 +130,11 @@ struct hs_event {
  * the socket's fd with this bit set, so that its byte positions and
  * inference are independent of the ciphertext's. */
 #define HS_TLS_FD 0x40000000
+/* An SSL object whose socket was not known when its plaintext first
+ * moved (a memory BIO: Python's asyncio, Node.js) is keyed by the object
+ * instead: HS_SSL_FD(ssl), negative, so never an fd.  Its records carry
+ * the socket's fd once the probe has tied the two, and -1 before. */
+#define HS_SSL_FD(ssl) ((__s32)(0x80000000u | (__u32)(((ssl) >> 4) & 0x7fffffff)))
 
 /* The probe's connection table, "hs_conns".  User space reads it to
  * sweep the entries of exited processes and writes proto = HS_P_IGNORE
@@ -161,11 +166,19 @@ struct hs_conn {
 			* for inference (a client writing byte by byte) */
 	struct hs_addr local;
 	struct hs_addr remote;
+	__s32 link;    /* with HS_CF_LINKED: the key fd of the plaintext
+			* entry of the SSL object on this socket, which
+			* close(2) of the socket closes too */
+	__u32 pad2;
 };
 
 /* hs_conn.flags, besides HS_F_UNVERIFIED and HS_F_TLS: the direction has
  * sent a record (its first one carried HS_F_START). */
 #define HS_CF_SENT(dir) (0x10 << ((dir) & 1))
+#define HS_CF_LINKED 0x40 /* link is set */
+#define HS_CF_SSL_IO 0x80 /* a syscall inside an SSL call used the socket:
+			   * it is a socket BIO's, and no SSL object is
+			   * tied to it by correlation */
 
 /* Counters kept per CPU in the probe's "hs_stats" table, summed by user
  * space and printed at exit. */
@@ -177,7 +190,8 @@ enum hs_stat {
 	HS_STAT_CONN_FULL,	/* connections the table had no room for */
 	HS_STAT_READ_FAIL,	/* user memory that could not be read */
 	HS_STAT_NON_HTTP_BYTES, /* bytes on connections found not HTTP */
-	HS_STAT_TLS_NO_FD,	/* SSL calls whose socket was never seen */
+	HS_STAT_TLS_NO_FD,	/* SSL calls reported before their socket was
+				 * known (addresses unknown) */
 	HS_STAT_MAX,
 };
 

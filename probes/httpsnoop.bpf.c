@@ -5,6 +5,8 @@
  * because the kernel headers BCC compiles against may not match the
  * running kernel.  Build-time knobs arrive as -D flags from user space:
  *   HS_HAVE_SOCK_TP   sock:sock_{send,recv}_length exist (kernel >= 6.3)
+ *   HS_TASK_REGS      a syscall's arguments can be read from the task's
+ *                     saved registers (x86-64, kernel >= 5.15 with BTF)
  *   HS_PERF_BUFFER    no BPF ring buffer: use a perf buffer
  *   HS_RINGBUF_PAGES  ring buffer size in pages (power of two)
  *   HS_SELF_TGID      httpsnoop's own pid, never traced
@@ -96,6 +98,9 @@ struct hs_active {
 	__u8 dir;   /* enum hs_dir */
 	__u8 is_sock;
 	__u8 peek;  /* MSG_PEEK: bytes are not consumed */
+	__u8 late;  /* entered before the probe was armed: made up inside
+		     * the syscall from its registers (see late_entry) */
+	__u8 pad[7];
 };
 
 struct hs_endpoints {
@@ -164,10 +169,34 @@ struct hs_ssl_key {
 	__u32 tgid;
 	__u32 pad;
 };
+/* An SSL object: where its plaintext goes in hs_conns, and its socket.
+ * SSL_read may return buffered plaintext without a syscall, and a memory
+ * BIO's never makes one: then this says where it belongs. */
+struct hs_ssl {
+	__s32 key_fd;  /* fd | HS_TLS_FD, or HS_SSL_FD(ssl) when its socket
+			* was not known at its first plaintext */
+	__s32 sock_fd; /* its socket, or -1 while not known */
+};
+/* What a thread last did with ciphertext outside an SSL call: a memory
+ * BIO's SSL object is tied to its socket by the socket I/O its thread
+ * makes right before SSL_read (the receive) and right after SSL_write
+ * (the send of the same bytes, sealed). */
+struct hs_tls_recv {
+	__u64 ts;
+	__s32 fd;
+	__u32 pad;
+};
+struct hs_tls_send {
+	__u64 ssl; /* an SSL_write whose socket is not known */
+	__u64 ts;
+	__u64 len; /* its plaintext bytes */
+};
 BPF_TABLE("lru_hash", __u64, struct hs_tls_call, hs_tls_active, HS_MAX_ACTIVE);
-/* SSL object -> its fd: SSL_read may return buffered plaintext without
- * a syscall, and then this says where it belongs. */
-BPF_TABLE("lru_hash", struct hs_ssl_key, __s32, hs_ssl_fds, HS_MAX_SSL);
+BPF_TABLE("lru_hash", struct hs_ssl_key, struct hs_ssl, hs_ssls, HS_MAX_SSL);
+BPF_TABLE("lru_hash", __u64, struct hs_tls_recv, hs_tls_recv, HS_MAX_ACTIVE);
+BPF_TABLE("lru_hash", __u64, struct hs_tls_send, hs_tls_send, HS_MAX_ACTIVE);
+/* How recent the socket I/O must be to tie an SSL object to it. */
+#define HS_TIE_NS 50000000ULL
 #endif
 /* Most of the work is in programs of their own, reached by tail call, so
  * that the compiler builds it and the verifier checks it once, not once
@@ -260,19 +289,61 @@ static __always_inline int enter(int fd, __u64 buf, __u64 arg, int kind,
 	return 0;
 }
 
+#ifdef HS_TASK_REGS
+/* bpf_get_current_task_btf, bpf_task_pt_regs and bpf_probe_read_kernel,
+ * by number (kernel 5.15 on, which user space has checked), so that older
+ * kernel headers compile the probe too. */
+static void *(*hs_current_task)(void) = (void *)158;
+static void *(*hs_task_regs)(void *task) = (void *)175;
+static long (*hs_read_kernel)(void *dst, __u32 size, const void *src) =
+	(void *)113;
+
+/* A syscall in flight that entered before the probe was armed -- a
+ * server blocked in recv(2) on a keep-alive connection opened before
+ * tracing -- has no entry, and its bytes would be lost.  Its entry is
+ * made up from the first three arguments in the task's saved user
+ * registers (di, si, dx on x86-64; the exit sets kind and dir).  Returns
+ * 0, or -1 when they cannot be read. */
+static __always_inline int late_entry(struct hs_active *a)
+{
+	struct pt_regs regs = {};
+	void *r = hs_task_regs(hs_current_task());
+
+	if (!r || hs_read_kernel(&regs, sizeof(regs), r) || (__s32)regs.di < 0)
+		return -1;
+	a->ts = bpf_ktime_get_ns();
+	a->fd = regs.di;
+	a->buf = regs.si;
+	a->arg = regs.dx;
+	a->late = 1;
+	return 0;
+}
+#endif
+
 /* Inside sock_sendmsg/sock_recvmsg: the syscall in flight is on a socket,
  * and this is the one place that says so without reading kernel structs. */
 static __always_inline void mark_sock(void *sk, __u16 family, __u16 protocol,
 				      int flags)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct hs_active *a = hs_active.lookup(&id);
+	struct hs_active *a;
 
-	if (!a)
-		return;
 	if ((family != HS_AF_INET && family != HS_AF_INET6) ||
 	    (protocol != HS_IPPROTO_TCP && protocol != HS_IPPROTO_MPTCP))
 		return;
+	a = hs_active.lookup(&id);
+	if (!a) {
+#ifdef HS_TASK_REGS
+		struct hs_active n = {};
+
+		if (!task_wanted(id >> 32) || late_entry(&n))
+			return;
+		hs_active.update(&id, &n);
+		a = hs_active.lookup(&id);
+		if (!a)
+#endif
+			return;
+	}
 	a->is_sock = 1;
 	a->sk = (__u64)sk;
 	if (flags & 2 /* MSG_PEEK */)
@@ -492,10 +563,15 @@ static __always_inline void emit_one(void *ctx, struct hs_record *r,
 }
 
 /* One user buffer: up to HS_MAX_RECORDS full chunks, the last record
- * carrying whatever is left as a gap. */
+ * carrying whatever is left as a gap.  Without a buffer (ubuf 0:
+ * sendfile) there is nothing to copy, and one record is the whole gap. */
 static __always_inline void emit_buf(void *ctx, struct hs_record *r,
 				     __u64 ubuf)
 {
+	if (!ubuf) {
+		emit_one(ctx, r, 0, r->total - r->done);
+		return;
+	}
 	for (int i = 0; i < HS_MAX_RECORDS; i++) {
 		__u64 done = r->done, span = r->total - done;
 
@@ -802,6 +878,85 @@ static __always_inline void record_start(void *ctx, struct hs_record *r,
 	}
 }
 
+#ifdef HS_TLS
+/* Ties SSL object s to socket fd of process tgid: its records carry fd
+ * from now on, with the socket's role and addresses; the socket's bytes
+ * are ciphertext, neither parsed nor counted; and closing the socket
+ * closes the plaintext's entry.  A socket tied to another SSL object
+ * stays with it.  A tie by correlation (not `sure`: no syscall inside an
+ * SSL call said so) needs a socket seen outside SSL calls only. */
+static __always_inline void tls_tie(__u32 tgid, struct hs_ssl *s, __s32 fd,
+				    int sure)
+{
+	struct hs_conn_key sk = { .tgid = tgid, .fd = fd };
+	struct hs_conn_key pk = { .tgid = tgid, .fd = s->key_fd };
+	struct hs_conn *sc = hs_conns.lookup(&sk), *pc;
+
+	if (sc && (sc->flags & HS_CF_LINKED) && sc->link != s->key_fd)
+		return;
+	if (!sure && (!sc || (sc->flags & HS_CF_SSL_IO)))
+		return;
+	s->sock_fd = fd;
+	if (!sc)
+		return;
+	sc->proto = HS_P_IGNORE;
+	sc->link = s->key_fd;
+	sc->flags |= HS_CF_LINKED;
+	pc = hs_conns.lookup(&pk);
+	if (pc && pc->local.family == 0) {
+		pc->role = sc->role;
+		__builtin_memcpy(&pc->local, &sc->local, sizeof(pc->local));
+		__builtin_memcpy(&pc->remote, &sc->remote, sizeof(pc->remote));
+	}
+}
+
+/* The socket fd a thread received ciphertext on within HS_TIE_NS, or -1. */
+static __always_inline __s32 tls_recent_recv(__u64 id)
+{
+	struct hs_tls_recv *rv = hs_tls_recv.lookup(&id);
+
+	if (!rv || bpf_ktime_get_ns() - rv->ts > HS_TIE_NS)
+		return -1;
+	return rv->fd;
+}
+#endif
+
+/* Bytes that are not HTTP (or not yet known to be) moved outside any SSL
+ * call, so maybe ciphertext: a receive is remembered for the SSL_read
+ * that may follow on the thread; a send that carries the thread's last
+ * SSL_write without a socket, sealed (21 to 64 bytes more per 16 KiB
+ * record), ties that SSL object to this socket. */
+static __always_inline void note_cipher(struct hs_active *a, long ret)
+{
+#ifdef HS_TLS
+	__u64 id = bpf_get_current_pid_tgid();
+	struct hs_tls_send *w;
+	struct hs_ssl_key k = {};
+	struct hs_ssl *s;
+	__u64 recs;
+
+	if (a->dir == HS_DIR_RECV) {
+		struct hs_tls_recv rv = { .ts = bpf_ktime_get_ns(), .fd = a->fd };
+
+		hs_tls_recv.update(&id, &rv);
+		return;
+	}
+	w = hs_tls_send.lookup(&id);
+	if (!w)
+		return;
+	recs = w->len / 16384 + 1;
+	if (bpf_ktime_get_ns() - w->ts > HS_TIE_NS ||
+	    ret < w->len + 21 * recs || ret > w->len + 64 * recs)
+		return;
+	k.ssl = w->ssl;
+	k.tgid = id >> 32;
+	hs_tls_send.delete(&id);
+	s = hs_ssls.lookup(&k);
+	if (s && s->sock_fd < 0)
+		tls_tie(k.tgid, s, a->fd, 0);
+#endif
+}
+
 /* The bytes `ret` that a syscall (or, with tls, an SSL call) moved on
  * connection (tgid, key_fd): its entry, positions and filters, inference,
  * then the records' header and the copy, by tail call. */
@@ -821,7 +976,7 @@ static __always_inline int conn_data(void *ctx, struct hs_active *ap,
 	ts = a.dir == HS_DIR_SEND ? a.ts : bpf_ktime_get_ns();
 	c->last_ts = ts;
 	if (!conn_advance(c, &a, ret, &pos))
-		return 0;
+		goto not_http;
 	buf = locate(kind, &a, &iov, &cnt);
 	if (c->proto == HS_P_UNKNOWN) {
 		__u64 n;
@@ -830,7 +985,7 @@ static __always_inline int conn_data(void *ctx, struct hs_active *ap,
 			return 0;
 		n = infer_bytes(buf, iov, cnt, ret, &t);
 		if (n == 0 || !infer(c, a.dir, pos, ret, t, n, &have))
-			return 0;
+			goto not_http;
 	}
 	r = hs_scratch.lookup(&zero);
 	if (!r)
@@ -842,6 +997,10 @@ static __always_inline int conn_data(void *ctx, struct hs_active *ap,
 	r->ubuf = iov ? iov : buf;
 	r->cnt = iov ? cnt : 0;
 	return tail_call(ctx, tls, iov ? HS_CALL_EMIT_IOV : HS_CALL_EMIT_BUF, ret);
+not_http:
+	if (!tls)
+		note_cipher(&a, ret);
+	return 0;
 }
 
 /* Stashes a call that moved `ret` bytes in the scratch record, and goes
@@ -901,16 +1060,26 @@ int hs_emit_iov(void *ctx)
 	return 0;
 }
 
-static __always_inline int data_exit(void *ctx, long ret, int kind)
+static __always_inline int data_exit(void *ctx, long ret, int kind, int dir)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct hs_active *ap = hs_active.lookup(&id);
-	struct hs_active a;
+	struct hs_active a = {};
 
-	if (!ap)
-		return 0;
-	a = *ap;
-	hs_active.delete(&id);
+	if (ap) {
+		a = *ap;
+		hs_active.delete(&id);
+	} else {
+#if defined(HS_TASK_REGS) && !defined(HS_HAVE_SOCK_TP)
+		/* Without the sock tracepoints nothing ran inside it. */
+		if (ret <= 0 || !task_wanted(id >> 32) || late_entry(&a))
+#endif
+			return 0;
+	}
+	if (a.late) {
+		a.kind = kind;
+		a.dir = dir;
+	}
 	if (ret <= 0 || a.peek)
 		return 0;
 	if (kind == HS_K_MMSG && (ret = mmsg_bytes(a.buf, ret)) <= 0)
@@ -930,9 +1099,12 @@ static __always_inline int data_exit(void *ctx, long ret, int kind)
 		struct hs_conn *sc = hs_conns.lookup(&k);
 
 		tc->fd = a.fd;
-		if (sc && sc->proto != HS_P_IGNORE) {
-			sc->proto = HS_P_IGNORE;
-			sc->pos[a.dir & 1] += ret;
+		if (sc) {
+			sc->flags |= HS_CF_SSL_IO;
+			if (sc->proto != HS_P_IGNORE) {
+				sc->proto = HS_P_IGNORE;
+				sc->pos[a.dir & 1] += ret;
+			}
 		}
 		return 0;
 	}
@@ -946,6 +1118,11 @@ static __always_inline int conn_exit(long ret, int accept)
 	struct hs_active *ap = hs_active.lookup(&id);
 	struct hs_active a = {};
 
+	if (ap && ap->late) {
+		/* made up inside some other call (see late_entry) */
+		hs_active.delete(&id);
+		ap = NULL;
+	}
 	if (!ap) {
 		/* A blocking accept(2) entered before the probe was armed:
 		 * the connection is new all the same, only its peer's
@@ -975,7 +1152,7 @@ static __always_inline int conn_exit(long ret, int accept)
 	}                                                                \
 	TRACEPOINT_PROBE(syscalls, sys_exit_##name)                      \
 	{                                                                \
-		return data_exit(args, args->ret, kind);                 \
+		return data_exit(args, args->ret, kind, dir);            \
 	}
 
 HS_DATA_PROBES(read, fd, buf, count, HS_K_BUF, HS_DIR_RECV)
@@ -1018,7 +1195,9 @@ TRACEPOINT_PROBE(syscalls, sys_exit_connect)
 	return conn_exit(args->ret, 0);
 }
 
-static __always_inline void close_conn(void *ctx, struct hs_conn_key *key)
+/* Ends connection key, whose records carry fd. */
+static __always_inline void close_conn(void *ctx, struct hs_conn_key *key,
+				       __s32 fd)
 {
 	struct hs_conn *c = hs_conns.lookup(key);
 	__u32 zero = 0;
@@ -1029,7 +1208,7 @@ static __always_inline void close_conn(void *ctx, struct hs_conn_key *key)
 	if (c->proto == HS_P_HTTP) {
 		r = hs_scratch.lookup(&zero);
 		if (r) {
-			fill_header(&r->ev, c, key->fd & ~HS_TLS_FD, bpf_ktime_get_ns());
+			fill_header(&r->ev, c, fd, bpf_ktime_get_ns());
 			r->ev.type = HS_EV_CLOSE;
 			r->ev.dir = 0;
 			r->ev.pos = c->pos[0];
@@ -1045,12 +1224,24 @@ static __always_inline void close_conn(void *ctx, struct hs_conn_key *key)
 TRACEPOINT_PROBE(syscalls, sys_enter_close)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct hs_conn_key key = { .tgid = id >> 32, .fd = args->fd };
-
-	close_conn(args, &key);
+	__s32 fd = args->fd;
+	struct hs_conn_key key = { .tgid = id >> 32, .fd = fd };
 #ifdef HS_TLS
-	key.fd |= HS_TLS_FD;
-	close_conn(args, &key);
+	struct hs_conn *c = hs_conns.lookup(&key);
+	__s32 link = c && (c->flags & HS_CF_LINKED) ? c->link : 0;
+#endif
+
+	if (fd < 0)
+		return 0;
+	close_conn(args, &key, fd);
+#ifdef HS_TLS
+	/* The plaintext's entry, by the socket's fd or by its SSL object. */
+	key.fd = fd | HS_TLS_FD;
+	close_conn(args, &key, fd);
+	if (link) {
+		key.fd = link;
+		close_conn(args, &key, fd);
+	}
 #endif
 	return 0;
 }
@@ -1122,6 +1313,41 @@ static __always_inline int tls_enter(struct pt_regs *ctx, int dir, int ex)
 	return 0;
 }
 
+/* The SSL object's entry in hs_ssls, made at its first plaintext.  Its
+ * socket is the one a syscall inside the call used (a socket BIO), or
+ * for SSL_read the one the thread has just received ciphertext on (a
+ * memory BIO).  NULL when hs_ssls has no room. */
+static __always_inline struct hs_ssl *tls_ssl(struct hs_ssl_key *k,
+					      struct hs_tls_call *c, __u64 id)
+{
+	struct hs_ssl *s = hs_ssls.lookup(k);
+	__s32 fd = c->fd;
+
+	if (fd < 0 && c->dir == HS_DIR_RECV)
+		fd = tls_recent_recv(id);
+	if (!s) {
+		struct hs_ssl n = { .sock_fd = -1 };
+
+		/* Keyed by the socket only when a syscall inside said so:
+		 * a tie by correlation may yet fail. */
+		n.key_fd = c->fd >= 0 ? (c->fd | HS_TLS_FD) : HS_SSL_FD(k->ssl);
+		hs_ssls.update(k, &n);
+		s = hs_ssls.lookup(k);
+		if (!s)
+			return NULL;
+	}
+	if (c->fd >= 0 && c->fd != s->sock_fd) {
+		/* A syscall inside says so: the object follows its socket
+		 * (SSL_set_fd may move it), and an fd-keyed entry too. */
+		if (s->key_fd >= 0)
+			s->key_fd = c->fd | HS_TLS_FD;
+		tls_tie(k->tgid, s, c->fd, 1);
+	} else if (s->sock_fd < 0 && fd >= 0) {
+		tls_tie(k->tgid, s, fd, 0);
+	}
+	return s;
+}
+
 static __always_inline int tls_exit(struct pt_regs *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -1132,7 +1358,7 @@ static __always_inline int tls_exit(struct pt_regs *ctx)
 	/* Every one of them returns an int: -1 arrives as 0xffffffff in
 	 * the 64-bit register and must be sign-extended. */
 	long ret = (int)PT_REGS_RC(ctx);
-	__s32 *fdp;
+	struct hs_ssl *s;
 
 	if (!cp)
 		return 0;
@@ -1151,32 +1377,53 @@ static __always_inline int tls_exit(struct pt_regs *ctx)
 		return 0;
 	k.ssl = c.ssl;
 	k.tgid = id >> 32;
-	if (c.fd >= 0) {
-		hs_ssl_fds.update(&k, &c.fd);
-	} else {
-		fdp = hs_ssl_fds.lookup(&k);
-		if (!fdp) {
-			stat_add(HS_STAT_TLS_NO_FD, 1);
-			return 0;
+	s = tls_ssl(&k, &c, id);
+	if (!s)
+		return 0;
+	if (s->sock_fd < 0) {
+		/* Reported all the same, keyed by the SSL object, with the
+		 * addresses unknown until the socket is found. */
+		stat_add(HS_STAT_TLS_NO_FD, 1);
+		if (c.dir == HS_DIR_SEND) {
+			struct hs_tls_send w = { .ssl = c.ssl, .ts = c.ts, .len = ret };
+
+			hs_tls_send.update(&id, &w);
 		}
-		c.fd = *fdp;
 	}
 	a.ts = c.ts;
 	a.buf = c.buf;
 	a.arg = ret;
-	a.fd = c.fd;
+	a.fd = s->sock_fd;
 	a.kind = HS_K_BUF;
 	a.dir = c.dir;
-	return stash_call(ctx, &a, c.fd | HS_TLS_FD, ret, 1);
+	return stash_call(ctx, &a, s->key_fd, ret, 1);
 }
+
 
 int hs_data_tls(struct pt_regs *ctx)
 {
 	return run_stashed_call(ctx, 1);
 }
 
+/* SSL_free: the end of the SSL object, and of its plaintext's stream
+ * (for a memory BIO, the only end the probe sees). */
+static __always_inline int tls_free(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct hs_ssl_key k = { .ssl = PT_REGS_PARM1(ctx), .tgid = id >> 32 };
+	struct hs_ssl *s = hs_ssls.lookup(&k);
+	struct hs_conn_key ck = { .tgid = k.tgid };
+
+	if (!s)
+		return 0;
+	ck.fd = s->key_fd;
+	close_conn(ctx, &ck, s->sock_fd);
+	hs_ssls.delete(&k);
+	return 0;
+}
+
 /* Attached by user space to every libssl it finds (uprobe__NAME on entry,
- * uretprobe__NAME on return). */
+ * uretprobe__NAME on return; see HS_UPROBE_SLOTS). */
 int uprobe__SSL_write(struct pt_regs *ctx) { return tls_enter(ctx, HS_DIR_SEND, 0); }
 int uretprobe__SSL_write(struct pt_regs *ctx) { return tls_exit(ctx); }
 int uprobe__SSL_read(struct pt_regs *ctx) { return tls_enter(ctx, HS_DIR_RECV, 0); }
@@ -1185,4 +1432,5 @@ int uprobe__SSL_write_ex(struct pt_regs *ctx) { return tls_enter(ctx, HS_DIR_SEN
 int uretprobe__SSL_write_ex(struct pt_regs *ctx) { return tls_exit(ctx); }
 int uprobe__SSL_read_ex(struct pt_regs *ctx) { return tls_enter(ctx, HS_DIR_RECV, 1); }
 int uretprobe__SSL_read_ex(struct pt_regs *ctx) { return tls_exit(ctx); }
+int uprobe__SSL_free(struct pt_regs *ctx) { return tls_free(ctx); }
 #endif

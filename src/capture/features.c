@@ -44,6 +44,35 @@ static bool have_helper(int id)
 	return true;
 }
 
+/* Whether a tracepoint program can read the current task's saved user
+ * registers (bpf_get_current_task_btf and bpf_task_pt_regs: kernel 5.15
+ * with BTF): the arguments of a syscall whose entry the probe missed.
+ * Only where the probe knows their layout (x86-64). */
+static bool have_task_regs(void)
+{
+#if defined(__x86_64__)
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_get_current_task_btf },
+		BPF_MOV64_REG(BPF_REG_1, BPF_REG_0),
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_task_pt_regs },
+		BPF_MOV64_IMM(BPF_REG_0, 0),
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd;
+
+	if (getenv("HTTPSNOOP_FORCE_NO_TASK_REGS"))
+		return false;
+	fd = bcc_prog_load(BPF_PROG_TYPE_TRACEPOINT, "hs_feature", insns,
+			   sizeof(insns), "GPL", 0, 0, NULL, 0);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+#else
+	return false;
+#endif
+}
+
 static bool have_sock_tp(void)
 {
 	char path[256];
@@ -63,7 +92,9 @@ void features_detect(struct features *f)
 	f->read_user_helper = have_helper(BPF_FUNC_probe_read_user)
 				      ? BPF_FUNC_probe_read_user
 				      : BPF_FUNC_probe_read;
-	snprintf(f->desc, sizeof(f->desc), "%s, %s",
+	f->task_regs = have_task_regs();
+	snprintf(f->desc, sizeof(f->desc), "%s, %s%s",
 		 f->ringbuf ? "ring buffer" : "perf buffer",
-		 f->sock_tp ? "sock tracepoints" : "accept/connect tracking + /proc");
+		 f->sock_tp ? "sock tracepoints" : "accept/connect tracking + /proc",
+		 f->task_regs ? ", syscall arguments from registers" : "");
 }

@@ -9,12 +9,15 @@ struct features {
 	bool sock_tp;	      /* sock:sock_{send,recv}_length (6.3) */
 	int read_user_helper; /* BPF_FUNC_probe_read_user (5.5), or
 			       * BPF_FUNC_probe_read */
+	bool task_regs;	      /* a syscall's arguments from the task's
+			       * registers (5.15, BTF, x86-64) */
 	char desc[128];	      /* for --verbose */
 };
 
-/* Tests the kernel.  HTTPSNOOP_FORCE_PERF_BUFFER and
- * HTTPSNOOP_FORCE_NO_SOCK_TP in the environment turn the first two off,
- * so that the fallbacks can be tested on a kernel that has both. */
+/* Tests the kernel.  HTTPSNOOP_FORCE_PERF_BUFFER,
+ * HTTPSNOOP_FORCE_NO_SOCK_TP and HTTPSNOOP_FORCE_NO_TASK_REGS in the
+ * environment turn those off, so that the fallbacks can be tested on a
+ * kernel that has them. */
 void features_detect(struct features *f);
 
 #endif

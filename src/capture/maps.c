@@ -106,13 +106,21 @@ void probe_ignore_existing(struct probe *p, uint32_t tgid, int32_t fd)
 void probe_ignore(struct probe *p, uint32_t tgid, int32_t fd, uint64_t conn_id)
 {
 	int cfd = p->maps.conns_fd;
-	struct hs_conn_key key = { .tgid = tgid, .fd = fd };
+	/* The connection is the socket's entry or, for TLS, its plaintext
+	 * entry; the id tells which.  (One keyed by its SSL object cannot
+	 * be found from the fd: its records keep coming, to be dropped
+	 * here.) */
+	struct hs_conn_key keys[2] = { { .tgid = tgid, .fd = fd },
+				       { .tgid = tgid, .fd = fd | HS_TLS_FD } };
 	struct hs_conn c;
 
-	if (bpf_lookup_elem(cfd, &key, &c) || c.id != conn_id)
+	for (int i = 0; i < 2 && fd >= 0; i++) {
+		if (bpf_lookup_elem(cfd, &keys[i], &c) || c.id != conn_id)
+			continue;
+		c.proto = HS_P_IGNORE;
+		bpf_update_elem(cfd, &keys[i], &c, BPF_EXIST);
 		return;
-	c.proto = HS_P_IGNORE;
-	bpf_update_elem(cfd, &key, &c, BPF_EXIST);
+	}
 }
 
 static bool listed(const uint32_t *tgids, size_t n, uint32_t tgid)

@@ -41,6 +41,8 @@ static int probe_cflags(const struct probe *p, const struct probe_opts *o,
 		 p->feat.read_user_helper);
 	if (p->feat.sock_tp)
 		snprintf(defs[n++], CFLAG_LEN, "-DHS_HAVE_SOCK_TP");
+	if (p->feat.task_regs)
+		snprintf(defs[n++], CFLAG_LEN, "-DHS_TASK_REGS");
 	if (!p->feat.ringbuf)
 		snprintf(defs[n++], CFLAG_LEN, "-DHS_PERF_BUFFER");
 	if (o->npids)

@@ -75,9 +75,10 @@ size_t probe_sweep(struct probe *p, const uint32_t *tgids, size_t n);
 /* Entries in the probe's connection table now. */
 size_t probe_conn_count(struct probe *p);
 /* Attaches the OpenSSL uprobes to the library at path (as seen from
- * here, e.g. through /proc/PID/root).  Returns how many of SSL_read,
- * SSL_write, SSL_read_ex and SSL_write_ex were attached (0 when the
- * library has none of them: stripped, or not OpenSSL), or -errno. */
+ * here, e.g. through /proc/PID/root).  Returns how many uprobes on
+ * SSL_read, SSL_write, SSL_read_ex, SSL_write_ex and SSL_free (entry and
+ * return count apart) were attached (0 when the library has none of
+ * them: stripped, or not OpenSSL), or -errno. */
 int probe_attach_tls(struct probe *p, const char *path);
 /* Whether the probe has the SSL uprobe programs (an edited probe may
  * not). */

@@ -72,7 +72,7 @@ static void attach(struct tls *t, const char *path, bool named)
 	else if (n < 0)
 		warn("failed to attach uprobes to %s: %s", path, strerror(-n));
 	else if (t->verbose)
-		fprintf(stderr, "httpsnoop: TLS: attached to %s (%d functions)\n", path, n);
+		fprintf(stderr, "httpsnoop: TLS: attached to %s (%d uprobes)\n", path, n);
 }
 
 static bool is_libssl(const char *path)

@@ -2,6 +2,8 @@
 #include "capture/uprobe.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,16 +15,23 @@
 #include "capture/compile.h"
 #include "capture/probe_impl.h"
 
-/* The functions of the uprobe slots, in slot order (see event.h). */
-static const char *const tls_syms[HS_TLS_FUNCS] = {
-	"SSL_write", "SSL_read", "SSL_write_ex", "SSL_read_ex",
+/* The uprobe slots (see HS_UPROBE_SLOTS in event.h): the symbol and
+ * whether the program runs on its return. */
+static const struct {
+	const char *sym;
+	bool ret;
+} slots[HS_UPROBE_SLOTS] = {
+	{ "SSL_write", false },	   { "SSL_write", true },
+	{ "SSL_read", false },	   { "SSL_read", true },
+	{ "SSL_write_ex", false }, { "SSL_write_ex", true },
+	{ "SSL_read_ex", false },  { "SSL_read_ex", true },
+	{ "SSL_free", false },
 };
 
-/* The probe's program for uprobe slot i: symbol tls_syms[i / 2], on
- * entry (even) or return (odd). */
+/* The probe's program for uprobe slot i. */
 static void slot_fn(char *buf, size_t n, int i)
 {
-	snprintf(buf, n, "%s__%s", i % 2 ? "uretprobe" : "uprobe", tls_syms[i / 2]);
+	snprintf(buf, n, "%s__%s", slots[i].ret ? "uretprobe" : "uprobe", slots[i].sym);
 }
 
 void uprobe_init(struct uprobe *u)
@@ -68,36 +77,43 @@ bool probe_has_tls(const struct probe *p)
 	return false;
 }
 
+/* Attaches slot i's program at sym's offset in the library at path.
+ * Returns 0 or -errno. */
+static int attach_slot(struct uprobe *u, int i, const char *path, uint64_t offset)
+{
+	int fd;
+
+	if (u->nev == UPROBE_MAX)
+		return -E2BIG;
+	snprintf(u->ev[u->nev], UPROBE_EV_LEN, "hs_%d_%d", getpid(), u->nev);
+	fd = bpf_attach_uprobe(u->prog_fd[i], slots[i].ret ? BPF_PROBE_RETURN : BPF_PROBE_ENTRY,
+			       u->ev[u->nev], path, offset, -1, 0);
+	if (fd < 0)
+		return -errno;
+	u->nev++;
+	return 0;
+}
+
 int probe_attach_tls(struct probe *p, const char *path)
 {
 	struct uprobe *u = &p->up;
-	int attached = 0;
+	struct bcc_symbol_option opt = { .use_debug_file = 0,
+					 .check_debug_file_crc = 0,
+					 .lazy_symbolize = 1,
+					 .use_symbol_type = (1 << 2) | (1 << 10) /* FUNC, GNU_IFUNC */ };
+	int attached = 0, err;
 
-	for (int i = 0; i < HS_TLS_FUNCS; i++) {
+	for (int i = 0; i < HS_UPROBE_SLOTS; i++) {
 		struct bcc_symbol sym = { 0 };
-		struct bcc_symbol_option opt = { .use_debug_file = 0,
-						 .check_debug_file_crc = 0,
-						 .lazy_symbolize = 1,
-						 .use_symbol_type = (1 << 2) | (1 << 10) /* FUNC, GNU_IFUNC */ };
 
-		if (bcc_resolve_symname(path, tls_syms[i], 0, 0, &opt, &sym))
+		/* A slot without its program: an edited probe. */
+		if (u->prog_fd[i] < 0 ||
+		    bcc_resolve_symname(path, slots[i].sym, 0, 0, &opt, &sym))
 			continue;
-		for (int ret = 0; ret < 2; ret++) {
-			int slot = i * 2 + ret, fd;
-
-			if (u->nev == UPROBE_MAX)
-				return attached ? attached : -E2BIG;
-			if (u->prog_fd[slot] < 0)
-				return -EINVAL; /* the probe has no such program */
-			snprintf(u->ev[u->nev], UPROBE_EV_LEN, "hs_%d_%d", getpid(), u->nev);
-			fd = bpf_attach_uprobe(u->prog_fd[slot],
-					       ret ? BPF_PROBE_RETURN : BPF_PROBE_ENTRY,
-					       u->ev[u->nev], path, sym.offset, -1, 0);
-			if (fd < 0)
-				return -errno;
-			u->nev++;
-		}
+		err = attach_slot(u, i, path, sym.offset);
 		bcc_procutils_free(sym.module);
+		if (err)
+			return attached ? attached : err;
 		attached++;
 	}
 	return attached;

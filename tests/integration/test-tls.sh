@@ -6,13 +6,7 @@ need_bpf
 
 PORT=$(free_port)
 D=$T/ngx
-nginx_tls_conf "$D" "$PORT" || die "openssl could not make a certificate"
-nginx -p "$D" -c "$D/nginx.conf" >"$D/logs/stdout" 2>&1 &
-NGINX_MASTER=$!
-track "$NGINX_MASTER"
-wait_listen "$PORT" || die "nginx did not listen on $PORT"
-NGINX_WORKER=$(pgrep -P "$NGINX_MASTER" | head -n 1)
-[ -n "$NGINX_WORKER" ] || die "nginx worker not found"
+nginx_tls_start "$D" "$PORT"
 URL=https://127.0.0.1:$PORT
 GT=$T/curl.gt
 : >"$GT"

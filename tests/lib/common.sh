@@ -288,3 +288,16 @@ nginx_tls_conf() {
     }
 EOF
 }
+
+# nginx_tls_start DIR PORT: nginx_tls_conf, then nginx itself, tracked for
+# the test's cleanup; sets NGINX_MASTER and NGINX_WORKER.
+nginx_tls_start() {
+	local d=$1 port=$2
+	nginx_tls_conf "$d" "$port" || die "openssl could not make a certificate"
+	nginx -p "$d" -c "$d/nginx.conf" >"$d/logs/stdout" 2>&1 &
+	NGINX_MASTER=$!
+	track "$NGINX_MASTER"
+	wait_listen "$port" || die "nginx did not listen on $port"
+	NGINX_WORKER=$(pgrep -P "$NGINX_MASTER" | head -n 1)
+	[ -n "$NGINX_WORKER" ] || die "nginx worker not found"
+}
