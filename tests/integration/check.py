@@ -63,10 +63,14 @@ def load_jsonl(path):
             if not line.strip():
                 continue
             try:
-                txns.append(json.loads(line))
+                rec = json.loads(line)
             except ValueError as e:
                 bad += 1
                 print(f"{path}:{n}: not JSON ({e}): {line[:200]!r}")
+                continue
+            # a message after an upgrade (WebSocket) is not a transaction
+            if "direction" not in rec:
+                txns.append(rec)
     return txns, bad
 
 

@@ -78,8 +78,9 @@ check_side() {   # check_side WHAT PID ROLES EXPECT LOCAL REMOTE
 		fail "$what: transactions differ from the peer's"
 	$CHECK sane --jsonl "$T/hs.jsonl" --pid "$pid" || fail "$what: incomplete or erroneous"
 	bad=$(jq -c --argjson p "$pid" --arg roles "$roles" --arg l "$l" --arg r "$r" '
-		select(.pid == $p) | select(.tls != true or .local != $l or .remote != $r or
-		                            (($roles | split(",")) | index(.role)) == null) |
+		select(.pid == $p) | .role as $role |
+		select(.tls != true or .local != $l or .remote != $r or
+		       (($roles | split(",")) | index($role)) == null) |
 		[.role, .local, .remote, .tls, .request.target]' "$T/hs.jsonl")
 	[ -z "$bad" ] || fail "$what: wrong role, address or TLS mark: $bad"
 }
