@@ -22,6 +22,34 @@
 #define LIVE_SWEEP_EXIT_NS 1000000000ULL  /* kernel entries of exits */
 #define LIVE_SWEEP_ALL_NS 10000000000ULL  /* ... of unseen deaths */
 
+/* The TCP sockets open when tracing began, with their endpoints: the
+ * probe saw neither their connect nor their accept, and a process that
+ * exits soon after can no longer be asked through /proc. */
+struct known_sock {
+	uint32_t pid;
+	int32_t fd;
+	struct hs_addr local, remote;
+};
+
+static int known_cmp(const void *x, const void *y)
+{
+	const struct known_sock *a = x, *b = y;
+
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	return (a->fd > b->fd) - (a->fd < b->fd);
+}
+
+static const struct known_sock *known_find(const struct app *a, uint32_t pid,
+					   int32_t fd)
+{
+	struct known_sock k = { .pid = pid, .fd = fd };
+
+	if (!a->nknown)
+		return NULL;
+	return bsearch(&k, a->known, a->nknown, sizeof(k), known_cmp);
+}
+
 bool app_admit_live(void *ctx, struct conn_info *c, unsigned flags)
 {
 	struct app *a = ctx;
@@ -40,15 +68,23 @@ bool app_admit_live(void *ctx, struct conn_info *c, unsigned flags)
 			return false;
 		}
 	}
-	if (c->local.family == 0) {
+	if (c->local.family == 0 && c->fd >= 0) {
+		const struct known_sock *k;
+
 		if (sock < 0)
 			sock = procfs_is_socket(c->pid, c->fd, &inode);
 		if (sock == 1)
 			procfs_tcp_endpoints(c->pid, inode, &c->local, &c->remote);
+		if (c->local.family == 0 && (k = known_find(a, c->pid, c->fd))) {
+			c->local = k->local;
+			c->remote = k->remote;
+		}
 	}
 	snprintf(c->container_id, sizeof(c->container_id), "%s",
 		 container_of(a->containers, c->pid, c->cgroup_id));
-	if (!app_port_wanted(a->o, c) ||
+	/* A TLS stream not yet tied to its socket (fd -1) has no addresses
+	 * to match -P against: the stream asks again once it is tied. */
+	if ((c->fd >= 0 && !app_port_wanted(a->o, c)) ||
 	    (a->o->container && strncmp(c->container_id, a->o->container,
 					strlen(a->o->container)))) {
 		a->stats.filtered++;
@@ -58,19 +94,33 @@ bool app_admit_live(void *ctx, struct conn_info *c, unsigned flags)
 	return true;
 }
 
-/* -P and the connections open before tracing began: the probe knows
- * nothing of their ports, so without this every byte of a busy unwanted
- * keep-alive connection would reach user space to be dropped there. */
-static void ignore_existing(void *ctx, uint32_t pid, int32_t fd,
-			    const struct hs_addr *local, const struct hs_addr *remote)
+/* Notes one socket open at the start.  With -P, an unwanted one is also
+ * ignored in the kernel: the probe knows nothing of its ports, so every
+ * byte of a busy keep-alive connection would reach user space to be
+ * dropped there. */
+static void note_existing(void *ctx, uint32_t pid, int32_t fd,
+			  const struct hs_addr *local, const struct hs_addr *remote)
 {
 	struct app *a = ctx;
 	struct conn_info c = { .local = *local, .remote = *remote };
 
-	if (pid != (uint32_t)getpid() && !app_port_wanted(a->o, &c)) {
+	if (pid == (uint32_t)getpid())
+		return;
+	if (a->o->nports && !app_port_wanted(a->o, &c)) {
 		probe_ignore_existing(a->probe, pid, fd);
 		a->stats.filtered++;
+		return;
 	}
+	if (a->nknown == a->capknown) {
+		size_t cap = a->capknown ? 2 * a->capknown : 256;
+		struct known_sock *k = realloc(a->known, cap * sizeof(*k));
+
+		if (!k)
+			return; /* /proc is still asked while the process lives */
+		a->known = k;
+		a->capknown = cap;
+	}
+	a->known[a->nknown++] = (struct known_sock){ pid, fd, *local, *remote };
 }
 
 static char *read_probe_file(const char *path)
@@ -265,8 +315,9 @@ static int live_arm(struct app *a)
 	if (o->verbose)
 		fprintf(stderr, "httpsnoop: using %s\n", probe_features(a->probe));
 	/* Last before arming, so that what /proc said is still true. */
-	if (o->nports)
-		procfs_each_tcp_fd(ignore_existing, a, HS_MAX_CONNS / 4);
+	procfs_each_tcp_fd(note_existing, a, HS_MAX_CONNS / 4);
+	if (a->nknown)
+		qsort(a->known, a->nknown, sizeof(*a->known), known_cmp);
 	if (probe_arm(a->probe)) {
 		tls_free(a->tls);
 		probe_close(a->probe);
@@ -330,5 +381,8 @@ int app_run_live(struct app *a)
 	a->tls = NULL;
 	probe_close(a->probe);
 	a->probe = NULL;
+	free(a->known);
+	a->known = NULL;
+	a->nknown = a->capknown = 0;
 	return err < 0 ? 1 : 0;
 }

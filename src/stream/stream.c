@@ -67,6 +67,7 @@ struct conn {
 	struct conn *lru_prev, *lru_next; /* by last activity */
 	uint64_t last_ts;
 	bool ignored;
+	bool admit_again; /* admitted before its addresses were known */
 	uint8_t state;	  /* enum conn_state */
 	uint8_t switches; /* protocol switches so far */
 	struct dirstate d[2];
@@ -563,6 +564,37 @@ static void conn_end(struct stream *st, struct conn *c, uint64_t ts,
 	conn_free(st, c);
 }
 
+/* Asks the admission filter again once a TLS stream is tied to its socket
+ * (its records carry the fd, and the addresses if the probe knows them;
+ * the filter may find them in /proc otherwise).  A refused one is dropped
+ * whole: what it parsed so far is not reported.  Returns true if it was
+ * refused. */
+static bool readmit(struct stream *st, struct conn *c, const struct hs_event *ev)
+{
+	c->admit_again = false;
+	c->info.fd = ev->fd;
+	if (ev->local.family != 0) {
+		c->info.local = ev->local;
+		c->info.remote = ev->remote;
+	}
+	if (c->info.role == HS_ROLE_UNKNOWN)
+		c->info.role = ev->role;
+	if (st->o.admit(st->o.admit_ctx, &c->info, ev->flags))
+		return false;
+	queue_free(st, &c->d[0]);
+	queue_free(st, &c->d[1]);
+	held_free(c->held);
+	c->held = NULL;
+	if (c->old_ops)
+		c->old_ops->free(c->old);
+	if (c->ops)
+		c->ops->free(c->proto);
+	c->old_ops = c->ops = NULL;
+	c->old = c->proto = NULL;
+	c->ignored = true;
+	return true;
+}
+
 static struct conn *conn_new(struct stream *st, const struct hs_event *ev)
 {
 	struct conn *c;
@@ -588,6 +620,9 @@ static struct conn *conn_new(struct stream *st, const struct hs_event *ev)
 	c->info.remote = ev->remote;
 	if (st->o.admit && !st->o.admit(st->o.admit_ctx, &c->info, ev->flags))
 		c->ignored = true;
+	/* A TLS stream keyed by its SSL object (fd -1) learns its socket
+	 * when the probe ties the two: the filters are asked again then. */
+	c->admit_again = !c->ignored && ev->fd < 0 && ev->local.family == 0;
 	b = bucket_of(st, c->info.conn_id);
 	c->hnext = st->buckets[b];
 	st->buckets[b] = c;
@@ -659,9 +694,13 @@ int stream_feed(struct stream *st, const void *rec, size_t len)
 	lru_push(st, c);
 	if (c->ignored)
 		return 0;
+	if (c->admit_again && ev->fd >= 0 && readmit(st, c, ev))
+		return 0;
 	if (c->info.local.family == 0 && ev->local.family != 0) {
 		c->info.local = ev->local;
 		c->info.remote = ev->remote;
+		if (c->info.role == HS_ROLE_UNKNOWN)
+			c->info.role = ev->role;
 	}
 	dir_feed(st, c, ev->dir, ev->pos, ev->span, ev->captured,
 		 (const uint8_t *)(ev + 1), ev->ts_ns, ev->flags);
