@@ -47,6 +47,9 @@ struct app {
 	uint64_t cgroups[HS_MAX_CGROUPS]; /* its cgroups, when it is */
 	size_t ncgroups;
 	bool stop;			     /* the live loop ends */
+	struct known_sock *known;	     /* live: the TCP sockets open
+					      * at the start, by pid and fd */
+	size_t nknown, capknown;
 };
 
 /* Set by the signal handlers: SIGINT/SIGTERM end the run, SIGUSR1 asks
