@@ -7,9 +7,13 @@ need_bpf
 # One program, two modes: an echo server and a client; each logs every
 # message it sends and receives, and the close code it ends with.
 cat >"$T/peer.py" <<'PYEOF'
-import asyncio, json, os, sys, websockets
+import asyncio, json, os, ssl, sys, websockets
 mode, port, logf, comp = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 compression = None if comp == "none" else "deflate"
+# "tls": permessage-deflate over TLS (python's ssl drives OpenSSL through
+# memory BIOs under asyncio)
+tls = comp == "tls"
+cert = os.environ.get("WS_CERT")
 log = open(logf, "w")
 
 def note(**kw):
@@ -31,13 +35,23 @@ async def handler(ws, path=None):
     note(dir="close", code=ws.close_code, reason=ws.close_reason)
 
 async def server():
-    async with websockets.serve(handler, "127.0.0.1", port, compression=compression):
+    ctx = None
+    if tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, os.environ["WS_KEY"])
+    async with websockets.serve(handler, "127.0.0.1", port, compression=compression,
+                                ssl=ctx):
         await asyncio.Future()
 
 async def client():
     msgs = ["hello", "h\u00e9llo w\u00f6rld \u2713", os.urandom(3000), "x" * 5000]
-    async with websockets.connect(f"ws://127.0.0.1:{port}/chat",
-                                  compression=compression) as ws:
+    ctx = None
+    if tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    async with websockets.connect(f"{'wss' if tls else 'ws'}://127.0.0.1:{port}/chat",
+                                  compression=compression, ssl=ctx) as ws:
         for m in msgs:
             await ws.send(m)
             k, b = kind(m)
@@ -89,7 +103,7 @@ for i, (r, e) in enumerate(zip(data, want)):
     # websockets ends a message sent in parts with an empty frame
     if e.get("frames") and not e["frames"] <= r["frames"] <= e["frames"] + 1:
         bad.append(f"{what}: {r['frames']} frames, sent in {e['frames']} parts")
-if comp == "deflate" and not any(r["compressed"] for r in data):
+if comp != "none" and not any(r["compressed"] for r in data):
     bad.append(f"{role}: no message compressed though permessage-deflate was agreed")
 def reason(r):
     if r["payload_encoding"] == "text":
@@ -108,12 +122,16 @@ sys.exit(1 if bad else 0)
 PYEOF
 
 PORTS=()
-for comp in none deflate; do
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" \
+	-days 1 -subj /CN=localhost >/dev/null 2>&1 || die "openssl could not make a certificate"
+export WS_CERT=$T/cert.pem WS_KEY=$T/key.pem
+COMPS=(none deflate tls)
+for comp in "${COMPS[@]}"; do
 	PORTS+=("$(free_port)")
 done
-hs_start hs -P "${PORTS[0]}" -P "${PORTS[1]}" -b 1048576
+hs_start hs -P "${PORTS[0]}" -P "${PORTS[1]}" -P "${PORTS[2]}" -b 1048576
 i=0
-for comp in none deflate; do
+for comp in "${COMPS[@]}"; do
 	port=${PORTS[$i]}
 	i=$((i + 1))
 	"$PY" "$T/peer.py" server "$port" "$T/server-$comp.log" "$comp" >"$T/server-$comp.out" 2>&1 &
@@ -127,7 +145,7 @@ hs_stop hs
 hs_show_stats hs
 
 i=0
-for comp in none deflate; do
+for comp in "${COMPS[@]}"; do
 	port=${PORTS[$i]}
 	i=$((i + 1))
 	for role in server client; do
@@ -136,6 +154,10 @@ for comp in none deflate; do
 	done
 	n=$(jq_port "$port" 'select(.response.status == 101)' "$T/hs.jsonl" | wc -l)
 	[ "$n" = 2 ] || fail "$comp: the upgrade reported $n times, expected on both sides"
+	if [ "$comp" = tls ]; then
+		n=$(jq_port "$port" 'select(.tls != true)' "$T/hs.jsonl" | wc -l)
+		[ "$n" = 0 ] || fail "tls: $n records not marked tls"
+	fi
 done
 hs_expect_stat hs 'parse errors' 0
 finish
