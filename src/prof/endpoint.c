@@ -102,12 +102,14 @@ bool endpoint_observe(struct endpoint_obs *o, const struct txn_facts *f,
 
 static uint64_t endpoint_hash(const struct endpoint_key *k)
 {
-	uint64_t w[6] = { 0 }, h = 0;
+	uint64_t w[6] = { 0 }, h;
 
 	memcpy(w, k, sizeof(*k));
-	for (size_t i = 0; i < 6; i++)
-		h = util_hash64(h ^ w[i]);
-	return h;
+	/* independent multiplies, one finalizer */
+	h = w[0] * 0x9e3779b97f4a7c15ULL + w[1] * 0xc2b2ae3d27d4eb4fULL +
+	    w[2] * 0x165667b19e3779f9ULL + w[3] * 0x27d4eb2f165667c5ULL +
+	    w[4] * 0xff51afd7ed558ccdULL + w[5] * 0xc4ceb9fe1a85ec53ULL;
+	return util_hash64(h ^ (h >> 31));
 }
 
 static int endpoint_rehash(struct endpoint_table *t, size_t nslots)

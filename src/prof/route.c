@@ -39,14 +39,21 @@ struct route_table {
 	uint64_t overflow;
 };
 
-/* FNV-1a: routes are short, and this runs once per transaction. */
+/* Eight bytes a step (routes are short, and this runs once per
+ * transaction), then murmur3's finalizer. */
 static uint64_t route_hash(const char *s, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = n * 0x9e3779b97f4a7c15ULL, w;
 
-	for (size_t i = 0; i < n; i++) {
-		h ^= (uint8_t)s[i];
-		h *= 0x100000001b3ULL;
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 29;
+	}
+	if (n) {
+		w = 0;
+		memcpy(&w, s, n);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
 	}
 	return util_hash64(h);
 }
@@ -156,42 +163,47 @@ static bool route_is_uuid(const char *s, size_t n)
 	return true;
 }
 
+/* Byte classes for the heuristic. */
+enum { RC_DIGIT = 1, RC_LETTER = 2, RC_HEX = 4, RC_SEP = 8, RC_AT = 16 };
+static const uint8_t route_class[256] = {
+	['0' ... '9'] = RC_DIGIT | RC_HEX,
+	['a' ... 'f'] = RC_LETTER | RC_HEX,
+	['A' ... 'F'] = RC_LETTER | RC_HEX,
+	['g' ... 'z'] = RC_LETTER,
+	['G' ... 'Z'] = RC_LETTER,
+	['-'] = RC_SEP, ['.'] = RC_SEP, ['_'] = RC_SEP, ['~'] = RC_SEP,
+	[':'] = RC_SEP, [','] = RC_SEP, ['+'] = RC_SEP,
+	['@'] = RC_AT,
+};
+
 bool route_segment_is_id(const char *s, size_t n)
 {
 	size_t digits = 0, letters = 0, hex = 0, seps = 0, run = 0, max_run = 0;
 	size_t turns = 0;
-	int prev = 0; /* 1 letter, 2 digit, 0 anything else */
+	uint8_t all = 0, prev = 0;
 
 	if (!n)
 		return false;
+	/* Most segments are words: one pass over their classes decides. */
+	for (size_t i = 1; i < n; i++)
+		all |= route_class[(unsigned char)s[i]];
+	if (all & RC_AT)
+		return true;
+	if (!((all | route_class[(unsigned char)s[0]]) & RC_DIGIT))
+		return false;
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		int cls = 0;
+		uint8_t c = route_class[(unsigned char)s[i]];
+		uint8_t cls = c & (RC_DIGIT | RC_LETTER);
 
-		if (c >= '0' && c <= '9') {
-			digits++;
-			hex++;
-			cls = 2;
-			if (++run > max_run)
-				max_run = run;
-		} else {
-			run = 0;
-			if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') {
-				letters++;
-				hex += (c | 0x20) <= 'f';
-				cls = 1;
-			} else if (c == '-' || c == '.' || c == '_' || c == '~' ||
-				   c == ':' || c == ',' || c == '+') {
-				seps++;
-			} else if (c == '@' && i > 0) {
-				return true;
-			}
-		}
+		digits += c & RC_DIGIT;
+		letters += (c & RC_LETTER) != 0;
+		hex += (c & RC_HEX) != 0;
+		seps += (c & RC_SEP) != 0;
+		run = c & RC_DIGIT ? run + 1 : 0;
+		max_run = run > max_run ? run : max_run;
 		turns += cls && prev && cls != prev;
 		prev = cls;
 	}
-	if (!digits)
-		return false;
 	if (!letters)
 		return digits + seps == n;
 	if (route_is_uuid(s, n))
