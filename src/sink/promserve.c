@@ -1,0 +1,222 @@
+/* promserve.c -- the /metrics HTTP endpoint (libmicrohttpd, its own thread), fed with pages rendered by the event loop. */
+#include "sink/promserve.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "core/util.h"
+#include "prof/prom.h"
+
+struct promserve {
+	struct MHD_Daemon *d;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char *page;	  /* the last page published, owned; under mu */
+	size_t len;
+	uint64_t gen;	  /* pages published; under mu */
+	atomic_bool wanted;
+	_Atomic uint64_t scrapes, stale;
+};
+
+int promserve_parse(const char *arg, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[256];
+	const char *orig = arg, *port = arg, *colon = strrchr(arg, ':');
+	struct addrinfo hints = { 0 }, *ai = NULL;
+	long p;
+
+	snprintf(host, sizeof(host), "127.0.0.1");
+	if (colon) {
+		size_t n = (size_t)(colon - arg);
+
+		port = colon + 1;
+		if (n >= 2 && arg[0] == '[' && arg[n - 1] == ']') {
+			arg++;
+			n -= 2;
+		}
+		if (!n || n >= sizeof(host))
+			goto bad;
+		memcpy(host, arg, n);
+		host[n] = '\0';
+	}
+	if (util_parse_long(port, 1, 65535, &p))
+		goto bad;
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+	if (getaddrinfo(host, port, &hints, &ai) || !ai) {
+		warn("invalid --metrics '%s': cannot resolve '%s'", orig, host);
+		return -EINVAL;
+	}
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*len = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+bad:
+	warn("invalid --metrics '%s': expected [ADDR:]PORT with a port of 1-65535, "
+	     "e.g. 9464 (127.0.0.1), 0.0.0.0:9464 or [::1]:9464", orig);
+	return -EINVAL;
+}
+
+static enum MHD_Result promserve_reply(struct MHD_Connection *c, unsigned code,
+				       const char *type, const char *body, size_t len)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body,
+								 MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	ret = MHD_queue_response(c, code, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* Waits (under mu) for a page newer than gen, up to PROMSERVE_WAIT_MS;
+ * returns whether one came. */
+static bool promserve_wait(struct promserve *s, uint64_t gen)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += PROMSERVE_WAIT_MS / 1000;
+	until.tv_nsec += (PROMSERVE_WAIT_MS % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (s->gen <= gen)
+		if (pthread_cond_timedwait(&s->cv, &s->mu, &until) == ETIMEDOUT)
+			return s->gen > gen;
+	return true;
+}
+
+static enum MHD_Result promserve_handle(void *cls, struct MHD_Connection *c,
+					const char *url, const char *method,
+					const char *version, const char *upload,
+					size_t *upload_len, void **state)
+{
+	static const char index[] = "httpsnoop: the metrics are at /metrics\n";
+	static const char busy[] = "httpsnoop: no metrics yet, try again\n";
+	struct promserve *s = cls;
+	enum MHD_Result ret;
+	bool fresh;
+
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return promserve_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", "", 0);
+	if (!strcmp(url, "/"))
+		return promserve_reply(c, MHD_HTTP_OK, "text/plain", index, sizeof(index) - 1);
+	if (strcmp(url, "/metrics"))
+		return promserve_reply(c, MHD_HTTP_NOT_FOUND, "text/plain", "", 0);
+	pthread_mutex_lock(&s->mu);
+	atomic_store(&s->wanted, true);
+	fresh = promserve_wait(s, s->gen);
+	atomic_fetch_add(&s->scrapes, 1);
+	if (!fresh)
+		atomic_fetch_add(&s->stale, 1);
+	if (s->page)
+		ret = promserve_reply(c, MHD_HTTP_OK, PROM_CONTENT_TYPE, s->page, s->len);
+	else
+		ret = promserve_reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", busy,
+				      sizeof(busy) - 1);
+	pthread_mutex_unlock(&s->mu);
+	return ret;
+}
+
+struct promserve *promserve_start(const struct sockaddr_storage *ss, socklen_t len)
+{
+	struct promserve *s = calloc(1, sizeof(*s));
+	pthread_condattr_t ca;
+	sigset_t all, old;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+	int err;
+
+	if (!s)
+		return NULL;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (ss->ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	/* The thread inherits this mask: signals stay with the event loop. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	errno = 0;
+	s->d = MHD_start_daemon(flags, 0, NULL, NULL, promserve_handle, s,
+				MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)ss,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned)PROMSERVE_CONNECTIONS,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)PROMSERVE_TIMEOUT_S,
+				MHD_OPTION_END);
+	err = errno ? errno : EADDRNOTAVAIL;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	(void)len;
+	if (!s->d) {
+		pthread_cond_destroy(&s->cv);
+		pthread_mutex_destroy(&s->mu);
+		free(s);
+		errno = err;
+		return NULL;
+	}
+	return s;
+}
+
+uint16_t promserve_port(const struct promserve *s)
+{
+	const union MHD_DaemonInfo *i = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+
+	return i ? i->port : 0;
+}
+
+bool promserve_wanted(struct promserve *s)
+{
+	return atomic_load_explicit(&s->wanted, memory_order_relaxed);
+}
+
+void promserve_publish(struct promserve *s, char *page, size_t len)
+{
+	char *old;
+
+	pthread_mutex_lock(&s->mu);
+	old = s->page;
+	s->page = page;
+	s->len = len;
+	s->gen++;
+	atomic_store(&s->wanted, false);
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	free(old);
+}
+
+uint64_t promserve_scrapes(struct promserve *s)
+{
+	return atomic_load(&s->scrapes);
+}
+
+uint64_t promserve_stale(struct promserve *s)
+{
+	return atomic_load(&s->stale);
+}
+
+void promserve_stop(struct promserve *s)
+{
+	if (!s)
+		return;
+	MHD_stop_daemon(s->d);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
+	free(s->page);
+	free(s);
+}

@@ -1,0 +1,52 @@
+/* promserve.h -- the /metrics HTTP endpoint (libmicrohttpd, its own thread), fed with pages rendered by the event loop. */
+#ifndef HS_PROMSERVE_H
+#define HS_PROMSERVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* The tables belong to the event loop, which never waits for the
+ * server: a scrape asks for a fresh page (promserve_wanted() turns
+ * true), and the loop renders one when it next looks (after each batch
+ * of records) and hands it over with promserve_publish().  A scrape
+ * waits for that up to PROMSERVE_WAIT_MS, then gets the last page
+ * published (a busy loop makes it older, never late), or 503 if there
+ * is none yet. */
+#define PROMSERVE_WAIT_MS 2000
+#define PROMSERVE_CONNECTIONS 16 /* at once; more are refused */
+#define PROMSERVE_TIMEOUT_S 10	 /* idle connections are closed */
+
+struct promserve;
+
+/* Parses --metrics's "[ADDR:]PORT": "9464" (127.0.0.1), "0.0.0.0:9464",
+ * "[::1]:9464", "localhost:9464".  Returns 0, or -EINVAL after a warn()
+ * saying what is expected. */
+int promserve_parse(const char *arg, struct sockaddr_storage *ss, socklen_t *len);
+
+/* Starts serving GET /metrics on ss in a thread of its own (all signals
+ * blocked in it).  NULL with errno set (EADDRINUSE, EACCES...) on
+ * failure. */
+struct promserve *promserve_start(const struct sockaddr_storage *ss, socklen_t len);
+
+/* The port bound (for a request of port 0). */
+uint16_t promserve_port(const struct promserve *s);
+
+/* Whether a scrape waits for a page: one atomic load, for the loop to
+ * call often. */
+bool promserve_wanted(struct promserve *s);
+
+/* Hands a rendered page over (s owns it now, malloc()ed) and wakes the
+ * scrapes waiting. */
+void promserve_publish(struct promserve *s, char *page, size_t len);
+
+/* Scrapes answered, and those answered with an older page than they
+ * asked for (the loop was busy). */
+uint64_t promserve_scrapes(struct promserve *s);
+uint64_t promserve_stale(struct promserve *s);
+
+/* Stops the thread and frees s; accepts NULL. */
+void promserve_stop(struct promserve *s);
+
+#endif
