@@ -7,7 +7,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/util.h"
 #include "prof/route.h"
 
 /* RFC 9110 section 5.6.2: tchar. */
@@ -17,68 +16,58 @@ static bool filter_tchar(unsigned char c)
 	       (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
-int filter_add_method(struct filter *f, const char *arg)
+const char *filter_add_method(struct filter *f, const char *arg)
 {
 	const char *s = arg;
 
 	do {
 		size_t n = strcspn(s, ",");
 
-		if (!n) {
-			warn("invalid --method '%s': expected a method such as GET, or a comma list (GET,POST)", arg);
-			return -EINVAL;
-		}
-		for (size_t i = 0; i < n; i++) {
-			if (!filter_tchar((unsigned char)s[i])) {
-				warn("invalid --method '%s': a method is a token of letters, digits and !#$%%&'*+-.^_`|~ (RFC 9110 section 9)", arg);
-				return -EINVAL;
-			}
-		}
-		if (f->nmethods == FILTER_VALUES_MAX) {
-			warn("too many --method values (%d at most)", FILTER_VALUES_MAX);
-			return -E2BIG;
-		}
+		if (!n)
+			return "expected a method such as GET, or a comma list (GET,POST)";
+		for (size_t i = 0; i < n; i++)
+			if (!filter_tchar((unsigned char)s[i]))
+				return "a method is a token of letters, digits and "
+				       "!#$%&'*+-.^_`|~ (RFC 9110 section 9)";
+		if (f->nmethods == FILTER_VALUES_MAX)
+			return "too many methods (" FILTER_VALUES_MAX_STR " at most)";
 		f->methods[f->nmethods] = s;
 		f->method_len[f->nmethods++] = n;
 		s += n;
 	} while (*s++ == ',');
-	return 0;
+	return NULL;
 }
 
-static int filter_add_glob(const char **list, size_t *n, const char *glob,
-			   const char *opt)
+static const char *filter_add_glob(const char **list, size_t *n, const char *glob,
+				   const char *example)
 {
-	if (!*glob) {
-		warn("invalid %s '': expected a glob such as %s", opt,
-		     strcmp(opt, "--path") ? "'*.example.com'" : "'/api/*'");
-		return -EINVAL;
-	}
-	if (*n == FILTER_VALUES_MAX) {
-		warn("too many %s values (%d at most)", opt, FILTER_VALUES_MAX);
-		return -E2BIG;
-	}
+	if (!*glob)
+		return example;
+	if (*n == FILTER_VALUES_MAX)
+		return "given too often (" FILTER_VALUES_MAX_STR " at most)";
 	list[(*n)++] = glob;
-	return 0;
+	return NULL;
 }
 
-int filter_add_path(struct filter *f, const char *glob)
+const char *filter_add_path(struct filter *f, const char *glob)
 {
-	return filter_add_glob(f->paths, &f->npaths, glob, "--path");
+	return filter_add_glob(f->paths, &f->npaths, glob, "expected a glob such as '/api/*'");
 }
 
-int filter_add_host(struct filter *f, const char *glob)
+const char *filter_add_host(struct filter *f, const char *glob)
 {
 	size_t k = f->nhosts;
-	int err = filter_add_glob(f->hosts, &f->nhosts, glob, "--host");
+	const char *why = filter_add_glob(f->hosts, &f->nhosts, glob,
+					  "expected a glob such as '*.example.com'");
 
 	/* A port is given when the last ':' follows the last ']' (so
 	 * "[[]::1]" names an IPv6 host without a port). */
-	if (!err) {
+	if (!why) {
 		const char *colon = strrchr(glob, ':'), *bracket = strrchr(glob, ']');
 
 		f->host_port[k] = colon && (!bracket || colon > bracket);
 	}
-	return err;
+	return why;
 }
 
 /* A three-digit code at s; returns it, or -1. */
@@ -96,7 +85,7 @@ static int filter_code(const char *s, size_t n)
 	return v >= 100 ? v : -1;
 }
 
-int filter_add_status(struct filter *f, const char *spec)
+const char *filter_add_status(struct filter *f, const char *spec)
 {
 	uint64_t bits[sizeof(f->status) / sizeof(f->status[0])] = { 0 };
 	const char *s = spec;
@@ -127,10 +116,10 @@ int filter_add_status(struct filter *f, const char *spec)
 	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
 		f->status[i] |= bits[i];
 	f->by_status = true;
-	return 0;
+	return NULL;
 bad:
-	warn("invalid --status '%s': expected codes (404), classes (5xx) or ranges (400-499) of codes 100-999, comma-separated", spec);
-	return -EINVAL;
+	return "expected codes (404), classes (5xx) or ranges (400-499) of codes 100-999, "
+	       "comma-separated";
 }
 
 /* Units of a duration, longest names first where one is a prefix of
@@ -207,17 +196,17 @@ int filter_parse_duration(const char *s, uint64_t *ns)
 	return 0;
 }
 
-int filter_set_min_latency(struct filter *f, const char *arg)
+const char *filter_set_min_latency(struct filter *f, const char *arg)
 {
 	int err = filter_parse_duration(arg, &f->min_latency_ns);
 
 	if (err == -ERANGE)
-		warn("invalid --min-latency '%s': too large", arg);
-	else if (err)
-		warn("invalid --min-latency '%s': expected a number and a unit (ns, us, ms, s, m, h), e.g. 250us, 100ms, 1.5s or 1m30s", arg);
-	else
-		f->by_latency = true;
-	return err;
+		return "too large";
+	if (err)
+		return "expected a number and a unit (ns, us, ms, s, m, h), e.g. 250us, "
+		       "100ms, 1.5s or 1m30s";
+	f->by_latency = true;
+	return NULL;
 }
 
 bool filter_active(const struct filter *f)

@@ -13,6 +13,7 @@
  * a request never matches --method, --path or --host; one without a
  * response never matches --status or --min-latency. */
 #define FILTER_VALUES_MAX 32 /* values of one kind */
+#define FILTER_VALUES_MAX_STR "32"
 #define FILTER_STATUS_MAX 999
 
 struct filter {
@@ -35,9 +36,9 @@ struct filter {
 /* A zeroed struct filter matches everything; it owns nothing.  The
  * strings given must outlive it (they are argv's). */
 
-/* The parsers.  Each returns 0, or -EINVAL / -ERANGE / -E2BIG after a
- * warn() that names the option, repeats the value and says what is
- * expected; the caller then prints the usage and exits 2.
+/* The parsers.  Each returns NULL, or what is wrong with the value (a
+ * static string saying what is expected; the caller prints it with the
+ * option's name and value, then the usage, and exits 2).
  *  --method M[,M...]  HTTP methods (RFC 9110 section 9: tokens);
  *  --path GLOB        fnmatch(3) without flags on the path (the target
  *                     without its query: '*' and '?' match '/' too, [...]
@@ -50,11 +51,11 @@ struct filter {
  *  --min-latency D    latency at least D: a number (decimals allowed)
  *                     and a unit, ns, us (or µs), ms, s, m or h, maybe
  *                     several ("1m30s"). */
-int filter_add_method(struct filter *f, const char *arg);
-int filter_add_path(struct filter *f, const char *glob);
-int filter_add_host(struct filter *f, const char *glob);
-int filter_add_status(struct filter *f, const char *spec);
-int filter_set_min_latency(struct filter *f, const char *arg);
+const char *filter_add_method(struct filter *f, const char *arg);
+const char *filter_add_path(struct filter *f, const char *glob);
+const char *filter_add_host(struct filter *f, const char *glob);
+const char *filter_add_status(struct filter *f, const char *spec);
+const char *filter_set_min_latency(struct filter *f, const char *arg);
 
 /* Parses a duration as --min-latency takes it into ns.  Returns 0,
  * -EINVAL or -ERANGE (past UINT64_MAX ns); prints nothing. */

@@ -341,7 +341,7 @@ static const char *route_pat_parse(struct route_pat *p, const char *text)
 	size_t n = strlen(text), i = 0;
 
 	if (text[0] != '/')
-		return "a route starts with '/'";
+		return "a route starts with '/', e.g. /orders/{id}/items";
 	if (n > ROUTE_CAP)
 		return "too long (127 bytes at most)";
 	memcpy(p->text, text, n + 1);
@@ -355,14 +355,17 @@ static const char *route_pat_parse(struct route_pat *p, const char *text)
 		if (text[s] == '{') {
 			for (size_t j = s + 1; j + 1 < e; j++)
 				if (!route_name_char((unsigned char)text[j]))
-					return "a placeholder is {NAME}, NAME of letters, digits, '_' and '-'";
+					return "a placeholder is a whole segment {NAME}, NAME of "
+					       "letters, digits, '_' and '-'";
 			if (e - s < 2 || text[e - 1] != '}')
-				return "a placeholder is {NAME}, NAME of letters, digits, '_' and '-'";
+				return "a placeholder is a whole segment {NAME}, NAME of letters, "
+				       "digits, '_' and '-'";
 			p->holes |= UINT64_C(1) << p->nsegs;
 		} else {
 			for (size_t j = s; j < e; j++)
 				if (!route_pat_char((unsigned char)text[j]))
-					return "a literal segment holds visible ASCII but for { } ? # \" and \\";
+					return "a segment holds visible ASCII but { } ? # \" and \\ "
+					       "(or is a placeholder {NAME})";
 		}
 		p->seg_off[p->nsegs] = (uint8_t)s;
 		p->seg_len[p->nsegs] = (uint8_t)(e - s);
@@ -403,39 +406,29 @@ static bool route_pat_same(const struct route_pat *a, const struct route_pat *b)
 	return true;
 }
 
-int route_add_pattern(struct route_table *t, const char *pattern)
+const char *route_add_pattern(struct route_table *t, const char *pattern)
 {
 	struct route_pat p;
 	const char *why = route_pat_parse(&p, pattern);
 	int64_t id;
 	size_t at;
 
-	if (why) {
-		warn("invalid --route '%s': %s, e.g. /orders/{id}/items", pattern, why);
-		return -EINVAL;
-	}
-	if (t->npats == ROUTE_PATTERNS_MAX) {
-		warn("too many --route patterns (%d at most)", ROUTE_PATTERNS_MAX);
-		return -E2BIG;
-	}
-	for (size_t i = 0; i < t->npats; i++) {
-		if (route_pat_same(&t->pats[i], &p)) {
-			warn("invalid --route '%s': it matches the same paths as '%s'",
-			     pattern, t->pats[i].text);
-			return -EINVAL;
-		}
-	}
+	if (why)
+		return why;
+	if (t->npats == ROUTE_PATTERNS_MAX)
+		return "too many routes (" ROUTE_PATTERNS_MAX_STR " at most)";
+	for (size_t i = 0; i < t->npats; i++)
+		if (route_pat_same(&t->pats[i], &p))
+			return "it matches the same paths as another --route";
 	id = route_insert(t, pattern, strlen(pattern));
-	if (id < 0) {
-		warn("failed to add route '%s': %s", pattern, strerror((int)-id));
-		return (int)id;
-	}
+	if (id < 0)
+		return "out of memory";
 	p.id = (uint32_t)id;
 	for (at = t->npats; at > 0 && route_pat_order(&p, &t->pats[at - 1]) < 0; at--)
 		t->pats[at] = t->pats[at - 1];
 	t->pats[at] = p;
 	t->npats++;
-	return 0;
+	return NULL;
 }
 
 /* The first pattern matching the path p[0..n), or NULL. */

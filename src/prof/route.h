@@ -21,6 +21,7 @@
  * cut after its last whole segment that fits, followed by "/{...}". */
 #define ROUTE_LEN_MAX 128
 #define ROUTE_PATTERNS_MAX 64	 /* --route patterns */
+#define ROUTE_PATTERNS_MAX_STR "64"
 #define ROUTE_MAX_DEFAULT 1000	 /* routes kept (--max-routes) */
 #define ROUTE_MAX_LIMIT 1000000
 #define ROUTE_OTHER 0		 /* id of "{other}" */
@@ -36,9 +37,10 @@ void route_table_free(struct route_table *t);
 /* Adds a --route pattern: "/" followed by segments separated by "/",
  * each literal (visible ASCII but braces, '?', '#', '"' and '\\') or
  * a placeholder "{NAME}" (NAME of letters, digits, '_' and '-', maybe
- * empty).  Returns 0, or -EINVAL (with a message through warn() saying
- * what is wrong) or -E2BIG past ROUTE_PATTERNS_MAX. */
-int route_add_pattern(struct route_table *t, const char *pattern);
+ * empty).  Returns NULL, or what is wrong (a static string: a bad
+ * pattern, one matching the same paths as another, more than
+ * ROUTE_PATTERNS_MAX). */
+const char *route_add_pattern(struct route_table *t, const char *pattern);
 
 /* Writes the route of a request target (origin-form "/p?q",
  * absolute-form "http://h/p", authority-form "h:443", or "*"; RFC 9112

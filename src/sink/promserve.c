@@ -28,10 +28,10 @@ struct promserve {
 	_Atomic uint64_t scrapes, stale;
 };
 
-int promserve_parse(const char *arg, struct sockaddr_storage *ss, socklen_t *len)
+const char *promserve_parse(const char *arg, struct sockaddr_storage *ss, socklen_t *len)
 {
 	char host[256];
-	const char *orig = arg, *port = arg, *colon = strrchr(arg, ':');
+	const char *port = arg, *colon = strrchr(arg, ':');
 	struct addrinfo hints = { 0 }, *ai = NULL;
 	long p;
 
@@ -54,18 +54,15 @@ int promserve_parse(const char *arg, struct sockaddr_storage *ss, socklen_t *len
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
-	if (getaddrinfo(host, port, &hints, &ai) || !ai) {
-		warn("invalid --metrics '%s': cannot resolve '%s'", orig, host);
-		return -EINVAL;
-	}
+	if (getaddrinfo(host, port, &hints, &ai) || !ai)
+		return "the address does not resolve";
 	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
 	*len = ai->ai_addrlen;
 	freeaddrinfo(ai);
-	return 0;
+	return NULL;
 bad:
-	warn("invalid --metrics '%s': expected [ADDR:]PORT with a port of 1-65535, "
-	     "e.g. 9464 (127.0.0.1), 0.0.0.0:9464 or [::1]:9464", orig);
-	return -EINVAL;
+	return "expected [ADDR:]PORT with a port of 1-65535, e.g. 9464 (127.0.0.1), "
+	       "0.0.0.0:9464 or [::1]:9464";
 }
 
 static enum MHD_Result promserve_reply(struct MHD_Connection *c, unsigned code,

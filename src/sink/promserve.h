@@ -21,9 +21,8 @@
 struct promserve;
 
 /* Parses --metrics's "[ADDR:]PORT": "9464" (127.0.0.1), "0.0.0.0:9464",
- * "[::1]:9464", "localhost:9464".  Returns 0, or -EINVAL after a warn()
- * saying what is expected. */
-int promserve_parse(const char *arg, struct sockaddr_storage *ss, socklen_t *len);
+ * "[::1]:9464", "localhost:9464".  Returns NULL, or what is wrong. */
+const char *promserve_parse(const char *arg, struct sockaddr_storage *ss, socklen_t *len);
 
 /* Starts serving GET /metrics on ss in a thread of its own (all signals
  * blocked in it).  NULL with errno set (EADDRINUSE, EACCES...) on

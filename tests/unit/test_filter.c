@@ -119,7 +119,7 @@ static void test_statuses(void)
 {
 	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
 		struct filter f = { 0 };
-		int err = filter_add_status(&f, statuses[i].spec);
+		int err = filter_add_status(&f, statuses[i].spec) ? -EINVAL : 0;
 
 		CHECK(err == statuses[i].err, "--status '%s': %d", statuses[i].spec, err);
 		if (err) {
@@ -148,28 +148,28 @@ static void test_methods(void)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct filter g = { 0 };
 
-		CHECK(filter_add_method(&g, bad[i]) == -EINVAL, "--method '%s' accepted", bad[i]);
+		CHECK(filter_add_method(&g, bad[i]) != NULL, "--method '%s' accepted", bad[i]);
 	}
-	CHECK(filter_add_method(&f, "GET,POST") == 0, "list");
-	CHECK(filter_add_method(&f, "M-SEARCH") == 0, "token");
+	CHECK(filter_add_method(&f, "GET,POST") == NULL, "list");
+	CHECK(filter_add_method(&f, "M-SEARCH") == NULL, "token");
 	CHECK(f.nmethods == 3, "three methods: %zu", f.nmethods);
 	for (int i = 0; i < FILTER_VALUES_MAX; i++)
 		filter_add_method(&f, "X");
-	CHECK(filter_add_method(&f, "Y") == -E2BIG, "limit");
+	CHECK(filter_add_method(&f, "Y") != NULL, "limit");
 }
 
 static void test_globs(void)
 {
 	struct filter f = { 0 };
 
-	CHECK(filter_add_path(&f, "") == -EINVAL, "empty path glob");
-	CHECK(filter_add_host(&f, "") == -EINVAL, "empty host glob");
-	CHECK(filter_add_path(&f, "/api/*") == 0 && filter_add_host(&f, "*.example.com") == 0,
+	CHECK(filter_add_path(&f, "") != NULL, "empty path glob");
+	CHECK(filter_add_host(&f, "") != NULL, "empty host glob");
+	CHECK(filter_add_path(&f, "/api/*") == NULL && filter_add_host(&f, "*.example.com") == NULL,
 	      "globs");
 	CHECK(f.npaths == 1 && f.nhosts == 1 && !f.host_port[0], "stored");
 	for (int i = 1; i < FILTER_VALUES_MAX; i++)
 		filter_add_path(&f, "/x");
-	CHECK(filter_add_path(&f, "/y") == -E2BIG, "limit");
+	CHECK(filter_add_path(&f, "/y") != NULL, "limit");
 }
 
 /* ---- the matcher ---- */
@@ -197,14 +197,14 @@ static struct txn_facts facts(const struct tx *x)
 }
 
 /* Filters as the command line gives them: "opt=value;opt=value". */
-static int build(struct filter *f, char *spec)
+static const char *build(struct filter *f, char *spec)
 {
 	char *save = NULL;
 
 	memset(f, 0, sizeof(*f));
 	for (char *w = strtok_r(spec, ";", &save); w; w = strtok_r(NULL, ";", &save)) {
 		char *v = strchr(w, '=');
-		int err;
+		const char *err;
 
 		*v++ = '\0';
 		if (!strcmp(w, "method"))
@@ -220,7 +220,7 @@ static int build(struct filter *f, char *spec)
 		if (err)
 			return err;
 	}
-	return 0;
+	return NULL;
 }
 
 static const struct tx txs[] = {
@@ -280,7 +280,7 @@ static void test_match(void)
 		size_t n = 0;
 
 		snprintf(spec, sizeof(spec), "%s", cases[c].spec);
-		CHECK(build(&f, spec) == 0, "filters '%s' refused", cases[c].spec);
+		CHECK(build(&f, spec) == NULL, "filters '%s' refused", cases[c].spec);
 		CHECK(filter_active(&f) == (cases[c].spec[0] != '\0'), "active '%s'", cases[c].spec);
 		for (size_t i = 0; i < NTX; i++) {
 			struct txn_facts t = facts(&txs[i]);

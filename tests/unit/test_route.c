@@ -170,15 +170,15 @@ static void test_patterns(void)
 		"/a?b", "/a#b", "/a\"b", "/a\\b", "/a b", "", "/{id}}",
 	};
 
-	CHECK(route_add_pattern(t, "/orders/{order}") == 0, "add");
-	CHECK(route_add_pattern(t, "/orders/{id}/items") == 0, "add");
-	CHECK(route_add_pattern(t, "/orders/new/items") == 0, "add");
-	CHECK(route_add_pattern(t, "/orders/new") == 0, "add");
-	CHECK(route_add_pattern(t, "/blog/{slug}/comments") == 0, "add");
-	CHECK(route_add_pattern(t, "/blog/{a}/y") == 0, "add");
-	CHECK(route_add_pattern(t, "/orders/{x}/items") == -EINVAL, "same paths as another");
+	CHECK(route_add_pattern(t, "/orders/{order}") == NULL, "add");
+	CHECK(route_add_pattern(t, "/orders/{id}/items") == NULL, "add");
+	CHECK(route_add_pattern(t, "/orders/new/items") == NULL, "add");
+	CHECK(route_add_pattern(t, "/orders/new") == NULL, "add");
+	CHECK(route_add_pattern(t, "/blog/{slug}/comments") == NULL, "add");
+	CHECK(route_add_pattern(t, "/blog/{a}/y") == NULL, "add");
+	CHECK(route_add_pattern(t, "/orders/{x}/items") != NULL, "same paths as another");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		CHECK(route_add_pattern(t, bad[i]) == -EINVAL, "bad pattern '%s' accepted", bad[i]);
+		CHECK(route_add_pattern(t, bad[i]) != NULL, "bad pattern '%s' accepted", bad[i]);
 	for (size_t i = 0; i < sizeof(patterned) / sizeof(patterned[0]); i++) {
 		route_normalise(t, patterned[i].target, strlen(patterned[i].target), out);
 		CHECK(!strcmp(out, patterned[i].route), "'%s' -> '%s', want '%s'",
@@ -201,7 +201,7 @@ static void test_patterns(void)
 		snprintf(p, sizeof(p), "/many/%d/{x}", i);
 		route_add_pattern(t, p);
 	}
-	CHECK(route_add_pattern(t, "/one/more") == -E2BIG, "pattern limit");
+	CHECK(route_add_pattern(t, "/one/more") != NULL, "pattern limit");
 	route_table_free(t);
 }
 
