@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "core/redact.h"
+#include "prof/filter.h"
 #include "sink/sink.h"
 
 /* Limits and defaults of the options (the help text states them). */
@@ -18,6 +19,7 @@
 #define OPT_DEFAULT_MAX_BODY 1024  /* -b */
 #define OPT_MAX_MAX_BODY 1048576   /* -b at most */
 #define OPT_MAX_DURATION (365L * 86400) /* -d at most, seconds */
+#define OPT_MAX_ROUTES_LIMIT ROUTE_MAX_LIMIT /* --max-routes at most */
 
 struct options {
 	uint32_t pids[OPT_MAX_PIDS];
@@ -35,9 +37,11 @@ struct options {
 	bool no_tls;
 	bool ebpf;
 	bool verbose;
-	struct sink_config sinks; /* -f, -o, -b (the clock offset is set
-				   * later) */
+	struct sink_config sinks; /* -f, -o, -b, the views (the clock
+				   * offset and statistics are set later) */
 	struct redact redact;
+	struct filter filter;	  /* --method, --path, --host, --status,
+				   * --min-latency */
 };
 
 /* What options_parse() returns besides 0 and an exit status: --help or

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "prof/prof.h"
 #include "prof/route.h"
 
 /* RFC 9110 section 5.6.2: tchar. */
@@ -312,4 +313,12 @@ bool filter_match(const struct filter *f, const struct txn_facts *t)
 	if (f->npaths && !filter_path(f, t))
 		return false;
 	return true;
+}
+
+bool filter_txn(void *f, const struct txn *t)
+{
+	struct txn_facts facts;
+
+	prof_facts(t, &facts);
+	return filter_match(f, &facts);
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/txn.h"
 #include "prof/facts.h"
 
 /* Each kind given more than once (or as a comma list) matches when any
@@ -66,5 +67,9 @@ bool filter_active(const struct filter *f);
 
 /* Whether t passes every filter given. */
 bool filter_match(const struct filter *f, const struct txn_facts *t);
+
+/* The same for a transaction, as a display filter of the sinks
+ * (sink_filter_fn; f is the struct filter). */
+bool filter_txn(void *f, const struct txn *t);
 
 #endif

@@ -12,11 +12,36 @@
 int prom_write_counters(FILE *f, const struct prom_counter *c, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		fprintf(f, "# HELP httpsnoop_%s_total %s\n", c[i].name, c[i].help);
-		fprintf(f, "# TYPE httpsnoop_%s_total counter\n", c[i].name);
-		fprintf(f, "httpsnoop_%s_total %llu\n", c[i].name, (unsigned long long)c[i].value);
+		const char *sfx = c[i].gauge ? "" : "_total";
+
+		fprintf(f, "# HELP httpsnoop_%s%s %s\n", c[i].name, sfx, c[i].help);
+		fprintf(f, "# TYPE httpsnoop_%s%s %s\n", c[i].name, sfx,
+			c[i].gauge ? "gauge" : "counter");
+		fprintf(f, "httpsnoop_%s%s %llu\n", c[i].name, sfx, (unsigned long long)c[i].value);
 	}
 	return ferror(f) ? -EIO : 0;
+}
+
+void prom_name(const char *name, char *out)
+{
+	size_t o = 0;
+	bool sep = false;
+
+	for (; *name && o < PROM_NAME_MAX - 2; name++) {
+		char c = *name;
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+			if (sep && o)
+				out[o++] = '_';
+			out[o++] = c;
+			sep = false;
+		} else {
+			sep = true;
+		}
+	}
+	out[o] = '\0';
 }
 
 /* A label value, escaped as the format asks: backslash, quote and

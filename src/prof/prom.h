@@ -2,6 +2,7 @@
 #ifndef HS_PROM_H
 #define HS_PROM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,15 +12,23 @@
 
 #define PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
-/* One of httpsnoop's counters, exposed as httpsnoop_<name>_total. */
+/* One of httpsnoop's counters, exposed as httpsnoop_<name>_total, or a
+ * gauge, as httpsnoop_<name>. */
 struct prom_counter {
 	const char *name; /* [a-z0-9_]+, without prefix and suffix */
 	const char *help; /* one line */
 	uint64_t value;
+	bool gauge;
 };
 
 /* Writes the counters.  Returns 0 or -errno of a write error. */
 int prom_write_counters(FILE *f, const struct prom_counter *c, size_t n);
+
+/* A metric name from a statistic's: lowercase, each run of other
+ * characters one '_' ("non-HTTP bytes" -> "non_http_bytes"); out holds
+ * PROM_NAME_MAX bytes. */
+#define PROM_NAME_MAX 64
+void prom_name(const char *name, char *out);
 
 /* Writes the HTTP metrics of a table made with ENDPOINT_BY_STATUS |
  * ENDPOINT_BUCKETS, named as OpenTelemetry's semantic conventions are

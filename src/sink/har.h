@@ -1,4 +1,4 @@
-/* har.h -- HAR 1.2 file: entries appended one at a time, the file a complete document after every write. */
+/* har.h -- the HAR sink (--har): each transaction as a HAR 1.2 entry, appended so that the file is a complete document after every write. */
 #ifndef HS_HAR_H
 #define HS_HAR_H
 
@@ -10,10 +10,10 @@
 
 struct har;
 
-/* Opens path ("-" for stdout) like -o does: O_NOFOLLOW, created 0600 (a
- * regular file is truncated and made 0600), a FIFO or character device
- * written as is, anything else refused with EINVAL; and writes an empty
- * document.  creator_version is the "creator" object's version.  NULL
+/* The file.  Opens path ("-" for stdout) as -o does (writer_open_fd():
+ * O_NOFOLLOW, created 0600, a regular file truncated and made 0600, a
+ * FIFO or character device written as is, anything else refused with
+ * EINVAL), and writes an empty document.  creator_version is the "creator" object's version.  NULL
  * with errno set on failure. */
 struct har *har_open(const char *path, const char *creator_version);
 

@@ -108,7 +108,8 @@ def check_prom(text, raw):
             continue
         labels = tuple(sorted(LABEL.findall(m.group(2))))
         series[(m.group(1), labels)] = m.group(3)
-    for c in ("httpsnoop_lost_events_total", "httpsnoop_route_overflow_total"):
+    for c in ("httpsnoop_lost_events_total", "httpsnoop_route_overflow_total",
+              "httpsnoop_open_connections"):
         if (c, ()) not in series:
             fail("counter %s missing" % c)
     want = {}

@@ -305,12 +305,21 @@ static int emit(const char *what, const char *raw_path)
 		err = report_json(stdout, tabs[0], r, &o);
 	} else {
 		struct prom_counter c[] = {
-			{ "lost_events", "Records the kernel could not hand over.", 3 },
-			{ "route_overflow", "Transactions past the route bound.", route_overflow(r) },
+			{ "lost_events", "Records the kernel could not hand over.", 3, false },
+			{ "route_overflow", "Transactions past the route bound.", route_overflow(r), false },
+			{ "open_connections", "Connections tracked now.", 7, true },
 		};
+		char name[PROM_NAME_MAX];
 
 		err = prom_write_http(stdout, tabs[1], r);
-		err = err ? err : prom_write_counters(stdout, c, 2);
+		err = err ? err : prom_write_counters(stdout, c, 3);
+		/* statistic names become metric names */
+		prom_name("non-HTTP bytes", name);
+		if (strcmp(name, "non_http_bytes"))
+			err = -EINVAL;
+		prom_name("  TLS without socket ", name);
+		if (strcmp(name, "tls_without_socket"))
+			err = -EINVAL;
 	}
 	endpoint_table_free(tabs[0]);
 	endpoint_table_free(tabs[1]);
