@@ -17,12 +17,20 @@
 #include "core/util.h"
 #include "prof/prom.h"
 
+/* A page is shared by the server and the responses still being sent
+ * (no copy of a page of megabytes for each scrape): the last reference
+ * frees it. */
+struct promserve_page {
+	atomic_uint refs;
+	size_t len;
+	char *buf; /* malloc()ed by the loop */
+};
+
 struct promserve {
 	struct MHD_Daemon *d;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	char *page;	  /* the last page published, owned; under mu */
-	size_t len;
+	struct promserve_page *page; /* the last one published; under mu */
 	uint64_t gen;	  /* pages published; under mu */
 	atomic_bool wanted;
 	_Atomic uint64_t scrapes, stale;
@@ -65,13 +73,34 @@ bad:
 	       "0.0.0.0:9464 or [::1]:9464";
 }
 
-static enum MHD_Result promserve_reply(struct MHD_Connection *c, unsigned code,
-				       const char *type, const char *body, size_t len)
+static void promserve_unref(void *cls)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body,
-								 MHD_RESPMEM_MUST_COPY);
+	struct promserve_page *p = cls;
+
+	if (p && atomic_fetch_sub(&p->refs, 1) == 1) {
+		free(p->buf);
+		free(p);
+	}
+}
+
+/* A reply with a static body, or a page's (page not NULL: a reference
+ * is taken for the response). */
+static enum MHD_Result promserve_reply(struct MHD_Connection *c, unsigned code,
+				       const char *type, const char *body, size_t len,
+				       struct promserve_page *page)
+{
+	struct MHD_Response *r;
 	enum MHD_Result ret;
 
+	if (page) {
+		atomic_fetch_add(&page->refs, 1);
+		r = MHD_create_response_from_buffer_with_free_callback_cls(
+			page->len, page->buf, promserve_unref, page);
+		if (!r)
+			promserve_unref(page);
+	} else {
+		r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_PERSISTENT);
+	}
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
@@ -111,11 +140,11 @@ static enum MHD_Result promserve_handle(void *cls, struct MHD_Connection *c,
 	bool fresh;
 
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
-		return promserve_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", "", 0);
+		return promserve_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", "", 0, NULL);
 	if (!strcmp(url, "/"))
-		return promserve_reply(c, MHD_HTTP_OK, "text/plain", index, sizeof(index) - 1);
+		return promserve_reply(c, MHD_HTTP_OK, "text/plain", index, sizeof(index) - 1, NULL);
 	if (strcmp(url, "/metrics"))
-		return promserve_reply(c, MHD_HTTP_NOT_FOUND, "text/plain", "", 0);
+		return promserve_reply(c, MHD_HTTP_NOT_FOUND, "text/plain", "", 0, NULL);
 	pthread_mutex_lock(&s->mu);
 	atomic_store(&s->wanted, true);
 	fresh = promserve_wait(s, s->gen);
@@ -123,10 +152,10 @@ static enum MHD_Result promserve_handle(void *cls, struct MHD_Connection *c,
 	if (!fresh)
 		atomic_fetch_add(&s->stale, 1);
 	if (s->page)
-		ret = promserve_reply(c, MHD_HTTP_OK, PROM_CONTENT_TYPE, s->page, s->len);
+		ret = promserve_reply(c, MHD_HTTP_OK, PROM_CONTENT_TYPE, NULL, 0, s->page);
 	else
 		ret = promserve_reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", busy,
-				      sizeof(busy) - 1);
+				      sizeof(busy) - 1, NULL);
 	pthread_mutex_unlock(&s->mu);
 	return ret;
 }
@@ -182,19 +211,25 @@ bool promserve_wanted(struct promserve *s)
 	return atomic_load_explicit(&s->wanted, memory_order_relaxed);
 }
 
-void promserve_publish(struct promserve *s, char *page, size_t len)
+void promserve_publish(struct promserve *s, char *buf, size_t len)
 {
-	char *old;
+	struct promserve_page *p = malloc(sizeof(*p)), *old;
 
+	if (!p) {
+		free(buf); /* the scrape gets the last page */
+		return;
+	}
+	atomic_init(&p->refs, 1);
+	p->buf = buf;
+	p->len = len;
 	pthread_mutex_lock(&s->mu);
 	old = s->page;
-	s->page = page;
-	s->len = len;
+	s->page = p;
 	s->gen++;
 	atomic_store(&s->wanted, false);
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
-	free(old);
+	promserve_unref(old);
 }
 
 uint64_t promserve_scrapes(struct promserve *s)
@@ -214,6 +249,6 @@ void promserve_stop(struct promserve *s)
 	MHD_stop_daemon(s->d);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
-	free(s->page);
+	promserve_unref(s->page);
 	free(s);
 }

@@ -37,7 +37,8 @@ uint16_t promserve_port(const struct promserve *s);
 bool promserve_wanted(struct promserve *s);
 
 /* Hands a rendered page over (s owns it now, malloc()ed) and wakes the
- * scrapes waiting. */
+ * scrapes waiting.  Responses share it (no copy); the page before is
+ * freed once the last response sending it is done. */
 void promserve_publish(struct promserve *s, char *page, size_t len);
 
 /* Scrapes answered, and those answered with an older page than they
