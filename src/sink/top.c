@@ -25,6 +25,8 @@ struct top {
 	bool quit;		  /* q was pressed */
 	enum endpoint_sort sort;
 	uint64_t start, last;	  /* first tick, and the interval's start */
+	bool drawn;		  /* once: the screen is cleared of what
+				   * was printed before the first draw */
 	double interval_s;	  /* the last interval's length */
 	void (*stats)(void *ctx, struct stats_view *v, uint64_t *kernel, uint64_t *gauges);
 	void *stats_ctx;
@@ -168,8 +170,15 @@ static void top_draw(struct top *t, uint64_t now)
 		return;
 	}
 	erase();
+	if (!t->drawn) {
+		clearok(curscr, TRUE);
+		t->drawn = true;
+	}
 	for (line = text; line && *line && y < LINES; line = nl ? nl + 1 : NULL, y++) {
-		attr_t a = y == 0 ? A_REVERSE : y >= 3 && y < TOPVIEW_HEAD ? A_BOLD : A_NORMAL;
+		/* the title and the column headings as bars across the
+		 * screen, the groups' headings bold */
+		bool bar = y == 0 || y == TOPVIEW_HEAD - 1;
+		attr_t a = bar ? A_REVERSE : y == TOPVIEW_HEAD - 2 ? A_BOLD : A_NORMAL;
 
 		nl = strchr(line, '\n');
 		if (nl)
@@ -177,6 +186,8 @@ static void top_draw(struct top *t, uint64_t now)
 		attron(a);
 		mvaddstr(y, 0, line);
 		attroff(a);
+		if (bar)
+			mvchgat(y, 0, -1, A_REVERSE, 0, NULL);
 	}
 	refresh();
 	free(text);
@@ -190,8 +201,10 @@ static void top_tick(void *p, uint64_t now)
 
 	if (!t->on)
 		return;
-	if (!t->start)
+	if (!t->start) {
 		t->start = t->last = now;
+		redraw = true;
+	}
 	while ((ch = getch()) != ERR) {
 		if (ch == KEY_RESIZE) {
 			redraw = true;
