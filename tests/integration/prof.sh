@@ -23,7 +23,7 @@ hs_spawn_raw() {
 #   /item/N/reviews?...  201 "reviews"
 #   /orders (POST)       201, the body read
 #   /static/app.css      200, a file
-#   /slow                200, 48 KiB sent at 128 KiB/s (about 0.35 s)
+#   /slow                200, 48 KiB sent at 128 KiB/s (about 0.25 s)
 #   /error               503
 #   /p/WORD              200 (the cardinality test's paths)
 #   anything else        404

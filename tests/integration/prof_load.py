@@ -57,10 +57,15 @@ def pipelined(port, count, conns, depth):
     probe = socket.create_connection(("127.0.0.1", port))
     probe.sendall(b"GET /p/aaaaaa HTTP/1.1\r\nHost: x\r\n\r\n")
     first = b""
-    while b"\r\n\r\np\n" not in first:
+    while b"\r\n\r\n" not in first:
+        first += probe.recv(4096)
+    head = first.split(b"\r\n\r\n", 1)[0]
+    clen = int([l.split(b":", 1)[1] for l in head.split(b"\r\n")
+                if l.lower().startswith(b"content-length:")][0])
+    while len(first) < len(head) + 4 + clen:
         first += probe.recv(4096)
     probe.close()
-    size = len(first)  # nginx's answers to /p/ differ in no byte count
+    size = len(first)  # the answers to /p/ differ in no byte count
     errors = []
 
     def run(k):
