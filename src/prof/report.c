@@ -213,75 +213,100 @@ static uint64_t report_total(const struct endpoint_table *t)
 	return n;
 }
 
-int report_text(FILE *f, const struct endpoint_table *t,
-		const struct route_table *r, const struct report_opts *o)
-{
-	unsigned width = o->width < 80 ? 80 : o->width;
-	size_t n, route_w = 5, fixed;
-	const struct endpoint **rows = report_rows(t, r, o, &n);
-	bool containers = false, wide;
-	struct hist scratch;
-	char total[REPORT_FIG_LEN], title[256];
+/* How the table is laid out. */
+struct report_layout {
+	unsigned width;
+	bool wide;	  /* one line per endpoint */
+	bool containers;  /* a container column (wide) */
+	size_t route_w;	  /* the route's column (wide) */
+};
 
+static void report_layout(struct report_layout *L, const struct endpoint **rows, size_t n,
+			  const struct route_table *r, unsigned width)
+{
+	size_t fixed;
+
+	L->width = width < 80 ? 80 : width;
+	L->route_w = 5;
+	L->containers = false;
 	for (size_t i = 0; i < n; i++) {
 		size_t len = strlen(route_name(r, rows[i]->key.route));
 
-		route_w = len > route_w ? len : route_w;
-		containers |= rows[i]->key.container[0] != '\0';
+		L->route_w = len > L->route_w ? len : L->route_w;
+		L->containers |= rows[i]->key.container[0] != '\0';
 	}
 	/* side, process, [container,] protocol, method, route, figures */
-	fixed = 8 + 16 + (containers ? 13 : 0) + 9 + 8 + 1 + 79;
-	wide = width >= REPORT_WIDE + (containers ? 13 : 0);
-	if (wide && route_w > width - fixed)
-		route_w = width - fixed;
-	report_fmt_count(total, report_total(t), 20);
-	snprintf(title, sizeof(title), "Endpoints by total time, %zu of %zu: %s transactions "
-		 "in %.1f s; latency \xc2\xb1%.1f%%",
-		 n, endpoint_count(t), total, o->elapsed_s, 100 * HIST_REL_ERROR);
-	report_put(f, title, width, false, false);
-	fputc('\n', f);
-	if (wide) {
+	fixed = 8 + 16 + (L->containers ? 13 : 0) + 9 + 8 + 1 + 79;
+	L->wide = L->width >= REPORT_WIDE + (L->containers ? 13 : 0);
+	if (L->wide && L->route_w > L->width - fixed)
+		L->route_w = L->width - fixed;
+}
+
+static void report_head(FILE *f, const struct report_layout *L)
+{
+	if (L->wide) {
 		fputs("SIDE    PROCESS         ", f);
-		if (containers)
+		if (L->containers)
 			fputs("CONTAINER    ", f);
 		fputs("PROTOCOL METHOD  ", f);
-		report_cell(f, "ROUTE", route_w, false);
+		report_cell(f, "ROUTE", L->route_w, false);
 		fputc(' ', f);
 	}
 	report_fig_header(f);
 	fputc('\n', f);
+}
+
+/* Who and what: cells of the wide line, or a line of its own. */
+static void report_who(FILE *f, const struct report_layout *L, const struct endpoint *e,
+		       const char *route)
+{
+	char who[256];
+
+	if (!L->wide) {
+		snprintf(who, sizeof(who), "%s %s%s%s %s %s %s", endpoint_side_name(e->key.side),
+			 e->key.comm, e->key.container[0] ? " container " : "", e->key.container,
+			 endpoint_proto_name(e->key.proto), endpoint_method_name(e->key.method), route);
+		report_put(f, who, L->width, false, false);
+		fputc('\n', f);
+		return;
+	}
+	report_cell(f, endpoint_side_name(e->key.side), 7, false);
+	fputc(' ', f);
+	report_cell(f, e->key.comm, 15, false);
+	fputc(' ', f);
+	if (L->containers) {
+		report_cell(f, e->key.container[0] ? e->key.container : "-", 12, false);
+		fputc(' ', f);
+	}
+	report_cell(f, endpoint_proto_name(e->key.proto), 8, false);
+	fputc(' ', f);
+	report_cell(f, endpoint_method_name(e->key.method), 7, false);
+	fputc(' ', f);
+	report_cell(f, route, L->route_w, false);
+	fputc(' ', f);
+}
+
+int report_text(FILE *f, const struct endpoint_table *t,
+		const struct route_table *r, const struct report_opts *o)
+{
+	size_t n;
+	const struct endpoint **rows = report_rows(t, r, o, &n);
+	struct report_layout L;
+	struct hist scratch;
+	char total[REPORT_FIG_LEN], title[256];
+
+	report_layout(&L, rows, n, r, o->width);
+	report_fmt_count(total, report_total(t), 20);
+	snprintf(title, sizeof(title), "Endpoints by total time, %zu of %zu: %s transactions "
+		 "in %.1f s; latency \xc2\xb1%.1f%%",
+		 n, endpoint_count(t), total, o->elapsed_s, 100 * HIST_REL_ERROR);
+	report_put(f, title, L.width, false, false);
+	fputc('\n', f);
+	report_head(f, &L);
 	hist_init(&scratch);
 	for (size_t i = 0; i < n; i++) {
-		const struct endpoint *e = rows[i];
-		const char *route = route_name(r, e->key.route);
-
-		if (wide) {
-			report_cell(f, endpoint_side_name(e->key.side), 7, false);
-			fputc(' ', f);
-			report_cell(f, e->key.comm, 15, false);
-			fputc(' ', f);
-			if (containers) {
-				report_cell(f, e->key.container[0] ? e->key.container : "-", 12, false);
-				fputc(' ', f);
-			}
-			report_cell(f, endpoint_proto_name(e->key.proto), 8, false);
-			fputc(' ', f);
-			report_cell(f, endpoint_method_name(e->key.method), 7, false);
-			fputc(' ', f);
-			report_cell(f, route, route_w, false);
-			fputc(' ', f);
-		} else {
-			char who[256];
-
-			snprintf(who, sizeof(who), "%s %s%s%s %s %s %s",
-				 endpoint_side_name(e->key.side), e->key.comm,
-				 e->key.container[0] ? " container " : "", e->key.container,
-				 endpoint_proto_name(e->key.proto),
-				 endpoint_method_name(e->key.method), route);
-			report_put(f, who, width, false, false);
-			fputc('\n', f);
-		}
-		report_figures(f, t, e, o, &scratch);
+		report_who(f, &L, rows[i], route_name(r, rows[i]->key.route));
+		report_figures(f, t, rows[i], o, &scratch);
 		fputc('\n', f);
 	}
 	hist_free(&scratch);

@@ -150,67 +150,60 @@ static unsigned topview_layout(unsigned width, bool show[TC_NCOLS])
 	return topview_cols[TC_ROUTE].width + (width - used);
 }
 
-size_t topview_render(FILE *f, const struct endpoint_table *t,
-		      const struct route_table *r, const struct topview_opts *o)
+/* The title, the status and the sort lines. */
+static void topview_title(FILE *f, const struct endpoint_table *t,
+			  const struct topview_opts *o, unsigned width)
 {
-	unsigned width = o->width < 40 ? 40 : o->width > 1000 ? 1000 : o->width;
-	unsigned height = o->height < 8 ? 8 : o->height;
 	static const char *const sorts[] = {
 		[ES_TIME] = "total time", [ES_RATE] = "rate", [ES_P99] = "p99",
 		[ES_ERRORS] = "errors",
 	};
-	bool show[TC_NCOLS];
-	unsigned route_w = topview_layout(width, show), x, last_x = 0, since_x = 0;
-	size_t nrows = height - TOPVIEW_HEAD, n;
-	const struct endpoint **rows = malloc((nrows ? nrows : 1) * sizeof(*rows));
+	char line[512], up[32], rate[REPORT_FIG_LEN], err[REPORT_FIG_LEN];
 	uint64_t count = 0, errors = 0;
-	char line[1024], up[32], iv[32], since[32];
-	struct hist scratch;
 
 	for (size_t i = 0; i < endpoint_count(t); i++) {
 		count += endpoint_at(t, i)->count_last;
 		errors += endpoint_at(t, i)->errors_last;
 	}
 	topview_duration(up, sizeof(up), o->elapsed_s);
-	{
-		char rate[REPORT_FIG_LEN], err[REPORT_FIG_LEN];
-
-		report_fmt_rate(rate, o->interval_s > 0 ? (double)count / o->interval_s : 0, 8);
-		topview_pct(err, errors, count);
-		snprintf(line, sizeof(line), "httpsnoop top  %s  up %s  %zu endpoints  %s tx/s  errors %s",
-			 o->clock ? o->clock : "", up, endpoint_count(t), rate, err);
-	}
+	report_fmt_rate(rate, o->interval_s > 0 ? (double)count / o->interval_s : 0, 8);
+	topview_pct(err, errors, count);
+	snprintf(line, sizeof(line), "httpsnoop top  %s  up %s  %zu endpoints  %s tx/s  errors %s",
+		 o->clock ? o->clock : "", up, endpoint_count(t), rate, err);
 	topview_line(f, line, width);
 	topview_line(f, o->status ? o->status : "", width);
 	snprintf(line, sizeof(line), "Sort: %s   (r rate, p p99, e errors, t total time; q quits)",
 		 sorts[o->sort]);
 	topview_line(f, line, width);
+}
 
-	/* group headings over the two groups of figures */
-	x = 0;
+/* The groups' headings over the figures, and the columns' headings. */
+static void topview_headings(FILE *f, const bool show[TC_NCOLS], unsigned route_w,
+			     double interval_s, unsigned width)
+{
+	char line[1024], iv[32];
+	static const char since[] = "since start";
+	unsigned x = 0, last_x = 0, since_x = 0, end;
+
 	for (int c = 0; c < TC_NCOLS; c++) {
-		unsigned w = c == TC_ROUTE ? route_w : topview_cols[c].width;
-
 		if (!show[c])
 			continue;
 		if (c >= TC_RATE && c <= TC_P99 && !last_x)
 			last_x = x + 1;
 		if (c >= TC_COUNT && !since_x)
 			since_x = x + 1;
-		x += w + 1;
+		x += (c == TC_ROUTE ? route_w : topview_cols[c].width) + 1;
 	}
 	memset(line, ' ', sizeof(line));
-	snprintf(iv, sizeof(iv), "last %.1f s", o->interval_s);
-	snprintf(since, sizeof(since), "since start");
+	snprintf(iv, sizeof(iv), "last %.1f s", interval_s);
 	if (last_x)
 		memcpy(line + last_x - 1, iv, strlen(iv));
-	if (since_x && since_x - 1 + strlen(since) < sizeof(line))
+	if (since_x)
 		memcpy(line + since_x - 1, since, strlen(since));
-	x = since_x ? since_x - 1 + (unsigned)strlen(since) : last_x ? last_x - 1 + (unsigned)strlen(iv) : 0;
-	line[x < sizeof(line) ? x : sizeof(line) - 1] = '\0';
+	end = since_x ? since_x - 1 + (unsigned)strlen(since) :
+	      last_x ? last_x - 1 + (unsigned)strlen(iv) : 0;
+	line[end] = '\0';
 	topview_line(f, line, width);
-
-	/* column headings */
 	x = 0;
 	for (int c = 0; c < TC_NCOLS; c++) {
 		if (!show[c])
@@ -221,42 +214,62 @@ size_t topview_render(FILE *f, const struct endpoint_table *t,
 			     topview_cols[c].right);
 	}
 	fputc('\n', f);
+}
 
+/* One endpoint's row. */
+static void topview_row(FILE *f, const struct endpoint_table *t, const struct route_table *r,
+			const struct endpoint *e, const struct topview_opts *o,
+			const bool show[TC_NCOLS], unsigned route_w, struct hist *scratch)
+{
+	const struct hist *all = endpoint_latency(t, e, scratch);
+	char v[TC_NCOLS][REPORT_FIG_LEN + ROUTE_LEN_MAX];
+	unsigned x = 0;
+
+	snprintf(v[TC_SIDE], sizeof(v[0]), "%s", endpoint_side_name(e->key.side));
+	snprintf(v[TC_PROC], sizeof(v[0]), "%s", e->key.comm);
+	snprintf(v[TC_CONT], sizeof(v[0]), "%s", e->key.container[0] ? e->key.container : "-");
+	snprintf(v[TC_PROTO], sizeof(v[0]), "%s", endpoint_proto_name(e->key.proto));
+	snprintf(v[TC_METHOD], sizeof(v[0]), "%s", endpoint_method_name(e->key.method));
+	snprintf(v[TC_ROUTE], sizeof(v[0]), "%s", route_name(r, e->key.route));
+	report_fmt_rate(v[TC_RATE], o->interval_s > 0 ? (double)e->count_last / o->interval_s : 0,
+			topview_cols[TC_RATE].width);
+	topview_pct(v[TC_ERR], e->errors_last, e->count_last);
+	topview_ns(v[TC_P50], &e->lat_last, 50, 6);
+	topview_ns(v[TC_P90], &e->lat_last, 90, 6);
+	topview_ns(v[TC_P99], &e->lat_last, 99, 6);
+	report_fmt_count(v[TC_COUNT], e->count, topview_cols[TC_COUNT].width);
+	topview_pct(v[TC_ERR_T], e->errors, e->count);
+	topview_ns(v[TC_P50_T], all, 50, 6);
+	topview_ns(v[TC_P99_T], all, 99, 6);
+	topview_ns(v[TC_MAX_T], all, 100, 6);
+	for (int c = 0; c < TC_NCOLS; c++) {
+		if (!show[c])
+			continue;
+		if (x++)
+			fputc(' ', f);
+		topview_cell(f, v[c], c == TC_ROUTE ? route_w : topview_cols[c].width,
+			     topview_cols[c].right);
+	}
+	fputc('\n', f);
+}
+
+size_t topview_render(FILE *f, const struct endpoint_table *t,
+		      const struct route_table *r, const struct topview_opts *o)
+{
+	unsigned width = o->width < 40 ? 40 : o->width > 1000 ? 1000 : o->width;
+	unsigned height = o->height < 8 ? 8 : o->height;
+	bool show[TC_NCOLS];
+	unsigned route_w = topview_layout(width, show);
+	size_t nrows = height - TOPVIEW_HEAD, n;
+	const struct endpoint **rows = malloc(nrows * sizeof(*rows));
+	struct hist scratch;
+
+	topview_title(f, t, o, width);
+	topview_headings(f, show, route_w, o->interval_s, width);
 	n = rows ? endpoint_sorted(t, o->sort, r, rows, nrows) : 0;
 	hist_init(&scratch);
-	for (size_t i = 0; i < n; i++) {
-		const struct endpoint *e = rows[i];
-		const struct hist *all = endpoint_latency(t, e, &scratch);
-		char v[TC_NCOLS][REPORT_FIG_LEN + ROUTE_LEN_MAX];
-
-		snprintf(v[TC_SIDE], sizeof(v[0]), "%s", endpoint_side_name(e->key.side));
-		snprintf(v[TC_PROC], sizeof(v[0]), "%s", e->key.comm);
-		snprintf(v[TC_CONT], sizeof(v[0]), "%s", e->key.container[0] ? e->key.container : "-");
-		snprintf(v[TC_PROTO], sizeof(v[0]), "%s", endpoint_proto_name(e->key.proto));
-		snprintf(v[TC_METHOD], sizeof(v[0]), "%s", endpoint_method_name(e->key.method));
-		snprintf(v[TC_ROUTE], sizeof(v[0]), "%s", route_name(r, e->key.route));
-		report_fmt_rate(v[TC_RATE], o->interval_s > 0 ? (double)e->count_last / o->interval_s : 0,
-				topview_cols[TC_RATE].width);
-		topview_pct(v[TC_ERR], e->errors_last, e->count_last);
-		topview_ns(v[TC_P50], &e->lat_last, 50, 6);
-		topview_ns(v[TC_P90], &e->lat_last, 90, 6);
-		topview_ns(v[TC_P99], &e->lat_last, 99, 6);
-		report_fmt_count(v[TC_COUNT], e->count, topview_cols[TC_COUNT].width);
-		topview_pct(v[TC_ERR_T], e->errors, e->count);
-		topview_ns(v[TC_P50_T], all, 50, 6);
-		topview_ns(v[TC_P99_T], all, 99, 6);
-		topview_ns(v[TC_MAX_T], all, 100, 6);
-		x = 0;
-		for (int c = 0; c < TC_NCOLS; c++) {
-			if (!show[c])
-				continue;
-			if (x++)
-				fputc(' ', f);
-			topview_cell(f, v[c], c == TC_ROUTE ? route_w : topview_cols[c].width,
-				     topview_cols[c].right);
-		}
-		fputc('\n', f);
-	}
+	for (size_t i = 0; i < n; i++)
+		topview_row(f, t, r, rows[i], o, show, route_w, &scratch);
 	hist_free(&scratch);
 	free(rows);
 	return n;

@@ -325,7 +325,8 @@ static void har_url(struct writer_line *l, const struct txn *t)
 	char addr[WRITER_ADDR_LEN], url[HTTP_MSG_BUF_MAX + 512];
 	int k;
 
-	if (memmem(target, n, "://", 3)) {
+	/* absolute-form (RFC 9112 section 3.2.2), to a proxy */
+	if (n && target[0] != '/' && memmem(target, n, "://", 3)) {
 		har_cstr(l, target, n);
 		return;
 	}

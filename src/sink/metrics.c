@@ -21,6 +21,8 @@ struct metrics {
 	struct prof *prof;
 	struct endpoint_table *t;
 	struct promserve *srv;
+	bool running;	     /* its thread started */
+	const char *addr;    /* --metrics as given */
 	void (*stats)(void *ctx, struct stats_view *v, uint64_t *kernel, uint64_t *gauges);
 	void *stats_ctx;
 };
@@ -42,6 +44,7 @@ static void *metrics_open(const struct sink_config *cfg, const void *arg)
 	}
 	m->stats = cfg->stats;
 	m->stats_ctx = cfg->stats_ctx;
+	m->addr = cfg->metrics;
 	m->prof = prof_get(cfg->routes, cfg->nroutes, cfg->max_routes);
 	m->t = endpoint_table_new(cfg->max_routes * METRICS_SERIES_PER_ROUTE,
 				  ENDPOINT_BY_STATUS | ENDPOINT_BUCKETS);
@@ -51,8 +54,9 @@ static void *metrics_open(const struct sink_config *cfg, const void *arg)
 		errno = ENOMEM;
 		return NULL;
 	}
-	/* Bound now, while the privileges (a port below 1024) are here. */
-	m->srv = promserve_start(&cfg->metrics_addr, cfg->metrics_addr_len);
+	/* Bound now, while the privileges (a port below 1024) are here;
+	 * served from the first flush on, once they are gone. */
+	m->srv = promserve_bind(&cfg->metrics_addr, cfg->metrics_addr_len);
 	if (!m->srv) {
 		int err = errno;
 
@@ -122,6 +126,15 @@ static int metrics_flush(void *p)
 	size_t len = 0, n;
 	FILE *f;
 
+	if (!m->running) {
+		int err = promserve_run(m->srv);
+
+		if (err) {
+			warn("failed to serve --metrics on %s: %s", m->addr, strerror(-err));
+			return err;
+		}
+		m->running = true;
+	}
 	if (!promserve_wanted(m->srv))
 		return 0;
 	f = open_memstream(&page, &len);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
@@ -27,6 +28,7 @@ struct promserve_page {
 };
 
 struct promserve {
+	int fd;		  /* the listening socket until the daemon has it */
 	struct MHD_Daemon *d;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -160,50 +162,68 @@ static enum MHD_Result promserve_handle(void *cls, struct MHD_Connection *c,
 	return ret;
 }
 
-struct promserve *promserve_start(const struct sockaddr_storage *ss, socklen_t len)
+struct promserve *promserve_bind(const struct sockaddr_storage *ss, socklen_t len)
 {
 	struct promserve *s = calloc(1, sizeof(*s));
 	pthread_condattr_t ca;
-	sigset_t all, old;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
-	int err;
+	int one = 1, err;
 
 	if (!s)
 		return NULL;
+	s->fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s->fd < 0 ||
+	    setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(s->fd, (const struct sockaddr *)ss, len) ||
+	    listen(s->fd, PROMSERVE_CONNECTIONS)) {
+		err = errno;
+		if (s->fd >= 0)
+			close(s->fd);
+		free(s);
+		errno = err;
+		return NULL;
+	}
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->cv, &ca);
 	pthread_condattr_destroy(&ca);
-	if (ss->ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	/* The thread inherits this mask: signals stay with the event loop. */
+	return s;
+}
+
+int promserve_run(struct promserve *s)
+{
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+	sigset_t all, old;
+	int err;
+
+	if (s->d)
+		return 0;
+	/* The thread inherits this mask (signals stay with the event loop)
+	 * and the credentials (started after they were dropped). */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	errno = 0;
 	s->d = MHD_start_daemon(flags, 0, NULL, NULL, promserve_handle, s,
-				MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)ss,
+				MHD_OPTION_LISTEN_SOCKET, s->fd,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned)PROMSERVE_CONNECTIONS,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)PROMSERVE_TIMEOUT_S,
 				MHD_OPTION_END);
-	err = errno ? errno : EADDRNOTAVAIL;
+	err = errno ? errno : ENOMEM;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	(void)len;
-	if (!s->d) {
-		pthread_cond_destroy(&s->cv);
-		pthread_mutex_destroy(&s->mu);
-		free(s);
-		errno = err;
-		return NULL;
-	}
-	return s;
+	if (!s->d)
+		return -err;
+	return 0;
 }
 
 uint16_t promserve_port(const struct promserve *s)
 {
-	const union MHD_DaemonInfo *i = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
 
-	return i ? i->port : 0;
+	if (getsockname(s->fd, (struct sockaddr *)&ss, &len))
+		return 0;
+	return ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
+						((struct sockaddr_in *)&ss)->sin_port);
 }
 
 bool promserve_wanted(struct promserve *s)
@@ -246,7 +266,9 @@ void promserve_stop(struct promserve *s)
 {
 	if (!s)
 		return;
-	MHD_stop_daemon(s->d);
+	if (s->d)
+		MHD_stop_daemon(s->d);
+	close(s->fd); /* the daemon leaves a socket it was given open */
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 	promserve_unref(s->page);

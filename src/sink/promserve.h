@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 
 /* The tables belong to the event loop, which never waits for the
  * server: a scrape asks for a fresh page (promserve_wanted() turns
@@ -24,10 +25,16 @@ struct promserve;
  * "[::1]:9464", "localhost:9464".  Returns NULL, or what is wrong. */
 const char *promserve_parse(const char *arg, struct sockaddr_storage *ss, socklen_t *len);
 
-/* Starts serving GET /metrics on ss in a thread of its own (all signals
- * blocked in it).  NULL with errno set (EADDRINUSE, EACCES...) on
- * failure. */
-struct promserve *promserve_start(const struct sockaddr_storage *ss, socklen_t len);
+/* Binds and listens on ss (while httpsnoop still has its privileges: a
+ * port below 1024).  NULL with errno set (EADDRINUSE, EACCES...) on
+ * failure.  Connections wait in the backlog until promserve_run(). */
+struct promserve *promserve_bind(const struct sockaddr_storage *ss, socklen_t len);
+
+/* Starts serving GET /metrics in a thread of its own, with all signals
+ * blocked.  Call it once the privileges are dropped: capabilities are
+ * per thread, and the thread takes the caller's.  Returns 0 (also when
+ * it already runs) or -errno. */
+int promserve_run(struct promserve *s);
 
 /* The port bound (for a request of port 0). */
 uint16_t promserve_port(const struct promserve *s);

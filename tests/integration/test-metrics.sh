@@ -47,6 +47,13 @@ grep -q '^http_client_request_body_size_bytes_count{' "$T/scrape.txt" || fail "n
 grep -q '^httpsnoop_lost_events_total ' "$T/scrape.txt" || fail "no httpsnoop_lost_events_total"
 curl -s -o /dev/null --max-time 5 "http://127.0.0.2:$MPORT/metrics" &&
 	fail "the metrics answer on 127.0.0.2: they should listen on 127.0.0.1 only"
+# the server's thread holds no more privileges than the rest of httpsnoop
+# (capabilities are per thread: it is started after they were dropped)
+caps=$(cat /proc/"${HS_PID[met]}"/task/*/status | awk '$1 == "CapEff:" { print $2 }' | sort -u)
+threads=$(ls /proc/"${HS_PID[met]}"/task | wc -l)
+[ "$threads" -ge 2 ] || fail "no server thread in httpsnoop"
+[ "$(echo "$caps" | wc -l)" = 1 ] || fail "httpsnoop's threads hold different capabilities: $caps"
+[ "$caps" != "000001ffffffffff" ] || fail "httpsnoop kept every capability ($caps)"
 
 # Prometheus's view, once its scrapes have caught up with the load
 ok=0

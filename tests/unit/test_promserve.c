@@ -147,12 +147,13 @@ static void test_serve(void)
 	int st, last = 0;
 
 	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr); /* port 0: any */
-	l.s = promserve_start((struct sockaddr_storage *)&sa, sizeof(sa));
-	CHECK(l.s != NULL, "start: %s", strerror(errno));
+	l.s = promserve_bind((struct sockaddr_storage *)&sa, sizeof(sa));
+	CHECK(l.s != NULL, "bind: %s", strerror(errno));
 	if (!l.s)
 		return;
 	port = promserve_port(l.s);
 	CHECK(port != 0, "port");
+	CHECK(promserve_run(l.s) == 0 && promserve_run(l.s) == 0, "run, twice");
 
 	/* no loop yet: no page, after the wait */
 	atomic_store(&l.paused, true);
@@ -214,7 +215,8 @@ static void test_serve(void)
 	/* the port is taken */
 	sa.sin_port = htons(port);
 	errno = 0;
-	CHECK(promserve_start((struct sockaddr_storage *)&sa, sizeof(sa)) == NULL, "second bind");
+	CHECK(promserve_bind((struct sockaddr_storage *)&sa, sizeof(sa)) == NULL && errno == EADDRINUSE,
+	      "second bind: %s", strerror(errno));
 
 	atomic_store(&l.stop, true);
 	pthread_join(th, NULL);
