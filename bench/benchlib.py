@@ -875,11 +875,68 @@ def report_memory(facts, summary, tables):
     tables.append(t)
 
 
+def report_profiler(facts, summary, tables):
+    fs = [f for f in facts if f["scenario"] == "profiler"]
+    if not fs:
+        return
+    rounds = sorted({f["round"] for f in fs})
+    by = {(f["config"], f["round"]): f["m"] for f in fs}
+    t = Table("7. the profiler's aggregation: tracer CPU per transaction, -p <nginx worker> (median [min–max] over rounds)",
+              ["config", "achieved/s", "hs txns", "tracer µs/txn", "Δ to stream µs/txn", "scrape s", "scrape KB",
+               "others' CPU %"])
+    res = {}
+    for c, what in (("stream", "-f json -o /dev/null"),
+                    ("views", "-f json -o /dev/null --summary --metrics"),
+                    ("views-only", "--summary --metrics")):
+        cols = {k: [] for k in ("rate", "txns", "tr", "delta", "scrape", "kb", "others")}
+        for r in rounds:
+            m, base = by.get((c, r)), by.get(("stream", r))
+            if not m or not get(m, "hs", "transactions"):
+                continue
+            txns = get(m, "hs", "transactions")
+            tr = m["tracer_cpu_s"] * 1e6 / txns
+            cols["rate"].append(get(m, "load", "rate"))
+            cols["txns"].append(txns)
+            cols["tr"].append(tr)
+            cols["others"].append(m.get("others_pct"))
+            if base and get(base, "hs", "transactions"):
+                cols["delta"].append(tr - base["tracer_cpu_s"] * 1e6 / get(base, "hs", "transactions"))
+            if isinstance(m.get("scrape_s"), (int, float)):
+                cols["scrape"].append(m["scrape_s"])
+            if isinstance(m.get("scrape_bytes"), (int, float)):
+                cols["kb"].append(m["scrape_bytes"] / 1024)
+        s = {k: spread(v) for k, v in cols.items()}
+        res[c] = s
+        t.add("%s (%s)" % (c, what), fmt_spread(s["rate"], 0), fmt_spread(s["txns"], 0),
+              fmt_spread(s["tr"], 2), "" if c == "stream" else fmt_spread(s["delta"], 2),
+              fmt_spread(s["scrape"], 3), fmt_spread(s["kb"], 0), fmt_spread(s["others"], 0))
+    for c in ("paths-stream", "paths-views"):
+        m = by.get((c, 0))
+        if not m:
+            continue
+        res[c] = m
+        t.note("%s distinct paths, %s: peak RSS %s MB; %s transactions in %s s; lost events %s%s" % (
+            m.get("paths"), "-o /dev/null" if c == "paths-stream" else "--summary --summary-json --metrics",
+            fmt((m.get("vmhwm_kb") or 0) / 1024, 1), get(m, "hs", "transactions"), m.get("seconds"),
+            get(m, "hs", "lost_events"),
+            "" if c == "paths-stream" else "; routes %s, {other} %s" % (m.get("routes"), m.get("route_overflow"))))
+    a, b = by.get(("replay-stream", 0)), by.get(("replay-summary", 0))
+    if a and b and get(a, "hs", "transactions") and a.get("ir") and b.get("ir"):
+        ia = a["ir"] / get(a, "hs", "transactions")
+        ib = b["ir"] / get(b, "hs", "transactions")
+        res["replay"] = {"stream_ir_per_txn": ia, "summary_ir_per_txn": ib}
+        t.note("callgrind of --replay (%s transactions): %.0f instructions per transaction, %.0f with --summary (+%.0f)" % (
+            get(a, "hs", "transactions"), ia, ib, ib - ia))
+    t.note("Δ: the views' cost, the same round's stream tracer subtracted (target ≤ 0.5 µs per transaction); tracer CPU from /proc/PID/stat (10 ms ticks)")
+    summary["profiler"] = res
+    tables.append(t)
+
+
 def report_profile(facts, summary, tables):
     fs = [f for f in facts if f["scenario"] == "profile"]
     if not fs:
         return
-    t = Table("7. where the time goes (perf record -g under (b)'s load; callgrind of --replay)",
+    t = Table("8. where the time goes (perf record -g under (b)'s load; callgrind of --replay)",
               ["profile", "figures", "top symbols (% of samples or instructions)"])
     res = {}
     for f in fs:
@@ -917,6 +974,7 @@ def cmd_report(args):
     report_replay(facts, summary, tables)
     report_startup(facts, summary, tables)
     report_memory(facts, summary, tables)
+    report_profiler(facts, summary, tables)
     report_profile(facts, summary, tables)
     head = ["httpsnoop benchmarks — %s" % meta.get("date", ""),
             "machine: %s; %s CPUs; kernel %s; %s; %s MB RAM" % (

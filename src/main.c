@@ -10,6 +10,7 @@
 #include "capture/probe.h"
 #include "capture/record.h"
 #include "core/util.h"
+#include "prof/filter.h"
 #include "sink/sink.h"
 #include "stream/stream.h"
 
@@ -70,9 +71,13 @@ int main(int argc, char **argv)
 	if (o.replay && replay_offset(o.replay, &offset))
 		return 1;
 	o.sinks.clock_offset_ns = offset;
+	o.sinks.stats = app_read_stats;
+	o.sinks.stats_ctx = &a;
 	a.sinks = sinks_open(&o.sinks);
 	if (!a.sinks)
 		return 1;
+	if (filter_active(&o.filter))
+		sinks_add_filter(a.sinks, filter_txn, &o.filter);
 	so.max_body = o.sinks.max_body;
 	so.admit = o.replay ? app_admit_replay : app_admit_live;
 	a.stream = stream_new(&so);

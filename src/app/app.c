@@ -103,11 +103,27 @@ bool app_admit_replay(void *ctx, struct conn_info *c, unsigned flags)
 }
 
 void app_print_stats(struct app *a, const uint64_t *kernel,
-		     const uint64_t *gauges)
+		     const uint64_t *gauges, bool end)
 {
 	struct stats_view v = { &a->stats, kernel, gauges };
 
+	sinks_report(a->sinks, end);
 	stats_print(stderr, &v);
+}
+
+void app_read_stats(void *ctx, struct stats_view *v, uint64_t *kernel,
+		    uint64_t *gauges)
+{
+	struct app *a = ctx;
+
+	*v = (struct stats_view){ &a->stats, NULL, NULL };
+	if (!a->probe)
+		return;
+	if (!probe_stats(a->probe, kernel))
+		v->kernel = kernel;
+	gauges[STAT_G_OPEN] = stream_count(a->stream);
+	gauges[STAT_G_KERNEL_TABLE] = probe_conn_count(a->probe);
+	v->gauges = gauges;
 }
 
 static int on_replay_record(void *ctx, const void *rec, size_t len)
@@ -133,6 +149,6 @@ int app_run_replay(struct app *a)
 		warn("failed to replay %s: %s", a->o->replay, strerror(-err));
 	stream_close_all(a->stream, a->last_ts, "recording ended");
 	sinks_flush(a->sinks);
-	app_print_stats(a, NULL, NULL);
+	app_print_stats(a, NULL, NULL, true);
 	return err ? 1 : 0;
 }

@@ -71,10 +71,15 @@ bool app_port_wanted(const struct options *o, const struct conn_info *c);
 bool app_admit_live(void *ctx, struct conn_info *c, unsigned flags);
 bool app_admit_replay(void *ctx, struct conn_info *c, unsigned flags);
 
-/* The statistics to stderr; kernel NULL in a replay, gauges NULL when
- * not known (see stats_view). */
+/* The statistics to stderr, after the sinks' reports (end: tracing is
+ * over); kernel NULL in a replay, gauges NULL when not known (see
+ * stats_view). */
 void app_print_stats(struct app *a, const uint64_t *kernel,
-		     const uint64_t *gauges);
+		     const uint64_t *gauges, bool end);
+/* The statistics now, for the sinks that show them (sink_config.stats;
+ * ctx is the app). */
+void app_read_stats(void *ctx, struct stats_view *v, uint64_t *kernel,
+		    uint64_t *gauges);
 
 /* Runs the pipeline on the probe (app/live.c) or on --replay's file
  * (app/app.c).  Return the exit status. */

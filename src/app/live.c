@@ -220,8 +220,9 @@ static bool tick(void *ctx, uint64_t now, uint64_t since)
 	sinks_tick(a->sinks, now);
 	err = sinks_flush(a->sinks);
 	if (err) {
-		/* EPIPE: the reader (| head) is gone. */
-		if (err != -EPIPE)
+		/* EPIPE: the reader (| head) is gone; ECANCELED: the user
+		 * quit (--top's q). */
+		if (err != -EPIPE && err != -ECANCELED)
 			warn("failed to write output: %s", strerror(-err));
 		a->stop = true;
 	}
@@ -341,7 +342,7 @@ static void live_stats(struct app *a, bool end)
 		stream_close_all(a->stream, util_now_ns(), "tracing stopped before a response");
 	sinks_flush(a->sinks);
 	probe_stats(a->probe, k);
-	app_print_stats(a, k, g);
+	app_print_stats(a, k, g, end);
 }
 
 int app_run_live(struct app *a)

@@ -8,6 +8,7 @@
 #include "capture/container.h"
 #include "capture/probe.h"
 #include "core/util.h"
+#include "sink/promserve.h"
 
 #ifndef HTTPSNOOP_VERSION
 #define HTTPSNOOP_VERSION "dev"
@@ -80,8 +81,16 @@ static const char *set_container(struct options *o, const char *arg)
 	return NULL;
 }
 
+static const char *set_output(struct options *o, const char *arg)
+{
+	o->sinks.output = arg;
+	o->sinks.stream = true;
+	return NULL;
+}
+
 static const char *set_format(struct options *o, const char *arg)
 {
+	o->sinks.stream = true;
 	if (!strcmp(arg, "text"))
 		o->sinks.format = SINK_TEXT;
 	else if (!strcmp(arg, "json"))
@@ -120,6 +129,68 @@ static const char *set_redact_query(struct options *o, const char *arg)
 	return NULL;
 }
 
+static const char *set_metrics(struct options *o, const char *arg)
+{
+	o->sinks.metrics = arg;
+	return promserve_parse(arg, &o->sinks.metrics_addr, &o->sinks.metrics_addr_len);
+}
+
+/* Checked here, against the ones before it, so that a bad pattern is a
+ * usage error. */
+static const char *set_route(struct options *o, const char *arg)
+{
+	struct route_table *t;
+	const char *why = NULL;
+
+	if (o->sinks.nroutes == ROUTE_PATTERNS_MAX)
+		return "too many --route (" ROUTE_PATTERNS_MAX_STR " at most)";
+	t = route_table_new(0);
+	if (!t)
+		return "out of memory";
+	for (size_t i = 0; i < o->sinks.nroutes && !why; i++)
+		why = route_add_pattern(t, o->sinks.routes[i]);
+	why = why ? why : route_add_pattern(t, arg);
+	route_table_free(t);
+	if (!why)
+		o->sinks.routes[o->sinks.nroutes++] = arg;
+	return why;
+}
+
+static const char *set_max_routes(struct options *o, const char *arg)
+{
+	long v;
+
+	if (util_parse_long(arg, 1, OPT_MAX_ROUTES_LIMIT, &v))
+		return "expected 1-" STR(OPT_MAX_ROUTES_LIMIT);
+	o->sinks.max_routes = (size_t)v;
+	return NULL;
+}
+
+static const char *set_method(struct options *o, const char *arg)
+{
+	return filter_add_method(&o->filter, arg);
+}
+
+static const char *set_path(struct options *o, const char *arg)
+{
+	return filter_add_path(&o->filter, arg);
+}
+
+static const char *set_host(struct options *o, const char *arg)
+{
+	return filter_add_host(&o->filter, arg);
+}
+
+static const char *set_status(struct options *o, const char *arg)
+{
+	return filter_add_status(&o->filter, arg);
+}
+
+static const char *set_min_latency(struct options *o, const char *arg)
+{
+	return filter_set_min_latency(&o->filter, arg);
+}
+
 /* --help and --version: the parser's own. */
 enum { KEY_HELP = 'h', KEY_VERSION = 'V' };
 
@@ -135,7 +206,7 @@ static const struct opt opts[] = {
 	{ .name = "container", .key = 256, .arg = "ID", .set = set_container,
 	  .help = "trace only processes in this container (id or prefix,\n"
 		  "as docker/podman ps show it)" },
-	{ .name = "output", .key = 'o', .arg = "FILE", .field = FIELD(sinks.output),
+	{ .name = "output", .key = 'o', .arg = "FILE", .set = set_output,
 	  .help = "write transactions to FILE (default: stdout)" },
 	{ .name = "format", .key = 'f', .arg = "FMT", .set = set_format,
 	  .help = "text (default) or json (JSON Lines, a line per record)" },
@@ -174,6 +245,36 @@ static const struct opt opts[] = {
 	  .col = 28, .help = "redact this query parameter's value (repeatable)" },
 	{ .name = "verbose", .key = 'v', .field = FIELD(verbose),
 	  .help = "say which kernel features are in use" },
+	{ .name = "method", .key = 268, .arg = "M", .set = set_method,
+	  .help = "show only these methods (repeatable, or GET,POST)" },
+	{ .name = "path", .key = 269, .arg = "GLOB", .set = set_path,
+	  .help = "show only paths (without query) matching GLOB, e.g.\n"
+		  "'/api/*' (fnmatch: * and ? match '/' too)" },
+	{ .name = "host", .key = 270, .arg = "GLOB", .set = set_host,
+	  .help = "show only Host headers matching GLOB (no case; the port\n"
+		  "counts only when GLOB has one)" },
+	{ .name = "status", .key = 271, .arg = "SPEC", .set = set_status,
+	  .help = "show only these statuses: 404, 5xx, 400-499, lists" },
+	{ .name = "min-latency", .key = 272, .arg = "D", .set = set_min_latency,
+	  .help = "show only latencies of at least D: 250us, 100ms, 2s" },
+	{ .name = "summary", .key = 273, .field = FIELD(sinks.summary),
+	  .help = "at the end and on SIGUSR1, a table of endpoints: counts,\n"
+		  "statuses, latency percentiles, bytes" },
+	{ .name = "summary-json", .key = 274, .arg = "FILE", .field = FIELD(sinks.summary_json),
+	  .col = 28, .help = "that table as JSON, at the end" },
+	{ .name = "top", .key = 275, .field = FIELD(sinks.top),
+	  .help = "a live view of the busiest endpoints (keys: r rate,\n"
+		  "p p99, e errors, t total time, q quit)" },
+	{ .name = "metrics", .key = 276, .arg = "[ADDR:]PORT", .set = set_metrics,
+	  .col = 30, .help = "serve Prometheus metrics at /metrics\n"
+		  "(on 127.0.0.1 unless ADDR is given)" },
+	{ .name = "har", .key = 277, .arg = "FILE", .field = FIELD(sinks.har),
+	  .help = "write transactions as a HAR 1.2 file (DevTools)" },
+	{ .name = "route", .key = 278, .arg = "PATTERN", .set = set_route,
+	  .help = "name a route, e.g. /orders/{id}/items (repeatable);\n"
+		  "other paths have ids as {id}" },
+	{ .name = "max-routes", .key = 279, .arg = "N", .set = set_max_routes,
+	  .help = "routes kept, then {other} (default " STR(ROUTE_MAX_DEFAULT) ")" },
 	{ .name = "help", .key = KEY_HELP, .help = "show this help" },
 	{ .name = "version", .key = KEY_VERSION, .help = "show the version" },
 };
@@ -208,6 +309,10 @@ void options_usage(FILE *f)
 	      "                 [--record FILE | --replay FILE] [--no-tls] [--tls-lib PATH]...\n"
 	      "                 [--no-redact]\n"
 	      "                 [--redact-header NAME]... [--redact-query NAME]...\n"
+	      "                 [--method M] [--path GLOB] [--host GLOB] [--status SPEC]\n"
+	      "                 [--min-latency D] [--summary] [--summary-json FILE] [--top]\n"
+	      "                 [--metrics [ADDR:]PORT] [--har FILE] [--route PATTERN]...\n"
+	      "                 [--max-routes N]\n"
 	      "\n"
 	      "Trace HTTP/1.x transactions of any process on this host, as they cross its\n"
 	      "sockets: method, URL, status, headers, body preview, latency and framing\n"
@@ -227,6 +332,16 @@ void options_usage(FILE *f)
 	      "  httpsnoop -d 10 --record t.rec   # 10 seconds, keeping the raw records\n"
 	      "  httpsnoop --replay t.rec -f json # decode them again, without root\n"
 	      "  httpsnoop --ebpf > my.c && vi my.c && httpsnoop --probe my.c\n"
+	      "  httpsnoop --summary -d 30        # which endpoints are slow, after 30 s\n"
+	      "  httpsnoop --top -c nginx         # nginx's endpoints, live\n"
+	      "  httpsnoop --metrics 9464         # Prometheus scrapes 127.0.0.1:9464\n"
+	      "  httpsnoop --har t.har --path '/api/*'  # API calls, for DevTools\n"
+	      "  httpsnoop --status 5xx,404 --min-latency 100ms  # failing or slow ones\n"
+	      "\n"
+	      "The views (--summary, --top, --metrics, --har) replace the stream of\n"
+	      "transactions on stdout; -o or -f brings it back.  The display filters\n"
+	      "(--method, --path, --host, --status, --min-latency; ANDed) choose what is\n"
+	      "written and summarised, not what --metrics counts.\n"
 	      "\n"
 	      "Statistics (events, transactions, lost events, gap bytes, open connections,\n"
 	      "...) go to stderr when tracing ends, and at once on SIGUSR1\n"
@@ -260,6 +375,12 @@ static int options_check(const struct options *o)
 				       "say which container a process was in");
 	if (o->record && o->replay)
 		return bad_combination("--record and --replay cannot be combined");
+	if ((o->sinks.top || o->sinks.metrics) && o->replay)
+		return bad_combination("--top and --metrics need live tracing; --summary, "
+				       "--summary-json and --har work on a --replay");
+	if (o->sinks.top && o->sinks.stream &&
+	    (!o->sinks.output || !strcmp(o->sinks.output, "-")))
+		return bad_combination("--top takes the terminal: write transactions with -o FILE");
 	return 0;
 }
 
@@ -313,6 +434,7 @@ int options_parse(int argc, char **argv, struct options *o)
 	o->sinks.max_body = OPT_DEFAULT_MAX_BODY;
 	o->sinks.body_lines = OPT_DEFAULT_BODY_LINES;
 	o->sinks.format = SINK_TEXT;
+	o->sinks.max_routes = ROUTE_MAX_DEFAULT;
 	redact_init(&o->redact);
 	getopt_tables(lo, so);
 	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {

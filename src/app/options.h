@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "core/redact.h"
+#include "prof/filter.h"
 #include "sink/sink.h"
 
 /* Limits and defaults of the options (the help text states them). */
@@ -20,6 +21,7 @@
 #define OPT_DEFAULT_BODY_LINES 4   /* --body-lines */
 #define OPT_MAX_BODY_LINES 1000000 /* --body-lines at most */
 #define OPT_MAX_DURATION (365L * 86400) /* -d at most, seconds */
+#define OPT_MAX_ROUTES_LIMIT ROUTE_MAX_LIMIT /* --max-routes at most */
 
 struct options {
 	uint32_t pids[OPT_MAX_PIDS];
@@ -37,9 +39,11 @@ struct options {
 	bool no_tls;
 	bool ebpf;
 	bool verbose;
-	struct sink_config sinks; /* -f, -o, -b (the clock offset is set
-				   * later) */
+	struct sink_config sinks; /* -f, -o, -b, the views (the clock
+				   * offset and statistics are set later) */
 	struct redact redact;
+	struct filter filter;	  /* --method, --path, --host, --status,
+				   * --min-latency */
 };
 
 /* What options_parse() returns besides 0 and an exit status: --help or

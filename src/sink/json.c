@@ -142,6 +142,16 @@ static void json_base64(struct writer_line *out, const uint8_t *p, size_t n)
 	writer_putc(out, '"');
 }
 
+void json_put_str(struct writer_line *out, const uint8_t *p, size_t n)
+{
+	json_str(out, p, n);
+}
+
+void json_put_base64(struct writer_line *out, const uint8_t *p, size_t n)
+{
+	json_base64(out, p, n);
+}
+
 /* RFC 3339 UTC with nanoseconds.  The civil date comes from Howard
  * Hinnant's days_from_civil inverse: no gmtime_r, no locale, no lock. */
 static void json_time(struct writer_line *out, uint64_t ns)

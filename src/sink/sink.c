@@ -7,13 +7,18 @@
 
 #include "core/util.h"
 
-extern const struct sink_ops text_sink, json_sink;
+extern const struct sink_ops text_sink, json_sink, har_sink, top_sink, summary_sink,
+	metrics_sink;
 
 /* Every kind of sink, in the order they are opened and fed.  A new sink
  * is one file and one line here. */
 static const struct sink_ops *const sink_types[] = {
 	&text_sink,
 	&json_sink,
+	&har_sink,
+	&top_sink, /* before the summary: at the end its screen goes first */
+	&summary_sink,
+	&metrics_sink,
 };
 
 struct sink_entry {
@@ -105,6 +110,13 @@ int sinks_flush(struct sinks *l)
 			err = r;
 	}
 	return err;
+}
+
+void sinks_report(struct sinks *l, bool end)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].ops->report)
+			l->v[i].ops->report(l->v[i].s, end);
 }
 
 void sinks_close(struct sinks *l)

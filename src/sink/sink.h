@@ -7,7 +7,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <sys/socket.h>
+
+#include "core/stats.h"
 #include "core/txn.h"
+#include "prof/route.h"
 
 /* -f: how the output stream is written. */
 enum sink_format { SINK_TEXT, SINK_JSON };
@@ -25,7 +29,35 @@ struct sink_config {
 	size_t body_lines;	 /* --body-lines: lines of a body the text
 				  * writer shows, 0 for all (JSON keeps the
 				  * whole preview) */
+	bool stream;		 /* -o or -f was given: the transaction
+				  * stream is written even with a view */
+
+	/* The profiler's views (issue 12).  With any of them, the stream
+	 * of transactions is written only when -o or -f asks for it. */
+	bool summary;		  /* --summary: the table at the end and on
+				   * SIGUSR1 */
+	const char *summary_json; /* --summary-json FILE, at the end */
+	bool top;		  /* --top: the live view */
+	const char *metrics;	  /* --metrics [ADDR:]PORT, as given */
+	struct sockaddr_storage metrics_addr; /* ... parsed */
+	socklen_t metrics_addr_len;
+	const char *har;	  /* --har FILE */
+	const char *routes[ROUTE_PATTERNS_MAX]; /* --route, as given */
+	size_t nroutes;
+	size_t max_routes;	  /* --max-routes */
+	/* httpsnoop's statistics now, for the views that show them:
+	 * fills v (kernel and gauges point to arrays of HS_STAT_MAX and
+	 * STAT_G_MAX, or NULL where not known).  NULL when not wired. */
+	void (*stats)(void *ctx, struct stats_view *v, uint64_t *kernel,
+		      uint64_t *gauges);
+	void *stats_ctx;
 };
+
+/* Whether the options ask for any of the profiler's views. */
+static inline bool sink_views(const struct sink_config *cfg)
+{
+	return cfg->summary || cfg->summary_json || cfg->top || cfg->metrics || cfg->har;
+}
 
 /* One kind of sink.  A sink is one file defining these ops and one line
  * in the registry (sink.c).  Records are valid only during the call and
@@ -47,8 +79,11 @@ struct sink_ops {
 	/* Hands on what is buffered; returns 0, or -errno of the first
 	 * failure so far (sticky).  Optional. */
 	int (*flush)(void *s);
-	/* Finishes (a summary prints, a file is completed) and frees;
-	 * accepts NULL. */
+	/* The statistics are being printed, on SIGUSR1 or at the end of
+	 * tracing (end true, after the last transaction): show what is
+	 * summarised (optional). */
+	void (*report)(void *s, bool end);
+	/* Finishes (a file is completed) and frees; accepts NULL. */
 	void (*close)(void *s);
 	bool unfiltered; /* sees every transaction, whatever the display
 			  * filters say (metrics) */
@@ -72,8 +107,11 @@ int sinks_add_filter(struct sinks *l, sink_filter_fn keep, void *ctx);
 void sinks_txn(struct sinks *l, const struct txn *t);
 void sinks_ws(struct sinks *l, const struct ws_msg *m);
 void sinks_tick(struct sinks *l, uint64_t now);
-/* Returns 0, or the first sink's -errno (see sink_ops.flush). */
+/* Returns 0, or the first sink's -errno (see sink_ops.flush).
+ * -ECANCELED: a sink asks for the end of tracing (--top's q). */
 int sinks_flush(struct sinks *l);
+/* Before the statistics are printed (see sink_ops.report). */
+void sinks_report(struct sinks *l, bool end);
 /* Closes every sink; accepts NULL.  Call sinks_flush() first to learn
  * about errors. */
 void sinks_close(struct sinks *l);

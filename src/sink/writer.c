@@ -20,9 +20,8 @@ struct writer {
 	int err;	 /* first write error (positive errno), or 0 */
 };
 
-/* The fd to write to: a duplicate of stdout, or path checked as
- * writer_open() says.  -1 and errno on failure. */
-static int open_fd(const char *path)
+/* A duplicate of stdout, or path checked as writer_open() says. */
+int writer_open_fd(const char *path)
 {
 	struct stat st;
 	int fd, err;
@@ -60,7 +59,10 @@ fail:
 
 bool writer_wanted(const struct sink_config *cfg, const void *fmt)
 {
-	return cfg->format == ((const struct writer_fmt *)fmt)->format;
+	/* A view alone (--summary, --top...) replaces the stream, unless
+	 * -o or -f asks for it too. */
+	return cfg->format == ((const struct writer_fmt *)fmt)->format &&
+	       (cfg->stream || !sink_views(cfg));
 }
 
 void *writer_open(const struct sink_config *cfg, const void *fmt)
@@ -73,7 +75,7 @@ void *writer_open(const struct sink_config *cfg, const void *fmt)
 		goto fail;
 	o->cfg = *cfg;
 	o->fmt = fmt;
-	fd = open_fd(cfg->output);
+	fd = writer_open_fd(cfg->output);
 	if (fd < 0)
 		goto fail;
 	o->flush_each = isatty(fd);

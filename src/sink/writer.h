@@ -50,6 +50,10 @@ struct writer;
  * is copied; fmt (a struct writer_fmt) must outlive the writer.  These
  * are a writing sink's ops. */
 bool writer_wanted(const struct sink_config *cfg, const void *fmt);
+/* The fd writer_open() writes to: a duplicate of stdout, or path
+ * opened and checked as said above (also for --har).  -1 and errno on
+ * failure. */
+int writer_open_fd(const char *path);
 void *writer_open(const struct sink_config *cfg, const void *fmt);
 /* Formats one transaction.  A write error is remembered and reported by
  * the next writer_flush(). */
@@ -306,6 +310,14 @@ static inline bool writer_cp_unsafe(uint32_t cp)
 	       cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
 	       (cp >= 0x2066 && cp <= 0x2069);
 }
+
+/* --- JSON strings (json.c), also for the HAR sink -------------------- */
+
+/* p[0..n) as a JSON string, escaped as the JSON writer does (valid UTF-8
+ * and safe on a terminal whatever the bytes). */
+void json_put_str(struct writer_line *out, const uint8_t *p, size_t n);
+/* p[0..n) in base64 (RFC 4648 section 4), quoted. */
+void json_put_base64(struct writer_line *out, const uint8_t *p, size_t n);
 
 /* --- what the writers show of a message ---------------------------- */
 

@@ -12,7 +12,8 @@
  *
  *   header, 5 bytes:
  *     [0..1] max_body = u16 % 4097
- *     [2]    bit 0    also write through sinks_open() to /dev/null
+ *     [2]    bit 0    also write through sinks_open() to /dev/null,
+ *                     with the HAR and summary sinks (8 routes kept)
  *            bit 1    ... in JSON (else text)
  *            bit 2    also record the records, replay the file into a
  *                     second pipeline and require identical output
@@ -30,6 +31,8 @@
  *                     remote port is odd (as -P does)
  *            bit 4    ... that fills in unknown addresses (as /proc does)
  *            bit 5    ... that sets a container id from the comm
+ *            bit 6    display filters in front of the sinks (a path
+ *                     glob, a status range, a minimum latency of 0)
  *
  *   then ops, each a 6-byte head [op][conn][arg][flags][len u16] followed
  *   by len payload bytes for the ops that take a payload (cut short at the
@@ -101,6 +104,7 @@
 #include "capture/record.h"
 #include "core/redact.h"
 #include "core/stats.h"
+#include "prof/filter.h"
 #include "stream/stream.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -443,7 +447,24 @@ struct pipe {
 	uint64_t ws_emitted;
 	size_t max_conns;
 	uint8_t admit_mode; /* header byte 4, bits 3-5 */
+	bool filters;	    /* header byte 4, bit 6 */
 };
+
+/* The display filters of header byte 4's bit 6: most transactions pass,
+ * all go through the matcher. */
+static struct filter fuzz_filter;
+
+static void fuzz_filter_init(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	done = true;
+	filter_add_path(&fuzz_filter, "*");
+	filter_add_status(&fuzz_filter, "100-599");
+	filter_set_min_latency(&fuzz_filter, "0ns");
+}
 
 /* Stands in for main.c's admit_replay/admit_live. */
 static bool admit(void *ctx, struct conn_info *c, unsigned ev_flags)
@@ -528,11 +549,12 @@ static void emit_ws(void *ctx, struct ws_msg *m)
 
 static int pipe_init(struct pipe *p, const struct stream_opts *so_in,
 		     const struct sink_config *oo, const struct redact *r,
-		     bool devnull, uint8_t admit_mode)
+		     bool devnull, uint8_t admit_mode, bool filters)
 {
 	struct stream_opts so = *so_in;
 
 	memset(p, 0, sizeof(*p));
+	p->filters = filters;
 	p->oo = *oo;
 	p->redact = *r;
 	p->max_conns = so.max_conns;
@@ -544,8 +566,15 @@ static int pipe_init(struct pipe *p, const struct stream_opts *so_in,
 	p->log = open_memstream(&p->log_buf, &p->log_len);
 	p->st = stream_new(&so);
 	p->oo.output = "/dev/null";
-	if (devnull)
+	if (devnull) {
+		p->oo.stream = true;
+		p->oo.har = "/dev/null";
+		p->oo.summary_json = "/dev/null";
+		p->oo.max_routes = 8;
 		p->out = sinks_open(&p->oo);
+		if (p->out && p->filters)
+			sinks_add_filter(p->out, filter_txn, &fuzz_filter);
+	}
 	if (!p->log || !p->st || (devnull && !p->out))
 		abort();
 	return 0;
@@ -991,7 +1020,7 @@ static void replay_and_compare(struct fuzz *z, const struct stream_opts *so,
 	err = replay_header(rec_path, &offset);
 	if (!damage && (err || offset != oo->clock_offset_ns))
 		fail("replay_header does not read back the recorder's header", NULL, 0);
-	pipe_init(&p2, so, oo, &z->p.redact, false, z->p.admit_mode);
+	pipe_init(&p2, so, oo, &z->p.redact, false, z->p.admit_mode, false);
 	err = replay_file(rec_path, replay_cb, &p2, &offset, &bad_at);
 	pipe_end(&p2, z->close_all);
 	if (!damage) {
@@ -1049,7 +1078,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		redact_add_query(&rd, "token");
 		redact_add_query(&rd, "key");
 	}
-	pipe_init(&z.p, &so, &oo, &rd, h[2] & 1, (h[4] >> 3) & 7);
+	fuzz_filter_init();
+	pipe_init(&z.p, &so, &oo, &rd, h[2] & 1, (h[4] >> 3) & 7, h[4] & 64);
 	if (h[2] & 4) {
 		setup_tmp();
 		z.rec = recorder_open(rec_path, oo.clock_offset_ns);

@@ -66,6 +66,21 @@ static void test_values(void)
 		{ "--pid=5 --port=80 --max-body=7", 0 },
 		{ "--body-lines 0", 0 }, { "--body-lines 1000000", 0 },
 		{ "--body-lines -1", 2 }, { "--body-lines 1000001", 2 }, { "--body-lines x", 2 },
+		/* the profiler's views and the display filters */
+		{ "--summary --summary-json s.json --har h.har", 0 }, { "--top", 0 },
+		{ "--metrics 9464", 0 }, { "--metrics 0.0.0.0:9464", 0 },
+		{ "--metrics [::1]:9464", 0 }, { "--metrics 0", 2 }, { "--metrics :80", 2 },
+		{ "--metrics x:y", 2 }, { "--top --replay r", 2 }, { "--metrics 1 --replay r", 2 },
+		{ "--summary --har h --replay r", 0 }, { "--top -f json", 2 },
+		{ "--top -o f", 0 }, { "--top -o -", 2 },
+		{ "--route /a/{id} --route /a/new", 0 }, { "--route a/{id}", 2 },
+		{ "--route /a/{id --route /b", 2 }, { "--route /a/{x} --route /a/{y}", 2 },
+		{ "--max-routes 1", 0 }, { "--max-routes 0", 2 }, { "--max-routes 1000001", 2 },
+		{ "--method GET,POST --method M-SEARCH", 0 }, { "--method G/T", 2 },
+		{ "--method ,", 2 }, { "--path /api/* --path /x", 0 }, { "--path=", 2 },
+		{ "--host *.example.com", 0 }, { "--host=", 2 }, { "--status 404,5xx,400-499", 0 },
+		{ "--status 6", 2 }, { "--status 500-400", 2 }, { "--min-latency 250us", 0 },
+		{ "--min-latency 1m30s", 0 }, { "--min-latency 5", 2 }, { "--min-latency 1d", 2 },
 	};
 	struct options o;
 
@@ -88,6 +103,13 @@ static void test_values(void)
 		      o.sinks.format == SINK_JSON && o.sinks.max_body == 9 && o.duration == 3 &&
 		      o.verbose,
 	      "values not taken");
+	CHECK(parse("--summary --route /a/{id} --max-routes 7 --status 5xx -f json", &o) == 0 &&
+		      o.sinks.summary && o.sinks.nroutes == 1 && o.sinks.max_routes == 7 &&
+		      o.filter.by_status && o.sinks.stream,
+	      "profiler options not taken");
+	CHECK(parse("--top", &o) == 0 && o.sinks.top && !o.sinks.stream &&
+		      o.sinks.max_routes == ROUTE_MAX_DEFAULT,
+	      "--top: stream %d", o.sinks.stream);
 	CHECK(parse("--redact-header X-Token --redact-query key --no-redact", &o) == 0 &&
 		      o.redact.nheaders == 6 && o.redact.nquery == 1 && o.redact.off,
 	      "redaction options not taken");
@@ -101,7 +123,9 @@ static const char *placeholder_value(const char *after)
 		{ " PID ", " 1" }, { " COMM ", " x" }, { " PORT ", " 80" },
 		{ " ID ", " ab" }, { " FILE ", " f" }, { " FMT ", " json" },
 		{ " N ", " 1" }, { " SECS ", " 1" }, { " PATH ", " /x" },
-		{ " NAME ", " X" },
+		{ " NAME ", " X" }, { " M ", " GET" }, { " GLOB ", " /x" },
+		{ " SPEC ", " 5xx" }, { " D ", " 1ms" }, { " [ADDR:]PORT ", " 9464" },
+		{ " PATTERN ", " /a/{id}" },
 	};
 
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
