@@ -154,32 +154,36 @@ static const struct {
 	[H2_CONTINUATION] = { H2_FLAG_END_HEADERS, 1, -1 },
 };
 
+/* The bytes a frame needs before its content: padding and priority of
+ * HEADERS and DATA, the promised stream of PUSH_PROMISE. */
+static uint32_t overhead(const struct h2_frame_hdr *h)
+{
+	uint32_t n = (h->flags & H2_FLAG_PADDED) ? 1 : 0;
+
+	if (h->type == H2_PUSH_PROMISE)
+		n += 4;
+	else if (h->type == H2_HEADERS && (h->flags & H2_FLAG_PRIORITY))
+		n += 5;
+	return n;
+}
+
 /* The lengths section 6 requires beyond the fixed ones: SETTINGS is a
  * list of 6-byte parameters and empty when an ACK; GOAWAY has 8 bytes
- * before its debug data; PUSH_PROMISE carries a 4-byte stream id;
- * padding and priority take bytes of HEADERS and DATA. */
+ * before its debug data; the fields before a frame's content fit. */
 static bool length_fits(const struct h2_frame_hdr *h)
 {
-	uint32_t min = 0;
-
 	switch (h->type) {
 	case H2_SETTINGS:
 		return (h->flags & H2_FLAG_ACK) ? h->len == 0 : h->len % 6 == 0;
 	case H2_GOAWAY:
 		return h->len >= 8;
-	case H2_PUSH_PROMISE:
-		min = 4;
-		break;
+	case H2_DATA:
 	case H2_HEADERS:
-		if (h->flags & H2_FLAG_PRIORITY)
-			min = 5;
-		break;
+	case H2_PUSH_PROMISE:
+		return h->len >= overhead(h);
 	default:
-		break;
+		return true;
 	}
-	if (h->flags & H2_FLAG_PADDED)
-		min++;
-	return h->len >= min;
 }
 
 bool h2_frame_plausible(const struct h2_frame_hdr *h, uint32_t max_len,
@@ -197,6 +201,14 @@ bool h2_frame_plausible(const struct h2_frame_hdr *h, uint32_t max_len,
 		return false;
 	if (!length_fits(h))
 		return false;
+	/* Legal but pointless, and what runs of zero bytes look like: an
+	 * empty DATA frame that does not end its stream, a header block
+	 * fragment with no bytes. */
+	if (h->type == H2_DATA && !h->len && !(h->flags & H2_FLAG_END_STREAM))
+		return false;
+	if ((h->type == H2_HEADERS || h->type == H2_PUSH_PROMISE ||
+	     h->type == H2_CONTINUATION) && h->len == overhead(h))
+		return false;
 	/* Section 5.1.1: a client opens odd streams and sends nothing on a
 	 * pushed (even) stream but frames that close or steer it; only a
 	 * server pushes, on a stream the client opened. */
@@ -210,21 +222,38 @@ bool h2_frame_plausible(const struct h2_frame_hdr *h, uint32_t max_len,
 	return true;
 }
 
+/* Section 6.10: a frame that leaves a header block open must be followed
+ * by a CONTINUATION of the same stream, and only then may one come. */
+static bool follows(const struct h2_frame_hdr *prev,
+		    const struct h2_frame_hdr *next)
+{
+	bool open = (prev->type == H2_HEADERS || prev->type == H2_PUSH_PROMISE ||
+		     prev->type == H2_CONTINUATION) &&
+		    !(prev->flags & H2_FLAG_END_HEADERS);
+
+	if (open)
+		return next->type == H2_CONTINUATION &&
+		       next->stream_id == prev->stream_id;
+	return next->type != H2_CONTINUATION;
+}
+
 /* The length of the run of whole plausible frames at data, or 0 if the
  * first is not; *frames receives their count and *partial whether a
  * plausible header follows whose frame is not whole. */
 static size_t frame_run(const uint8_t *data, size_t len, uint32_t max_len,
 			enum h2_sender sender, size_t *frames, bool *partial)
 {
-	struct h2_frame_hdr h;
+	struct h2_frame_hdr h, prev;
 	size_t pos = 0;
 
 	*frames = 0;
 	*partial = false;
 	while (len - pos >= H2_FRAME_HDR_LEN) {
 		h2_frame_hdr_parse(data + pos, &h);
-		if (!h2_frame_plausible(&h, max_len, sender))
+		if (!h2_frame_plausible(&h, max_len, sender) ||
+		    (pos && !follows(&prev, &h)))
 			break;
+		prev = h;
 		if (h.len > len - pos - H2_FRAME_HDR_LEN) {
 			*partial = true;
 			break;
@@ -355,6 +384,45 @@ static void desync(struct h2_frame_parser *p, uint64_t gap)
 	lost(p, gap);
 }
 
+/* Whether a whole frame's payload is sound where section 6 says what it
+ * holds: padding shorter than the payload, a non-zero window increment,
+ * a promised stream the server may open, known error codes, SETTINGS
+ * values in their ranges (section 6.5.2). */
+static bool payload_plausible(const struct h2_frame_hdr *h, const uint8_t *p)
+{
+	uint32_t i, v;
+	uint16_t id;
+
+	if ((h->flags & H2_FLAG_PADDED) &&
+	    (h->type == H2_DATA || h->type == H2_HEADERS ||
+	     h->type == H2_PUSH_PROMISE) && p[0] > h->len - overhead(h))
+		return false;
+	switch (h->type) {
+	case H2_WINDOW_UPDATE:
+		return (get32(p) & 0x7fffffff) != 0;
+	case H2_PUSH_PROMISE:
+		v = get32(p + ((h->flags & H2_FLAG_PADDED) ? 1 : 0)) & 0x7fffffff;
+		return v && !(v & 1);
+	case H2_RST_STREAM:
+		return h2_frame_error_name(get32(p)) != NULL;
+	case H2_GOAWAY:
+		return h2_frame_error_name(get32(p + 4)) != NULL;
+	case H2_SETTINGS:
+		for (i = 0; i + 6 <= h->len; i += 6) {
+			id = (uint16_t)(p[i] << 8 | p[i + 1]);
+			v = get32(p + i + 2);
+			if ((id == H2_SET_ENABLE_PUSH && v > 1) ||
+			    (id == H2_SET_INITIAL_WINDOW_SIZE && v > 0x7fffffff) ||
+			    (id == H2_SET_MAX_FRAME_SIZE &&
+			     (v < H2_FRAME_SIZE_DEFAULT || v > H2_FRAME_SIZE_MAX)))
+				return false;
+		}
+		return true;
+	default:
+		return true;
+	}
+}
+
 /* Whether the frame at win[off] is a boundary to trust: 1 yes, 0 no, -1
  * not yet known (more bytes needed). */
 static int candidate(struct h2_frame_parser *p, size_t off)
@@ -362,7 +430,7 @@ static int candidate(struct h2_frame_parser *p, size_t off)
 	uint32_t max = p->max_len < H2_RESYNC_FRAME_MAX ? p->max_len :
 							   H2_RESYNC_FRAME_MAX;
 	size_t avail = p->wlen - off, end, frames, run;
-	struct h2_frame_hdr h;
+	struct h2_frame_hdr h, next;
 	bool partial;
 
 	if (avail < H2_FRAME_HDR_LEN)
@@ -373,6 +441,8 @@ static int candidate(struct h2_frame_parser *p, size_t off)
 	end = H2_FRAME_HDR_LEN + h.len;
 	if (end > avail)
 		return -1;
+	if (!payload_plausible(&h, p->win + off + H2_FRAME_HDR_LEN))
+		return 0;
 	/* A syscall's bytes that are exactly whole frames. */
 	if (p->call_seen && p->call_whole && off == p->call_at) {
 		run = frame_run(p->win + off, avail, max, p->o.sender, &frames,
@@ -383,8 +453,9 @@ static int candidate(struct h2_frame_parser *p, size_t off)
 	/* A frame followed by another plausible header. */
 	if (avail - end < H2_FRAME_HDR_LEN)
 		return -1;
-	h2_frame_hdr_parse(p->win + off + end, &h);
-	return h2_frame_plausible(&h, p->max_len, p->o.sender) ? 1 : 0;
+	h2_frame_hdr_parse(p->win + off + end, &next);
+	return h2_frame_plausible(&next, max, p->o.sender) &&
+	       follows(&h, &next) ? 1 : 0;
 }
 
 /* Looks for a boundary in the window: the first confirmed candidate,

@@ -135,6 +135,31 @@ static bool is_placeholder(const uint8_t *name, size_t len)
 	return len == PLACEHOLDER_LEN && !memcmp(name, placeholder, len);
 }
 
+/* RFC 9113 section 8.2.1: names are lowercase tokens (RFC 9110 section
+ * 5.6.2), pseudo-header names a token after ':'; values hold no NUL, CR
+ * or LF. */
+static bool field_valid(const nghttp2_nv *nv)
+{
+	static const char tchar[] = "!#$%&'*+-.^_`|~";
+	size_t i = nv->namelen && nv->name[0] == ':' ? 1 : 0;
+	uint8_t c;
+
+	if (i == nv->namelen)
+		return false;
+	for (; i < nv->namelen; i++) {
+		c = nv->name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      (c && strchr(tchar, c))))
+			return false;
+	}
+	for (i = 0; i < nv->valuelen; i++) {
+		c = nv->value[i];
+		if (c == 0 || c == '\r' || c == '\n')
+			return false;
+	}
+	return true;
+}
+
 static void emit(struct out *o, const nghttp2_nv *nv)
 {
 	struct hpack_result *res = o->res;
@@ -142,6 +167,10 @@ static void emit(struct out *o, const nghttp2_nv *nv)
 
 	if (is_placeholder(nv->name, nv->namelen)) {
 		res->unknown++;
+		return;
+	}
+	if (!field_valid(nv)) {
+		res->invalid++;
 		return;
 	}
 	if (res->fields >= HPACK_FIELDS_MAX || o->list + cost > HPACK_LIST_MAX) {
@@ -409,9 +438,11 @@ void hpack_decode(struct hpack *hp, const uint8_t *block, size_t len,
 	} else if (!whole) {
 		reset(hp);
 	}
-	res->incomplete = res->unknown || res->dropped || res->error || !whole;
+	res->incomplete = res->unknown || res->dropped || res->invalid ||
+			  res->error || !whole;
 	hp->stats->fields_unknown += res->unknown;
 	hp->stats->fields_dropped += res->dropped;
+	hp->stats->fields_invalid += res->invalid;
 }
 
 /* --- SETTINGS_HEADER_TABLE_SIZE ------------------------------------- */

@@ -42,10 +42,16 @@ struct hpack_result {
 			   * table entries from before what was seen */
 	uint32_t dropped; /* decoded, but past HPACK_LIST_MAX or
 			   * HPACK_FIELDS_MAX */
+	uint32_t invalid; /* decoded, but not a valid HTTP/2 field (RFC
+			   * 9113 section 8.2.1: a name with characters
+			   * other than lowercase token ones, a value with
+			   * NUL, CR or LF): not handed up.  A peer would
+			   * reject the message; bytes taken for a block by
+			   * mistake look like this. */
 	bool error;	  /* the block is malformed (or broke a limit) */
 	bool incomplete;  /* the fields handed up are not all the block
-			   * held: unknown, dropped, error, or a block that
-			   * was not whole */
+			   * held: unknown, dropped, invalid, error, or a
+			   * block that was not whole */
 };
 
 /* Counters; several decoders may share one. */
@@ -55,6 +61,7 @@ struct hpack_stats {
 	uint64_t blocks_failed;	 /* malformed, or over a limit */
 	uint64_t fields_unknown; /* fields that could not be decoded */
 	uint64_t fields_dropped; /* fields over the list limits */
+	uint64_t fields_invalid; /* fields that are not valid HTTP/2 */
 	uint64_t resyncs;	 /* table state known again after a loss */
 };
 

@@ -17,8 +17,9 @@
  *     (NAME.expect): the independent ground truth.  Each capture is also
  *     joined midway at every frame boundary and at byte offsets, and
  *     every field decoded then must be the field that was sent.
- * Exits 0 only if every check passed; an argument runs only the parts
- * whose name contains it.
+ * Arguments: the captures' folder, then optionally a word: only the
+ * parts whose name contains it run.  Exits 0 only if every check
+ * passed.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -177,7 +178,10 @@ struct dec {
 	struct hpack *hp;
 	struct h2_frame_stats fst;
 	struct hpack_stats hst;
-	struct buf log;
+	struct buf *log;     /* own_log, or one shared by both directions */
+	struct buf own_log;
+	struct dec *peer;    /* the other direction, if both are decoded */
+	bool data_len_only;  /* DATA frames logged by length (captures) */
 	struct buf data; /* the DATA frame being read */
 	uint64_t data_lost;
 	struct buf fields; /* of the block being decoded */
@@ -251,15 +255,19 @@ static void on_data_end(void *ctx, const struct h2_frame_hdr *h)
 {
 	struct dec *d = ctx;
 
-	buf_printf(&d->log, "DATA s=%u \"", h->stream_id);
-	put_text(&d->log, d->data.p, d->data.len);
-	buf_str(&d->log, "\"");
+	if (d->data_len_only) {
+		buf_printf(d->log, "DATA s=%u len=%zu", h->stream_id, d->data.len);
+	} else {
+		buf_printf(d->log, "DATA s=%u \"", h->stream_id);
+		put_text(d->log, d->data.p, d->data.len);
+		buf_str(d->log, "\"");
+	}
 	if (d->data_lost)
-		buf_printf(&d->log, " lost=%llu",
+		buf_printf(d->log, " lost=%llu",
 			   (unsigned long long)d->data_lost);
 	if (h->flags & H2_FLAG_END_STREAM)
-		buf_str(&d->log, " es");
-	buf_str(&d->log, "\n");
+		buf_str(d->log, " es");
+	buf_str(d->log, "\n");
 	d->data.len = 0;
 	d->data_lost = 0;
 }
@@ -293,30 +301,32 @@ static void on_block(void *ctx, const struct h2_block *b)
 		br->res = res;
 		d->nblocks++;
 	}
-	buf_printf(&d->log, "%s s=%u", h2_frame_type_name(b->type), b->stream_id);
+	buf_printf(d->log, "%s s=%u", h2_frame_type_name(b->type), b->stream_id);
 	if (b->type == H2_PUSH_PROMISE)
-		buf_printf(&d->log, " promised=%u", b->promised_id);
+		buf_printf(d->log, " promised=%u", b->promised_id);
 	if (b->end_stream)
-		buf_str(&d->log, " es");
+		buf_str(d->log, " es");
 	if (b->has_priority)
-		buf_printf(&d->log, " prio dep=%u w=%u%s", b->dep, b->weight,
+		buf_printf(d->log, " prio dep=%u w=%u%s", b->dep, b->weight,
 			   b->exclusive ? " excl" : "");
 	if (b->truncated)
-		buf_str(&d->log, " truncated");
+		buf_str(d->log, " truncated");
 	if (b->broken)
-		buf_str(&d->log, " broken");
-	buf_str(&d->log, " {");
-	buf_put(&d->log, d->fields.p, d->fields.len);
-	buf_str(&d->log, "}");
+		buf_str(d->log, " broken");
+	buf_str(d->log, " {");
+	buf_put(d->log, d->fields.p, d->fields.len);
+	buf_str(d->log, "}");
 	if (res.unknown)
-		buf_printf(&d->log, " unknown=%u", res.unknown);
+		buf_printf(d->log, " unknown=%u", res.unknown);
 	if (res.dropped)
-		buf_printf(&d->log, " dropped=%u", res.dropped);
+		buf_printf(d->log, " dropped=%u", res.dropped);
+	if (res.invalid)
+		buf_printf(d->log, " invalid=%u", res.invalid);
 	if (res.error)
-		buf_str(&d->log, " error");
+		buf_str(d->log, " error");
 	if (partial)
-		buf_str(&d->log, " partial");
-	buf_str(&d->log, "\n");
+		buf_str(d->log, " partial");
+	buf_str(d->log, "\n");
 }
 
 static void on_control(void *ctx, const struct h2_control *c)
@@ -325,70 +335,77 @@ static void on_control(void *ctx, const struct h2_control *c)
 	const char *name;
 	int i;
 
-	buf_str(&d->log, h2_frame_type_name(c->hdr.type));
+	buf_str(d->log, h2_frame_type_name(c->hdr.type));
 	if (c->lost) {
-		buf_printf(&d->log, " s=%u lost\n", c->hdr.stream_id);
+		buf_printf(d->log, " s=%u lost\n", c->hdr.stream_id);
 		if (c->hdr.type == H2_SETTINGS && !(c->hdr.flags & H2_FLAG_ACK))
 			hpack_settings_lost(d->hp);
 		return;
 	}
 	switch (c->hdr.type) {
 	case H2_PRIORITY:
-		buf_printf(&d->log, " s=%u dep=%u w=%u%s", c->hdr.stream_id,
+		buf_printf(d->log, " s=%u dep=%u w=%u%s", c->hdr.stream_id,
 			   c->u.priority.dep, c->u.priority.weight,
 			   c->u.priority.exclusive ? " excl" : "");
 		break;
 	case H2_RST_STREAM:
 		name = h2_frame_error_name(c->u.error_code);
-		buf_printf(&d->log, " s=%u %s", c->hdr.stream_id,
+		buf_printf(d->log, " s=%u %s", c->hdr.stream_id,
 			   name ? name : "?");
 		break;
 	case H2_SETTINGS:
 		if (c->hdr.flags & H2_FLAG_ACK) {
-			buf_str(&d->log, " ack");
-			/* In these one-direction tests the ACK stands for the
-			 * other side's: it applies the table size the
-			 * fixture's SETTINGS (in this direction) sent. */
+			buf_str(d->log, " ack");
+			/* This side acknowledges the other's oldest SETTINGS,
+			 * whose table size then applies to this side's
+			 * blocks.  In one-direction tests the ACK stands for
+			 * the other side's, of this side's SETTINGS. */
 			hpack_settings_acked(d->hp);
 			break;
 		}
 		for (i = 1; i < H2_SET_COUNT; i++)
 			if (c->u.settings.has & (1u << i))
-				buf_printf(&d->log, " %d=%u", i,
+				buf_printf(d->log, " %d=%u", i,
 					   c->u.settings.value[i]);
 		if (c->u.settings.unknown)
-			buf_printf(&d->log, " unknown=%u", c->u.settings.unknown);
-		hpack_settings_sent(d->hp, (c->u.settings.has &
-					    (1u << H2_SET_HEADER_TABLE_SIZE)) ?
+			buf_printf(d->log, " unknown=%u", c->u.settings.unknown);
+		hpack_settings_sent(d->peer ? d->peer->hp : d->hp,
+				    (c->u.settings.has &
+				     (1u << H2_SET_HEADER_TABLE_SIZE)) ?
 			(int64_t)c->u.settings.value[H2_SET_HEADER_TABLE_SIZE] : -1);
+		/* The largest frame this side takes, for the other's frames
+		 * (applied at once: lenient). */
+		if (d->peer && (c->u.settings.has & (1u << H2_SET_MAX_FRAME_SIZE)))
+			h2_frame_set_max_size(d->peer->fp,
+					      c->u.settings.value[H2_SET_MAX_FRAME_SIZE]);
 		break;
 	case H2_PING:
 		if (c->hdr.flags & H2_FLAG_ACK)
-			buf_str(&d->log, " ack");
-		buf_str(&d->log, " ");
+			buf_str(d->log, " ack");
+		buf_str(d->log, " ");
 		for (i = 0; i < 8; i++)
-			buf_printf(&d->log, "%02x", c->u.ping[i]);
+			buf_printf(d->log, "%02x", c->u.ping[i]);
 		break;
 	case H2_GOAWAY:
 		name = h2_frame_error_name(c->u.goaway.error_code);
-		buf_printf(&d->log, " last=%u %s \"", c->u.goaway.last_stream_id,
+		buf_printf(d->log, " last=%u %s \"", c->u.goaway.last_stream_id,
 			   name ? name : "?");
-		put_text(&d->log, c->u.goaway.debug, c->u.goaway.debug_len);
-		buf_str(&d->log, "\"");
+		put_text(d->log, c->u.goaway.debug, c->u.goaway.debug_len);
+		buf_str(d->log, "\"");
 		break;
 	case H2_WINDOW_UPDATE:
-		buf_printf(&d->log, " s=%u +%u", c->hdr.stream_id,
+		buf_printf(d->log, " s=%u +%u", c->hdr.stream_id,
 			   c->u.window_increment);
 		break;
 	}
-	buf_str(&d->log, "\n");
+	buf_str(d->log, "\n");
 }
 
 static void on_lost(void *ctx, uint64_t len)
 {
 	struct dec *d = ctx;
 
-	buf_printf(&d->log, "LOST %llu\n", (unsigned long long)len);
+	buf_printf(d->log, "LOST %llu\n", (unsigned long long)len);
 	hpack_lost(d->hp);
 }
 
@@ -408,6 +425,7 @@ static void dec_init(struct dec *d, enum h2_frame_start start,
 	};
 
 	memset(d, 0, sizeof(*d));
+	d->log = &d->own_log;
 	o.stats = &d->fst;
 	d->fp = h2_frame_new(&o);
 	d->hp = hpack_new(start != H2_START_RESYNC, &d->hst);
@@ -427,7 +445,7 @@ static void dec_free(struct dec *d)
 
 	h2_frame_free(d->fp);
 	hpack_free(d->hp);
-	free(d->log.p);
+	free(d->own_log.p);
 	free(d->data.p);
 	free(d->fields.p);
 	for (i = 0; i < d->nblocks; i++) {
@@ -442,9 +460,9 @@ static void dec_free(struct dec *d)
 /* NUL-terminates the log and returns it. */
 static const char *dec_log(struct dec *d)
 {
-	buf_byte(&d->log, 0);
-	d->log.len--;
-	return (const char *)d->log.p;
+	buf_byte(d->log, 0);
+	d->log->len--;
+	return (const char *)d->log->p;
 }
 
 /* Prints where two logs part, for a failure message. */
@@ -1051,6 +1069,15 @@ static const struct hp_case hp_cases[] = {
 },
 };
 
+/* Fields no HTTP/2 peer sends are counted, not handed up. */
+static const struct hp_case hp_invalid = {
+	.name = "invalid-fields",
+	.synced = true,
+	.blocks = { "00 01 \"X\" 01 \"v\"  00 01 \"x\" 02 \"a\" 0a  00 00 01 \"v\"  82" },
+	.expect = "HEADERS s=1 {:method: GET} invalid=3\n",
+	.synced_after = true,
+};
+
 static void run_hp_case(const struct hp_case *c)
 {
 	struct buf in = { 0 }, blk = { 0 };
@@ -1080,9 +1107,367 @@ static void run_hp_case(const struct hp_case *c)
 	free(blk.p);
 }
 
+/* ---- hostile streams: bombs and floods hit limits, not memory ---------- */
+
+/* The last line of a log, NUL-terminated in place. */
+static const char *last_line(struct dec *d, int back)
+{
+	char *log = (char *)dec_log(d), *p = log + strlen(log);
+
+	while (back-- >= 0 && p > log) {
+		p--;
+		while (p > log && p[-1] != '\n')
+			p--;
+	}
+	return p;
+}
+
+static void run_hostile(void)
+{
+	struct buf in = { 0 }, blk = { 0 };
+	uint8_t big[4000];
+	struct dec d;
+	size_t i;
+
+	/* An HPACK bomb: one 4000-byte entry referenced 1000 times.  The
+	 * fields past HPACK_LIST_MAX are counted, and the table stays in
+	 * step: the next block decodes in full. */
+	family("hpack-bomb");
+	snprintf(cur_mode, sizeof(cur_mode), "whole");
+	memset(big, 'z', sizeof(big));
+	buf_hex(&blk, "40 01 \"x\" 7f a1 1e"); /* value length 4000 */
+	buf_put(&blk, big, sizeof(big));
+	wrap_block(&in, &blk, 1, ONE_FRAME);
+	blk.len = 0;
+	for (i = 0; i < 1000; i++)
+		buf_byte(&blk, 0xbe);
+	wrap_block(&in, &blk, 3, ONE_FRAME);
+	blk.len = 0;
+	buf_hex(&blk, "82");
+	wrap_block(&in, &blk, 5, ONE_FRAME);
+	dec_init(&d, H2_START_FRAME, H2_SENDER_CLIENT, 0);
+	feed(&d, in.p, in.len, WHOLE, 0);
+	CHECK(strstr(dec_log(&d), " dropped=984\n") != NULL,
+	      "16 fields of 4033 bytes fit HPACK_LIST_MAX, 984 dropped");
+	CHECK(strcmp(last_line(&d, 0), "HEADERS s=5 {:method: GET}\n") == 0,
+	      "the next block: %s", last_line(&d, 0));
+	dec_free(&d);
+
+	/* More fields than HPACK_FIELDS_MAX. */
+	family("fields-max");
+	in.len = blk.len = 0;
+	for (i = 0; i < HPACK_FIELDS_MAX + 44; i++)
+		buf_byte(&blk, 0x82);
+	wrap_block(&in, &blk, 1, ONE_FRAME);
+	dec_init(&d, H2_START_FRAME, H2_SENDER_CLIENT, 0);
+	feed(&d, in.p, in.len, WHOLE, 0);
+	CHECK(strstr(dec_log(&d), "} dropped=44\n") != NULL, "44 dropped");
+	dec_free(&d);
+
+	/* A CONTINUATION flood: 100,000 frames of 10 bytes, then
+	 * END_HEADERS.  The block is kept up to H2_BLOCK_MAX. */
+	family("continuation-flood");
+	in.len = blk.len = 0;
+	for (i = 0; i < 10; i++)
+		buf_byte(&blk, 0x82);
+	buf_frame(&in, H2_HEADERS, 0, 1, blk.p, blk.len);
+	for (i = 0; i < 100000; i++)
+		buf_frame(&in, H2_CONTINUATION, i == 99999 ? H2_FLAG_END_HEADERS : 0,
+			  1, blk.p, blk.len);
+	blk.len = 0;
+	buf_hex(&blk, "82");
+	wrap_block(&in, &blk, 3, ONE_FRAME);
+	dec_init(&d, H2_START_FRAME, H2_SENDER_CLIENT, 0);
+	for (i = 0; i < in.len; i += 4096)
+		h2_frame_feed(d.fp, in.p + i, in.len - i < 4096 ? in.len - i : 4096);
+	CHECK(d.fst.blocks_truncated == 1, "truncated");
+	CHECK(d.fst.frames == 100002, "frames %llu", (unsigned long long)d.fst.frames);
+	CHECK(strstr(dec_log(&d), "HEADERS s=1 truncated {:method: GET;") != NULL &&
+	      strstr(dec_log(&d), "} dropped=") != NULL, "the truncated block");
+	/* After a truncated block the table state is unknown. */
+	CHECK(strcmp(last_line(&d, 0), "HEADERS s=3 {:method: GET} partial\n") == 0,
+	      "the next block: %s", last_line(&d, 0));
+	dec_free(&d);
+
+	/* A HEADERS frame of 16 MiB - 1 once SETTINGS_MAX_FRAME_SIZE allows
+	 * it: kept up to H2_BLOCK_MAX, the rest counted. */
+	family("headers-16mib");
+	in.len = 0;
+	dec_init(&d, H2_START_FRAME, H2_SENDER_CLIENT, 0);
+	h2_frame_set_max_size(d.fp, H2_FRAME_SIZE_MAX);
+	buf_frame(&in, H2_HEADERS, H2_FLAG_END_HEADERS, 1, NULL, 0);
+	in.p[0] = in.p[1] = in.p[2] = 0xff;
+	h2_frame_feed(d.fp, in.p, in.len);
+	memset(big, 0x82, sizeof(big));
+	for (i = 0; i < H2_FRAME_SIZE_MAX; i += sizeof(big))
+		h2_frame_feed(d.fp, big, H2_FRAME_SIZE_MAX - i < sizeof(big) ?
+				   H2_FRAME_SIZE_MAX - i : sizeof(big));
+	CHECK(d.fst.blocks_truncated == 1 && d.fst.frames == 1, "truncated");
+	CHECK(strstr(dec_log(&d), "HEADERS s=1 truncated {:method: GET;") != NULL,
+	      "%s", last_line(&d, 0));
+	dec_free(&d);
+
+	/* A SETTINGS flood: 10,000 frames never acknowledged.  The
+	 * decoder stops tracking them (HPACK_SETTINGS_PENDING_MAX) and
+	 * keeps decoding. */
+	family("settings-flood");
+	in.len = blk.len = 0;
+	buf_hex(&blk, "0001 00000100");
+	for (i = 0; i < 10000; i++)
+		buf_frame(&in, H2_SETTINGS, 0, 0, blk.p, blk.len);
+	blk.len = 0;
+	buf_hex(&blk, "82");
+	wrap_block(&in, &blk, 1, ONE_FRAME);
+	dec_init(&d, H2_START_FRAME, H2_SENDER_CLIENT, 0);
+	feed(&d, in.p, in.len, WHOLE, 0);
+	CHECK(d.fst.frames == 10001, "frames");
+	CHECK(strcmp(last_line(&d, 0), "HEADERS s=1 {:method: GET}\n") == 0,
+	      "%s", last_line(&d, 0));
+	dec_free(&d);
+
+	free(in.p);
+	free(blk.p);
+}
+
+/* ---- captures of real peers ------------------------------------------ */
+
+struct record {
+	int dir; /* 0: client to server, 1: server to client */
+	const uint8_t *p;
+	size_t len;
+};
+
+struct capture {
+	struct buf raw;
+	struct record *recs;
+	size_t nrecs;
+	char *expect;
+};
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	struct buf b = { 0 };
+	char tmp[65536];
+	size_t n;
+
+	if (!f)
+		return NULL;
+	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
+		buf_put(&b, tmp, n);
+	fclose(f);
+	buf_byte(&b, 0);
+	*len = b.len - 1;
+	return (char *)b.p;
+}
+
+static int capture_load(struct capture *c, const char *dir, const char *name)
+{
+	char path[4096];
+	size_t len, off = 0, n;
+	uint32_t rl;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(path, sizeof(path), "%s/%s.cap", dir, name);
+	c->raw.p = (uint8_t *)slurp(path, &len);
+	snprintf(path, sizeof(path), "%s/%s.expect", dir, name);
+	c->expect = slurp(path, &n);
+	if (!c->raw.p || !c->expect)
+		return -1;
+	c->raw.len = len;
+	while (off + 5 <= len) {
+		rl = (uint32_t)c->raw.p[off + 1] << 24 | (uint32_t)c->raw.p[off + 2] << 16 |
+		     (uint32_t)c->raw.p[off + 3] << 8 | c->raw.p[off + 4];
+		if (off + 5 + rl > len)
+			return -1;
+		c->recs = realloc(c->recs, (c->nrecs + 1) * sizeof(*c->recs));
+		c->recs[c->nrecs].dir = c->raw.p[off] == 'S';
+		c->recs[c->nrecs].p = c->raw.p + off + 5;
+		c->recs[c->nrecs].len = rl;
+		c->nrecs++;
+		off += 5 + rl;
+	}
+	return off == len ? 0 : -1;
+}
+
+static void capture_free(struct capture *c)
+{
+	free(c->raw.p);
+	free(c->recs);
+	free(c->expect);
+}
+
+/* Both directions of a connection, sharing one log. */
+struct conn {
+	struct dec dir[2];
+};
+
+static void conn_init(struct conn *cn, bool midway)
+{
+	dec_init(&cn->dir[0], midway ? H2_START_RESYNC : H2_START_PREFACE,
+		 H2_SENDER_CLIENT, 0);
+	dec_init(&cn->dir[1], midway ? H2_START_RESYNC : H2_START_FRAME,
+		 H2_SENDER_SERVER, 0);
+	cn->dir[1].log = cn->dir[0].log;
+	cn->dir[0].peer = &cn->dir[1];
+	cn->dir[1].peer = &cn->dir[0];
+	cn->dir[0].data_len_only = cn->dir[1].data_len_only = true;
+	cn->dir[0].keep_blocks = cn->dir[1].keep_blocks = true;
+}
+
+static void conn_free(struct conn *cn)
+{
+	dec_free(&cn->dir[0]);
+	dec_free(&cn->dir[1]);
+}
+
+/* Feeds records from `first` on, the first from byte `skip`; bytes:
+ * each record one byte at a time. */
+static void conn_feed(struct conn *cn, const struct capture *c, size_t first,
+		      size_t skip, bool bytes)
+{
+	size_t i, j;
+
+	for (i = first; i < c->nrecs; i++) {
+		struct dec *d = &cn->dir[c->recs[i].dir];
+		const uint8_t *p = c->recs[i].p;
+		size_t len = c->recs[i].len;
+
+		if (i == first) {
+			p += skip;
+			len -= skip;
+		}
+		if (bytes)
+			for (j = 0; j < len; j++)
+				h2_frame_feed(d->fp, p + j, 1);
+		else
+			h2_frame_feed(d->fp, p, len);
+	}
+	h2_frame_finish(cn->dir[0].fp);
+	h2_frame_finish(cn->dir[1].fp);
+}
+
+/* Every block decoded midway must be a block that was sent, with a
+ * subsequence of its fields, the rest counted unknown: never a guess. */
+static void check_midway(const struct dec *ref, const struct dec *got)
+{
+	size_t i, j, k, f;
+	const struct blockrec *g, *r;
+
+	for (i = 0, j = 0; i < got->nblocks; i++) {
+		g = &got->blocks[i];
+		for (k = j; k < ref->nblocks; k++) {
+			r = &ref->blocks[k];
+			if (r->stream == g->stream && r->type == g->type &&
+			    r->raw_len == g->raw_len && !memcmp(r->raw, g->raw, g->raw_len))
+				break;
+		}
+		/* A block taken by mistake decodes to fields no peer would
+		 * send (the h2 layer drops those); any other must be real. */
+		if (k == ref->nblocks && (g->res.invalid || g->res.error) &&
+		    !g->nfields)
+			continue;
+		CHECK(k < ref->nblocks, "block %zu on stream %u was never sent", i,
+		      g->stream);
+		if (k == ref->nblocks)
+			return;
+		r = &ref->blocks[k];
+		j = k + 1;
+		for (f = 0, k = 0; f < g->nfields && k < r->nfields; k++)
+			if (!strcmp(g->fields[f], r->fields[k]))
+				f++;
+		CHECK(f == g->nfields, "block %zu on stream %u: field \"%s\" was not sent",
+		      i, g->stream, g->fields[f < g->nfields ? f : 0]);
+		if (g->whole && !g->res.error)
+			CHECK(g->nfields + g->res.unknown + g->res.dropped +
+			      g->res.invalid == r->nfields,
+			      "block %zu on stream %u: %zu fields + %u unknown, sent %zu",
+			      i, g->stream, g->nfields, g->res.unknown, r->nfields);
+	}
+}
+
+static void run_capture(const char *dir, const char *name)
+{
+	struct capture c;
+	struct conn ref, cn;
+	size_t first, skip, maxskip;
+	const char *got;
+	int mode;
+
+	family(name);
+	snprintf(cur_mode, sizeof(cur_mode), "load");
+	CHECK(capture_load(&c, dir, name) == 0, "cannot load %s/%s", dir, name);
+	if (!c.nrecs) {
+		capture_free(&c);
+		return;
+	}
+	/* From the start: as recorded, and one byte at a time. */
+	for (mode = 0; mode < 2; mode++) {
+		snprintf(cur_mode, sizeof(cur_mode), mode ? "one byte at a time" :
+			 "as recorded");
+		conn_init(&cn, false);
+		conn_feed(&cn, &c, 0, 0, mode);
+		got = dec_log(&cn.dir[0]);
+		CHECK(strcmp(got, c.expect) == 0, "log");
+		if (strcmp(got, c.expect))
+			diff_logs(got, c.expect);
+		CHECK(cn.dir[0].fst.bad_frames + cn.dir[1].fst.bad_frames == 0 &&
+		      cn.dir[0].fst.resync_bytes + cn.dir[1].fst.resync_bytes == 0,
+		      "bad frames or resyncs");
+		CHECK(cn.dir[0].hst.blocks_failed + cn.dir[1].hst.blocks_failed == 0,
+		      "blocks failed");
+		conn_free(&cn);
+	}
+	/* Joined midway: at every record, and at its first bytes. */
+	conn_init(&ref, false);
+	conn_feed(&ref, &c, 0, 0, false);
+	for (first = 1; first < c.nrecs; first++) {
+		maxskip = c.recs[first].len < 48 ? c.recs[first].len : 48;
+		for (skip = 0; skip < maxskip; skip++) {
+			snprintf(cur_mode, sizeof(cur_mode),
+				 "joined at record %zu byte %zu", first, skip);
+			unsigned long before = failures;
+
+			conn_init(&cn, true);
+			conn_feed(&cn, &c, first, skip, false);
+			check_midway(&ref.dir[0], &cn.dir[0]);
+			check_midway(&ref.dir[1], &cn.dir[1]);
+			if (failures > before && budget >= 0)
+				fprintf(stderr, "  the log:\n%s", dec_log(&cn.dir[0]));
+			conn_free(&cn);
+		}
+	}
+	conn_free(&ref);
+	capture_free(&c);
+}
+
+static void run_captures(const char *dir, const char *only)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *e;
+	char name[256];
+	size_t n;
+
+	family("captures");
+	CHECK(dp != NULL, "cannot open %s", dir);
+	if (!dp)
+		return;
+	while ((e = readdir(dp))) {
+		n = strlen(e->d_name);
+		if (n < 5 || strcmp(e->d_name + n - 4, ".cap") || n - 4 >= sizeof(name))
+			continue;
+		memcpy(name, e->d_name, n - 4);
+		name[n - 4] = '\0';
+		if (!only || strstr(name, only))
+			run_capture(dir, name);
+	}
+	closedir(dp);
+}
+
 int main(int argc, char **argv)
 {
-	const char *only = argc > 1 ? argv[1] : NULL;
+	const char *only = argc > 2 ? argv[2] : NULL;
+	const char *capdir = argc > 1 ? argv[1] : "tests/unit/h2";
 	size_t i;
 
 	for (i = 0; i < sizeof(frame_fixtures) / sizeof(frame_fixtures[0]); i++)
@@ -1094,6 +1479,11 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof(hp_cases) / sizeof(hp_cases[0]); i++)
 		if (!only || strstr(hp_cases[i].name, only))
 			run_hp_case(&hp_cases[i]);
+	if (!only || strstr(hp_invalid.name, only))
+		run_hp_case(&hp_invalid);
+	if (!only || strstr("hostile", only))
+		run_hostile();
+	run_captures(capdir, only);
 	printf("test_h2: %lu checks, %lu failures\n", checks, failures);
 	return failures ? 1 : 0;
 }
