@@ -307,7 +307,9 @@ static void block_reset(struct h2_frame_parser *p)
 
 static void block_deliver(struct h2_frame_parser *p)
 {
-	p->blk.data = p->buf;
+	static const uint8_t empty[1];
+
+	p->blk.data = p->buf ? p->buf : empty;
 	if (p->blk.truncated)
 		p->o.stats->blocks_truncated++;
 	if (p->blk.broken)
@@ -851,7 +853,7 @@ static size_t parse(struct h2_frame_parser *p, const uint8_t *d, size_t n,
 			k = H2_PREFACE_LEN - p->preface_have;
 			if (k > n - used)
 				k = n - used;
-			if (memcmp(d + used, H2_PREFACE + p->preface_have, k)) {
+			if (memcmp(d + used, &H2_PREFACE[p->preface_have], k)) {
 				p->o.stats->bad_frames++;
 				desync(p, 0);
 				return used;

@@ -198,8 +198,10 @@ static int inflate_run(struct hpack *hp, const uint8_t *in, size_t len,
 		rv = nghttp2_hd_inflate_hd2(hp->inf, &nv, &flags, in, len, final);
 		if (rv < 0)
 			return -1;
-		in += rv;
-		len -= (size_t)rv;
+		if (rv) { /* in may be NULL when len is 0 */
+			in += rv;
+			len -= (size_t)rv;
+		}
 		if (flags & NGHTTP2_HD_INFLATE_EMIT)
 			emit(o, &nv);
 		if (flags & NGHTTP2_HD_INFLATE_FINAL) {
@@ -425,8 +427,11 @@ void hpack_decode(struct hpack *hp, const uint8_t *block, size_t len,
 		  bool whole, hpack_field_fn fn, void *ctx,
 		  struct hpack_result *res)
 {
+	static const uint8_t empty[1];
 	struct out o = { .fn = fn, .ctx = ctx, .res = res };
 
+	if (!block)
+		block = empty;
 	memset(res, 0, sizeof(*res));
 	hp->stats->blocks++;
 	if (!hp->synced) {
