@@ -58,6 +58,13 @@ bool app_admit_live(void *ctx, struct conn_info *c, unsigned flags)
 	return true;
 }
 
+void app_ignore_live(void *ctx, const struct conn_info *c)
+{
+	struct app *a = ctx;
+
+	probe_ignore(a->probe, c->pid, c->fd, c->conn_id);
+}
+
 /* -P and the connections open before tracing began: the probe knows
  * nothing of their ports, so without this every byte of a busy unwanted
  * keep-alive connection would reach user space to be dropped there. */

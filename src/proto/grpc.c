@@ -93,7 +93,7 @@ void grpc_dir_free(struct grpc_dir *d)
  * bytes); returns the length, or -1 if they do not decode.  *short_
  * is set when the output is not the whole message. */
 static long inflate_msg(const struct grpc_dir *d, enum grpc_coding coding,
-			uint8_t *out, bool *short_)
+			uint8_t *out, bool *short_, bool *limited)
 {
 	z_stream z;
 	int ret;
@@ -115,6 +115,8 @@ static long inflate_msg(const struct grpc_dir *d, enum grpc_coding coding,
 	if (ret == Z_BUF_ERROR && (z.avail_out == 0 || z.avail_in == 0)) {
 		/* Output full (a bomb stops here), or input kept short. */
 		*short_ = true;
+		if (!z.avail_out)
+			*limited = true;
 		return n;
 	}
 	return -1;
@@ -132,7 +134,7 @@ static size_t placeholder(const char *s, char *out, size_t cap)
 }
 
 size_t grpc_dir_preview(const struct grpc_dir *d, enum grpc_coding coding,
-			char *out, size_t cap)
+			char *out, size_t cap, bool *limited)
 {
 	bool whole = d->first_len == d->first_size && !d->first_lost;
 	bool short_ = !whole;
@@ -152,7 +154,7 @@ size_t grpc_dir_preview(const struct grpc_dir *d, enum grpc_coding coding,
 	buf = malloc(GRPC_DECODED_MAX);
 	if (!buf)
 		return 0;
-	n = inflate_msg(d, coding, buf, &short_);
+	n = inflate_msg(d, coding, buf, &short_, limited);
 	if (n < 0)
 		r = placeholder("(compressed: invalid data)", out, cap);
 	else
@@ -209,23 +211,6 @@ int grpc_split_path(const char *path, size_t len, const char **svc,
 	*method = slash + 1;
 	*method_len = (size_t)(path + len - slash - 1);
 	return 0;
-}
-
-const char *grpc_status_name(long code)
-{
-	/* grpc/doc/statuscodes.md */
-	static const char *const names[] = {
-		"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT",
-		"DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
-		"PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-		"FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-		"UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
-		"UNAUTHENTICATED",
-	};
-
-	if (code < 0 || code >= (long)(sizeof(names) / sizeof(names[0])))
-		return NULL;
-	return names[code];
 }
 
 static int hexval(char c)

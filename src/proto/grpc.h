@@ -48,9 +48,10 @@ void grpc_dir_free(struct grpc_dir *d);
  * bytes; a compressed message is decoded first (at most
  * GRPC_DECODED_MAX bytes), or shown as "(compressed: not decoded)" in an
  * encoding other than gzip and deflate, "(compressed: invalid data)" if
- * it does not decode.  Returns its length, or 0 if no message began. */
+ * it does not decode.  Returns its length, or 0 if no message began.
+ * *limited is set when decoding stopped at GRPC_DECODED_MAX. */
 size_t grpc_dir_preview(const struct grpc_dir *d, enum grpc_coding coding,
-			char *out, size_t cap);
+			char *out, size_t cap, bool *limited);
 
 /* True for a content-type of application/grpc, alone or followed by
  * '+' or ';' (application/grpc+proto, ...). */
@@ -61,8 +62,6 @@ enum grpc_coding grpc_coding_parse(const char *v, size_t len);
  * has another shape.  The slices point into path. */
 int grpc_split_path(const char *path, size_t len, const char **svc,
 		    size_t *svc_len, const char **method, size_t *method_len);
-/* "OK", "CANCELLED", ... "UNAUTHENTICATED" for codes 0 to 16, else NULL. */
-const char *grpc_status_name(long code);
 /* Percent-decodes a grpc-message value into out (cap bytes, NUL
  * included); returns the length.  A '%' not followed by two hex digits
  * is kept as is, as the protocol asks of decoders. */

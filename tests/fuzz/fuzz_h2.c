@@ -116,6 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t hdr = size ? data[0] : 0;
 	size_t pos = 1, len;
 	char out[16 * 15 + 1];
+	bool limited = false;
 	uint8_t op;
 	int i;
 
@@ -162,7 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < 2; i++) {
 		h2_frame_finish(side[i].fp);
 		grpc_dir_preview(&side[i].grpc, (enum grpc_coding)(hdr >> 3 & 3),
-				 out, sizeof(out));
+				 out, sizeof(out), &limited);
 		grpc_dir_free(&side[i].grpc);
 		h2_frame_free(side[i].fp);
 		hpack_free(side[i].hp);

@@ -10,7 +10,12 @@ Usage:
   h2_record.py expect FILE.cap
       Writes FILE.expect: the frames of both directions as Python's own
       hyperframe and hpack (python3-h2's) decode them, in test_h2's log
-      format: the ground truth test_h2 compares its decoding with.
+      format: the ground truth test_h2 compares its decoding with.  And
+      FILE.txns: one line per stream, what a transaction of it holds,
+      for test_h2conn:
+        s=ID METHOD PATH STATUS req=BYTES resp=BYTES pushed=0|1 grpc=G
+      (STATUS - without a final response; G is - or
+      STATUS/REQUEST_MESSAGES/RESPONSE_MESSAGES, STATUS - if none).
 
 A .cap file is a run of records: one byte 'C' (client to server) or 'S',
 a 32-bit big-endian length, then that many bytes.
@@ -91,6 +96,27 @@ def text(b):
     return "".join(out)
 
 
+class Stream:
+    def __init__(self, sid):
+        self.sid = sid
+        self.method = self.path = None
+        self.status = None
+        self.body = [0, 0]
+        self.pushed = False
+        self.grpc = False
+        self.grpc_status = None
+        self.data = [b"", b""]
+
+
+def grpc_count(b):
+    """Messages begun in a gRPC direction's bytes (5-byte prefixes)."""
+    n = off = 0
+    while off + 5 <= len(b):
+        n += 1
+        off += 5 + struct.unpack(">I", b[off + 1:off + 5])[0]
+    return n
+
+
 class Direction:
     def __init__(self, name, preface):
         self.name = name
@@ -101,6 +127,7 @@ class Direction:
         self.block = None  # [first frame, fragment bytes]
         self.pending = []  # table sizes this side sent, not yet acked
         self.peer = None
+        self.streams = None  # shared by both directions
 
     def feed(self, data, log):
         self.buf += data
@@ -134,6 +161,11 @@ class Direction:
                 self.headers(log)
             return
         if isinstance(f, DataFrame):
+            st = self.streams.get(f.stream_id)
+            if st:
+                k = 0 if self.name == "C" else 1
+                st.body[k] += len(f.data)
+                st.data[k] += bytes(f.data)
             log.append("DATA s=%d len=%d%s" % (
                 f.stream_id, len(f.data),
                 " es" if "END_STREAM" in f.flags else ""))
@@ -191,12 +223,41 @@ class Direction:
                               for n, v in fields) + "}"
         log.append(s)
         self.block = None
+        self.transaction(first, dict((n, v) for n, v in fields))
+
+    def transaction(self, first, f):
+        sid = first.stream_id
+        if isinstance(first, PushPromiseFrame):
+            st = self.streams[first.promised_stream_id] = Stream(first.promised_stream_id)
+            st.pushed = True
+        elif self.name == "C":
+            st = self.streams.get(sid)
+            if st is None:
+                st = self.streams[sid] = Stream(sid)
+            else:
+                return  # request trailers
+        else:
+            st = self.streams.get(sid)
+            if st is None:
+                return
+            if st.status is None and b":status" in f:
+                if int(f[b":status"]) >= 200:
+                    st.status = int(f[b":status"])
+                    if b"grpc-status" in f:
+                        st.grpc_status = int(f[b"grpc-status"])
+            elif b"grpc-status" in f:
+                st.grpc_status = int(f[b"grpc-status"])
+            return
+        st.method = f.get(b":method")
+        st.path = f.get(b":path")
+        st.grpc = f.get(b"content-type", b"").startswith(b"application/grpc")
 
 
 def expect(path):
     c = Direction("C", True)
     s = Direction("S", False)
     c.peer, s.peer = s, c
+    c.streams = s.streams = {}
     log = []
     with open(path, "rb") as f:
         while True:
@@ -207,6 +268,17 @@ def expect(path):
             (c if d == b"C" else s).feed(f.read(n), log)
     with open(path[:-4] + ".expect", "w") as f:
         f.write("".join(line + "\n" for line in log))
+    with open(path[:-4] + ".txns", "w") as f:
+        for sid in sorted(c.streams):
+            st = c.streams[sid]
+            g = "-"
+            if st.grpc:
+                g = "%s/%d/%d" % ("-" if st.grpc_status is None else st.grpc_status,
+                                  grpc_count(st.data[0]), grpc_count(st.data[1]))
+            f.write("s=%d %s %s %s req=%d resp=%d pushed=%d grpc=%s\n" % (
+                sid, text(st.method or b"?"), text(st.path or b"?"),
+                "-" if st.status is None else st.status, st.body[0],
+                st.body[1], st.pushed, g))
 
 
 if __name__ == "__main__":

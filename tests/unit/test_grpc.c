@@ -16,6 +16,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "core/txn.h"
 #include "proto/grpc.h"
 #include "proto/protobuf.h"
 
@@ -257,6 +258,7 @@ static void check_dir(const struct grpc_fixture *f, const uint8_t *in,
 {
 	struct grpc_dir d;
 	char out[256];
+	bool limited = false;
 	size_t i;
 
 	memset(&d, 0, sizeof(d));
@@ -274,7 +276,7 @@ static void check_dir(const struct grpc_fixture *f, const uint8_t *in,
 	CHECK(d.bytes == f->bytes, "bytes %llu", (unsigned long long)d.bytes);
 	CHECK(d.compressed == f->compressed, "compressed %llu",
 	      (unsigned long long)d.compressed);
-	grpc_dir_preview(&d, f->coding, out, sizeof(out));
+	grpc_dir_preview(&d, f->coding, out, sizeof(out), &limited);
 	CHECK_STR("preview", out, f->preview);
 	grpc_dir_free(&d);
 }
@@ -283,6 +285,7 @@ static void run_grpc(const struct grpc_fixture *f, const uint8_t *in, size_t n)
 {
 	struct grpc_dir d;
 	char out[256];
+	bool limited = false;
 	size_t at;
 
 	family(f->name);
@@ -305,7 +308,7 @@ static void run_grpc(const struct grpc_fixture *f, const uint8_t *in, size_t n)
 	CHECK(d.lost_bytes == f->gap_lost, "lost %llu",
 	      (unsigned long long)d.lost_bytes);
 	CHECK(d.lost_sync == f->gap_sync_lost, "lost sync %d", d.lost_sync);
-	grpc_dir_preview(&d, f->coding, out, sizeof(out));
+	grpc_dir_preview(&d, f->coding, out, sizeof(out), &limited);
 	CHECK_STR("preview", out, f->gap_preview);
 	grpc_dir_free(&d);
 }
@@ -318,6 +321,7 @@ static void run_grpc_compressed(void)
 	struct grpc_fixture f = { .messages = 2, .compressed = 1 };
 	size_t zn, n, i;
 	char out[256];
+	bool limited = false;
 	struct grpc_dir d;
 
 	/* 1: "alice" 2: 42, compressed, then one plain message. */
@@ -346,7 +350,8 @@ static void run_grpc_compressed(void)
 	n = msg(stream, true, z, zn);
 	memset(&d, 0, sizeof(d));
 	grpc_dir_feed(&d, stream, n);
-	grpc_dir_preview(&d, GRPC_GZIP, out, sizeof(out));
+	grpc_dir_preview(&d, GRPC_GZIP, out, sizeof(out), &limited);
+	CHECK(limited, "stopped at GRPC_DECODED_MAX");
 	CHECK(strncmp(out, "1: \"zzzz", 8) == 0, "preview \"%s\"", out);
 	CHECK(strcmp(out + strlen(out) - 3, "...") == 0, "preview \"%s\"", out);
 	grpc_dir_free(&d);
@@ -359,7 +364,9 @@ static void run_grpc_compressed(void)
 	grpc_dir_feed(&d, stream, n);
 	CHECK(d.messages == 1 && d.bytes == 100000, "counts");
 	CHECK(d.first_len == GRPC_KEEP_MAX, "kept %zu", d.first_len);
-	grpc_dir_preview(&d, GRPC_IDENTITY, out, sizeof(out));
+	limited = false;
+	grpc_dir_preview(&d, GRPC_IDENTITY, out, sizeof(out), &limited);
+	CHECK(!limited, "not compressed");
 	CHECK(strncmp(out, "1: \"zzzz", 8) == 0, "preview \"%s\"", out);
 	grpc_dir_free(&d);
 }
@@ -404,10 +411,10 @@ static void run_helpers(void)
 	size_t sl, ml, i;
 
 	family("status-names");
-	CHECK_STR("0", grpc_status_name(0), "OK");
-	CHECK_STR("5", grpc_status_name(5), "NOT_FOUND");
-	CHECK_STR("16", grpc_status_name(16), "UNAUTHENTICATED");
-	CHECK(grpc_status_name(17) == NULL && grpc_status_name(-1) == NULL, "out of range");
+	CHECK_STR("0", txn_grpc_status_name(0), "OK");
+	CHECK_STR("5", txn_grpc_status_name(5), "NOT_FOUND");
+	CHECK_STR("16", txn_grpc_status_name(16), "UNAUTHENTICATED");
+	CHECK(txn_grpc_status_name(17) == NULL && txn_grpc_status_name(-1) == NULL, "out of range");
 
 	family("percent-decode");
 	for (i = 0; i < sizeof(pct) / sizeof(pct[0]); i++) {
