@@ -54,6 +54,8 @@ struct h2_side {
 	struct h2_frame_parser *fp;
 	struct hpack *hp; /* for the blocks this direction carries */
 	uint64_t ts;	  /* of the bytes being parsed */
+	bool fed;	  /* bytes of it were parsed */
+	uint64_t blocks;  /* header blocks it carried */
 };
 
 /* What pseudo-headers the block being decoded had. */
@@ -73,6 +75,8 @@ struct h2 {
 	struct http_msg scratch;  /* the block being decoded */
 	unsigned pseudo;	  /* P_* of it */
 	bool any_block;		  /* a header block was decoded */
+	bool unsure;		  /* role unknown, no byte seen yet: is it
+				   * the connection's start after all? */
 	struct h2_frame_stats fst, fst_seen; /* both parsers', and what
 					      * env->stats has of them */
 	struct hpack_stats hst, hst_seen;
@@ -587,6 +591,7 @@ static void on_block(void *ctx, const struct h2_block *b)
 	bool from_client;
 
 	scratch_reset(h);
+	s->blocks++;
 	hpack_decode(s->hp, b->data, b->len, !b->truncated && !b->broken,
 		     on_field, h, &res);
 	if (res.unknown || res.error || res.invalid || !res.fields)
@@ -779,11 +784,32 @@ static void upgraded_request(struct h2 *h, const struct proto_switch *from)
 	m->complete = true;
 }
 
+/* (Re)makes side d's parser and decoder: from the preface (the client's
+ * side) or a frame boundary (the server's) when the connection is seen
+ * from its start, else looking for frames with the table state
+ * unknown. */
+static int side_init(struct h2 *h, int d, bool midway)
+{
+	struct h2_side *s = &h->side[d];
+	struct h2_frame_opts o = { .cb = &frame_cb, .ctx = s, .stats = &h->fst };
+
+	h2_frame_free(s->fp);
+	hpack_free(s->hp);
+	s->h = h;
+	s->dir = d;
+	o.start = midway ? H2_START_RESYNC :
+		  d == h->client_dir ? H2_START_PREFACE : H2_START_FRAME;
+	o.sender = h->client_dir < 0 ? H2_SENDER_UNKNOWN :
+		   d == h->client_dir ? H2_SENDER_CLIENT : H2_SENDER_SERVER;
+	s->fp = h2_frame_new(&o);
+	s->hp = hpack_new(!midway, &h->hst);
+	return s->fp && s->hp ? 0 : -1;
+}
+
 static void *h2_new(const struct proto_env *env, const struct conn_info *conn,
 		    const struct proto_switch *from)
 {
 	struct h2 *h = calloc(1, sizeof(*h));
-	struct h2_frame_opts o = { .cb = &frame_cb };
 	bool midway;
 
 	if (!h)
@@ -798,30 +824,47 @@ static void *h2_new(const struct proto_env *env, const struct conn_info *conn,
 	else if (conn->role == HS_ROLE_SERVER)
 		h->client_dir = HS_DIR_RECV;
 	midway = h->client_dir < 0;
-	o.stats = &h->fst;
-	for (int d = 0; d < 2; d++) {
-		struct h2_side *s = &h->side[d];
-
-		s->h = h;
-		s->dir = d;
-		o.ctx = s;
-		o.start = midway ? H2_START_RESYNC :
-			  d == h->client_dir ? H2_START_PREFACE : H2_START_FRAME;
-		o.sender = midway ? H2_SENDER_UNKNOWN :
-			   d == h->client_dir ? H2_SENDER_CLIENT : H2_SENDER_SERVER;
-		s->fp = h2_frame_new(&o);
-		s->hp = hpack_new(!midway, &h->hst);
-		if (!s->fp || !s->hp) {
+	h->unsure = midway;
+	for (int d = 0; d < 2; d++)
+		if (side_init(h, d, midway)) {
 			h2_free(h);
 			return NULL;
 		}
-	}
 	env->stats->h2_conns++;
-	if (midway)
-		env->stats->h2_midway++;
 	if (from)
 		upgraded_request(h, from);
 	return h;
+}
+
+/* The first bytes of a direction of a connection whose role is unknown
+ * (a process that inherited the socket, say): the client's preface means
+ * the connection is seen from its start after all, with the table state
+ * known -- the server's side too, unless it already carried a header
+ * block or lost sync (its first frame is SETTINGS, section 3.4). */
+static void first_bytes(struct h2 *h, int dir, const uint8_t *data, size_t len)
+{
+	struct h2_side *other = &h->side[!dir];
+	struct hpack *hp;
+
+	if (len < H2_PREFACE_LEN || memcmp(data, H2_PREFACE, H2_PREFACE_LEN)) {
+		if (other->fed) {
+			h->unsure = false;
+			h->env->stats->h2_midway++;
+		}
+		return;
+	}
+	h->unsure = false;
+	h->client_dir = dir;
+	if (side_init(h, dir, false))
+		side_init(h, dir, true); /* out of memory: as before */
+	if (!other->fed) {
+		if (side_init(h, !dir, false))
+			side_init(h, !dir, true);
+	} else if (!other->blocks && h2_frame_synced(other->fp) &&
+		   (hp = hpack_new(true, &h->hst))) {
+		hpack_free(other->hp);
+		other->hp = hp;
+	}
 }
 
 static int h2_data(void *p, int dir, const uint8_t *data, size_t len,
@@ -829,7 +872,10 @@ static int h2_data(void *p, int dir, const uint8_t *data, size_t len,
 {
 	struct h2 *h = p;
 
+	if (h->unsure && !h->side[dir].fed)
+		first_bytes(h, dir, data, len);
 	h->side[dir].ts = ts;
+	h->side[dir].fed = true;
 	h2_frame_feed(h->side[dir].fp, data, len);
 	stats_fold(h);
 	if (!h->any_block && h->fst.resync_bytes >= H2_GIVE_UP_BYTES) {

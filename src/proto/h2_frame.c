@@ -12,8 +12,8 @@
  * a way a peer would close the connection for (a connection error,
  * section 5.4.1), leaves the parser at an unknown offset.  It then copies
  * the bytes into a window and looks for a frame boundary it can trust: a
- * plausible frame followed by another plausible header, or a syscall's
- * bytes that are exactly a run of plausible frames.
+ * run of plausible frames up to the end of a syscall's bytes, or three
+ * plausible frame headers in a row (candidate()).
  */
 #include "proto/h2_frame.h"
 
@@ -39,13 +39,13 @@ enum content {
 		     * fixed fields were lost: skipped, then handed up */
 };
 
-/* The window a lost parser searches: a candidate frame of up to
- * H2_RESYNC_FRAME_MAX bytes of payload and the header after it always
- * fit, so that every candidate can be decided.  Frames longer than that
- * are not accepted as a first frame after a loss (the default
- * SETTINGS_MAX_FRAME_SIZE: larger frames are rare). */
+/* The window a lost parser searches: a candidate frame and the next,
+ * each of up to H2_RESYNC_FRAME_MAX bytes of payload, and the header
+ * after them always fit, so that every candidate can be decided.
+ * Frames longer than that are not accepted as the first frames after a
+ * loss (the default SETTINGS_MAX_FRAME_SIZE: larger frames are rare). */
 #define H2_RESYNC_FRAME_MAX H2_FRAME_SIZE_DEFAULT
-#define H2_RESYNC_WINDOW (2 * H2_FRAME_HDR_LEN + H2_RESYNC_FRAME_MAX)
+#define H2_RESYNC_WINDOW (3 * H2_FRAME_HDR_LEN + 2 * H2_RESYNC_FRAME_MAX)
 
 /* A header block buffer larger than this is freed once its block has
  * been handed up, so that an idle connection keeps little. */
@@ -426,13 +426,19 @@ static bool payload_plausible(const struct h2_frame_hdr *h, const uint8_t *p)
 }
 
 /* Whether the frame at win[off] is a boundary to trust: 1 yes, 0 no, -1
- * not yet known (more bytes needed). */
+ * not yet known (more bytes needed).  Trusted: a run of whole plausible
+ * frames from it to the end of a syscall's bytes (writers write whole
+ * frames; a run of one frame must also start where a syscall's bytes
+ * do), or a plausible frame whose next one is whole and plausible too
+ * and followed by a third plausible header.  One plausible header
+ * after a frame is not enough: runs of zero bytes (SETTINGS values,
+ * gRPC length prefixes) often look like one. */
 static int candidate(struct h2_frame_parser *p, size_t off)
 {
 	uint32_t max = p->max_len < H2_RESYNC_FRAME_MAX ? p->max_len :
 							   H2_RESYNC_FRAME_MAX;
-	size_t avail = p->wlen - off, end, frames, run;
-	struct h2_frame_hdr h, next;
+	size_t avail = p->wlen - off, end, end2, frames, run;
+	struct h2_frame_hdr h, next, third;
 	bool partial;
 
 	if (avail < H2_FRAME_HDR_LEN)
@@ -445,19 +451,31 @@ static int candidate(struct h2_frame_parser *p, size_t off)
 		return -1;
 	if (!payload_plausible(&h, p->win + off + H2_FRAME_HDR_LEN))
 		return 0;
-	/* A syscall's bytes that are exactly whole frames. */
-	if (p->call_seen && p->call_whole && off == p->call_at) {
+	if (p->call_whole) {
+		/* One frame must also begin where a syscall's bytes do: a
+		 * 9-byte frame ending where a read happened to stop is
+		 * easily made of zeros. */
 		run = frame_run(p->win + off, avail, max, p->o.sender, &frames,
 				&partial);
-		if (run == avail)
+		if (run == avail &&
+		    (frames >= 2 || (p->call_seen && off == p->call_at)))
 			return 1;
 	}
-	/* A frame followed by another plausible header. */
 	if (avail - end < H2_FRAME_HDR_LEN)
 		return -1;
 	h2_frame_hdr_parse(p->win + off + end, &next);
-	return h2_frame_plausible(&next, max, p->o.sender) &&
-	       follows(&h, &next) ? 1 : 0;
+	if (!h2_frame_plausible(&next, max, p->o.sender) || !follows(&h, &next))
+		return 0;
+	end2 = end + H2_FRAME_HDR_LEN + next.len;
+	if (end2 > avail)
+		return -1;
+	if (!payload_plausible(&next, p->win + off + end + H2_FRAME_HDR_LEN))
+		return 0;
+	if (avail - end2 < H2_FRAME_HDR_LEN)
+		return -1;
+	h2_frame_hdr_parse(p->win + off + end2, &third);
+	return h2_frame_plausible(&third, max, p->o.sender) &&
+	       follows(&next, &third) ? 1 : 0;
 }
 
 /* Looks for a boundary in the window: the first confirmed candidate,
