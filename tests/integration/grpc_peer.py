@@ -1,19 +1,31 @@
 #!/usr/bin/python3
-"""grpc_peer.py -- a gRPC server and client with generic handlers (no protoc), for test captures.
+"""grpc_peer.py -- a gRPC server and client with generic handlers (no protoc), for the h2 tests and test captures.
 
-  grpc_peer.py server PORT          serves demo.Echo until killed
+  grpc_peer.py server PORT [LOG]    serves demo.Echo until killed
   grpc_peer.py client PORT          makes one call of each kind
 
 demo.Echo/Unary echoes a message; ServerStream answers with three;
 ClientStream answers once after three; Bidi echoes each; Fail ends with
 NOT_FOUND and a message that needs percent-encoding.  Messages are raw
-protobuf bytes built by hand: field 1 a string, field 2 a varint.
+protobuf bytes built by hand: field 1 a string, field 2 a varint.  The
+client makes a second Unary call gzip-compressed.  The server's LOG gets
+its own record of each call it handled, in the order they ended:
+"METHOD STATUS REQUEST_MESSAGES RESPONSE_MESSAGES" (the ground truth).
 """
 import sys
-import time
+import threading
 from concurrent import futures
 
 import grpc
+
+LOG = None
+LOCK = threading.Lock()
+
+
+def record(method, status, n_in, n_out):
+    if LOG:
+        with LOCK, open(LOG, "a") as f:
+            f.write("%s %d %d %d\n" % (method, status, n_in, n_out))
 
 
 def pb(name, n):
@@ -22,24 +34,32 @@ def pb(name, n):
 
 
 def unary(req, ctx):
+    record("Unary", 0, 1, 1)
     return req
 
 
 def server_stream(req, ctx):
     for i in range(3):
         yield pb("item", i + 1)
+    record("ServerStream", 0, 1, 3)
 
 
 def client_stream(it, ctx):
-    return pb("total", sum(1 for _ in it))
+    n = sum(1 for _ in it)
+    record("ClientStream", 0, n, 1)
+    return pb("total", n)
 
 
 def bidi(it, ctx):
+    n = 0
     for m in it:
+        n += 1
         yield m
+    record("Bidi", 0, n, n)
 
 
 def fail(req, ctx):
+    record("Fail", 5, 1, 0)
     ctx.abort(grpc.StatusCode.NOT_FOUND, "no such user: \u00e9 50%")
 
 
@@ -78,4 +98,6 @@ def client(port):
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 3:
+        LOG = sys.argv[3]
     {"server": server, "client": client}[sys.argv[1]](int(sys.argv[2]))
