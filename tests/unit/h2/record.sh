@@ -90,11 +90,11 @@ relay_stop
 keep cont-1 curl-continuation
 
 # --- gRPC: python3-grpcio client and server ---------------------------
-/usr/bin/python3 "$here/grpc_peer.py" server 47103 &
+/usr/bin/python3 "$here/../../integration/grpc_peer.py" server 47103 &
 pids+=($!)
 sleep 1
 relay grpc 47103
-/usr/bin/python3 "$here/grpc_peer.py" client 47100
+/usr/bin/python3 "$here/../../integration/grpc_peer.py" client 47100
 relay_stop
 keep grpc-1 grpcio
 ls -l "$here"
