@@ -9,9 +9,12 @@
       size, or the error a reset or GOAWAY gives.  --allow-unknown: a
       method, target or status httpsnoop shows as null (not decodable:
       the connection was open before tracing) passes; transactions whose
-      targets are in no log are extra.  --only TARGET... checks only those
-      lines, and that no other target appears (for a connection joined
-      midway, whose first requests were before tracing).
+      targets are in no log are extra.  --exclude TARGET...: lines of
+      requests made before tracing began, which must not be reported.
+      --by-stream: transactions are matched by side and stream id, not
+      target (one connection, whose targets may be unknown).
+      --client-pid PID: that process's transactions are the client's
+      side whatever their role (a connection seen midway has none).
   check_h2.py grpc --jsonl F --pid PID --log L [--role R]
       grpc_peer.py's server log ("METHOD STATUS IN OUT" per call) against
       the gRPC transactions of PID: service demo.Echo, method, status and
@@ -64,46 +67,53 @@ def check_peer(txns, args, diffs):
         with open(path) as f:
             for line in f:
                 s, sid, method, target, status, size = line.split()
-                if args.only and target not in args.only:
+                if target in args.exclude:
                     continue
-                want[(side, target)] = (int(sid), method, int(status), int(size))
+                key = (side, int(sid)) if args.by_stream else (side, target)
+                want[key] = (int(sid), method, target, int(status), int(size))
     got = {}
     for t in txns:
         if not on_port(t, args.port) or t.get("protocol") != "h2":
             continue
-        side = "C" if t.get("role") == "client" else "S"
+        side = "C" if t.get("role") == "client" or str(t.get("pid")) in args.client_pid else "S"
         target = (t.get("request") or {}).get("target")
-        key = (side, target)
+        if target in args.exclude:
+            diffs.append("reported though made before tracing: " + short(t))
+            continue
+        key = (side, t.get("stream_id")) if args.by_stream else (side, target)
         if key not in want:
             diffs.append("extra transaction: " + short(t))
             continue
         if key in got:
             diffs.append("twice: " + short(t))
         got[key] = t
-    for key, (sid, method, status, size) in sorted(want.items()):
+    for key, (sid, method, target, status, size) in sorted(want.items(), key=str):
         t = got.get(key)
         if t is None:
-            diffs.append("missing: %s stream %d %s %s" % (key[0], sid, method, key[1]))
+            diffs.append("missing: %s stream %d %s %s" % (key[0], sid, method, target))
             continue
         q, r = t.get("request") or {}, t.get("response")
-        if t.get("stream_id") != sid:
-            diffs.append("%s: stream %s, sent on %d" % (short(t), t.get("stream_id"), sid))
-        if q.get("method") != method and not (args.allow_unknown and q.get("method") is None):
-            diffs.append("%s: method, sent %s" % (short(t), method))
+        unknown_ok = args.allow_unknown
+
+        def same(what, got_v, want_v):
+            if got_v != want_v and not (unknown_ok and got_v is None):
+                diffs.append("%s: %s %r, sent %r" % (short(t), what, got_v, want_v))
+
+        same("stream", t.get("stream_id"), sid)
+        same("method", q.get("method"), method)
+        same("target", q.get("target"), target)
         if status > 0:
             if r is None:
                 diffs.append("%s: no response, the peer says %d" % (short(t), status))
                 continue
-            if r.get("status") != status and not (args.allow_unknown and r.get("status") is None):
-                diffs.append("%s: status, the peer says %d" % (short(t), status))
-            if r.get("body_size") != size:
-                diffs.append("%s: body_size %s, the peer says %d" % (short(t), r.get("body_size"), size))
+            same("status", r.get("status"), status)
+            same("body_size", r.get("body_size"), size)
             if not r.get("complete") or t.get("error"):
                 diffs.append("%s: incomplete or an error" % short(t))
         else:
             # Reset by either side (-1 at the client, 0 at the server for
             # /reset), or refused by a GOAWAY (0 for /goaway).
-            want_err = GOAWAY if key[1] == "/goaway" else RESET
+            want_err = GOAWAY if target == "/goaway" else RESET
             if r is not None and r.get("complete"):
                 diffs.append("%s: a complete response to a reset stream" % short(t))
             if t.get("error") != want_err:
@@ -196,7 +206,9 @@ def main():
     ap.add_argument("--client-log")
     ap.add_argument("--server-log")
     ap.add_argument("--allow-unknown", action="store_true")
-    ap.add_argument("--only", nargs="*")
+    ap.add_argument("--exclude", nargs="*", default=[])
+    ap.add_argument("--by-stream", action="store_true")
+    ap.add_argument("--client-pid", action="append", default=[])
     ap.add_argument("--pid", action="append", default=[])
     ap.add_argument("--role")
     ap.add_argument("--log")

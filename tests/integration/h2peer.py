@@ -9,8 +9,8 @@
         /reset        RST_STREAM(CANCEL) instead of a response
         /slow         answered only after the next request's answer
         /goaway       GOAWAY naming the stream before: not answered
-      LOG gets one line per stream answered: "S STREAM METHOD PATH STATUS
-      BODY_LEN" (status 0 for a reset).
+      LOG gets one line per stream answered or reset: "S STREAM METHOD
+      PATH STATUS BODY_LEN" (status 0 for a reset, either way).
   h2peer.py client PORT SCENARIO LOG [WAIT_FILE]
       Runs SCENARIO over one connection; LOG gets one line per stream
       sent: "C STREAM METHOD PATH STATUS RESPONSE_BODY_LEN" (status 0: no
@@ -29,13 +29,15 @@
         upgrade       HTTP/1.1 Upgrade: h2c; the upgraded GET /up is
                       stream 1, then GET /after on stream 3
         preexisting   GET /before, then waits for WAIT_FILE, then GET
-                      /later-1 .. /later-5 on the same connection
+                      /later-1 .. /later-5 on the same connection, then
+                      waits for WAIT_FILE.close before it closes
   h2peer.py hostile PORT CASE
       Sends a hostile stream to PORT and reads what comes back, for a
       few seconds: continuation-flood, headers-16mib, hpack-bomb,
       settings-flood, garbage-after-preface.
 """
 import os
+import select
 import socket
 import struct
 import sys
@@ -123,13 +125,22 @@ class Server:
                         if ev.stream_id in self.reqs and ev.stream_id != self.slow:
                             self.answer(ev.stream_id)
                     elif isinstance(ev, h2.events.StreamReset):
-                        self.reqs.pop(ev.stream_id, None)
+                        req = self.reqs.pop(ev.stream_id, None)
                         if self.slow == ev.stream_id:
                             self.slow = None
+                        if req:  # reset by the client before the answer
+                            h = dict(req[0])
+                            self.note(ev.stream_id, h[b":method"].decode(),
+                                      h[b":path"].decode(), 0, 0)
                     elif isinstance(ev, h2.events.ConnectionTerminated):
                         send_all(self.sock, self.conn)
                         return
                 send_all(self.sock, self.conn)
+            # Waits in select(), not in recv(): a recv() blocked when
+            # tracing begins is not seen (its syscall entry was missed),
+            # which would lose the first request of a connection opened
+            # before tracing on this side.
+            select.select([self.sock], [], [])
             data = self.sock.recv(65536)
             if not data:
                 return
@@ -304,6 +315,12 @@ def scenario(port, name, log, wait_file=None):
             time.sleep(0.05)
         for i in range(1, 6):
             c.wait(c.request("/later-%d" % i, extra=[("x-seq", str(i))]))
+        # Stays until told: a process gone before the tracer looked its
+        # socket up in /proc could not be matched to -P.
+        for _ in range(1200):
+            if os.path.exists(wait_file + ".close"):
+                break
+            time.sleep(0.05)
     else:
         sys.exit("unknown scenario " + name)
     c.close()
@@ -327,7 +344,7 @@ def hostile(port, case):
         if case == "continuation-flood":
             s.sendall(out + frame(1, 0, 1, b"\x82\x86\x84"))
             chunk = b"".join(frame(9, 0, 1, b"\x40\x01a\x01b") for _ in range(1000))
-            for _ in range(200):  # 200,000 CONTINUATION frames
+            for _ in range(1500):  # 1,500,000 CONTINUATION frames, 22 MB
                 s.sendall(chunk)
         elif case == "headers-16mib":
             s.sendall(out + b"\xff\xff\xff\x01\x05\x00\x00\x00\x01" + b"\x82" * 65536)
