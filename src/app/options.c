@@ -204,9 +204,10 @@ void options_usage(FILE *f)
 	      "                 [--no-redact]\n"
 	      "                 [--redact-header NAME]... [--redact-query NAME]...\n"
 	      "\n"
-	      "Trace HTTP/1.x transactions of any process on this host, as they cross its\n"
-	      "sockets: method, URL, status, headers, body preview and latency.  Needs root\n"
-	      "(eBPF), except with --replay.\n"
+	      "Trace HTTP/1.x and HTTP/2 transactions of any process on this host, as they\n"
+	      "cross its sockets: method, URL, status, headers, body preview and latency;\n"
+	      "HTTP/2 from its preface, an h2c upgrade or midway; gRPC calls with their\n"
+	      "status and messages.  Needs root (eBPF), except with --replay.\n"
 	      "\n"
 	      "Options:\n", f);
 	for (size_t i = 0; i < NOPTS; i++)
