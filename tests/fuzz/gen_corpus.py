@@ -245,7 +245,37 @@ def seeds():
     s['record-bad-records'] = header(record=True, offset=3) + exchange(CLIENT, GET, OK) + \
         b''.join(bad(CLIENT, k, b'\x03GET / HTTP/1.1\r\n\r\n') for k in range(10)) + raw(b'\x01' * 200) + exchange(CLIENT, GET, OK)
     s['bad-records'] = h + b''.join(bad(SERVER, k) for k in range(10)) + raw(b'') + raw(b'HSNOOPRC') + exchange(SERVER, GET, OK)
+    # HTTP/2 and gRPC through the whole pipeline: test_h2's captures of
+    # real peers, seen from the start (client, server) and joined midway.
+    for name in ('curl-get', 'curl-post', 'grpcio', 'nghttp-nghttpd'):
+        recs = list(h2_capture(name))
+        for conn, tag in ((CLIENT, 'client'), (SERVER, 'server')):
+            s['h2-%s-%s' % (name, tag)] = header(json=(conn == SERVER)) + \
+                h2_records(conn, recs) + close(conn)
+        s['h2-%s-midway' % name] = header() + h2_records(UNKNOWN, recs[len(recs) // 3:]) + close(UNKNOWN)
     return s
+
+
+def h2_capture(name):
+    """(from_client, bytes) records of tests/unit/h2/NAME.cap: b'C' or b'S',
+    a 4-byte big-endian length, the bytes."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'unit', 'h2', name + '.cap')
+    d = open(path, 'rb').read()
+    off = 0
+    while off < len(d):
+        n = struct.unpack('>I', d[off + 1:off + 5])[0]
+        yield d[off:off + 1] == b'C', d[off + 5:off + 5 + n]
+        off += 5 + n
+
+
+def h2_records(conn, recs):
+    """The records as data ops on conn: the client's bytes are sent by a
+    client (and by an unknown conn), received by a server."""
+    out = b''
+    for from_client, b in recs:
+        d = SEND if from_client == (conn != SERVER) else RECV
+        out += chunks(conn, d, b, 65535)
+    return out
 
 
 def main():
