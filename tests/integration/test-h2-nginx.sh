@@ -60,6 +60,10 @@ curl_gt "$GT" PUT $H2C -T "$T/post.body" -H 'Content-Type: text/plain' "$URL/dav
 curl_gt "$GT" GET $H2C "$URL/file-1m"
 curl_gt "$GT" GET $H2C "$URL/index.html?a=1&b=two"
 curl_gt "$GT" GET $H2C --compressed "$URL/text.txt"
+# credentials in HPACK-coded headers, to be redacted on both sides
+AUTH=h2-s3cret-token COOKIE=sid=h2-s3cret-cookie
+curl_gt "$GT" GET $H2C -H "Authorization: Bearer $AUTH" -H "Cookie: $COOKIE" "$URL/index.html?auth=1"
+curl_gt "$GT" GET --http2 -k -H "Authorization: Bearer $AUTH" -H "Cookie: $COOKIE" "$TURL/?auth=1"
 curl_gt "$GT" GET --http2 -k "$TURL/"
 curl_gt "$GT" PUT --http2 -k -T "$T/post.body" "$TURL/dav/up/b.txt"
 curl_gt "$GT" GET --http2 -k "$TURL/missing"
@@ -119,6 +123,16 @@ n=$(jq -r 'select(.role == "server" and .request.target == "/dav/up/a.txt") |
 n=$(jq -r 'select(.request.target == "/text.txt" and .role == "client" and .comm == "curl") |
 	.response.body_decoded' "$T/port.jsonl")
 [ "$n" = gzip ] || fail "text.txt response body_decoded: [$n]"
+# Redaction: no credential written anywhere; on both sides, h2c and TLS,
+# the values replaced as for HTTP/1 (the scheme kept).
+grep -l 's3cret' "$T/all.jsonl" "$T/port.jsonl" "$T/tls.jsonl" && fail "a credential was written"
+for f in port tls; do
+	n=$(jq -r 'select(.request.target | tostring | endswith("?auth=1")) | [.role,
+		(.request.headers[] | select(.[0] == "authorization" or .[0] == "cookie") | .[1])] | @tsv' \
+		"$T/$f.jsonl" | sort | tr '\t\n' '|;')
+	want="client|Bearer [redacted ${#AUTH} bytes]|[redacted ${#COOKIE} bytes];"
+	[ "$n" = "$want${want/client/server}" ] || fail "redaction ($f): [$n]"
+done
 hs_expect_stat port 'parse errors' 0
 hs_expect_stat port 'h2 bad frames' 0
 hs_expect_stat port 'h2 undecoded blocks' 0
