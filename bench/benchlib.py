@@ -6,6 +6,7 @@ Run by /usr/bin/python3 (no third-party modules).  Subcommands:
   fact FACTS SCENARIO CONFIG ROUND [key=value | key=@file.json]...
       append one measurement (a JSON object) to the facts file
   wrk FILE                    wrk --latency output -> JSON (rps, latency percentiles)
+  h2load FILE [TIMEFILE]      h2load's output (and /usr/bin/time -f '%U %S') -> JSON
   hsstats FILE                httpsnoop's statistics block (stderr) -> JSON
   complete --jsonl F --log F --pid N --port P
       httpsnoop's server-side transactions vs nginx's access log -> JSON
@@ -97,6 +98,36 @@ def parse_wrk(text):
 def cmd_wrk(args):
     with open(args[0]) as f:
         print(json.dumps(parse_wrk(f.read())))
+
+
+def parse_h2load(text):
+    out = {}
+    m = re.search(r"finished in ([\d.]+)(us|ms|s|m), ([\d.]+) req/s", text)
+    if m:
+        out["seconds"] = dur_us(m.group(1) + m.group(2)) / 1e6
+        out["rps"] = float(m.group(3))
+    m = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, "
+                  r"(\d+) failed, (\d+) errored, (\d+) timeout", text)
+    if m:
+        for k, v in zip(("total", "started", "done", "ok", "failed", "errored", "timeout"),
+                        m.groups()):
+            out[k] = int(v)
+    m = re.search(r"status codes: (\d+) 2xx", text)
+    out["2xx"] = int(m.group(1)) if m else None
+    return out
+
+
+def cmd_h2load(args):
+    with open(args[0], errors="replace") as f:
+        out = parse_h2load(f.read())
+    if len(args) > 1:
+        try:
+            with open(args[1]) as f:
+                u, s_ = f.read().split()[-2:]
+            out["cpu_user_s"], out["cpu_sys_s"] = float(u), float(s_)
+        except (OSError, ValueError):
+            pass
+    print(json.dumps(out))
 
 
 def parse_hsstats(text):
@@ -802,6 +833,89 @@ def report_replay(facts, summary, tables):
     tables.append(t)
 
 
+def intish(x):
+    return int(x) if isinstance(x, float) and x.is_integer() else x
+
+
+def report_h2(facts, summary, tables):
+    fs = [f for f in facts if f["scenario"] == "h2"]
+    if not fs:
+        return
+    by = {}
+    for f in fs:
+        by.setdefault(f["config"], []).append(f["m"])
+    res = {}
+    t = Table("8. HTTP/2: h2load against nginx h2c (median [min–max] over rounds)",
+              ["config", "req/s", "ratio to bare", "requests ok", "hs txns", "tracer µs/txn",
+               "captured", "missing", "extra"])
+    bare = {f["round"]: get(f["m"], "h2load", "rps") for f in fs if f["config"] == "tp-bare"}
+    ratios = [get(f["m"], "h2load", "rps") / bare[f["round"]] for f in fs
+              if f["config"] == "tp-traced" and bare.get(f["round"]) and get(f["m"], "h2load", "rps")]
+    for c in ("tp-bare", "tp-traced", "cpu-h1", "cpu-h2"):
+        ms = by.get(c)
+        if not ms:
+            continue
+        rps = spread([get(m, "h2load", "rps") for m in ms])
+        ok = spread([get(m, "h2load", "ok") for m in ms])
+        txns = spread([get(m, "hs", "transactions") for m in ms])
+        per = spread([m["tracer_cpu_s"] * 1e6 / get(m, "hs", "transactions") for m in ms
+                      if m.get("tracer_cpu_s") is not None and get(m, "hs", "transactions")])
+        cap = spread([get(m, "match", "captured") for m in ms])
+        miss = spread([get(m, "match", "missing") for m in ms])
+        extra = spread([get(m, "match", "extra") for m in ms])
+        t.add(c, fmt_spread(rps, 0), fmt_spread(spread(ratios), 3) if c == "tp-traced" else "",
+              fmt_spread(ok, 0), fmt_spread(txns, 0), fmt_spread(per, 2),
+              fmt_spread(cap, 4), fmt_spread(miss, 0), fmt_spread(extra, 0))
+        res[c] = {"rps": rps, "ok": ok, "txns": txns, "tracer_us_per_txn": per,
+                  "captured": cap, "missing": miss, "extra": extra}
+    res["throughput_ratio"] = spread(ratios)
+    h1 = get(res, "cpu-h1", "tracer_us_per_txn", "median")
+    h2 = get(res, "cpu-h2", "tracer_us_per_txn", "median")
+    res["cpu_ratio_h2_to_h1"] = h2 / h1 if h1 and h2 else None
+    t.note("tp-*: h2load -c16 -m10 for the round's duration, tracer on nginx's worker (-p); ratio: traced/bare req/s in the same round")
+    t.note("cpu-*: the same nginx at a fixed rate, HTTP/1.1 (h2load --h1) then h2; captured: server-side transactions matched to the access log")
+    t.note("tracer µs per transaction, h2 over HTTP/1.1: %s (target ≤ 1.5)" % fmt(res["cpu_ratio_h2_to_h1"], 2))
+    summary["h2"] = res
+    tables.append(t)
+
+
+def report_h2replay(facts, summary, tables):
+    fs = [f for f in facts if f["scenario"] == "h2replay"]
+    if not fs:
+        return
+    rec = [f["m"] for f in fs if f["config"] == "record"]
+    hs = {f["round"]: f["m"] for f in fs if f["config"] == "replay"}
+    ts = {f["round"]: f["m"] for f in fs if f["config"] == "tshark"}
+    t = Table("9. offline HTTP/2: httpsnoop --replay -f json vs tshark's http2 dissection of a pcap of the same traffic",
+              ["tool", "seconds", "txns", "txns/s", "ratio"])
+    res = {}
+    if rec:
+        r = rec[-1]
+        res["recording"] = r
+        t.note("traffic: %s h2 requests (h2load ok); recording %s MB (%s txns), pcap %s MB (%s dropped)" % (
+            fmt(get(r, "h2load", "ok")), fmt((r.get("rec_bytes") or 0) / 1e6, 1),
+            fmt(get(r, "hs", "transactions")), fmt((r.get("pcap_bytes") or 0) / 1e6, 1),
+            fmt(r.get("pcap_dropped"))))
+    hrate = [get(m, "hs", "transactions") / m["seconds"] for m in hs.values()
+             if m.get("seconds") and get(m, "hs", "transactions")]
+    trate = [m["transactions"] / m["seconds"] for m in ts.values()
+             if m.get("seconds") and m.get("transactions")]
+    ratios = [(get(hs[r], "hs", "transactions") / hs[r]["seconds"]) /
+              (ts[r]["transactions"] / ts[r]["seconds"])
+              for r in hs if r in ts and hs[r].get("seconds") and get(hs[r], "hs", "transactions")
+              and ts[r].get("seconds") and ts[r].get("transactions")]
+    t.add("httpsnoop --replay", fmt_spread(spread([m.get("seconds") for m in hs.values()]), 3),
+          fmt(intish(med([get(m, "hs", "transactions") for m in hs.values()]))),
+          fmt_spread(spread(hrate), 0), fmt_spread(spread(ratios), 1) + "×")
+    t.add("tshark -d http2 -Y http2.header", fmt_spread(spread([m.get("seconds") for m in ts.values()]), 3),
+          fmt(intish(med([m.get("transactions") for m in ts.values()]))), fmt_spread(spread(trate), 0), "1")
+    t.note("tshark's transactions: the :status values it dissected (one per response)")
+    res.update({"httpsnoop_txns_per_s": spread(hrate), "tshark_txns_per_s": spread(trate),
+                "ratio": spread(ratios)})
+    summary["h2replay"] = res
+    tables.append(t)
+
+
 def report_startup(facts, summary, tables):
     fs = [f for f in facts if f["scenario"] == "startup"]
     if not fs:
@@ -976,6 +1090,8 @@ def cmd_report(args):
     report_memory(facts, summary, tables)
     report_profiler(facts, summary, tables)
     report_profile(facts, summary, tables)
+    report_h2(facts, summary, tables)
+    report_h2replay(facts, summary, tables)
     head = ["httpsnoop benchmarks — %s" % meta.get("date", ""),
             "machine: %s; %s CPUs; kernel %s; %s; %s MB RAM" % (
                 meta.get("cpu_model"), meta.get("nproc"), meta.get("kernel"), meta.get("os"),
@@ -1003,7 +1119,7 @@ def main():
         sys.stderr.write(__doc__)
         sys.exit(2)
     cmd, args = sys.argv[1], sys.argv[2:]
-    fn = {"fact": cmd_fact, "wrk": cmd_wrk, "hsstats": cmd_hsstats, "complete": cmd_complete,
+    fn = {"fact": cmd_fact, "wrk": cmd_wrk, "h2load": cmd_h2load, "hsstats": cmd_hsstats, "complete": cmd_complete,
           "count-jsonl": cmd_count_jsonl, "startup": cmd_startup,
           "enable-bpf-stats": cmd_enable_bpf_stats, "rss-trend": cmd_rss_trend,
           "memsnap": cmd_memsnap, "progs": cmd_progs,

@@ -453,7 +453,53 @@ static __always_inline void new_conn(struct hs_active *a, __s32 fd, int role)
 		stat_add(HS_STAT_CONN_FULL, 1);
 }
 
-static __always_inline int looks_http(__u8 *b)
+/* HTTP/2 (RFC 9113 section 3.4): the client preface, or the SETTINGS
+ * frame a server's preface is; on a connection first seen mid-stream,
+ * any 9-byte frame header whose first 8 bytes could be one (a length up
+ * to 16 KiB, a type up to CONTINUATION with only its flags, the reserved
+ * bit clear, stream 0 for SETTINGS, PING and GOAWAY).  User space checks
+ * a run of frames and drops the connection (probe_ignore) if it is not
+ * HTTP/2 after all. */
+static __always_inline int looks_h2(__u8 *b, int midstream)
+{
+	__u8 flags = 0;
+
+	if (b[0] == 'P' && b[1] == 'R' && b[2] == 'I' && b[3] == ' ' &&
+	    b[4] == '*' && b[5] == ' ' && b[6] == 'H' && b[7] == 'T')
+		return 1;
+	if (b[0] != 0 || b[1] >= 0x40 || b[3] > 9 || (b[5] & 0x80))
+		return 0;
+	if (b[3] == 4 && b[4] == 0 && (b[5] | b[6] | b[7]) == 0 &&
+	    ((__u32)b[1] << 8 | b[2]) % 6 == 0)
+		return 1;
+	if (!midstream)
+		return 0;
+	switch (b[3]) {
+	case 0: /* DATA: END_STREAM, PADDED */
+		flags = 0x09;
+		break;
+	case 1: /* HEADERS: + END_HEADERS, PRIORITY */
+		flags = 0x2d;
+		break;
+	case 4: /* SETTINGS, PING: ACK */
+	case 6:
+		flags = 0x01;
+		break;
+	case 5: /* PUSH_PROMISE: END_HEADERS, PADDED */
+		flags = 0x0c;
+		break;
+	case 9: /* CONTINUATION: END_HEADERS */
+		flags = 0x04;
+		break;
+	}
+	if (b[4] & ~flags)
+		return 0;
+	if ((b[3] == 4 || b[3] == 6 || b[3] == 7) && (b[5] | b[6] | b[7]))
+		return 0;
+	return 1;
+}
+
+static __always_inline int looks_http(__u8 *b, int midstream)
 {
 	/* Request methods (RFC 9110 section 9, plus PATCH) and the status
 	 * line of a response (RFC 9112 section 4). */
@@ -485,7 +531,7 @@ static __always_inline int looks_http(__u8 *b)
 	if (b[0] == 'H' && b[1] == 'T' && b[2] == 'T' && b[3] == 'P' &&
 	    b[4] == '/' && b[5] == '1' && b[6] == '.')
 		return 1;
-	return 0;
+	return looks_h2(b, midstream);
 }
 
 /* Wake-ups cost an irq_work and a context switch each, so the consumer is
@@ -837,7 +883,7 @@ static __always_inline int infer(struct hs_conn *c, int dir, __u64 pos,
 		c->head_dir = dir;
 		return 0;
 	}
-	if (looks_http(h.b)) {
+	if (looks_http(h.b, c->role == HS_ROLE_UNKNOWN)) {
 		c->proto = HS_P_HTTP;
 		return 1;
 	}

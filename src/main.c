@@ -80,6 +80,7 @@ int main(int argc, char **argv)
 		sinks_add_filter(a.sinks, filter_txn, &o.filter);
 	so.max_body = o.sinks.max_body;
 	so.admit = o.replay ? app_admit_replay : app_admit_live;
+	so.ignore = o.replay ? NULL : app_ignore_live;
 	a.stream = stream_new(&so);
 	a.containers = container_cache_new();
 	if (!a.stream || !a.containers) {

@@ -70,6 +70,9 @@ bool app_port_wanted(const struct options *o, const struct conn_info *c);
  * what the probe could not see, a replay filters by -P alone. */
 bool app_admit_live(void *ctx, struct conn_info *c, unsigned flags);
 bool app_admit_replay(void *ctx, struct conn_info *c, unsigned flags);
+/* A connection found to be no protocol httpsnoop parses: the probe
+ * stops sending its bytes (live only). */
+void app_ignore_live(void *ctx, const struct conn_info *c);
 
 /* The statistics to stderr, after the sinks' reports (end: tracing is
  * over); kernel NULL in a replay, gauges NULL when not known (see

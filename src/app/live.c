@@ -94,6 +94,13 @@ bool app_admit_live(void *ctx, struct conn_info *c, unsigned flags)
 	return true;
 }
 
+void app_ignore_live(void *ctx, const struct conn_info *c)
+{
+	struct app *a = ctx;
+
+	probe_ignore(a->probe, c->pid, c->fd, c->conn_id);
+}
+
 /* Notes one socket open at the start.  With -P, an unwanted one is also
  * ignored in the kernel: the probe knows nothing of its ports, so every
  * byte of a busy keep-alive connection would reach user space to be

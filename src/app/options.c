@@ -314,10 +314,12 @@ void options_usage(FILE *f)
 	      "                 [--metrics [ADDR:]PORT] [--har FILE] [--route PATTERN]...\n"
 	      "                 [--max-routes N]\n"
 	      "\n"
-	      "Trace HTTP/1.x transactions of any process on this host, as they cross its\n"
-	      "sockets: method, URL, status, headers, body preview, latency and framing\n"
-	      "anomalies, and the WebSocket messages that follow an upgrade.  Needs root\n"
-	      "(eBPF), except with --replay.\n"
+	      "Trace HTTP/1.x and HTTP/2 transactions of any process on this host, as they\n"
+	      "cross its sockets: method, URL, status, headers, body preview, latency and\n"
+	      "framing anomalies; HTTP/2 from its preface, an h2c upgrade or midway; gRPC\n"
+	      "calls with their status and messages; the WebSocket messages that follow an\n"
+	      "upgrade.  Per-endpoint latency tables, a live top view, Prometheus metrics\n"
+	      "and HAR files.  Needs root (eBPF), except with --replay.\n"
 	      "\n"
 	      "Options:\n", f);
 	for (size_t i = 0; i < NOPTS; i++)

@@ -79,12 +79,15 @@ static long append(struct http_msg *m, const char *s, size_t len)
 	return off;
 }
 
-static size_t redact_headers(const struct redact *r, struct http_msg *m)
+/* The fields of arr (m's headers, or its HTTP/2 trailers: gRPC
+ * metadata is both). */
+static size_t redact_fields(const struct redact *r, struct http_msg *m,
+			    struct http_header *arr, size_t count)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < m->nhdrs; i++) {
-		struct http_header *h = &m->hdrs[i];
+	for (size_t i = 0; i < count; i++) {
+		struct http_header *h = &arr[i];
 		const char *v = m->buf + h->value_off;
 		size_t vlen = h->value_len, keep = 0;
 		char repl[96];
@@ -159,6 +162,14 @@ static size_t redact_query(const struct redact *r, struct http_msg *m)
 		p = amp ? amp + 1 : end;
 	}
 	if (n && (off = append(m, out, olen)) >= 0) {
+		/* HTTP/2's :path header is the target's slice: it goes
+		 * too. */
+		for (size_t i = 0; i < m->nhdrs; i++)
+			if (m->hdrs[i].value_off == m->target_off &&
+			    m->hdrs[i].value_len == m->target_len) {
+				m->hdrs[i].value_off = off;
+				m->hdrs[i].value_len = olen;
+			}
 		m->target_off = off;
 		m->target_len = olen;
 	}
@@ -173,10 +184,13 @@ size_t redact_txn(const struct redact *r, struct txn *t)
 	if (r->off)
 		return 0;
 	if (t->req.present && t->req.buf) {
-		n += redact_headers(r, &t->req);
+		n += redact_fields(r, &t->req, t->req.hdrs, t->req.nhdrs);
+		n += redact_fields(r, &t->req, t->req.trailers, t->req.ntrailers);
 		n += redact_query(r, &t->req);
 	}
-	if (t->resp.present && t->resp.buf)
-		n += redact_headers(r, &t->resp);
+	if (t->resp.present && t->resp.buf) {
+		n += redact_fields(r, &t->resp, t->resp.hdrs, t->resp.nhdrs);
+		n += redact_fields(r, &t->resp, t->resp.trailers, t->resp.ntrailers);
+	}
 	return n;
 }

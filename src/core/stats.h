@@ -31,6 +31,18 @@ struct stats {
 	uint64_t anomalies[HTTP_ANOM_MAX]; /* messages with each framing
 					    * anomaly (core/txn.h) */
 	uint64_t ws_messages;	   /* WebSocket messages reported */
+	/* HTTP/2 and gRPC (proto/h2.c) */
+	uint64_t h2_conns;	   /* connections parsed as HTTP/2 */
+	uint64_t h2_midway;	   /* of those, recognised mid-stream */
+	uint64_t h2_not_h2;	   /* taken for HTTP/2, found not to be */
+	uint64_t h2_bad_frames;	   /* frames breaking RFC 9113 */
+	uint64_t h2_streams_over;  /* streams past H2_STREAMS_MAX, untracked */
+	uint64_t h2_resets;	   /* streams ended by RST_STREAM */
+	uint64_t h2_undecoded;	   /* header blocks not decoded in full */
+	uint64_t h2_fields_over;   /* header fields past the list limits */
+	uint64_t grpc_decode_cut;  /* gRPC messages decoded only up to
+				    * GRPC_DECODED_MAX (gzip bombs stop
+				    * there) */
 };
 
 /* Where a statistic's value lives. */

@@ -151,10 +151,48 @@ const char *http_anomaly_text(enum http_anomaly a)
 
 /* --- messages -------------------------------------------------------- */
 
+const char *txn_proto_name(const struct txn *t)
+{
+	const struct http_msg *m = t->req.present ? &t->req : &t->resp;
+
+	if (t->proto == TXN_H2)
+		return "h2";
+	return m->version_major == 1 && m->version_minor == 0 ? "http/1.0" :
+								"http/1.1";
+}
+
+const char *txn_grpc_status_name(int status)
+{
+	/* grpc/doc/statuscodes.md */
+	static const char *const names[] = {
+		"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT",
+		"DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
+		"PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+		"FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
+		"UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+		"UNAUTHENTICATED",
+	};
+
+	if (status < 0 || status >= (int)(sizeof(names) / sizeof(names[0])))
+		return NULL;
+	return names[status];
+}
+
+void txn_grpc_free(struct txn_grpc *g)
+{
+	if (!g)
+		return;
+	free(g->message);
+	free(g->preview[0]);
+	free(g->preview[1]);
+	free(g);
+}
+
 void http_msg_reset(struct http_msg *m)
 {
 	free(m->buf);
 	free(m->hdrs);
+	free(m->trailers);
 	free(m->preview);
 	memset(m, 0, sizeof(*m));
 }
@@ -173,11 +211,15 @@ int http_msg_copy(struct http_msg *dst, const struct http_msg *src)
 	*dst = *src;
 	dst->buf = NULL;
 	dst->hdrs = NULL;
+	dst->trailers = NULL;
 	dst->preview = NULL;
 	dst->buf_cap = src->buf ? src->buf_len + 1 : 0;
 	dst->hdrs_cap = src->nhdrs;
+	dst->trailers_cap = src->ntrailers;
 	if ((src->buf && !(dst->buf = dup_mem(src->buf, src->buf_len + 1))) ||
 	    (src->nhdrs && !(dst->hdrs = dup_mem(src->hdrs, src->nhdrs * sizeof(*src->hdrs)))) ||
+	    (src->ntrailers && !(dst->trailers = dup_mem(src->trailers,
+							src->ntrailers * sizeof(*src->trailers)))) ||
 	    (src->preview && !(dst->preview = dup_mem(src->preview, src->preview_len)))) {
 		http_msg_reset(dst);
 		return -ENOMEM;
@@ -208,6 +250,7 @@ void txn_free(struct txn *t)
 		return;
 	http_msg_reset(&t->req);
 	http_msg_reset(&t->resp);
+	txn_grpc_free(t->grpc);
 	free(t);
 }
 
@@ -240,12 +283,19 @@ static void msg_clear(struct http_msg *m, size_t preview_size)
 		m->hdrs = NULL;
 		m->hdrs_cap = 0;
 	}
+	if (m->trailers_cap * sizeof(*m->trailers) > TXN_POOL_KEEP) {
+		free(m->trailers);
+		m->trailers = NULL;
+		m->trailers_cap = 0;
+	}
 	if (preview_size > TXN_POOL_KEEP) {
 		free(m->preview);
 		m->preview = NULL;
 	}
 	*m = (struct http_msg){ .buf = m->buf, .buf_cap = m->buf_cap,
 				.hdrs = m->hdrs, .hdrs_cap = m->hdrs_cap,
+				.trailers = m->trailers,
+				.trailers_cap = m->trailers_cap,
 				.preview = m->preview };
 	if (m->buf)
 		m->buf[0] = '\0';
@@ -272,6 +322,7 @@ void txn_put(struct txn_pool *pool, struct txn *t)
 		txn_free(t);
 		return;
 	}
+	txn_grpc_free(t->grpc);
 	msg_clear(&req, pool->max_body);
 	msg_clear(&resp, pool->max_body);
 	*t = (struct txn){ .req = req, .resp = resp, .next = pool->free };

@@ -60,15 +60,21 @@ enum http_anomaly {
 				    * have read it otherwise */
 	HTTP_ANOM_MAX,
 };
+/* What an HTTP/2 message's header block could not tell (the HPACK table
+ * state was unknown): shown as null, never guessed. */
+#define HTTP_U_METHOD 0x01 /* no :method */
+#define HTTP_U_TARGET 0x02 /* no :path */
+#define HTTP_U_STATUS 0x04 /* no :status */
 
 /* One request or response.  Strings are slices of buf, NUL-terminated.
  * The preview holds at most the writer's max-body bytes of the decoded
  * (de-chunked, gunzipped/inflated) body.
  *
- * Room left for HTTP/2 (issue 11): trailers are a second header array
- * over the same buf (trailers, ntrailers, trailers_cap), written by the
- * protocol like hdrs; a request's :method and :path go in the method and
- * target slices, so that what reads HTTP/1 messages reads them too. */
+ * HTTP/2: the header fields are kept as sent, pseudo-headers (":method",
+ * ":path", ...) first; a request's :method and :path are also the method
+ * and target slices, a response's :status the status (no reason phrase),
+ * so that what reads HTTP/1 messages reads them too.  Trailers are a
+ * second header array over the same buf. */
 struct http_msg {
 	bool present;
 	bool complete;	     /* the parser saw its end */
@@ -82,6 +88,15 @@ struct http_msg {
 	int version_major, version_minor;
 	struct http_header *hdrs; /* owned */
 	size_t nhdrs, hdrs_cap;
+	struct http_header *trailers; /* owned; h2 (HTTP/1 trailers are
+				       * parsed as headers) */
+	size_t ntrailers, trailers_cap;
+	uint8_t unknown;	  /* HTTP_U_*: what could not be decoded */
+	uint32_t hdrs_undecoded;  /* header fields that could not be
+				   * decoded (h2, table state unknown) */
+	bool hdrs_incomplete;	  /* hdrs is not every field sent: some
+				   * could not be decoded, were past the
+				   * limits, or were lost */
 	uint64_t body_size;    /* body bytes on the wire after de-chunking,
 				* including bytes lost to gaps */
 	uint64_t body_missing; /* of those, bytes never captured */
@@ -96,12 +111,32 @@ struct http_msg {
 	uint64_t last_ts;	/* of last byte */
 };
 
+/* Which protocol carried a transaction. */
+enum txn_proto {
+	TXN_HTTP1, /* HTTP/1.x: the version is the messages' */
+	TXN_H2,	   /* HTTP/2, one stream */
+};
+
+/* A gRPC call (grpc/doc/PROTOCOL-HTTP2.md), owned by its transaction:
+ * set by the h2 protocol when the request's content-type is
+ * application/grpc.  Index 0 is the request side, 1 the response. */
+struct txn_grpc {
+	uint32_t service_off, service_len; /* slices of the request's buf */
+	uint32_t method_off, method_len;   /* (:path = /service/method) */
+	int status;	     /* grpc-status (trailers, or the headers of a
+			      * Trailers-Only response); -1 if none came */
+	char *message;	     /* owned: grpc-message, percent-decoded; NULL
+			      * if none */
+	uint64_t msgs[2];    /* length-prefixed messages begun */
+	uint64_t bytes[2];   /* their lengths, summed */
+	bool msgs_lost[2];   /* bytes lost over a message boundary: the
+			      * counts are lower bounds */
+	char *preview[2];    /* owned: the first message as schema-less
+			      * protobuf (proto/protobuf.h), NUL-terminated;
+			      * NULL if none */
+};
+
 /* A request and its response (response.present false if none came).
- *
- * Room left, not yet filled: which protocol carried it (an enum set by
- * the protocol module: HTTP/1.x, h2), the h2 stream id and a pushed
- * flag, and for gRPC a pointer to a block of its own (service, method,
- * status, message counts and previews) owned like the messages' buffers.
  * Writers must not assume HTTP/1 beyond what these fields say. */
 struct txn {
 	struct conn_info conn;
@@ -113,6 +148,10 @@ struct txn {
 			      * HTTP/1 after this transaction */
 	const char *error;   /* static string: why the response is missing
 			      * or incomplete; NULL when all is well */
+	uint8_t proto;	     /* enum txn_proto */
+	bool pushed;	     /* h2: the server pushed it (PUSH_PROMISE) */
+	uint32_t stream_id;  /* h2: its stream; 0 for HTTP/1 */
+	struct txn_grpc *grpc; /* owned; NULL unless a gRPC call */
 	struct txn *next;    /* FIFO link, owned by the protocol */
 };
 
@@ -215,6 +254,16 @@ const char *txn_role_name(uint8_t role);
 /* An anomaly's name ("cl-te"), and one line saying what it means. */
 const char *http_anomaly_name(enum http_anomaly a);
 const char *http_anomaly_text(enum http_anomaly a);
+/* "h2", or for HTTP/1 "http/1.0" or "http/1.1" by the version of the
+ * request (the response's when no request was seen). */
+const char *txn_proto_name(const struct txn *t);
+
+/* gRPC's status name: "OK", ... "UNAUTHENTICATED" (0 to 16), else
+ * NULL. */
+const char *txn_grpc_status_name(int status);
+
+/* Frees a gRPC block and what it owns; accepts NULL. */
+void txn_grpc_free(struct txn_grpc *g);
 
 /* --- allocation ------------------------------------------------------ */
 

@@ -4,12 +4,14 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "proto/h2.h"
 #include "proto/http1.h"
 #include "proto/websocket.h"
 
 /* In the order detection asks them (one reached only by an upgrade has
  * no detect).  A new protocol is one file and one line here. */
 static const struct proto_ops *const protos[] = {
+	&h2_proto,
 	&http1_proto,
 	&websocket_proto,
 };

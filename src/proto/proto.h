@@ -41,6 +41,13 @@ enum proto_guess {
  * not this protocol's: the tracker asks switched() what follows. */
 #define PROTO_SWITCH 1
 
+/* What data() returns when the connection turns out not to be this
+ * protocol after all (bytes taken for HTTP/2 on a connection joined
+ * midway that never make a frame, say): the tracker stops parsing it,
+ * closes the instance (which reports nothing invented) and may tell the
+ * probe to stop sending its bytes. */
+#define PROTO_NOT_MINE 2
+
 /* How a connection left a protocol, as switched() tells it. */
 struct proto_switch {
 	const char *to;	       /* the protocol it switched to, as the
@@ -80,7 +87,8 @@ struct proto_ops {
 		     const struct proto_switch *from);
 	/* Bytes of direction dir (enum hs_dir), contiguous with the
 	 * previous call for that direction; a call starts at a syscall
-	 * boundary.  Returns 0, or PROTO_SWITCH with *used set. */
+	 * boundary.  Returns 0, PROTO_SWITCH with *used set, or
+	 * PROTO_NOT_MINE. */
 	int (*data)(void *p, int dir, const uint8_t *data, size_t len,
 		    uint64_t ts, size_t *used);
 	/* `len` bytes of direction dir that were never captured. */

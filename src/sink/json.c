@@ -207,22 +207,37 @@ static void json_addr(struct writer_line *out, const struct hs_addr *a)
 		WRITER_LIT(out, "null");
 }
 
-static void json_headers(struct writer_line *out, const struct http_msg *m)
+static void json_fields(struct writer_line *out, const struct http_msg *m,
+			const struct http_header *f, size_t n)
 {
 	size_t i;
 
-	WRITER_LIT(out, "\"headers\":[");
-	for (i = 0; i < m->nhdrs; i++) {
+	writer_putc(out, '[');
+	for (i = 0; i < n; i++) {
 		if (i)
 			writer_putc(out, ',');
 		writer_putc(out, '[');
-		json_slice(out, m, m->hdrs[i].name_off, m->hdrs[i].name_len);
+		json_slice(out, m, f[i].name_off, f[i].name_len);
 		writer_putc(out, ',');
-		json_slice(out, m, m->hdrs[i].value_off, m->hdrs[i].value_len);
+		json_slice(out, m, f[i].value_off, f[i].value_len);
 		writer_putc(out, ']');
 	}
-	WRITER_LIT(out, "],\"headers_truncated\":");
+	writer_putc(out, ']');
+}
+
+static void json_headers(struct writer_line *out, const struct http_msg *m)
+{
+	WRITER_LIT(out, "\"headers\":");
+	json_fields(out, m, m->hdrs, m->nhdrs);
+	WRITER_LIT(out, ",\"trailers\":");
+	json_fields(out, m, m->trailers, m->ntrailers);
+	WRITER_LIT(out, ",\"headers_truncated\":");
 	json_bool(out, m->head_truncated);
+	/* HTTP/2 with the HPACK table state unknown (issue 11). */
+	WRITER_LIT(out, ",\"headers_incomplete\":");
+	json_bool(out, m->hdrs_incomplete);
+	WRITER_LIT(out, ",\"headers_undecoded\":");
+	writer_put_u64(out, m->hdrs_undecoded);
 	WRITER_LIT(out, ",\"complete\":");
 	json_bool(out, m->complete);
 }
@@ -309,9 +324,15 @@ static void json_request(struct writer_line *out, const struct http_msg *m,
 		return;
 	}
 	WRITER_LIT(out, "{\"method\":");
-	json_slice(out, m, m->method_off, m->method_len);
+	if (m->unknown & HTTP_U_METHOD)
+		WRITER_LIT(out, "null");
+	else
+		json_slice(out, m, m->method_off, m->method_len);
 	WRITER_LIT(out, ",\"target\":");
-	json_slice(out, m, m->target_off, m->target_len);
+	if (m->unknown & HTTP_U_TARGET)
+		WRITER_LIT(out, "null");
+	else
+		json_slice(out, m, m->target_off, m->target_len);
 	writer_putc(out, ',');
 	json_version(out, m);
 	json_headers(out, m);
@@ -329,12 +350,56 @@ static void json_response(struct writer_line *out, const struct http_msg *m,
 	writer_putc(out, '{');
 	json_version(out, m);
 	WRITER_LIT(out, "\"status\":");
-	writer_put_int(out, m->status);
+	if (m->unknown & HTTP_U_STATUS)
+		WRITER_LIT(out, "null");
+	else
+		writer_put_int(out, m->status);
 	WRITER_LIT(out, ",\"reason\":");
 	json_slice(out, m, m->reason_off, m->reason_len);
 	writer_putc(out, ',');
 	json_headers(out, m);
 	json_body(out, m, o);
+	writer_putc(out, '}');
+}
+
+/* A gRPC call (issue 11), or null. */
+static void json_grpc(struct writer_line *out, const struct txn *t)
+{
+	const struct txn_grpc *g = t->grpc;
+	const char *name;
+
+	if (!g) {
+		WRITER_LIT(out, "null");
+		return;
+	}
+	WRITER_LIT(out, "{\"service\":");
+	if (g->service_len)
+		json_slice(out, &t->req, g->service_off, g->service_len);
+	else
+		WRITER_LIT(out, "null");
+	WRITER_LIT(out, ",\"method\":");
+	if (g->method_len)
+		json_slice(out, &t->req, g->method_off, g->method_len);
+	else
+		WRITER_LIT(out, "null");
+	WRITER_LIT(out, ",\"status\":");
+	if (g->status >= 0)
+		writer_put_int(out, g->status);
+	else
+		WRITER_LIT(out, "null");
+	WRITER_LIT(out, ",\"status_name\":");
+	name = txn_grpc_status_name(g->status);
+	json_cstr(out, name);
+	WRITER_LIT(out, ",\"message\":");
+	json_cstr(out, g->message);
+	WRITER_LIT(out, ",\"request_messages\":");
+	writer_put_u64(out, g->msgs[0]);
+	WRITER_LIT(out, ",\"response_messages\":");
+	writer_put_u64(out, g->msgs[1]);
+	WRITER_LIT(out, ",\"request_preview\":");
+	json_cstr(out, g->preview[0]);
+	WRITER_LIT(out, ",\"response_preview\":");
+	json_cstr(out, g->preview[1]);
 	writer_putc(out, '}');
 }
 
@@ -388,6 +453,15 @@ int json_format_txn(FILE *f, const struct txn *t, const struct sink_config *o)
 
 	writer_begin(out, f);
 	json_conn(out, &t->conn, txn_time(t, o->clock_offset_ns));
+	WRITER_LIT(out, ",\"protocol\":\"");
+	writer_puts(out, txn_proto_name(t));
+	WRITER_LIT(out, "\",\"stream_id\":");
+	if (t->proto == TXN_H2)
+		writer_put_u64(out, t->stream_id);
+	else
+		WRITER_LIT(out, "null");
+	WRITER_LIT(out, ",\"pushed\":");
+	json_bool(out, t->pushed);
 	WRITER_LIT(out, ",\"request\":");
 	json_request(out, &t->req, o);
 	WRITER_LIT(out, ",\"response\":");
@@ -402,6 +476,8 @@ int json_format_txn(FILE *f, const struct txn *t, const struct sink_config *o)
 	WRITER_LIT(out, ",\"ttfb_ns\":");
 	known = txn_ttfb(t, &ns);
 	json_opt_u64(out, known, ns);
+	WRITER_LIT(out, ",\"grpc\":");
+	json_grpc(out, t);
 	WRITER_LIT(out, ",\"error\":");
 	json_cstr(out, t->error);
 	WRITER_LIT(out, "}\n");

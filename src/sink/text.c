@@ -135,19 +135,82 @@ static void text_put_time(struct writer_line *out, uint64_t ns)
 	writer_put(out, b, 7);
 }
 
-static void text_headers(struct writer_line *out, const struct http_msg *m)
+static void text_fields(struct writer_line *out, const struct http_msg *m,
+			const struct http_header *f, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < m->nhdrs; i++) {
+	for (i = 0; i < n; i++) {
 		WRITER_LIT(out, TEXT_INDENT);
-		text_put_slice(out, m, m->hdrs[i].name_off, m->hdrs[i].name_len);
+		text_put_slice(out, m, f[i].name_off, f[i].name_len);
 		WRITER_LIT(out, ": ");
-		text_put_slice(out, m, m->hdrs[i].value_off, m->hdrs[i].value_len);
+		text_put_slice(out, m, f[i].value_off, f[i].value_len);
 		writer_putc(out, '\n');
 	}
+}
+
+static void text_headers(struct writer_line *out, const struct http_msg *m)
+{
+	text_fields(out, m, m->hdrs, m->nhdrs);
 	if (m->head_truncated)
 		WRITER_LIT(out, TEXT_INDENT "[headers truncated]\n");
+	if (m->hdrs_undecoded) {
+		WRITER_LIT(out, TEXT_INDENT "[headers incomplete: ");
+		writer_put_u64(out, m->hdrs_undecoded);
+		WRITER_LIT(out, " could not be decoded]\n");
+	} else if (m->hdrs_incomplete && !m->head_truncated) {
+		WRITER_LIT(out, TEXT_INDENT "[headers incomplete]\n");
+	}
+}
+
+/* HTTP/2 trailers, after the body. */
+static void text_trailers(struct writer_line *out, const struct http_msg *m)
+{
+	if (!m->ntrailers)
+		return;
+	WRITER_LIT(out, TEXT_INDENT "[trailers]\n");
+	text_fields(out, m, m->trailers, m->ntrailers);
+}
+
+/* A gRPC call's side: "[grpc demo.Echo/Say: 1 message: 1: "alice"]" for
+ * the request, "[grpc NOT_FOUND (5) "why": 0 messages]" for the
+ * response. */
+static void text_grpc(struct writer_line *out, const struct txn *t, int k)
+{
+	const struct txn_grpc *g = t->grpc;
+	const char *name;
+
+	if (!g)
+		return;
+	WRITER_LIT(out, TEXT_INDENT "[grpc ");
+	if (k == 0) {
+		text_put_slice(out, &t->req, g->service_off, g->service_len);
+		writer_putc(out, '/');
+		text_put_slice(out, &t->req, g->method_off, g->method_len);
+	} else if (g->status >= 0) {
+		name = txn_grpc_status_name(g->status);
+		writer_puts(out, name ? name : "status");
+		WRITER_LIT(out, " (");
+		writer_put_int(out, g->status);
+		writer_putc(out, ')');
+		if (g->message) {
+			WRITER_LIT(out, " \"");
+			text_put_safe(out, (const uint8_t *)g->message,
+				      strlen(g->message));
+			writer_putc(out, '"');
+		}
+	} else {
+		WRITER_LIT(out, "no status");
+	}
+	WRITER_LIT(out, ": ");
+	writer_put_u64(out, g->msgs[k]);
+	writer_puts(out, g->msgs[k] == 1 ? " message" : " messages");
+	if (g->preview[k]) {
+		WRITER_LIT(out, ": ");
+		text_put_safe(out, (const uint8_t *)g->preview[k],
+			      strlen(g->preview[k]));
+	}
+	WRITER_LIT(out, "]\n");
 }
 
 /* Framing anomalies, one line each, marked so that they stand out. */
@@ -303,15 +366,31 @@ static void text_request(struct writer_line *out, const struct txn *t,
 		return;
 	}
 	WRITER_LIT(out, "  → ");
-	text_put_slice(out, m, m->method_off, m->method_len);
+	if (m->unknown & HTTP_U_METHOD)
+		WRITER_LIT(out, "(unknown)");
+	else
+		text_put_slice(out, m, m->method_off, m->method_len);
 	writer_putc(out, ' ');
-	text_put_slice(out, m, m->target_off, m->target_len);
+	if (m->unknown & HTTP_U_TARGET)
+		WRITER_LIT(out, "(unknown)");
+	else
+		text_put_slice(out, m, m->target_off, m->target_len);
 	writer_putc(out, ' ');
-	text_version(out, m);
+	if (t->proto == TXN_H2) {
+		WRITER_LIT(out, "HTTP/2 (stream ");
+		writer_put_u64(out, t->stream_id);
+		if (t->pushed)
+			WRITER_LIT(out, ", pushed");
+		writer_putc(out, ')');
+	} else {
+		text_version(out, m);
+	}
 	writer_putc(out, '\n');
 	text_headers(out, m);
 	text_anomalies(out, m);
 	text_body(out, m, o);
+	text_trailers(out, m);
+	text_grpc(out, t, 0);
 }
 
 /* Opens or separates the parenthesised notes of a status line. */
@@ -341,9 +420,14 @@ static void text_response(struct writer_line *out, const struct txn *t,
 		return;
 	}
 	WRITER_LIT(out, "  ← ");
-	writer_put_int(out, m->status);
-	writer_putc(out, ' ');
-	text_put_slice(out, m, m->reason_off, m->reason_len);
+	if (m->unknown & HTTP_U_STATUS)
+		WRITER_LIT(out, "(unknown)");
+	else
+		writer_put_int(out, m->status);
+	if (t->proto != TXN_H2) { /* HTTP/2 has no reason phrase */
+		writer_putc(out, ' ');
+		text_put_slice(out, m, m->reason_off, m->reason_len);
+	}
 	if (txn_latency(t, &ns)) {
 		text_note(out, &open);
 		text_put_duration(out, ns);
@@ -362,6 +446,16 @@ static void text_response(struct writer_line *out, const struct txn *t,
 		text_note(out, &open);
 		WRITER_LIT(out, "incomplete");
 	}
+	if (t->grpc && t->grpc->status >= 0) {
+		const char *name = txn_grpc_status_name(t->grpc->status);
+
+		text_note(out, &open);
+		WRITER_LIT(out, "grpc ");
+		if (name)
+			writer_puts(out, name);
+		else
+			writer_put_int(out, t->grpc->status);
+	}
 	if (open)
 		writer_putc(out, ')');
 	writer_putc(out, '\n');
@@ -370,6 +464,8 @@ static void text_response(struct writer_line *out, const struct txn *t,
 	text_headers(out, m);
 	text_anomalies(out, m);
 	text_body(out, m, o);
+	text_trailers(out, m);
+	text_grpc(out, t, 1);
 	if (t->error) {
 		WRITER_LIT(out, TEXT_INDENT "[error: ");
 		text_put_safe(out, (const uint8_t *)t->error, strlen(t->error));

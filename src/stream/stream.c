@@ -264,12 +264,30 @@ static void proto_switch(struct stream *st, struct conn *c, uint64_t ts)
 	}
 }
 
+/* The connection is not its protocol after all (PROTO_NOT_MINE): the
+ * instance reports what it owes and goes, and the connection is left. */
+static void proto_drop(struct stream *st, struct conn *c, uint64_t ts)
+{
+	c->ops->close(c->proto, ts, "not this protocol");
+	c->ops->free(c->proto);
+	c->ops = NULL;
+	c->proto = NULL;
+	c->state = C_LEFT;
+	if (st->o.ignore)
+		st->o.ignore(st->o.admit_ctx, &c->info);
+}
+
 static void parse_data(struct stream *st, struct conn *c, int dir,
 		       const uint8_t *data, size_t len, uint64_t ts)
 {
 	size_t used;
+	int r;
 
-	while (c->ops->data(c->proto, dir, data, len, ts, &used) == PROTO_SWITCH) {
+	while ((r = c->ops->data(c->proto, dir, data, len, ts, &used)) != 0) {
+		if (r == PROTO_NOT_MINE) {
+			proto_drop(st, c, ts);
+			return;
+		}
 		proto_switch(st, c, ts);
 		if (c->state != C_PARSE || used >= len)
 			return;

@@ -16,6 +16,11 @@
 typedef bool (*stream_admit_fn)(void *ctx, struct conn_info *conn,
 				unsigned ev_flags);
 
+/* A connection turned out to be no protocol the tracker parses
+ * (PROTO_NOT_MINE): its later records are dropped, and the callee may
+ * tell the probe to stop sending them. */
+typedef void (*stream_ignore_fn)(void *ctx, const struct conn_info *conn);
+
 struct stream_opts {
 	size_t max_conns;	/* tracked at once; the least recently
 				 * active is evicted past it (counted) */
@@ -25,7 +30,8 @@ struct stream_opts {
 	size_t max_body;	/* preview bytes per body */
 	struct proto_emit emit; /* where the protocols report */
 	stream_admit_fn admit;	/* optional */
-	void *admit_ctx;
+	stream_ignore_fn ignore; /* optional */
+	void *admit_ctx;	/* for both */
 	struct stats *stats;	/* required */
 };
 

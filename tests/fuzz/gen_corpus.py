@@ -288,7 +288,37 @@ def seeds():
                wsframe(b'frag two', op=0, mask=True) + wsframe(bytes(range(200)), op=2, mask=True), 7) + \
         data(SERVER, SEND, wsframe(b'\x03\xe8bye', op=8)) + data(SERVER, RECV, wsframe(b'\x03\xe8', op=8, mask=True)) + \
         close(SERVER)
+    # HTTP/2 and gRPC through the whole pipeline: test_h2's captures of
+    # real peers, seen from the start (client, server) and joined midway.
+    for name in ('curl-get', 'curl-post', 'grpcio', 'nghttp-nghttpd'):
+        recs = list(h2_capture(name))
+        for conn, tag in ((CLIENT, 'client'), (SERVER, 'server')):
+            s['h2-%s-%s' % (name, tag)] = header(json=(conn == SERVER)) + \
+                h2_records(conn, recs) + close(conn)
+        s['h2-%s-midway' % name] = header() + h2_records(UNKNOWN, recs[len(recs) // 3:]) + close(UNKNOWN)
     return s
+
+
+def h2_capture(name):
+    """(from_client, bytes) records of tests/unit/h2/NAME.cap: b'C' or b'S',
+    a 4-byte big-endian length, the bytes."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'unit', 'h2', name + '.cap')
+    d = open(path, 'rb').read()
+    off = 0
+    while off < len(d):
+        n = struct.unpack('>I', d[off + 1:off + 5])[0]
+        yield d[off:off + 1] == b'C', d[off + 5:off + 5 + n]
+        off += 5 + n
+
+
+def h2_records(conn, recs):
+    """The records as data ops on conn: the client's bytes are sent by a
+    client (and by an unknown conn), received by a server."""
+    out = b''
+    for from_client, b in recs:
+        d = SEND if from_client == (conn != SERVER) else RECV
+        out += chunks(conn, d, b, 65535)
+    return out
 
 
 def main():

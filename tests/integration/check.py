@@ -8,12 +8,13 @@ given filter are compared, because other processes on the machine may speak
 HTTP while a test runs.
 
 Commands:
-  nginx   --log ACCESS_LOG [--request-length]
+  nginx   --log ACCESS_LOG [--request-length] [--unordered]
           record by record against an nginx access log written with
           log_format '$request_method $request_uri $status $body_bytes_sent
           $request_length $connection $connection_requests $remote_port'.
           Records are matched by the client's port (httpsnoop's "remote" on
-          the server side), in order within a port.
+          the server side), in order within a port (--unordered: as sets,
+          for HTTP/2 streams, which end in any order).
   within  --log ACCESS_LOG
           nothing made up: every filtered (server-side) transaction with a
           response matches a record of its own in the access log (same log
@@ -193,6 +194,12 @@ def cmd_nginx(txns, args, d):
         d.add(f"count: access log has {len(log)} request(s), httpsnoop reported {len(txns)}")
     for port in sorted(set(by_port_log) | set(by_port_tx), key=lambda p: (p is None, p or 0)):
         L, X = by_port_log.get(port, []), by_port_tx.get(port, [])
+        if args.unordered:
+            # HTTP/2 streams of one connection end in any order: match
+            # them as sets, by what the log and httpsnoop both know.
+            L = sorted(L, key=lambda r: (r["method"], r["uri"], r["status"], r["sent"]))
+            X = sorted(X, key=lambda t: (str(req(t, "method")), str(req(t, "target")),
+                                         resp(t, "status") or 0, resp(t, "body_size") or 0))
         if len(L) != len(X):
             d.add(f"client port {port}: access log has {len(L)} request(s) "
                   f"{[(r['method'], r['uri'], r['status']) for r in L][:6]}, "
@@ -535,6 +542,7 @@ def main():
     ap.add_argument("--port", type=int)
     ap.add_argument("--log")
     ap.add_argument("--request-length", action="store_true")
+    ap.add_argument("--unordered", action="store_true")
     ap.add_argument("--gt")
     ap.add_argument("--expect")
     ap.add_argument("--other")

@@ -147,7 +147,8 @@ wait_listen() {
 
 # hs_stat NAME 'parse errors': a number from the statistics block.
 hs_stat() {
-	sed -n "s/^  $2  *\([0-9][0-9]*\)\$/\1/p" "$T/$1.err" | tail -n 1
+	# '|' delimits: names hold '/' ("h2 not HTTP/2")
+	sed -n "s|^  $2  *\([0-9][0-9]*\)\$|\1|p" "$T/$1.err" | tail -n 1
 }
 
 # hs_expect_stat NAME 'field' VALUE: the statistic must equal VALUE.

@@ -53,26 +53,37 @@ def type_ok(v, kind):
 TOP = {
     "ts": STR, "pid": INT, "tid": INT, "comm": STR, "fd": INT, "role": STR,
     "local": NULL_OR_STR, "remote": NULL_OR_STR, "conn_id": INT,
-    "cgroup_id": INT, "container_id": NULL_OR_STR, "tls": BOOL, "request": None, "response": None,
+    "cgroup_id": INT, "container_id": NULL_OR_STR, "tls": BOOL,
+    "protocol": STR, "stream_id": NULL_OR_INT, "pushed": BOOL,
+    "request": None, "response": None,
     "interim_status": NULL_OR_INT, "upgraded": BOOL,
-    "latency_ns": NULL_OR_INT, "ttfb_ns": NULL_OR_INT, "error": NULL_OR_STR,
+    "latency_ns": NULL_OR_INT, "ttfb_ns": NULL_OR_INT, "grpc": None,
+    "error": NULL_OR_STR,
+}
+GRPC = {
+    "service": NULL_OR_STR, "method": NULL_OR_STR, "status": NULL_OR_INT,
+    "status_name": NULL_OR_STR, "message": NULL_OR_STR,
+    "request_messages": INT, "response_messages": INT,
+    "request_preview": NULL_OR_STR, "response_preview": NULL_OR_STR,
 }
 MSG = {
-    "version": STR, "headers": None, "headers_truncated": BOOL,
+    "version": STR, "headers": None, "trailers": None,
+    "headers_truncated": BOOL, "headers_incomplete": BOOL,
+    "headers_undecoded": INT,
     "complete": BOOL, "body_size": INT, "body": STR, "body_encoding": STR,
     "body_truncated": BOOL, "body_missing": INT, "body_decoded": NULL_OR_STR,
     "decode_error": NULL_OR_STR, "anomalies": None,
 }
 ANOMALIES = {"cl-te", "cl-differ", "te-not-chunked", "obs-fold",
              "space-before-colon", "bare-lf", "after-ambiguous"}
-REQ = dict(MSG, method=STR, target=STR)
 CONN = {k: TOP[k] for k in ("ts", "pid", "tid", "comm", "fd", "role", "local",
                              "remote", "conn_id", "cgroup_id", "container_id", "tls")}
 WS = dict(CONN, protocol=STR, direction=STR, **{"from": STR}, opcode=STR, frames=INT,
           masked=BOOL, compressed=BOOL, size=INT, missing=INT, payload=STR,
           payload_encoding=STR, payload_truncated=BOOL, close_code=NULL_OR_INT,
           error=NULL_OR_STR)
-RESP = dict(MSG, status=INT, reason=STR)
+REQ = dict(MSG, method=NULL_OR_STR, target=NULL_OR_STR)
+RESP = dict(MSG, status=NULL_OR_INT, reason=STR)
 
 
 def no_dup_keys(pairs):
@@ -117,14 +128,17 @@ def check_msg(where, m, schema):
         return
     if not re.fullmatch(r"-?\d+\.-?\d+", m["version"]):
         fail(where, f"version {m['version']!r}")
-    hdrs = m["headers"]
-    if type(hdrs) is not list or not all(
-            type(h) is list and len(h) == 2 and all(type(x) is str for x in h)
-            for h in hdrs):
-        fail(where, f"headers not a list of [name, value]: {hdrs!r}")
     an = m["anomalies"]
     if type(an) is not list or not set(an) <= ANOMALIES or len(set(an)) != len(an):
         fail(where, f"anomalies not a list of known, distinct names: {an!r}")
+    for key in ("headers", "trailers"):
+        hdrs = m[key]
+        if type(hdrs) is not list or not all(
+                type(h) is list and len(h) == 2 and
+                all(type(x) is str for x in h) for h in hdrs):
+            fail(where, f"{key} not a list of [name, value]: {hdrs!r}")
+    if m["headers_undecoded"] and not m["headers_incomplete"]:
+        fail(where, "headers_undecoded without headers_incomplete")
     for k in ("body_size", "body_missing"):
         if m[k] < 0:
             fail(where, f"{k} negative")
@@ -174,6 +188,15 @@ def check_line(lineno, raw):
         fail(where, f"ts {obj['ts']!r}")
     if obj["role"] not in ("client", "server", "unknown"):
         fail(where, f"role {obj['role']!r}")
+    if obj["protocol"] not in ("http/1.0", "http/1.1", "h2"):
+        fail(where, f"protocol {obj['protocol']!r}")
+    if (obj["protocol"] == "h2") != (obj["stream_id"] is not None):
+        fail(where, "stream_id is for h2 only, and h2 always has one")
+    if obj["grpc"] is not None and check_keys(where + " grpc", obj["grpc"], GRPC):
+        g = obj["grpc"]
+        if (g["status"] is None) != (g["status_name"] is None) and \
+                (g["status"] is None or g["status"] <= 16):
+            fail(where, "grpc status and status_name disagree")
     for k in ("local", "remote"):
         if obj[k] is not None and not ADDR_RE.match(obj[k]):
             fail(where, f"{k} {obj[k]!r}")
@@ -228,7 +251,8 @@ def fx_get(o):
                  ("remote", "127.0.0.1:8080"), ("cgroup_id", 1234),
                  ("interim_status", None), ("upgraded", False),
                  ("latency_ns", 1234000), ("ttfb_ns", 1101000),
-                 ("error", None)):
+                 ("error", None), ("protocol", "http/1.1"),
+                 ("stream_id", None), ("pushed", False), ("grpc", None)):
         expect("get " + k, o[k], v)
     q, r = o["request"], o["response"]
     expect("get method", q["method"], "GET")
@@ -343,11 +367,35 @@ def fx_decode_error(o):
 def fx_anomalies(o):
     expect("anomalies request", o["request"]["anomalies"], ["cl-te", "obs-fold"])
     expect("anomalies response", o["response"]["anomalies"], ["bare-lf"])
+def fx_h2_grpc(o):
+    expect("h2 protocol", (o["protocol"], o["stream_id"], o["pushed"]),
+           ("h2", 3, False))
+    q, r = o["request"], o["response"]
+    expect("h2 request", (q["method"], q["target"], q["version"]),
+           ("POST", "/demo.Echo/Say", "2.0"))
+    expect("h2 pseudo-headers", q["headers"][:2],
+           [[":method", "POST"], [":path", "/demo.Echo/Say"]])
+    expect("h2 trailers", r["trailers"],
+           [["grpc-status", "5"], ["grpc-message", "no such user"]])
+    expect("h2 grpc", o["grpc"], {
+        "service": "demo.Echo", "method": "Say", "status": 5,
+        "status_name": "NOT_FOUND", "message": "no such user",
+        "request_messages": 1, "response_messages": 0,
+        "request_preview": '1: "alice"', "response_preview": None})
+
+
+def fx_h2_unknown(o):
+    expect("h2 pushed", (o["stream_id"], o["pushed"]), (2, True))
+    q = o["request"]
+    expect("h2 unknown", (q["method"], q["target"], q["headers_incomplete"],
+                          q["headers_undecoded"], o["response"]["status"]),
+           (None, None, True, 2, None))
 
 
 FIXTURES = {1: fx_get, 2: fx_post, 3: fx_gzip, 4: fx_binary, 5: fx_missing,
             6: fx_hostile, 7: fx_ipv6, 8: fx_upgrade, 9: fx_orphan,
-            10: fx_decode_error, 11: fx_anomalies}
+            10: fx_decode_error, 11: fx_anomalies, 12: fx_h2_grpc,
+            13: fx_h2_unknown}
 RANDOM_ID0 = 1000  # conn_id of test_output.c's first random transaction
 NRANDOM = 300
 WS_ID0 = 2000  # conn_id of its first WebSocket message

@@ -122,6 +122,25 @@ static void txn_clear(struct txn *t)
 {
 	http_msg_reset(&t->req);
 	http_msg_reset(&t->resp);
+	txn_grpc_free(t->grpc);
+	t->grpc = NULL;
+}
+
+static void trailer(struct http_msg *m, const char *name, const char *value)
+{
+	struct http_header *h;
+
+	if (m->ntrailers == m->trailers_cap) {
+		m->trailers_cap = m->trailers_cap ? m->trailers_cap * 2 : 8;
+		m->trailers = realloc(m->trailers, m->trailers_cap * sizeof(*m->trailers));
+		if (!m->trailers)
+			abort();
+	}
+	h = &m->trailers[m->ntrailers++];
+	h->name_len = (uint32_t)strlen(name);
+	h->name_off = msg_put(m, name, h->name_len);
+	h->value_len = (uint32_t)strlen(value);
+	h->value_off = msg_put(m, value, h->value_len);
 }
 
 static void v4(struct hs_addr *a, uint8_t a0, uint8_t a1, uint8_t a2, uint8_t a3,
@@ -337,6 +356,66 @@ static void build_decode_error(struct txn *t)
 	t->error = "response truncated by capture gap";
 }
 
+/* An HTTP/2 gRPC call that failed: pseudo-headers, trailers, the gRPC
+ * block. */
+static void build_h2_grpc(struct txn *t)
+{
+	struct txn_grpc *g = calloc(1, sizeof(*g));
+
+	if (!g)
+		abort();
+	conn(t, 12, HS_ROLE_SERVER, "python3");
+	t->proto = TXN_H2;
+	t->stream_id = 3;
+	msg_start(&t->req, T0, T0 + 2000);
+	t->req.version_major = 2;
+	t->req.version_minor = 0;
+	hdr(&t->req, ":method", "POST");
+	hdr(&t->req, ":path", "/demo.Echo/Say");
+	t->req.method_off = t->req.hdrs[0].value_off;
+	t->req.method_len = 4;
+	t->req.target_off = t->req.hdrs[1].value_off;
+	t->req.target_len = 14;
+	hdr(&t->req, "content-type", "application/grpc");
+	msg_start(&t->resp, T0 + 3000, T0 + 5000);
+	t->resp.version_major = 2;
+	t->resp.version_minor = 0;
+	t->resp.status = 200;
+	hdr(&t->resp, ":status", "200");
+	trailer(&t->resp, "grpc-status", "5");
+	trailer(&t->resp, "grpc-message", "no such user");
+	g->service_off = t->req.target_off + 1;
+	g->service_len = 9;
+	g->method_off = t->req.target_off + 11;
+	g->method_len = 3;
+	g->status = 5;
+	g->message = strdup("no such user");
+	g->msgs[0] = 1;
+	g->preview[0] = strdup("1: \"alice\"");
+	t->grpc = g;
+}
+
+/* A pushed stream on a connection joined midway: :method and :path could
+ * not be decoded. */
+static void build_h2_unknown(struct txn *t)
+{
+	conn(t, 13, HS_ROLE_CLIENT, "nghttp");
+	t->proto = TXN_H2;
+	t->stream_id = 2;
+	t->pushed = true;
+	msg_start(&t->req, T0, T0);
+	t->req.version_major = 2;
+	t->req.version_minor = 0;
+	t->req.unknown = HTTP_U_METHOD | HTTP_U_TARGET;
+	t->req.hdrs_undecoded = 2;
+	t->req.hdrs_incomplete = true;
+	hdr(&t->req, ":scheme", "http");
+	msg_start(&t->resp, T0 + 1000, T0 + 2000);
+	t->resp.version_major = 2;
+	t->resp.version_minor = 0;
+	t->resp.unknown = HTTP_U_STATUS;
+}
+
 struct fixture {
 	const char *name;
 	void (*build)(struct txn *t);
@@ -356,7 +435,12 @@ static const struct fixture fixtures[] = {
 	  { "{\"ts\":\"2026-11-24T14:02:11.123456789Z\",\"pid\":4242,",
 	    "\"status\":200,\"reason\":\"OK\"",
 	    "\"body\":\"[{\\\"id\\\":1,\\\"name\\\":\\\"Alice\\\"}]\"",
-	    "\"latency_ns\":1234000,\"ttfb_ns\":1101000,\"error\":null}\n" } },
+	    "\"container_id\":null,\"protocol\":\"http/1.1\",\"stream_id\":null,"
+	    "\"pushed\":false,\"request\":",
+	    "\"trailers\":[],\"headers_truncated\":false,"
+	    "\"headers_incomplete\":false,\"headers_undecoded\":0,",
+	    "\"latency_ns\":1234000,\"ttfb_ns\":1101000,\"grpc\":null,"
+	    "\"error\":null}\n" } },
 	{ "post", build_post,
 	  { "python3) server",
 	    "  → POST /submit HTTP/1.1\n",
@@ -379,7 +463,7 @@ static const struct fixture fixtures[] = {
 	  { "     Body: hi… (12 bytes total) [10 bytes not captured]\n",
 	    "  ← (no response: connection closed before response)\n\n" },
 	  { "\"response\":null",
-	    "\"latency_ns\":null,\"ttfb_ns\":null,"
+	    "\"latency_ns\":null,\"ttfb_ns\":null,\"grpc\":null,"
 	    "\"error\":\"connection closed before response\"}" } },
 	{ "hostile", build_hostile,
 	  { "(\\x1b[31mevil) server",
@@ -434,6 +518,29 @@ static const struct fixture fixtures[] = {
 	    "     ! a line ending in LF without CR (RFC 9112 2.2)\n\n" },
 	  { "\"decode_error\":null,\"anomalies\":[\"cl-te\",\"obs-fold\"]}",
 	    "\"decode_error\":null,\"anomalies\":[\"bare-lf\"]}" } },
+	{ "h2-grpc", build_h2_grpc,
+	  { "  → POST /demo.Echo/Say HTTP/2 (stream 3)\n"
+	    "     :method: POST\n     :path: /demo.Echo/Say\n",
+	    "     [grpc demo.Echo/Say: 1 message: 1: \"alice\"]\n",
+	    "  ← 200 (5 µs, ttfb 1 µs, grpc NOT_FOUND)\n     :status: 200\n",
+	    "     [trailers]\n     grpc-status: 5\n     grpc-message: no such user\n"
+	    "     [grpc NOT_FOUND (5) \"no such user\": 0 messages]\n" },
+	  { "\"protocol\":\"h2\",\"stream_id\":3,\"pushed\":false,",
+	    "\"method\":\"POST\",\"target\":\"/demo.Echo/Say\",\"version\":\"2.0\"",
+	    "\"status\":200,\"reason\":\"\",",
+	    "\"trailers\":[[\"grpc-status\",\"5\"],[\"grpc-message\",\"no such user\"]]",
+	    "\"grpc\":{\"service\":\"demo.Echo\",\"method\":\"Say\",\"status\":5,"
+	    "\"status_name\":\"NOT_FOUND\",\"message\":\"no such user\","
+	    "\"request_messages\":1,\"response_messages\":0,"
+	    "\"request_preview\":\"1: \\\"alice\\\"\",\"response_preview\":null}" } },
+	{ "h2-unknown", build_h2_unknown,
+	  { "  → (unknown) (unknown) HTTP/2 (stream 2, pushed)\n",
+	    "     [headers incomplete: 2 could not be decoded]\n",
+	    "  ← (unknown) (" },
+	  { "\"stream_id\":2,\"pushed\":true,",
+	    "{\"method\":null,\"target\":null,",
+	    "\"headers_incomplete\":true,\"headers_undecoded\":2,",
+	    "\"status\":null," } },
 };
 
 #define NFIXTURES (sizeof(fixtures) / sizeof(fixtures[0]))

@@ -1,0 +1,496 @@
+/* hpack.c -- HPACK header blocks of one direction (RFC 7541) through libnghttp2's inflater, decoding what it can when the table state is unknown.
+ *
+ * While the table state is known (the direction was seen from its start,
+ * with no loss) blocks go to nghttp2's inflater whole, in wire order.
+ *
+ * Otherwise (joined midway, bytes lost, a decoding error) the decoder
+ * walks each block's representations itself (RFC 7541 section 6: prefix
+ * integers and string lengths) and passes on to a fresh inflater only
+ * those it can decode: literals, references to the static table, and
+ * references to entries inserted since the loss.  The last are safe
+ * because the table is a FIFO (section 2.3.3): an entry seen inserted
+ * keeps its index, counted from the newest, until it is evicted, and a
+ * conforming encoder never refers to an evicted entry.  A literal that
+ * is added to the table under a name that cannot be known is inserted
+ * under a placeholder name, so that the indices of later entries stay
+ * right; a field carrying that name is counted as unknown, never shown.
+ *
+ * The table state is known again when the peer empties it (a table size
+ * update to 0), or when an entry of known size evicts one of the
+ * entries seen since the loss while the table's size is known (from a
+ * size update): entries are evicted oldest first (section 4.4), so every
+ * entry from before the loss went first.
+ */
+#include "proto/hpack.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nghttp2/nghttp2.h>
+
+/* The name a field gets in the table when its name cannot be known: a
+ * NUL byte cannot begin a valid field name (RFC 9113 section 8.2.1). */
+static const uint8_t placeholder[] = "\0hs-unknown";
+#define PLACEHOLDER_LEN (sizeof(placeholder) - 1)
+
+/* RFC 7541 appendix A: the static table's 61 entries. */
+#define STATIC_ENTRIES 61
+
+struct hpack {
+	nghttp2_hd_inflater *inf;
+	struct hpack_stats *stats;
+	bool synced;	 /* the table state is known */
+	bool fresh;	 /* not synced and nothing fed to inf yet */
+	bool size_known; /* not synced: a size update was seen since the
+			  * loss, so inf's maximum is the encoder's */
+	int64_t pending[HPACK_SETTINGS_PENDING_MAX]; /* unacknowledged
+						      * SETTINGS: table size
+						      * or -1 */
+	size_t npending;
+	bool settings_lost; /* their order is no longer known */
+};
+
+/* The block being decoded: where fields go, and the limits. */
+struct out {
+	hpack_field_fn fn;
+	void *ctx;
+	struct hpack_result *res;
+	size_t list; /* bytes handed up, counted as section 6.5.2 does */
+};
+
+int hpack_int(const uint8_t **pp, const uint8_t *end, int n, uint32_t *out)
+{
+	const uint8_t *p = *pp;
+	uint32_t max = (1u << n) - 1;
+	uint64_t v;
+	int shift = 0;
+
+	if (p >= end)
+		return -EAGAIN;
+	v = *p++ & max;
+	if (v == max) {
+		for (;;) {
+			if (p >= end)
+				return -EAGAIN;
+			if (shift > 28)
+				return -ERANGE;
+			v += (uint64_t)(*p & 0x7f) << shift;
+			shift += 7;
+			if (v > UINT32_MAX)
+				return -ERANGE;
+			if (!(*p++ & 0x80))
+				break;
+		}
+	}
+	*pp = p;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* Encodes v with an n-bit prefix after the bits in `first`; returns the
+ * length (at most 6 bytes). */
+static size_t put_int(uint8_t *buf, uint8_t first, int n, uint32_t v)
+{
+	uint32_t max = (1u << n) - 1;
+	size_t len = 1;
+
+	if (v < max) {
+		buf[0] = first | (uint8_t)v;
+		return 1;
+	}
+	buf[0] = first | (uint8_t)max;
+	v -= max;
+	while (v >= 0x80) {
+		buf[len++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	buf[len++] = (uint8_t)v;
+	return len;
+}
+
+/* Skips a string literal (section 5.2). */
+static int skip_string(const uint8_t **pp, const uint8_t *end)
+{
+	uint32_t len;
+	int r = hpack_int(pp, end, 7, &len);
+
+	if (r)
+		return r;
+	if ((size_t)(end - *pp) < len)
+		return -EAGAIN;
+	*pp += len;
+	return 0;
+}
+
+/* --- the inflater --------------------------------------------------- */
+
+static size_t dyn_entries(struct hpack *hp)
+{
+	return nghttp2_hd_inflate_get_num_table_entries(hp->inf) - STATIC_ENTRIES;
+}
+
+static bool is_placeholder(const uint8_t *name, size_t len)
+{
+	return len == PLACEHOLDER_LEN && !memcmp(name, placeholder, len);
+}
+
+/* RFC 9113 section 8.2.1: names are lowercase tokens (RFC 9110 section
+ * 5.6.2), pseudo-header names a token after ':'; values hold no NUL, CR
+ * or LF. */
+static bool field_valid(const nghttp2_nv *nv)
+{
+	static const char tchar[] = "!#$%&'*+-.^_`|~";
+	size_t i = nv->namelen && nv->name[0] == ':' ? 1 : 0;
+	uint8_t c;
+
+	if (i == nv->namelen)
+		return false;
+	for (; i < nv->namelen; i++) {
+		c = nv->name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      (c && strchr(tchar, c))))
+			return false;
+	}
+	for (i = 0; i < nv->valuelen; i++) {
+		c = nv->value[i];
+		if (c == 0 || c == '\r' || c == '\n')
+			return false;
+	}
+	return true;
+}
+
+static void emit(struct out *o, const nghttp2_nv *nv)
+{
+	struct hpack_result *res = o->res;
+	size_t cost = nv->namelen + nv->valuelen + 32;
+
+	if (is_placeholder(nv->name, nv->namelen)) {
+		res->unknown++;
+		return;
+	}
+	if (!field_valid(nv)) {
+		res->invalid++;
+		return;
+	}
+	if (res->fields >= HPACK_FIELDS_MAX || o->list + cost > HPACK_LIST_MAX) {
+		res->dropped++;
+		return;
+	}
+	o->list += cost;
+	res->fields++;
+	if (o->fn)
+		o->fn(o->ctx, nv->name, nv->namelen, nv->value, nv->valuelen,
+		      nv->flags & NGHTTP2_NV_FLAG_NO_INDEX);
+}
+
+/* Feeds bytes to the inflater, handing up what it emits.  final: the
+ * block ends here.  Returns 0 or -1 on a decoding error. */
+static int inflate_run(struct hpack *hp, const uint8_t *in, size_t len,
+		       bool final, struct out *o)
+{
+	nghttp2_nv nv;
+	ssize_t rv;
+	int flags;
+
+	for (;;) {
+		flags = 0;
+		rv = nghttp2_hd_inflate_hd2(hp->inf, &nv, &flags, in, len, final);
+		if (rv < 0)
+			return -1;
+		if (rv) { /* in may be NULL when len is 0 */
+			in += rv;
+			len -= (size_t)rv;
+		}
+		if (flags & NGHTTP2_HD_INFLATE_EMIT)
+			emit(o, &nv);
+		if (flags & NGHTTP2_HD_INFLATE_FINAL) {
+			nghttp2_hd_inflate_end_headers(hp->inf);
+			return 0;
+		}
+		if (!(flags & NGHTTP2_HD_INFLATE_EMIT) && !len)
+			return 0;
+	}
+}
+
+/* A new inflater for an unknown table state. */
+static void reset(struct hpack *hp)
+{
+	nghttp2_hd_inflater *inf = NULL;
+
+	if (nghttp2_hd_inflate_new(&inf) == 0) {
+		/* Accept any size update up to the limit: the peer's
+		 * setting is not known. */
+		nghttp2_hd_inflate_change_table_size(inf, HPACK_TABLE_MAX);
+		nghttp2_hd_inflate_del(hp->inf);
+		hp->inf = inf;
+	} else if (hp->inf) {
+		/* Out of memory: keep the old one, emptied below by a size
+		 * update to 0 in the next block. */
+		nghttp2_hd_inflate_end_headers(hp->inf);
+	}
+	hp->synced = false;
+	hp->fresh = true;
+	hp->size_known = false;
+}
+
+/* --- an unknown table state ----------------------------------------- */
+
+enum rep { R_INDEXED, R_INCREMENTAL, R_SIZE, R_LITERAL };
+
+/* Whether index idx can be decoded now. */
+static bool known(struct hpack *hp, uint32_t idx)
+{
+	return idx >= 1 && idx <= STATIC_ENTRIES + dyn_entries(hp);
+}
+
+/* True if no entry of the table is a placeholder (so all their sizes
+ * are the encoder's). */
+static bool no_placeholders(struct hpack *hp)
+{
+	size_t i, n = dyn_entries(hp);
+	const nghttp2_nv *nv;
+
+	for (i = 0; i < n; i++) {
+		nv = nghttp2_hd_inflate_get_table_entry(hp->inf,
+							STATIC_ENTRIES + 1 + i);
+		if (nv && is_placeholder(nv->name, nv->namelen))
+			return false;
+	}
+	return true;
+}
+
+/* Decodes one representation of a partial block at *pp.  Returns 0, 1
+ * at a representation cut short (the block's end), or -1 on an error. */
+static int partial_rep(struct hpack *hp, const uint8_t **pp,
+		       const uint8_t *end, struct out *o, size_t *inserted,
+		       bool *zeroed, bool *fields)
+{
+	static const int prefix[] = { 7, 6, 5, 4 };
+	const uint8_t *start = *pp, *p = *pp, *value;
+	uint8_t head[8 + PLACEHOLDER_LEN];
+	enum rep kind;
+	uint32_t idx;
+	size_t n;
+	int r;
+
+	kind = (*p & 0x80) ? R_INDEXED : (*p & 0x40) ? R_INCREMENTAL :
+	       (*p & 0x20) ? R_SIZE : R_LITERAL;
+	r = hpack_int(&p, end, prefix[kind], &idx);
+	if (!r && (kind == R_INCREMENTAL || kind == R_LITERAL)) {
+		if (idx == 0)
+			r = skip_string(&p, end);
+		value = p;
+		if (!r)
+			r = skip_string(&p, end);
+	}
+	if (r == -EAGAIN)
+		return 1;
+	if (r)
+		return -1;
+	*pp = p;
+	/* Section 4.2: size updates come first in a block.  The inflater
+	 * cannot tell when fields before one were not passed on. */
+	if (kind == R_SIZE && *fields)
+		return -1;
+	if (kind != R_SIZE)
+		*fields = true;
+	switch (kind) {
+	case R_SIZE:
+		hp->size_known = true;
+		if (idx == 0)
+			*zeroed = true;
+		break;
+	case R_INDEXED:
+		if (idx == 0)
+			return -1; /* section 6.1 */
+		if (!known(hp, idx)) {
+			o->res->unknown++;
+			return 0;
+		}
+		break;
+	case R_INCREMENTAL:
+		++*inserted;
+		if (idx && !known(hp, idx)) {
+			/* Keep the indices right: the value is real, the
+			 * name a placeholder. */
+			n = put_int(head, 0x40, 6, 0);
+			head[n++] = PLACEHOLDER_LEN;
+			memcpy(head + n, placeholder, PLACEHOLDER_LEN);
+			n += PLACEHOLDER_LEN;
+			if (inflate_run(hp, head, n, false, o) ||
+			    inflate_run(hp, value, (size_t)(p - value), false, o))
+				return -1;
+			return 0;
+		}
+		break;
+	case R_LITERAL:
+		if (idx && !known(hp, idx)) {
+			o->res->unknown++;
+			return 0;
+		}
+		break;
+	}
+	return inflate_run(hp, start, (size_t)(p - start), false, o) ? -1 : 0;
+}
+
+static void partial_decode(struct hpack *hp, const uint8_t *block, size_t len,
+			   bool whole, struct out *o)
+{
+	const uint8_t *p = block, *end = block + len;
+	size_t before, inserted = 0;
+	bool zeroed = false, fields = false, placeholders_free;
+	uint8_t head[8];
+	int r = 0;
+
+	hp->stats->blocks_partial++;
+	if (hp->fresh) {
+		/* Raise the table to the limit with a size update at the
+		 * block's start (nghttp2 starts at 4096): a smaller table
+		 * than the encoder's would lose entries still in use. */
+		size_t n = put_int(head, 0x20, 5, HPACK_TABLE_MAX);
+
+		if (inflate_run(hp, head, n, false, o))
+			goto fail;
+		hp->fresh = false;
+	}
+	before = dyn_entries(hp);
+	while (p < end) {
+		r = partial_rep(hp, &p, end, o, &inserted, &zeroed, &fields);
+		if (r)
+			break;
+	}
+	if (r < 0 || (r > 0 && whole))
+		goto fail;
+	if (!whole) {
+		reset(hp);
+		return;
+	}
+	if (inflate_run(hp, NULL, 0, true, o))
+		goto fail;
+	placeholders_free = no_placeholders(hp);
+	if (placeholders_free &&
+	    (zeroed || (hp->size_known && dyn_entries(hp) < before + inserted))) {
+		hp->synced = true;
+		hp->stats->resyncs++;
+	}
+	return;
+fail:
+	o->res->error = true;
+	hp->stats->blocks_failed++;
+	reset(hp);
+}
+
+/* --- the interface -------------------------------------------------- */
+
+struct hpack *hpack_new(bool synced, struct hpack_stats *stats)
+{
+	struct hpack *hp = calloc(1, sizeof(*hp));
+
+	if (!hp)
+		return NULL;
+	hp->stats = stats;
+	if (nghttp2_hd_inflate_new(&hp->inf)) {
+		free(hp);
+		return NULL;
+	}
+	if (synced)
+		hp->synced = true;
+	else
+		reset(hp);
+	if (!hp->inf) {
+		free(hp);
+		return NULL;
+	}
+	return hp;
+}
+
+void hpack_free(struct hpack *hp)
+{
+	if (!hp)
+		return;
+	nghttp2_hd_inflate_del(hp->inf);
+	free(hp);
+}
+
+bool hpack_synced(const struct hpack *hp)
+{
+	return hp->synced;
+}
+
+void hpack_lost(struct hpack *hp)
+{
+	reset(hp);
+}
+
+void hpack_decode(struct hpack *hp, const uint8_t *block, size_t len,
+		  bool whole, hpack_field_fn fn, void *ctx,
+		  struct hpack_result *res)
+{
+	static const uint8_t empty[1];
+	struct out o = { .fn = fn, .ctx = ctx, .res = res };
+
+	if (!block)
+		block = empty;
+	memset(res, 0, sizeof(*res));
+	hp->stats->blocks++;
+	if (!hp->synced) {
+		partial_decode(hp, block, len, whole, &o);
+	} else if (inflate_run(hp, block, len, whole, &o)) {
+		res->error = true;
+		hp->stats->blocks_failed++;
+		reset(hp);
+	} else if (!whole) {
+		reset(hp);
+	}
+	res->incomplete = res->unknown || res->dropped || res->invalid ||
+			  res->error || !whole;
+	hp->stats->fields_unknown += res->unknown;
+	hp->stats->fields_dropped += res->dropped;
+	hp->stats->fields_invalid += res->invalid;
+}
+
+/* --- SETTINGS_HEADER_TABLE_SIZE ------------------------------------- */
+
+static void apply_limit(struct hpack *hp, size_t max)
+{
+	if (max > HPACK_TABLE_MAX)
+		max = HPACK_TABLE_MAX;
+	/* Not synced, the inflater keeps the limit: the encoder's table
+	 * size is learnt from its size updates. */
+	if (hp->synced)
+		nghttp2_hd_inflate_change_table_size(hp->inf, max);
+}
+
+void hpack_settings_sent(struct hpack *hp, int64_t table_size)
+{
+	if (hp->settings_lost)
+		return;
+	if (hp->npending == HPACK_SETTINGS_PENDING_MAX) {
+		hpack_settings_lost(hp);
+		return;
+	}
+	hp->pending[hp->npending++] = table_size;
+}
+
+void hpack_settings_acked(struct hpack *hp)
+{
+	int64_t v;
+
+	if (hp->settings_lost || !hp->npending)
+		return;
+	v = hp->pending[0];
+	memmove(hp->pending, hp->pending + 1,
+		--hp->npending * sizeof(hp->pending[0]));
+	if (v >= 0)
+		apply_limit(hp, (size_t)v);
+}
+
+void hpack_settings_lost(struct hpack *hp)
+{
+	/* Which ACK answers which frame is unknown from here: accept any
+	 * size update up to the limit. */
+	hp->settings_lost = true;
+	hp->npending = 0;
+	apply_limit(hp, HPACK_TABLE_MAX);
+}
