@@ -59,6 +59,7 @@
 const char *const gobin_fn_name[GOBIN_NFN] = {
 	[GOBIN_WRITE] = "crypto/tls.(*Conn).Write",
 	[GOBIN_READ] = "crypto/tls.(*Conn).Read",
+	[GOBIN_HANDSHAKE] = "crypto/tls.(*Conn).handshakeContext", /* Go 1.17+ */
 };
 
 #define GOBIN_MAX_SEGS 32            /* PT_LOAD segments kept; Go writes 3-5 */
@@ -896,14 +897,13 @@ static int analyse(struct ctx *c)
 				      gobin_fn_name[k]);
 		g->fn[k].addr = sa[k] ? sa[k] : pa[k];
 		g->fn[k].end = sa[k] ? se[k] : pe[k];
-		found |= g->fn[k].addr != 0;
+		found |= k != GOBIN_HANDSHAKE && g->fn[k].addr != 0;
 	}
 	if (!found)
 		return GOBIN_NO_TLS;
 	g->from_pclntab = !sa[GOBIN_WRITE] && !sa[GOBIN_READ];
-	for (int k = 0; k < GOBIN_NFN; k++)
-		if (!g->fn[k].addr)
-			return refuse(c, "%s is missing", gobin_fn_name[k]);
+	if (!g->fn[GOBIN_WRITE].addr || !g->fn[GOBIN_READ].addr)
+		return refuse(c, "%s is missing", gobin_fn_name[g->fn[GOBIN_WRITE].addr ? GOBIN_READ : GOBIN_WRITE]);
 
 	/* Only now what is not supported: a program that never uses
 	 * crypto/tls is not worth a warning. */
@@ -927,7 +927,7 @@ static int analyse(struct ctx *c)
 	if (abi_experiment_off(g->version))
 		return refuse(c, "%s was built with the register ABI turned off", g->version);
 	for (int k = 0; k < GOBIN_NFN; k++)
-		if ((r = scan_code(c, k)) != GOBIN_OK)
+		if (g->fn[k].addr && (r = scan_code(c, k)) != GOBIN_OK)
 			return r;
 	return GOBIN_OK;
 }

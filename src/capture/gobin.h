@@ -9,11 +9,15 @@
  * (crypto/tls.(*Conn).Read and Write have 7 and 8 in Go 1.19). */
 #define GOBIN_MAX_RETS 32
 
-/* The functions a Go binary is probed at, in gobin_fn_name's order. */
-enum gobin_fn { GOBIN_WRITE, GOBIN_READ, GOBIN_NFN };
+/* The functions a Go binary is probed at, in gobin_fn_name's order.
+ * The handshake is optional (fn[GOBIN_HANDSHAKE].addr == 0 when absent):
+ * the socket syscalls made inside it say which socket a tls.Conn uses
+ * before its first Read, which Go may serve from what the handshake
+ * already read. */
+enum gobin_fn { GOBIN_WRITE, GOBIN_READ, GOBIN_HANDSHAKE, GOBIN_NFN };
 extern const char *const gobin_fn_name[GOBIN_NFN];
 
-/* One function, as the probe needs it. */
+/* One function, as the probe needs it (all zero when absent). */
 struct gobin_func {
 	uint64_t addr;                /* link-time virtual address of the entry */
 	uint64_t end;                 /* first address past it (symbol size, or the next function's entry) */

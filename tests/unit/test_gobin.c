@@ -391,6 +391,15 @@ static void check_one(const char *go, const char *path, const struct truth *t, u
 		char *names[4] = { 0 }, *buf = NULL;
 		int n;
 
+		if (!f->addr) {
+			/* only the handshake is optional, and it is there
+			 * from Go 1.17 on (handshakeContext) */
+			CHECK(k == GOBIN_HANDSHAKE && !t->sym_addr[k] && (major == 1 && minor < 17),
+			      "%s%s: %s not found%s", path, how, name,
+			      t->sym_addr[k] ? ", but nm has it" : "");
+			continue;
+		}
+
 		if (t->sym_addr[k]) {
 			uint64_t sym_end = t->sym_addr[k] + t->sym_size[k];
 
