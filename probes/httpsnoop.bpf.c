@@ -335,7 +335,12 @@ static __always_inline void read_sockaddr(struct hs_addr *out, __u64 uaddr)
 {
 	struct hs_sockaddr_in6 sa = {};
 
-	if (!uaddr || hs_read_user(&sa, sizeof(sa), (void *)uaddr))
+	/* A sockaddr_in (16 bytes) first: read as a sockaddr_in6 (28), one
+	 * that ends a page runs into the next, which may not be mapped (Go
+	 * puts them on goroutine stacks), and the read fails. */
+	if (!uaddr || hs_read_user(&sa, sizeof(struct hs_sockaddr_in), (void *)uaddr))
+		return;
+	if (sa.family == HS_AF_INET6 && hs_read_user(&sa, sizeof(sa), (void *)uaddr))
 		return;
 	if (sa.family == HS_AF_INET) {
 		struct hs_sockaddr_in *in = (struct hs_sockaddr_in *)&sa;
