@@ -32,7 +32,10 @@
  * RAX, buffer RBX, length RCX; results RAX, RBX:RCX; g in R14) is taken
  * from the version and then checked in the code itself: each function's
  * prologue must compare against the stack guard through R14
- * (16(R14) is g.stackguard0).  A function must not jump out of itself (a
+ * (16(R14) is g.stackguard0), and branch to morestack right after.  The
+ * entry probe goes after that branch, at the body: when the stack must
+ * grow, morestack runs the function again from its first instruction,
+ * and a probe there would see one call twice.  A function must not jump out of itself (a
  * tail call would return past the probes) or jump indirectly, and must be
  * decodable to its last byte.  Anything else is refused with a reason.
  *
@@ -739,7 +742,7 @@ static int scan_code(struct ctx *c, enum gobin_fn k)
 	const char *name = gobin_fn_name[k];
 	uint64_t len = f->end - f->addr;
 	ZydisDecoder dec;
-	bool guard = false;
+	uint64_t guard = 0; /* 1 + the index of the stack check */
 	uint8_t *code;
 	int ret = GOBIN_REFUSED;
 
@@ -757,6 +760,7 @@ static int scan_code(struct ctx *c, enum gobin_fn k)
 	}
 	ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
 	f->nret = 0;
+	f->body = 0;
 	for (uint64_t pos = 0, n = 0; pos < len; n++) {
 		ZydisDecodedInstruction in;
 		ZydisDecodedOperand op[ZYDIS_MAX_OPERAND_COUNT];
@@ -766,8 +770,12 @@ static int scan_code(struct ctx *c, enum gobin_fn k)
 			ret = refuse(c, "cannot decode %s at +0x%llx", name, (unsigned long long)pos);
 			goto out;
 		}
-		if (n < GOBIN_PROLOGUE && reads_stackguard(&in, op))
-			guard = true;
+		if (n < GOBIN_PROLOGUE && !guard && reads_stackguard(&in, op))
+			guard = n + 1;
+		/* The branch to morestack follows the check at once; the
+		 * body starts after it. */
+		if (guard && n == guard && in.meta.category == ZYDIS_CATEGORY_COND_BR)
+			f->body = f->entry + pos + in.length;
 		switch (in.meta.category) {
 		case ZYDIS_CATEGORY_RET:
 			if (in.mnemonic != ZYDIS_MNEMONIC_RET || in.operand_count_visible ||
@@ -799,6 +807,8 @@ static int scan_code(struct ctx *c, enum gobin_fn k)
 	}
 	if (!guard)
 		ret = refuse(c, "%s does not check its stack through R14: not the register ABI", name);
+	else if (!f->body)
+		ret = refuse(c, "%s: no branch to morestack after its stack check", name);
 	else if (!f->nret)
 		ret = refuse(c, "%s has no return instruction", name);
 	else

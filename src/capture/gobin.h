@@ -21,7 +21,11 @@ extern const char *const gobin_fn_name[GOBIN_NFN];
 struct gobin_func {
 	uint64_t addr;                /* link-time virtual address of the entry */
 	uint64_t end;                 /* first address past it (symbol size, or the next function's entry) */
-	uint64_t entry;               /* file offset of the entry: where the entry uprobe goes */
+	uint64_t entry;               /* file offset of the entry */
+	uint64_t body;                /* file offset past the prologue's stack check and
+				       * its branch to morestack: where the entry uprobe
+				       * goes (a stack growth runs the prologue twice,
+				       * the body once), the arguments still in registers */
 	uint64_t ret[GOBIN_MAX_RETS]; /* file offsets of its return instructions, ascending */
 	uint32_t nret;
 };

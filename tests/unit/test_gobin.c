@@ -13,7 +13,8 @@
  *   function bounds `go tool addr2line`       (debug/gosym's pclntab reader):
  *                   the entry and last byte belong to the function, the
  *                   byte before and (from the pclntab) the end do not
- *   return offsets  `objdump -d` (binutils' decoder) between the bounds
+ *   return offsets  `objdump -d` (binutils' decoder) between the bounds,
+ *                   and the body: after the first conditional jump
  *   file offsets    `readelf -lW`'s PT_LOAD segments, `readelf -hW`'s type
  * Every binary is read twice: as is, and ignoring .symtab (the pclntab
  * path a stripped binary takes).
@@ -327,6 +328,33 @@ static bool same_funcs(const struct gobin *a, const struct gobin *b)
 	return true;
 }
 
+/* The address after the first conditional jump of the function at start
+ * (its branch to morestack), by objdump; 0 if none in its first 64 bytes. */
+static uint64_t truth_body(const char *path, uint64_t start)
+{
+	char *out = run(NULL, "'%s' -d --no-show-raw-insn --start-address=0x%" PRIx64
+			" --stop-address=0x%" PRIx64 " '%s'", objdump_cmd, start, start + 64, path);
+	char *line, *save = NULL;
+	uint64_t body = 0;
+	bool after = false;
+
+	if (!out)
+		return 0;
+	for (line = strtok_r(out, "\n", &save); line && !body; line = strtok_r(NULL, "\n", &save)) {
+		uint64_t a;
+		const char *insn = objdump_insn(line, &a);
+
+		if (!insn)
+			continue;
+		if (after)
+			body = a;
+		else if (insn[0] == 'j' && strncmp(insn, "jmp", 3))
+			after = true;
+	}
+	free(out);
+	return body;
+}
+
 /* Whether objdump finds only INT3 padding (or nothing) in [start, stop). */
 static bool only_padding(const char *path, uint64_t start, uint64_t stop)
 {
@@ -440,6 +468,9 @@ static void check_one(const char *go, const char *path, const struct truth *t, u
 			continue;
 		CHECK(f->entry == truth_off(t, f->addr), "%s%s: %s at file offset 0x%" PRIx64
 		      ", readelf's segments say 0x%" PRIx64, path, how, name, f->entry, truth_off(t, f->addr));
+		CHECK(f->body == truth_off(t, truth_body(path, f->addr)), "%s%s: %s's body at 0x%" PRIx64
+		      ", objdump's first conditional jump is before 0x%" PRIx64, path, how, name,
+		      f->body, truth_body(path, f->addr));
 		n = truth_rets(path, t, f->addr, f->end, want, GOBIN_MAX_RETS);
 		CHECK(n > 0 && (uint32_t)n == f->nret && !memcmp(want, f->ret, f->nret * sizeof(f->ret[0])),
 		      "%s%s: %s has %u returns, objdump finds %d%s", path, how, name, f->nret, n,
