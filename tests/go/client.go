@@ -17,6 +17,8 @@
 //
 // -duration D runs a timed load instead of -n (for bench/): each of -c
 // workers sends requests back to back; "requests N" is printed at the end.
+// SIGTERM or SIGINT ends either early: no new request is started, those
+// in flight finish, and the exit status says whether all succeeded.
 //
 // Exit status 0 only if every request got a response with its full body.
 package main
@@ -33,10 +35,12 @@ import (
 	mrand "math/rand"
 	"net/http"
 	"os"
+	"os/signal"
 	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -173,6 +177,13 @@ func main() {
 			}
 		}()
 	}
+	var stop int32
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	go func() {
+		<-sig
+		atomic.StoreInt32(&stop, 1)
+	}()
 	sharedClient := &http.Client{Transport: newTransport(roots)}
 	var next int64 = -1
 	deadline := time.Now().Add(*duration)
@@ -185,7 +196,7 @@ func main() {
 		wg.Add(1)
 		go func(c *http.Client) {
 			defer wg.Done()
-			for {
+			for atomic.LoadInt32(&stop) == 0 {
 				i := atomic.AddInt64(&next, 1)
 				if *duration > 0 {
 					if time.Now().After(deadline) {
