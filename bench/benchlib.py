@@ -783,6 +783,55 @@ def report_cpu(facts, summary, tables):
     tables.append(t)
 
 
+def report_gotls(facts, summary, tables):
+    fs = [f for f in facts if f["scenario"] == "gotls"]
+    if not fs:
+        return
+    rounds = sorted({f["round"] for f in fs})
+    by = {(f["config"], f["round"]): f["m"] for f in fs}
+    t = Table("8. Go HTTPS: tests/go client against tests/go server (crypto/tls, HTTP/1.1, 16 keep-alive connections), saturation; median [min–max] over rounds, ratios paired per round",
+              ["config", "req/s", "ratio", "hs txns", "tracer µs/txn", "tracer CPU %", "Go server+client µs/req",
+               "lost ev", "others' CPU %", "other tracers", "rounds"])
+    res = {}
+    for c in ("bare", "traced"):
+        cols = {k: [] for k in ("rps", "ratio", "txns", "tr_t", "tr_pct", "peer", "lost", "others")}
+        for r in rounds:
+            m = by.get((c, r))
+            a = by.get(("bare", r))
+            if not m or not m.get("requests") or not m.get("duration_s"):
+                continue
+            rps = m["requests"] / m["duration_s"]
+            cols["rps"].append(rps)
+            cols["others"].append(m.get("others_pct"))
+            cols["peer"].append(((m.get("server_cpu_s") or 0) + (m.get("client_cpu_s") or 0)) * 1e6 / m["requests"])
+            if a and a.get("requests") and a.get("duration_s"):
+                cols["ratio"].append(rps / (a["requests"] / a["duration_s"]))
+            if c == "traced":
+                txns = get(m, "hs", "transactions")
+                tr = m.get("tracer_cpu_s")
+                cols["txns"].append(txns)
+                cols["lost"].append(get(m, "hs", "lost_events"))
+                if tr is not None:
+                    cols["tr_pct"].append(100 * tr / m["duration_s"])
+                    if txns:
+                        cols["tr_t"].append(tr * 1e6 / txns)
+        s = {k: spread(v) for k, v in cols.items()}
+        res[c] = s
+        if not s["rps"]:
+            continue
+        traced = c == "traced"
+        t.add(c, fmt_spread(s["rps"], 0), fmt_spread(s["ratio"], 3) if traced else "1",
+              fmt_spread(s["txns"], 0) if traced else "", fmt_spread(s["tr_t"], 2) if traced else "",
+              fmt_spread(s["tr_pct"], 0) if traced else "", fmt_spread(s["peer"], 1),
+              fmt(med(cols["lost"]), 0) if traced else "", fmt_spread(s["others"], 0),
+              fmt(max([get(by.get((c, r)), "other_bpf", "count") or 0 for r in rounds] or [0])),
+              len(cols["rps"]))
+    t.note("hs txns: transactions httpsnoop reported: two per request (the client's and the server's side); tracer µs/txn: its user+sys CPU per transaction")
+    t.note("tracer CPU: % of one CPU during the run; Go server+client: their CPU per request (the probe's run time in their syscalls and uprobes is in it)")
+    summary["gotls"] = res
+    tables.append(t)
+
+
 def report_replay(facts, summary, tables):
     fs = [f for f in facts if f["scenario"] == "replay"]
     if not fs:
@@ -1089,6 +1138,7 @@ def cmd_report(args):
     report_startup(facts, summary, tables)
     report_memory(facts, summary, tables)
     report_profiler(facts, summary, tables)
+    report_gotls(facts, summary, tables)
     report_profile(facts, summary, tables)
     report_h2(facts, summary, tables)
     report_h2replay(facts, summary, tables)

@@ -38,8 +38,9 @@
 			      * full table is counted (HS_STAT_CONN_FULL) */
 #define HS_MAX_SOCKS 65536   /* hs_socks: socket -> addresses (LRU) */
 #define HS_MAX_ACTIVE 16384  /* hs_active, hs_tls_active: calls in flight,
-			      * one per thread (LRU) */
-#define HS_MAX_SSL 65536     /* hs_ssl_fds: SSL object -> fd (LRU) */
+			      * one per thread; hs_go_active: Go TLS calls
+			      * in flight, one per goroutine (LRU) */
+#define HS_MAX_SSL 65536     /* hs_ssl_fds: SSL object or *tls.Conn -> fd (LRU) */
 #define HS_MAX_PIDS 1024     /* hs_pids: the -p filter */
 #define HS_MAX_PORTS 1024    /* hs_ports: the -P filter */
 #define HS_MAX_CGROUPS 1024  /* hs_cgroups: the --container filter */
@@ -60,6 +61,18 @@ enum hs_call {
  * return of SSL_write, SSL_read, SSL_write_ex and SSL_read_ex, and
  * uprobe__SSL_free (src/capture/uprobe.c lists them by slot). */
 #define HS_UPROBE_SLOTS 9
+
+/* Go's crypto/tls (the probe's HS_GOTLS block): its uprobe programs, by
+ * slot.  Each is attached by user space at a function's entry, or at
+ * every one of its return instructions (never as a uretprobe). */
+enum hs_go_prog {
+	HS_GO_WRITE = 0,	 /* uprobe__go_tls_write: (*Conn).Write's entry */
+	HS_GO_READ = 1,		 /* uprobe__go_tls_read: (*Conn).Read's entry */
+	HS_GO_HANDSHAKE = 2,	 /* uprobe__go_tls_handshake: handshakeContext's */
+	HS_GO_RET = 3,		 /* uprobe__go_tls_ret: Write's and Read's RETs */
+	HS_GO_HANDSHAKE_RET = 4, /* uprobe__go_tls_handshake_ret */
+	HS_GO_PROGS = 5,
+};
 
 enum hs_ev_type {
 	HS_EV_DATA = 1,	 /* bytes moved on a connection (maybe none copied) */
@@ -190,8 +203,9 @@ enum hs_stat {
 	HS_STAT_CONN_FULL,	/* connections the table had no room for */
 	HS_STAT_READ_FAIL,	/* user memory that could not be read */
 	HS_STAT_NON_HTTP_BYTES, /* bytes on connections found not HTTP */
-	HS_STAT_TLS_NO_FD,	/* SSL calls reported before their socket was
-				 * known (addresses unknown) */
+	HS_STAT_TLS_NO_FD,	/* TLS calls before their socket was known:
+				 * OpenSSL's are reported (addresses
+				 * unknown), Go's are not */
 	HS_STAT_MAX,
 };
 

@@ -16,6 +16,8 @@
  *   HS_FILTER_CGROUP  only tasks whose cgroup v2 id is in hs_cgroups
  *   HS_WAKEUP_EVERY   records per CPU between consumer wake-ups
  *   HS_TLS            OpenSSL uprobes (uprobe__SSL_*) are compiled in
+ *   HS_GOTLS          Go crypto/tls uprobes (uprobe__go_tls_*) too (with
+ *                     HS_TLS; needs bpf_task_pt_regs, Linux 5.15)
  *
  * The embedded copy is preceded by include/event.h, so `httpsnoop --ebpf`
  * prints a self-contained file that `--probe FILE` accepts back.
@@ -406,7 +408,12 @@ static __always_inline void read_sockaddr(struct hs_addr *out, __u64 uaddr)
 {
 	struct hs_sockaddr_in6 sa = {};
 
-	if (!uaddr || hs_read_user(&sa, sizeof(sa), (void *)uaddr))
+	/* A sockaddr_in (16 bytes) first: read as a sockaddr_in6 (28), one
+	 * that ends a page runs into the next, which may not be mapped (Go
+	 * puts them on goroutine stacks), and the read fails. */
+	if (!uaddr || hs_read_user(&sa, sizeof(struct hs_sockaddr_in), (void *)uaddr))
+		return;
+	if (sa.family == HS_AF_INET6 && hs_read_user(&sa, sizeof(sa), (void *)uaddr))
 		return;
 	if (sa.family == HS_AF_INET) {
 		struct hs_sockaddr_in *in = (struct hs_sockaddr_in *)&sa;
@@ -791,6 +798,21 @@ static __always_inline struct hs_conn *conn_entry(struct hs_conn_key *key,
 	return c;
 }
 
+/* The connection's addresses, once the socket under the call (a->sk,
+ * from the sock tracepoints) has them. */
+static __always_inline void conn_endpoints(struct hs_conn *c, struct hs_active *a)
+{
+	if (c->local.family == 0 && a->sk) {
+		__u64 sk = a->sk;
+		struct hs_endpoints *e = hs_socks.lookup(&sk);
+
+		if (e) {
+			__builtin_memcpy(&c->local, &e->local, sizeof(c->local));
+			__builtin_memcpy(&c->remote, &e->remote, sizeof(c->remote));
+		}
+	}
+}
+
 /* Moves the connection's position in direction dir past the `ret`
  * bytes, into *pos the offset of the first.  Returns 0 when they go no
  * further: the connection is not HTTP, is ignored, or -P filters it out
@@ -804,15 +826,7 @@ static __always_inline int conn_advance(struct hs_conn *c, struct hs_active *a,
 			stat_add(HS_STAT_NON_HTTP_BYTES, ret);
 		return 0;
 	}
-	if (c->local.family == 0 && a->sk) {
-		__u64 sk = a->sk;
-		struct hs_endpoints *e = hs_socks.lookup(&sk);
-
-		if (e) {
-			__builtin_memcpy(&c->local, &e->local, sizeof(c->local));
-			__builtin_memcpy(&c->remote, &e->remote, sizeof(c->remote));
-		}
-	}
+	conn_endpoints(c, a);
 #ifdef HS_FILTER_PORT
 	if (c->local.family != 0 && !port_wanted(c)) {
 		c->proto = HS_P_IGNORE;
@@ -1106,6 +1120,31 @@ int hs_emit_iov(void *ctx)
 	return 0;
 }
 
+#ifdef HS_TLS
+/* A syscall inside a TLS call moved ciphertext on socket a->fd: none of
+ * that socket's bytes are reported (its plaintext is, keyed fd |
+ * HS_TLS_FD), and this syscall's bytes are counted past.  The socket's
+ * entry still learns its addresses, which the plaintext's entry copies:
+ * all of a Go connection's bytes, its handshake's too, may pass here. */
+static __always_inline void hide_cipher(__u64 id, struct hs_active *a, long ret)
+{
+	struct hs_conn_key k = { .tgid = id >> 32, .fd = a->fd };
+	struct hs_conn *sc = hs_conns.lookup(&k);
+
+	if (!sc)
+		return;
+	conn_endpoints(sc, a);
+	sc->flags |= HS_CF_SSL_IO;
+	if (sc->proto != HS_P_IGNORE) {
+		sc->proto = HS_P_IGNORE;
+		sc->pos[a->dir & 1] += ret;
+	}
+}
+#endif
+#ifdef HS_GOTLS
+static __always_inline int go_cipher(__u64 id, struct hs_active *a, long ret);
+#endif
+
 static __always_inline int data_exit(void *ctx, long ret, int kind, int dir)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -1141,19 +1180,15 @@ static __always_inline int data_exit(void *ctx, long ret, int kind, int dir)
 	struct hs_tls_call *tc = hs_tls_active.lookup(&id);
 
 	if (tc) {
-		struct hs_conn_key k = { .tgid = id >> 32, .fd = a.fd };
-		struct hs_conn *sc = hs_conns.lookup(&k);
-
 		tc->fd = a.fd;
-		if (sc) {
-			sc->flags |= HS_CF_SSL_IO;
-			if (sc->proto != HS_P_IGNORE) {
-				sc->proto = HS_P_IGNORE;
-				sc->pos[a.dir & 1] += ret;
-			}
-		}
+		hide_cipher(id, &a, ret);
 		return 0;
 	}
+#endif
+#ifdef HS_GOTLS
+	/* The same inside a Go program's crypto/tls call. */
+	if (go_cipher(id, &a, ret))
+		return 0;
 #endif
 	return stash_call(ctx, &a, a.fd, ret, 0);
 }
@@ -1394,6 +1429,41 @@ static __always_inline struct hs_ssl *tls_ssl(struct hs_ssl_key *k,
 	return s;
 }
 
+#ifdef HS_GOTLS
+/* A *tls.Conn's socket, learnt from a syscall inside one of its calls. */
+BPF_TABLE("lru_hash", struct hs_ssl_key, __s32, hs_go_fds, HS_MAX_SSL);
+
+/* The plaintext a Go crypto/tls call moved: ret bytes at buf, on the
+ * socket fd seen by a syscall inside the call -- or, when it made none (a
+ * Read served from Go's buffer), the socket last seen under the same
+ * *tls.Conn (hs_go_fds).  Without either it is counted, not reported. */
+static __always_inline int go_data(void *ctx, __u64 id, __u64 conn, __s32 fd,
+				   __u64 buf, __u64 ts, __u8 dir, long ret)
+{
+	struct hs_ssl_key k = { .ssl = conn, .tgid = id >> 32 };
+	struct hs_active a = {};
+	__s32 *fdp;
+
+	if (fd >= 0) {
+		hs_go_fds.update(&k, &fd);
+	} else {
+		fdp = hs_go_fds.lookup(&k);
+		if (!fdp) {
+			stat_add(HS_STAT_TLS_NO_FD, 1);
+			return 0;
+		}
+		fd = *fdp;
+	}
+	a.ts = ts;
+	a.buf = buf;
+	a.arg = ret;
+	a.fd = fd;
+	a.kind = HS_K_BUF;
+	a.dir = dir;
+	return stash_call(ctx, &a, fd | HS_TLS_FD, ret, 1);
+}
+#endif
+
 static __always_inline int tls_exit(struct pt_regs *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -1479,4 +1549,145 @@ int uretprobe__SSL_write_ex(struct pt_regs *ctx) { return tls_exit(ctx); }
 int uprobe__SSL_read_ex(struct pt_regs *ctx) { return tls_enter(ctx, HS_DIR_RECV, 1); }
 int uretprobe__SSL_read_ex(struct pt_regs *ctx) { return tls_exit(ctx); }
 int uprobe__SSL_free(struct pt_regs *ctx) { return tls_free(ctx); }
+#endif
+
+#ifdef HS_GOTLS
+/* ---- Go's crypto/tls ------------------------------------------------
+ * crypto/tls.(*Conn).Write, Read and handshakeContext of Go programs
+ * built by Go 1.17+ for x86-64 (the register ABI).  User space (gobin.c,
+ * gouprobe.c) puts a uprobe at each function's start and one on each of
+ * its RET instructions -- never a uretprobe: Go moves and scans goroutine
+ * stacks, and the return address a uretprobe rewrites makes the runtime
+ * abort the program ("unexpected return pc").  The "start" is just past
+ * the prologue's stack check: when the stack must grow, morestack runs the
+ * function again from its first instruction, and a probe there would see
+ * the call twice.
+ *
+ * The register ABI (Go's "internal ABI specification", internal/abi):
+ * integer arguments and results go in RAX, RBX, RCX, RDI, RSI, R8..R11,
+ * and R14 holds the running goroutine, g, in all Go code.  At the entry of
+ * func (c *Conn) Write(b []byte) (int, error): c in RAX, b's pointer and
+ * length in RBX and RCX.  At a RET: n in RAX, the error's type word in RBX
+ * and its data word in RCX.  A Read may return n > 0 with an error (EOF
+ * after the last bytes): the n bytes were moved all the same, so only n
+ * is looked at.
+ *
+ * A call is keyed by (tgid, g), never by thread: a goroutine that parks
+ * inside Read resumes on any thread (8% of returns, measured under load).
+ * Its socket is the one a read/write syscall inside the call uses, made
+ * by the same goroutine: R14 in the task's saved user registers
+ * (bpf_task_pt_regs) says which; by thread, 2% of such syscalls were
+ * given to the wrong call.  The socket is remembered per *tls.Conn
+ * (hs_go_fds), for Reads that Go serves
+ * from its buffer without a syscall; the handshake, where every
+ * connection's first syscalls are made, is probed for that alone.
+ *
+ * A Write's plaintext is sent at its start, when the socket is known
+ * already: the request must reach user space before its response, and in
+ * Go's HTTP client the goroutine writing a request may reach its RET
+ * after another goroutine has read the response.  The bytes reported are
+ * then b, all of it, as Write returns len(b) unless the connection
+ * failed.  A Read's are sent at its RET, n of them. */
+#define HS_GO_HS 2 /* hs_go_call.dir of a handshake (not an enum hs_dir) */
+struct hs_go_key {
+	__u32 tgid;
+	__u32 hs; /* 1: the handshake, which may run inside Read or Write */
+	__u64 g;  /* the goroutine */
+};
+struct hs_go_call {
+	__u64 conn; /* the *tls.Conn */
+	__u64 buf;  /* b's bytes */
+	__u64 ts;   /* entry time (a Read is dated at its return) */
+	__s32 fd;   /* the socket a syscall inside used, or -1 */
+	__u8 dir;   /* enum hs_dir, or HS_GO_HS */
+	__u8 sent;  /* a Write's bytes went at its start */
+};
+BPF_TABLE("lru_hash", struct hs_go_key, struct hs_go_call, hs_go_active, HS_MAX_ACTIVE);
+
+/* Called by data_exit on every socket syscall: is it inside a Go TLS
+ * call, by R14 at the syscall? */
+static __always_inline int go_cipher(__u64 id, struct hs_active *a, long ret)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(
+		(struct task_struct *)bpf_get_current_task_btf());
+	struct hs_go_key k = { .tgid = id >> 32 };
+	struct hs_go_call *c;
+
+	k.g = regs->r14;
+	c = hs_go_active.lookup(&k);
+	if (!c) {
+		k.hs = 1;
+		c = hs_go_active.lookup(&k);
+		if (!c)
+			return 0;
+	}
+	c->fd = a->fd;
+	hide_cipher(id, a, ret);
+	return 1;
+}
+
+static __always_inline int go_enter(struct pt_regs *ctx, int dir)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct hs_go_key k = { .tgid = id >> 32, .hs = dir == HS_GO_HS, .g = ctx->r14 };
+	struct hs_go_call c = {};
+
+	if (!task_wanted(id >> 32))
+		return 0;
+	c.conn = ctx->ax;
+	c.buf = ctx->bx;
+	c.ts = bpf_ktime_get_ns();
+	c.fd = -1;
+	c.dir = dir;
+	if (dir == HS_DIR_SEND && (long)ctx->cx > 0) {
+		struct hs_ssl_key sk = { .ssl = c.conn, .tgid = id >> 32 };
+		__s32 *fdp = hs_go_fds.lookup(&sk);
+
+		if (fdp) {
+			c.sent = 1;
+			hs_go_active.update(&k, &c);
+			return go_data(ctx, id, c.conn, *fdp, c.buf, c.ts, c.dir, (long)ctx->cx);
+		}
+	}
+	hs_go_active.update(&k, &c);
+	return 0;
+}
+
+static __always_inline int go_return(struct pt_regs *ctx, int hs)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct hs_go_key k = { .tgid = id >> 32, .hs = hs, .g = ctx->r14 };
+	struct hs_go_call *cp = hs_go_active.lookup(&k);
+	struct hs_go_call c;
+	long n = (long)ctx->ax;
+
+	if (!cp)
+		return 0;
+	c = *cp;
+	hs_go_active.delete(&k);
+	if (hs) {
+		if (c.fd >= 0) {
+			struct hs_ssl_key sk = { .ssl = c.conn, .tgid = id >> 32 };
+
+			hs_go_fds.update(&sk, &c.fd);
+		}
+		return 0;
+	}
+	if (n <= 0 || c.sent)
+		return 0;
+	/* As for syscalls: a send is dated by its entry, a receive by its
+	 * return -- a client's Read waits for the next response before the
+	 * request is written. */
+	if (c.dir == HS_DIR_RECV)
+		c.ts = bpf_ktime_get_ns();
+	return go_data(ctx, id, c.conn, c.fd, c.buf, c.ts, c.dir, n);
+}
+
+/* Attached by user space to every Go binary with crypto/tls (gotls.c),
+ * at the entries and at each RET; slots in enum hs_go_prog. */
+int uprobe__go_tls_write(struct pt_regs *ctx) { return go_enter(ctx, HS_DIR_SEND); }
+int uprobe__go_tls_read(struct pt_regs *ctx) { return go_enter(ctx, HS_DIR_RECV); }
+int uprobe__go_tls_handshake(struct pt_regs *ctx) { return go_enter(ctx, HS_GO_HS); }
+int uprobe__go_tls_ret(struct pt_regs *ctx) { return go_return(ctx, 0); }
+int uprobe__go_tls_handshake_ret(struct pt_regs *ctx) { return go_return(ctx, 1); }
 #endif

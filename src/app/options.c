@@ -231,7 +231,8 @@ static const struct opt opts[] = {
 	  .help = "decode a --record file instead of tracing (no root)" },
 	{ .name = "no-tls", .key = 261, .field = FIELD(no_tls),
 	  .help = "do not read TLS plaintext (by default, uprobes on\n"
-		  "OpenSSL's SSL_read/SSL_write show HTTPS like HTTP)" },
+		  "OpenSSL's SSL_read/SSL_write and on Go's crypto/tls\n"
+		  "-- Go 1.17+ on x86-64 -- show HTTPS like HTTP)" },
 	{ .name = "tls-lib", .key = 262, .arg = "PATH", .set = set_tls_lib,
 	  .help = "also attach to this OpenSSL build (repeatable), e.g.\n"
 		  "a statically linked binary" },

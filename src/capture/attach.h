@@ -8,8 +8,8 @@
 
 #define ATTACH_MAX_TP 64 /* TRACEPOINT_PROBEs in a probe */
 /* Programs held: every tracepoint's, every tail-call target's (one per
- * slot of hs_calls and of hs_calls_kp) and the uprobes'. */
-#define ATTACH_MAX_PROGS (ATTACH_MAX_TP + 2 * HS_CALL_MAX + HS_UPROBE_SLOTS)
+ * slot of hs_calls and of hs_calls_kp) and the uprobes' (OpenSSL, Go). */
+#define ATTACH_MAX_PROGS (ATTACH_MAX_TP + 2 * HS_CALL_MAX + HS_UPROBE_SLOTS + HS_GO_PROGS)
 #define ATTACH_NAME_LEN 130 /* "category:event", NUL included */
 
 struct attach {

@@ -33,6 +33,7 @@ enum compile_fd {
 	COMPILE_FD_TABLE,  /* a map; name = the table's name */
 	COMPILE_FD_ATTACH, /* a tracepoint attachment; name = "category:event" */
 	COMPILE_FD_UPROBE, /* an uprobe program; slot = its uprobe slot */
+	COMPILE_FD_GOUPROBE, /* a Go TLS uprobe program; slot = enum hs_go_prog */
 	COMPILE_FD_PROG,   /* any other loaded program, kept for fdinfo */
 	COMPILE_FD_DONE,   /* the last message: everything was sent */
 };

@@ -4,7 +4,8 @@
  * must hold first), features.c (what the kernel offers), compile.c (the
  * child that compiles, and its hand-over of file descriptors), attach.c
  * (programs, tail calls, tracepoints), maps.c (tables, filters,
- * counters), buffer.c (ring or perf buffer) and uprobe.c (OpenSSL).
+ * counters), buffer.c (ring or perf buffer), uprobe.c (OpenSSL) and
+ * gouprobe.c (Go's crypto/tls).
  * This file holds them together (struct probe, in probe_impl.h); the
  * functions of probe.h live with the part they concern.
  */
@@ -53,6 +54,13 @@ static int probe_cflags(const struct probe *p, const struct probe_opts *o,
 		snprintf(defs[n++], CFLAG_LEN, "-DHS_FILTER_CGROUP");
 	if (o->tls)
 		snprintf(defs[n++], CFLAG_LEN, "-DHS_TLS");
+	/* Go's crypto/tls comes with TLS, where the kernel lets the probe
+	 * read a task's registers (gouprobe.c). */
+	if (o->tls && p->go.regs)
+		snprintf(defs[n++], CFLAG_LEN, "-DHS_GOTLS");
+	else if (o->tls)
+		warn("this kernel has no bpf_task_pt_regs (Linux 5.15+, with BTF): "
+		     "HTTPS from Go programs is not traced");
 	if (o->comm)
 		snprintf(defs[n++], CFLAG_LEN, "-DHS_FILTER_COMM=\"%.15s\"", o->comm);
 	return n;
@@ -86,7 +94,8 @@ static int child_build(void *ctx, void *mod, int sock)
 	if ((err = check_abi(mod, p->o->source_name)) ||
 	    (err = attach_all(&p->att, mod)) ||
 	    (err = attach_send_progs(&p->att, sock)) ||
-	    (p->o->tls && (err = uprobe_load(&p->att, mod, sock))))
+	    (p->o->tls && (err = uprobe_load(&p->att, mod, sock))) ||
+	    (p->o->tls && p->go.regs && (err = gouprobe_load(&p->att, mod, sock))))
 		return err;
 	for (size_t i = 0; i < n; i++)
 		if ((err = compile_send(sock, COMPILE_FD_TABLE, 0,
@@ -112,6 +121,8 @@ static int child_fd(void *ctx, enum compile_fd kind, int slot,
 		return attach_add_prog(&p->att, fd);
 	case COMPILE_FD_UPROBE:
 		return uprobe_set_prog(&p->up, slot, fd);
+	case COMPILE_FD_GOUPROBE:
+		return gouprobe_set_prog(&p->go, slot, fd);
 	default:
 		return -EPROTO;
 	}
@@ -142,6 +153,7 @@ int probe_open(struct probe **out, const struct probe_opts *o,
 		return -ENOMEM;
 	p->o = o;
 	uprobe_init(&p->up);
+	gouprobe_init(&p->go);
 	features_detect(&p->feat);
 	job.ncflags = probe_cflags(p, o, defs);
 	for (int i = 0; i < job.ncflags; i++)
@@ -174,6 +186,7 @@ void probe_close(struct probe *p)
 		return;
 	attach_close(&p->att);
 	uprobe_close(&p->up);
+	gouprobe_close(&p->go);
 	buffer_close(p->buf);
 	maps_close(&p->maps);
 	free(p);

@@ -29,7 +29,8 @@ struct probe_opts {
 				  * most HS_MAX_CGROUPS) */
 	size_t ncgroups;
 	unsigned ringbuf_kb;	 /* ring buffer size */
-	bool tls;		 /* compile the OpenSSL uprobes in */
+	bool tls;		 /* compile the OpenSSL uprobes in, and Go's
+				  * crypto/tls ones where the kernel can */
 	bool user_only;		 /* the probe reads no kernel memory: BCC
 				  * may skip its check of the kernel's
 				  * helpers (see hide_kallsyms) */
@@ -83,6 +84,18 @@ int probe_attach_tls(struct probe *p, const char *path);
 /* Whether the probe has the SSL uprobe programs (an edited probe may
  * not). */
 bool probe_has_tls(const struct probe *p);
+/* Attaches the Go crypto/tls uprobes to the Go binary at path (as seen
+ * from here; /proc/self/fd/N pins the file), whose analysis by
+ * gobin_analyse() said GOBIN_OK: one uprobe at each function's body (past
+ * the stack check) and one at each of its return instructions.  All or none: returns how many
+ * were attached, or -errno (-ENOTSUP: the probe has no Go programs,
+ * -E2BIG: no room for more). */
+struct gobin;
+int probe_attach_go(struct probe *p, const char *path, const struct gobin *g);
+/* Whether the probe has the Go crypto/tls programs: with TLS on, on a
+ * kernel that has bpf_task_pt_regs (5.15), unless an edited probe lacks
+ * them. */
+bool probe_has_go(const struct probe *p);
 
 /* A short description of the kernel features in use. */
 const char *probe_features(const struct probe *p);

@@ -5,18 +5,21 @@
 #include "capture/attach.h"
 #include "capture/buffer.h"
 #include "capture/features.h"
+#include "capture/gouprobe.h"
 #include "capture/maps.h"
 #include "capture/probe.h"
 #include "capture/uprobe.h"
 
 /* probe.h's functions live with the part they concern: probe.c (open,
  * close, features), maps.c (arm, stats, filters, ignore, sweep), buffer.c
- * (poll, flush) and uprobe.c (attach_tls, has_tls). */
+ * (poll, flush), uprobe.c (attach_tls, has_tls) and gouprobe.c (attach_go,
+ * has_go). */
 struct probe {
 	struct features feat;	    /* what the kernel offers */
 	struct maps maps;	    /* the probe's tables */
 	struct attach att;	    /* its programs and tracepoints */
 	struct uprobe up;	    /* its OpenSSL uprobes */
+	struct gouprobe go;	    /* its Go crypto/tls uprobes */
 	struct buffer *buf;	    /* its records' way here */
 	const struct probe_opts *o; /* during probe_open only */
 };

@@ -1,4 +1,4 @@
-/* tls.c -- finds the OpenSSL libraries traced processes use and has the probe attach to each one once.
+/* tls.c -- finds the OpenSSL libraries traced processes use and has the probe attach to each one once (and, through gotls.c, the Go programs).
  *
  * A uprobe is set on a file (its inode), not on a process: attaching once
  * to /usr/lib/.../libssl.so.3 covers every process that maps it, now and
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "capture/procfs.h"
+#include "capture/gotls.h"
 #include "core/util.h"
 
 #define TLS_MAX_LIBS 128 /* distinct library files; past it, none more */
@@ -31,6 +32,7 @@ struct tls {
 	struct tls_lib libs[TLS_MAX_LIBS];
 	size_t nlibs;
 	bool full_warned;
+	struct gotls *go; /* Go programs, which carry their own TLS */
 };
 
 /* Attaches to path unless its file was seen; `named` says the user asked
@@ -133,6 +135,7 @@ void tls_scan_exec(struct tls *t, uint32_t pid)
 		if (access(full, R_OK) == 0)
 			attach(t, full, false);
 	}
+	gotls_scan_exec(t->go, pid);
 }
 
 static int scan_pid(void *ctx, uint32_t pid)
@@ -144,6 +147,7 @@ static int scan_pid(void *ctx, uint32_t pid)
 void tls_scan_all(struct tls *t)
 {
 	procfs_each_pid(scan_pid, t);
+	gotls_scan_all(t->go);
 }
 
 struct tls *tls_new(struct probe *p, const char *const *libs, size_t nlibs,
@@ -155,6 +159,10 @@ struct tls *tls_new(struct probe *p, const char *const *libs, size_t nlibs,
 		return NULL;
 	t->p = p;
 	t->verbose = verbose;
+	if (probe_has_go(p) && !(t->go = gotls_new(p, verbose))) {
+		free(t);
+		return NULL;
+	}
 	for (size_t i = 0; i < nlibs; i++)
 		attach(t, libs[i], true);
 	for (size_t i = 0; i < sizeof(std_paths) / sizeof(std_paths[0]); i++)
@@ -165,5 +173,7 @@ struct tls *tls_new(struct probe *p, const char *const *libs, size_t nlibs,
 
 void tls_free(struct tls *t)
 {
+	if (t)
+		gotls_free(t->go);
 	free(t);
 }

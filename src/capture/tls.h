@@ -1,4 +1,4 @@
-/* tls.h -- finds the OpenSSL libraries traced processes use and has the probe attach to each one once. */
+/* tls.h -- finds the OpenSSL libraries traced processes use and has the probe attach to each one once (and, through gotls.h, the Go programs). */
 #ifndef HS_TLS_H
 #define HS_TLS_H
 
@@ -17,9 +17,11 @@ struct tls *tls_new(struct probe *p, const char *const *libs, size_t nlibs,
 		    bool verbose);
 /* A process just exec'd: attaches to any libssl it maps (through
  * /proc/PID/root, so a process in a container works too) and to the
- * standard libssl paths in its root, which it has not mapped yet. */
+ * standard libssl paths in its root, which it has not mapped yet; and to
+ * its own binary if that is a Go program with crypto/tls. */
 void tls_scan_exec(struct tls *t, uint32_t pid);
-/* Attaches to any libssl a running process maps, for every process. */
+/* Attaches to any libssl a running process maps, and to its binary if it
+ * is a Go program with crypto/tls, for every process. */
 void tls_scan_all(struct tls *t);
 void tls_free(struct tls *t);
 
