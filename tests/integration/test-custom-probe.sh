@@ -54,7 +54,9 @@ $CHECK expect --jsonl "$T/edited.jsonl" --role client --port "$PORT" \
 
 # A syntax error on a known line: non-zero exit, clang's diagnostic with
 # that line, and a message naming the file.
-LINE=50
+# (before a #define, so never inside a comment)
+LINE=$(grep -n -m 1 '^#define HS_MAX_SEGS' "$T/probe.c" | cut -d: -f1)
+[ -n "$LINE" ] || die "no '#define HS_MAX_SEGS' in the built-in probe"
 sed "${LINE}i this is not C;" "$T/probe.c" >"$T/broken.c"
 timeout 60 "$HTTPSNOOP" --probe "$T/broken.c" -P "$PORT" -d 1 >"$T/broken.out" 2>"$T/broken.err"
 rc=$?
