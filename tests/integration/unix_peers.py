@@ -16,6 +16,19 @@ Run with /usr/bin/python3 (Debian's: it has grpcio).  Subcommands:
                            thread per connection, any number of them.
   line-client SOCKET N     N PINGs on one connection, each answer checked;
                            prints "pongs N".
+  http-server SOCKET LOG   HTTP/1.1 (http.server, keep-alive) on SOCKET;
+                           appends "METHOD TARGET STATUS BODY_BYTES" to LOG
+                           for every response: /status/N answers N,
+                           anything else 200 with a short body.
+  http-get SOCKET TARGET...
+                           GETs of each TARGET on one keep-alive
+                           connection; prints "STATUS BODY_BYTES" each.
+  dgram-http DIR            SOCK_DGRAM and SOCK_SEQPACKET socketpairs, and a
+                           SOCK_SEQPACKET listener in DIR with a client
+                           (accept(2) makes that socket: no socket(2)
+                           says its type), each carrying messages that
+                           look like HTTP requests and responses: traffic
+                           that must not be reported (not stream sockets).
   http-hold SOCKET PATH HOLD
                            one HTTP/1.1 GET of PATH over SOCKET with
                            http.client, then keeps the connection open for
@@ -147,7 +160,50 @@ def line_client(path, n):
     print("pongs", n, flush=True)
 
 
-def http_hold(path, target, hold):
+def http_server(path, log):
+    import http.server
+    import socketserver
+
+    lock = threading.Lock()
+    out = open(log, "a", buffering=1)
+
+    class H(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, fmt, *args):
+            pass
+
+        def do_GET(self):
+            status = 200
+            if self.path.startswith("/status/"):
+                status = int(self.path.split("/")[2])
+            body = b"" if status in (204, 304) else b"unix says %d\n" % status
+            self.send_response(status)
+            if status not in (204, 304):
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            with lock:
+                out.write("GET %s %d %d\n" % (self.path, status, len(body)))
+
+        def address_string(self):
+            return "unix"
+
+    class S(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+        daemon_threads = True
+
+        def server_bind(self):
+            if not path.startswith("@") and os.path.exists(path):
+                os.unlink(path)
+            self.socket.bind(sockaddr(path))
+
+    srv = S(path, H)
+    print("listening on", path, flush=True)
+    srv.serve_forever()
+
+
+def unix_http_connection(path):
     import http.client
 
     class UnixConnection(http.client.HTTPConnection):
@@ -155,7 +211,52 @@ def http_hold(path, target, hold):
             self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             self.sock.connect(sockaddr(path))
 
-    c = UnixConnection("localhost")
+    return UnixConnection("localhost")
+
+
+def http_get(path, targets):
+    c = unix_http_connection(path)
+    for t in targets:
+        c.request("GET", t)
+        r = c.getresponse()
+        body = r.read()
+        print(r.status, len(body), flush=True)
+    c.close()
+
+
+def dgram_http(d):
+    msgs = [b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+            b"POST /x HTTP/1.1\r\nContent-Length: 0\r\n\r\n"]
+    pairs = [socket.socketpair(socket.AF_UNIX, k)
+             for k in (socket.SOCK_DGRAM, socket.SOCK_SEQPACKET)]
+    lpath = os.path.join(d, "seqpacket.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    srv.bind(lpath)
+    srv.listen(1)
+    cli = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    cli.connect(lpath)
+    acc, _ = srv.accept()
+    pairs.append((acc, cli))
+    sent = 0
+    for a, b in pairs:
+        for m in msgs * 3:
+            a.send(m)
+            if b.recv(65536) != m:
+                sys.exit("dgram-http: message mangled")
+            b.send(m)
+            if a.recv(65536) != m:
+                sys.exit("dgram-http: message mangled")
+            sent += 2
+        a.close()
+        b.close()
+    srv.close()
+    os.unlink(lpath)
+    print("sent", sent, flush=True)
+
+
+def http_hold(path, target, hold):
+    c = unix_http_connection(path)
     c.request("GET", target)
     r = c.getresponse()
     body = r.read()
@@ -190,6 +291,12 @@ def main(argv):
         line_server(path)
     elif cmd == "line-client" and len(argv) == 4:
         line_client(path, int(argv[3]))
+    elif cmd == "dgram-http" and len(argv) == 3:
+        dgram_http(path)
+    elif cmd == "http-server" and len(argv) == 4:
+        http_server(path, argv[3])
+    elif cmd == "http-get" and len(argv) >= 4:
+        http_get(path, argv[3:])
     elif cmd == "http-hold" and len(argv) == 5:
         http_hold(path, argv[3], float(argv[4]))
     elif cmd == "ready" and len(argv) in (3, 4):

@@ -95,6 +95,28 @@ grpc_unix_client() {
 	wait "$GRPC_CLIENT" || { cat "$T/grpc-client.out" >&2; fail "the gRPC client failed"; }
 }
 
+# --- plain HTTP/1.1 over a Unix socket --------------------------------------
+
+# http_unix_server SOCKET NAME: python's http.server on SOCKET (a path or
+# @name), logging "METHOD TARGET STATUS BODY_BYTES" per response to
+# $T/NAME.log (/status/N answers N).  Sets HTTP_UNIX (pid).
+http_unix_server() {
+	local sock=$1 name=$2
+	: >"$T/$name.log"
+	$PEERS http-server "$sock" "$T/$name.log" >"$T/$name.out" 2>&1 &
+	HTTP_UNIX=$!
+	track "$HTTP_UNIX"
+	$PEERS ready "$sock" 20 || { cat "$T/$name.out" >&2; die "the HTTP server did not listen on $sock"; }
+}
+
+# http_unix_get SOCKET TARGET...: GETs on one keep-alive connection.
+# Sets HTTP_GET (pid).
+http_unix_get() {
+	$PEERS http-get "$@" >"$T/http-get.out" 2>&1 &
+	HTTP_GET=$!
+	wait "$HTTP_GET" || { cat "$T/http-get.out" >&2; fail "GET over $1 failed"; }
+}
+
 # --- a Unix socket that carries no HTTP --------------------------------------
 
 # line_server_start SOCKET: "PING n" / "PONG n" lines on SOCKET.  Sets
