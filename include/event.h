@@ -31,6 +31,36 @@
 /* Task command length, as in the kernel's TASK_COMM_LEN. */
 #define HS_COMM_LEN 16
 
+/* The probe's table sizes.  BCC's BPF_HASH and friends take them as
+ * macros, which works because this header is embedded in front of the
+ * probe; user space sizes its own arrays by the same names. */
+#define HS_MAX_CONNS 65536   /* hs_conns: connections; an insert into a
+			      * full table is counted (HS_STAT_CONN_FULL) */
+#define HS_MAX_SOCKS 65536   /* hs_socks: socket -> addresses (LRU) */
+#define HS_MAX_ACTIVE 16384  /* hs_active, hs_tls_active: calls in flight,
+			      * one per thread (LRU) */
+#define HS_MAX_SSL 65536     /* hs_ssl_fds: SSL object -> fd (LRU) */
+#define HS_MAX_PIDS 1024     /* hs_pids: the -p filter */
+#define HS_MAX_PORTS 1024    /* hs_ports: the -P filter */
+#define HS_MAX_CGROUPS 1024  /* hs_cgroups: the --container filter */
+
+/* The slots of the probe's tail-call tables, hs_calls (tracepoint
+ * programs) and hs_calls_kp (kprobe programs, for the uprobes), which
+ * user space fills with the functions named after each. */
+enum hs_call {
+	HS_CALL_EMIT_BUF = 0, /* hs_emit_buf: copies one user buffer */
+	HS_CALL_EMIT_IOV = 1, /* hs_emit_iov: copies an iovec array (not
+			       * in hs_calls_kp: SSL calls have one buffer) */
+	HS_CALL_DATA = 2,     /* hs_data, hs_data_tls: a call's bytes */
+	HS_CALL_MAX = 3,
+};
+
+/* The OpenSSL functions the probe has uprobes for (uprobe__NAME on entry,
+ * uretprobe__NAME on return): SSL_write, SSL_read, SSL_write_ex and
+ * SSL_read_ex.  Slot i is function i / 2, entry when i is even. */
+#define HS_TLS_FUNCS 4
+#define HS_UPROBE_SLOTS (2 * HS_TLS_FUNCS)
+
 enum hs_ev_type {
 	HS_EV_DATA = 1,	 /* bytes moved on a connection (maybe none copied) */
 	HS_EV_CLOSE = 2, /* close(2) of an HTTP connection */
@@ -123,7 +153,7 @@ struct hs_conn {
 	__u8 role;     /* enum hs_role */
 	__u8 proto;    /* enum hs_proto */
 	__u8 tries;    /* failed inferences, for mid-stream connections */
-	__u8 flags;    /* HS_F_UNVERIFIED, and per-direction "sent" bits */
+	__u8 flags;    /* HS_F_UNVERIFIED, HS_F_TLS, HS_CF_SENT(dir) */
 	__u8 nhead;    /* bytes in head (< HS_INFER_LEN) */
 	__u8 head_dir; /* the direction they came in */
 	__u16 pad;
@@ -132,6 +162,10 @@ struct hs_conn {
 	struct hs_addr local;
 	struct hs_addr remote;
 };
+
+/* hs_conn.flags, besides HS_F_UNVERIFIED and HS_F_TLS: the direction has
+ * sent a record (its first one carried HS_F_START). */
+#define HS_CF_SENT(dir) (0x10 << ((dir) & 1))
 
 /* Counters kept per CPU in the probe's "hs_stats" table, summed by user
  * space and printed at exit. */

@@ -114,7 +114,7 @@ struct hs_record {
 	__u64 ubuf;  /* the user buffer, or the iovec array */
 	__u64 cnt;   /* iovec count (0: ubuf is one buffer) */
 	__u64 have;  /* bytes gathered in data from small iovec segments */
-	struct hs_active call; /* the syscall, for hs_data: kind, dir, ... */
+	struct hs_active call; /* the call stash_call left: kind, dir, ... */
 	__s64 ret;	       /* ... the bytes it moved ... */
 	__s32 key_fd;	       /* ... and its key in hs_conns */
 	__u32 pad;
@@ -124,11 +124,11 @@ struct hs_record {
 
 /* LRU: a thread killed inside a syscall never reaches its exit tracepoint,
  * and its entry must not hold a slot forever. */
-BPF_TABLE("lru_hash", __u64, struct hs_active, hs_active, 16384);
+BPF_TABLE("lru_hash", __u64, struct hs_active, hs_active, HS_MAX_ACTIVE);
 /* Connections; an insert into a full table is counted, never evicts. */
-BPF_HASH(hs_conns, struct hs_conn_key, struct hs_conn, 65536);
+BPF_HASH(hs_conns, struct hs_conn_key, struct hs_conn, HS_MAX_CONNS);
 /* Socket -> endpoints, from inet_sock_set_state; a cache, so LRU. */
-BPF_TABLE("lru_hash", __u64, struct hs_endpoints, hs_socks, 65536);
+BPF_TABLE("lru_hash", __u64, struct hs_endpoints, hs_socks, HS_MAX_SOCKS);
 BPF_PERCPU_ARRAY(hs_stats, __u64, HS_STAT_MAX);
 BPF_PERCPU_ARRAY(hs_scratch, struct hs_record, 1);
 BPF_ARRAY(hs_next_id, __u64, 1);
@@ -140,13 +140,13 @@ BPF_ARRAY(hs_armed, __u32, 1);
  * to check that an edited probe agrees on struct hs_event and the ABI. */
 BPF_ARRAY(hs_abi, struct hs_event, HS_ABI_VERSION);
 #ifdef HS_FILTER_PID
-BPF_HASH(hs_pids, __u32, __u8, 1024);
+BPF_HASH(hs_pids, __u32, __u8, HS_MAX_PIDS);
 #endif
 #ifdef HS_FILTER_PORT
-BPF_HASH(hs_ports, __u16, __u8, 1024);
+BPF_HASH(hs_ports, __u16, __u8, HS_MAX_PORTS);
 #endif
 #ifdef HS_FILTER_CGROUP
-BPF_HASH(hs_cgroups, __u64, __u8, 1024);
+BPF_HASH(hs_cgroups, __u64, __u8, HS_MAX_CGROUPS);
 #endif
 #ifdef HS_TLS
 /* An SSL_read/SSL_write in flight on one thread. */
@@ -164,25 +164,21 @@ struct hs_ssl_key {
 	__u32 tgid;
 	__u32 pad;
 };
-BPF_TABLE("lru_hash", __u64, struct hs_tls_call, hs_tls_active, 16384);
+BPF_TABLE("lru_hash", __u64, struct hs_tls_call, hs_tls_active, HS_MAX_ACTIVE);
 /* SSL object -> its fd: SSL_read may return buffered plaintext without
  * a syscall, and then this says where it belongs. */
-BPF_TABLE("lru_hash", struct hs_ssl_key, __s32, hs_ssl_fds, 65536);
+BPF_TABLE("lru_hash", struct hs_ssl_key, __s32, hs_ssl_fds, HS_MAX_SSL);
 #endif
 /* Most of the work is in programs of their own, reached by tail call, so
  * that the compiler builds it and the verifier checks it once, not once
  * per syscall: hs_data (what a data syscall's exit does with its bytes)
  * and the copy loops hs_emit_buf and hs_emit_iov.  User space loads them
  * as tracepoint programs into hs_calls and, for the uprobes, as kprobe
- * programs into hs_calls_kp (hs_data_tls in the HS_CALL_DATA slot). */
-enum hs_call {
-	HS_CALL_EMIT_BUF = 0,
-	HS_CALL_EMIT_IOV = 1,
-	HS_CALL_DATA = 2,
-};
-BPF_PROG_ARRAY(hs_calls, 3);
+ * programs into hs_calls_kp (hs_data_tls in the HS_CALL_DATA slot); the
+ * slots are enum hs_call in event.h. */
+BPF_PROG_ARRAY(hs_calls, HS_CALL_MAX);
 #ifdef HS_TLS
-BPF_PROG_ARRAY(hs_calls_kp, 3);
+BPF_PROG_ARRAY(hs_calls_kp, HS_CALL_MAX);
 #endif
 #ifdef HS_PERF_BUFFER
 BPF_PERF_OUTPUT(hs_events);
@@ -636,61 +632,58 @@ static __always_inline int tail_call(void *ctx, int tls, __u32 slot, long ret)
 	return 0;
 }
 
-/* The bytes `ret` that a syscall (or, with tls, an SSL call) moved on
- * connection (tgid, key_fd): positions, inference, copying. */
-static __always_inline int conn_data(void *ctx, struct hs_active *ap,
-				     __s32 key_fd, long ret, int kind, int tls)
+/* The entry of connection (tgid, key_fd), made when the first bytes of a
+ * connection seen mid-stream (or an SSL object's first plaintext)
+ * arrive.  NULL when the table is full (counted). */
+static __always_inline struct hs_conn *conn_entry(struct hs_conn_key *key,
+						  struct hs_active *a, int tls)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct hs_active a = *ap;
-	struct hs_conn_key key = {};
-	struct hs_conn *c;
-	struct hs_record *r;
-	__u64 pos, ts, buf, iov, cnt;
-	__u32 zero = 0;
+	struct hs_conn *c = hs_conns.lookup(key);
+	struct hs_conn n = {};
 
-	key.tgid = id >> 32;
-	key.fd = key_fd;
-	c = hs_conns.lookup(&key);
-	if (!c) {
-		struct hs_conn n = {};
-
-		n.id = next_conn_id();
+	if (c)
+		return c;
+	n.id = next_conn_id();
 #ifndef HS_HAVE_SOCK_TP
-		if (!tls)
-			n.flags = HS_F_UNVERIFIED;
+	if (!tls)
+		n.flags = HS_F_UNVERIFIED;
 #endif
-		if (tls) {
-			/* Role and addresses come from the socket under it. */
-			struct hs_conn_key sk = { .tgid = key.tgid, .fd = a.fd };
-			struct hs_conn *s = hs_conns.lookup(&sk);
+	if (tls) {
+		/* Role and addresses come from the socket under it. */
+		struct hs_conn_key sk = { .tgid = key->tgid, .fd = a->fd };
+		struct hs_conn *s = hs_conns.lookup(&sk);
 
-			if (s) {
-				n.role = s->role;
-				__builtin_memcpy(&n.local, &s->local, sizeof(n.local));
-				__builtin_memcpy(&n.remote, &s->remote, sizeof(n.remote));
-			}
-			n.flags = HS_F_TLS;
+		if (s) {
+			n.role = s->role;
+			__builtin_memcpy(&n.local, &s->local, sizeof(n.local));
+			__builtin_memcpy(&n.remote, &s->remote, sizeof(n.remote));
 		}
-		/* Another thread may have inserted it meanwhile: only a
-		 * failed lookup after the insert means the table is full. */
-		hs_conns.insert(&key, &n);
-		c = hs_conns.lookup(&key);
-		if (!c) {
-			stat_add(HS_STAT_CONN_FULL, 1);
-			return 0;
-		}
+		n.flags = HS_F_TLS;
 	}
-	ts = a.dir == HS_DIR_SEND ? a.ts : bpf_ktime_get_ns();
-	c->last_ts = ts;
+	/* Another thread may have inserted it meanwhile: only a failed
+	 * lookup after the insert means the table is full. */
+	hs_conns.insert(key, &n);
+	c = hs_conns.lookup(key);
+	if (!c)
+		stat_add(HS_STAT_CONN_FULL, 1);
+	return c;
+}
+
+/* Moves the connection's position in direction dir past the `ret`
+ * bytes, into *pos the offset of the first.  Returns 0 when they go no
+ * further: the connection is not HTTP, is ignored, or -P filters it out
+ * now that its addresses are known (from the socket, a.sk). */
+static __always_inline int conn_advance(struct hs_conn *c, struct hs_active *a,
+					long ret, __u64 *pos)
+{
 	if (c->proto >= HS_P_OTHER) {
-		c->pos[a.dir & 1] += ret;
+		c->pos[a->dir & 1] += ret;
 		if (c->proto == HS_P_OTHER)
 			stat_add(HS_STAT_NON_HTTP_BYTES, ret);
 		return 0;
 	}
-	if (c->local.family == 0 && a.sk) {
-		__u64 sk = a.sk;
+	if (c->local.family == 0 && a->sk) {
+		__u64 sk = a->sk;
 		struct hs_endpoints *e = hs_socks.lookup(&sk);
 
 		if (e) {
@@ -704,96 +697,102 @@ static __always_inline int conn_data(void *ctx, struct hs_active *ap,
 		return 0;
 	}
 #endif
-	pos = __sync_fetch_and_add(&c->pos[a.dir & 1], ret);
-	buf = locate(kind, &a, &iov, &cnt);
-	__u32 have = 0;
+	*pos = __sync_fetch_and_add(&c->pos[a->dir & 1], ret);
+	return 1;
+}
 
-	if (c->proto == HS_P_UNKNOWN) {
-		union {
-			__u64 v;
-			__u8 b[HS_INFER_LEN];
-		} h = {};
-		__u64 t = 0, n = ret < 8 ? ret : 8;
+/* Up to HS_INFER_LEN first bytes of the call's data, little-endian in
+ * *t: from buf, or gathered from the first segments of an iovec array
+ * (writev("POST", " /x HTTP/1.1...") happens, even one byte per
+ * segment).  Returns how many, 0 if none could be read. */
+static __always_inline __u64 infer_bytes(__u64 buf, __u64 iov, __u64 cnt,
+					 long ret, __u64 *t)
+{
+	__u64 n = ret < HS_INFER_LEN ? ret : HS_INFER_LEN, got = 0;
 
-		if (kind == HS_K_SENDFILE)
+	*t = 0;
+	if (!iov) {
+		if (n == 0 || n > 8 || hs_read_user(t, n, (void *)buf))
 			return 0;
-		if (iov) {
-			/* writev("POST", " /x HTTP/1.1...") happens, even
-			 * one byte per segment: the first bytes are
-			 * gathered from up to HS_INFER_LEN segments. */
-			__u64 got = 0;
-
-#pragma unroll
-			for (int i = 0; i < HS_INFER_LEN; i++) {
-				struct hs_iovec v = {};
-				__u64 t2 = 0, k;
-
-				if (i >= cnt || got >= n ||
-				    hs_read_user(&v, sizeof(v),
-						(void *)(iov + i * sizeof(v))))
-					break;
-				k = v.len < n - got ? v.len : n - got;
-				if (k == 0)
-					continue;
-				if (k > 8 || got > 7 ||
-				    hs_read_user(&t2, k, (void *)v.base))
-					break;
-				if (k < 8)
-					t2 &= (1ULL << (8 * k)) - 1;
-				t |= t2 << (8 * got);
-				got += k;
-			}
-			n = got;
-			if (n == 0)
-				return 0;
-		} else {
-			if (n == 0 || n > 8 || hs_read_user(&t, n, (void *)buf))
-				return 0;
-			if (n < 8)
-				t &= (1ULL << (8 * n)) - 1;
-		}
-		/* The stream's first bytes may come a few at a time: they
-		 * are kept in the entry until there are enough to tell. */
-		if (c->nhead && c->head_dir == a.dir && pos == c->nhead)
-			have = c->nhead & 7;
-		h.v = c->head | (t << (8 * have));
-		if (have + n < HS_INFER_LEN && n == ret && pos == have) {
-			c->head = h.v;
-			c->nhead = have + n;
-			c->head_dir = a.dir;
-			return 0;
-		}
-		if (looks_http(h.b)) {
-			c->proto = HS_P_HTTP;
-		} else if (c->role != HS_ROLE_UNKNOWN ||
-			   ++c->tries >= HS_INFER_TRIES) {
-			/* A connection seen from its start opens with its
-			 * protocol; a mid-stream one gets more chances. */
-			c->proto = HS_P_OTHER;
-			stat_add(HS_STAT_NON_HTTP_BYTES, ret);
-			return 0;
-		} else {
-			return 0;
-		}
+		if (n < 8)
+			*t &= (1ULL << (8 * n)) - 1;
+		return n;
 	}
-	r = hs_scratch.lookup(&zero);
-	if (!r)
+#pragma unroll
+	for (int i = 0; i < HS_INFER_LEN; i++) {
+		struct hs_iovec v = {};
+		__u64 t2 = 0, k;
+
+		if (i >= cnt || got >= n ||
+		    hs_read_user(&v, sizeof(v), (void *)(iov + i * sizeof(v))))
+			break;
+		k = v.len < n - got ? v.len : n - got;
+		if (k == 0)
+			continue;
+		if (k > 8 || got > 7 || hs_read_user(&t2, k, (void *)v.base))
+			break;
+		if (k < 8)
+			t2 &= (1ULL << (8 * k)) - 1;
+		*t |= t2 << (8 * got);
+		got += k;
+	}
+	return got;
+}
+
+/* Protocol inference on the n first bytes t of a call moving `ret`
+ * bytes at offset pos.  The stream's first bytes may come a few at a
+ * time: they wait in the entry (head) until there are enough to tell,
+ * and *have says how many of them go out first.  Returns 1 when the
+ * connection is HTTP. */
+static __always_inline int infer(struct hs_conn *c, int dir, __u64 pos,
+				 long ret, __u64 t, __u64 n, __u32 *have)
+{
+	union {
+		__u64 v;
+		__u8 b[HS_INFER_LEN];
+	} h = {};
+
+	if (c->nhead && c->head_dir == dir && pos == c->nhead)
+		*have = c->nhead & 7;
+	h.v = c->head | (t << (8 * *have));
+	if (*have + n < HS_INFER_LEN && n == ret && pos == *have) {
+		c->head = h.v;
+		c->nhead = *have + n;
+		c->head_dir = dir;
 		return 0;
-	fill_header(&r->ev, c, a.fd, ts);
+	}
+	if (looks_http(h.b)) {
+		c->proto = HS_P_HTTP;
+		return 1;
+	}
+	if (c->role != HS_ROLE_UNKNOWN || ++c->tries >= HS_INFER_TRIES) {
+		/* A connection seen from its start opens with its protocol;
+		 * a mid-stream one gets more chances. */
+		c->proto = HS_P_OTHER;
+		stat_add(HS_STAT_NON_HTTP_BYTES, ret);
+	}
+	return 0;
+}
+
+/* The header of the call's records, in the scratch record r; the first
+ * record of a direction says so (HS_F_START).  The `have` bytes that
+ * waited for inference go out first, from the entry, as the stream's
+ * offset 0. */
+static __always_inline void record_start(void *ctx, struct hs_record *r,
+					 struct hs_conn *c, struct hs_active *a,
+					 __u64 ts, long ret, int kind, __u32 have)
+{
+	fill_header(&r->ev, c, a->fd, ts);
 	r->ev.type = HS_EV_DATA;
-	r->ev.dir = a.dir;
+	r->ev.dir = a->dir;
 	r->ev.syscall_len = ret > 0xffffffffL ? 0xffffffff : ret;
 	if (kind == HS_K_SENDFILE)
 		r->ev.flags |= HS_F_SENDFILE;
-	/* Bits 4 and 5 of the entry's flags remember which directions
-	 * have sent a record; the first record says so. */
-	if (!(c->flags & (0x10 << (a.dir & 1)))) {
-		c->flags |= 0x10 << (a.dir & 1);
+	if (!(c->flags & HS_CF_SENT(a->dir))) {
+		c->flags |= HS_CF_SENT(a->dir);
 		r->ev.flags |= HS_F_START;
 	}
 	if (have) {
-		/* The bytes that waited for inference go first, from the
-		 * entry, as the stream's offset 0. */
 		__builtin_memcpy(r->data, &c->head, 8);
 		r->ev.pos = 0;
 		r->ev.span = have;
@@ -801,6 +800,42 @@ static __always_inline int conn_data(void *ctx, struct hs_active *ap,
 		submit(ctx, r, have & 7, 0);
 		r->ev.flags &= ~HS_F_START;
 	}
+}
+
+/* The bytes `ret` that a syscall (or, with tls, an SSL call) moved on
+ * connection (tgid, key_fd): its entry, positions and filters, inference,
+ * then the records' header and the copy, by tail call. */
+static __always_inline int conn_data(void *ctx, struct hs_active *ap,
+				     __s32 key_fd, long ret, int kind, int tls)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct hs_active a = *ap;
+	struct hs_conn_key key = { .tgid = id >> 32, .fd = key_fd };
+	struct hs_conn *c = conn_entry(&key, &a, tls);
+	struct hs_record *r;
+	__u64 pos = 0, ts, buf, iov, cnt, t;
+	__u32 zero = 0, have = 0;
+
+	if (!c)
+		return 0;
+	ts = a.dir == HS_DIR_SEND ? a.ts : bpf_ktime_get_ns();
+	c->last_ts = ts;
+	if (!conn_advance(c, &a, ret, &pos))
+		return 0;
+	buf = locate(kind, &a, &iov, &cnt);
+	if (c->proto == HS_P_UNKNOWN) {
+		__u64 n;
+
+		if (kind == HS_K_SENDFILE)
+			return 0;
+		n = infer_bytes(buf, iov, cnt, ret, &t);
+		if (n == 0 || !infer(c, a.dir, pos, ret, t, n, &have))
+			return 0;
+	}
+	r = hs_scratch.lookup(&zero);
+	if (!r)
+		return 0;
+	record_start(ctx, r, c, &a, ts, ret, kind, have);
 	r->base = pos;
 	r->done = 0;
 	r->total = ret;
@@ -809,10 +844,10 @@ static __always_inline int conn_data(void *ctx, struct hs_active *ap,
 	return tail_call(ctx, tls, iov ? HS_CALL_EMIT_IOV : HS_CALL_EMIT_BUF, ret);
 }
 
-/* Hands a syscall's bytes to hs_data (hs_data_tls for the uprobes) by
- * tail call, through the scratch record. */
-static __always_inline int call_data(void *ctx, struct hs_active *a,
-				     __s32 key_fd, long ret, int tls)
+/* Stashes a call that moved `ret` bytes in the scratch record, and goes
+ * on in hs_data (hs_data_tls for the uprobes) by tail call. */
+static __always_inline int stash_call(void *ctx, struct hs_active *a,
+				      __s32 key_fd, long ret, int tls)
 {
 	__u32 zero = 0;
 	struct hs_record *r = hs_scratch.lookup(&zero);
@@ -825,9 +860,10 @@ static __always_inline int call_data(void *ctx, struct hs_active *a,
 	return tail_call(ctx, tls, HS_CALL_DATA, ret);
 }
 
-/* What hs_data and hs_data_tls do with the syscall call_data left in
- * the scratch record (an SSL call's bytes are always one buffer). */
-static __always_inline int data_call(void *ctx, int tls)
+/* The body of hs_data and hs_data_tls: the bytes of the call that
+ * stash_call left in the scratch record (an SSL call's bytes are always
+ * one buffer). */
+static __always_inline int run_stashed_call(void *ctx, int tls)
 {
 	__u32 zero = 0;
 	struct hs_record *r = hs_scratch.lookup(&zero);
@@ -842,7 +878,7 @@ static __always_inline int data_call(void *ctx, int tls)
 /* The tail-call targets (see hs_calls). */
 int hs_data(void *ctx)
 {
-	return data_call(ctx, 0);
+	return run_stashed_call(ctx, 0);
 }
 
 int hs_emit_buf(void *ctx)
@@ -901,7 +937,7 @@ static __always_inline int data_exit(void *ctx, long ret, int kind)
 		return 0;
 	}
 #endif
-	return call_data(ctx, &a, a.fd, ret, 0);
+	return stash_call(ctx, &a, a.fd, ret, 0);
 }
 
 static __always_inline int conn_exit(long ret, int accept)
@@ -1131,12 +1167,12 @@ static __always_inline int tls_exit(struct pt_regs *ctx)
 	a.fd = c.fd;
 	a.kind = HS_K_BUF;
 	a.dir = c.dir;
-	return call_data(ctx, &a, c.fd | HS_TLS_FD, ret, 1);
+	return stash_call(ctx, &a, c.fd | HS_TLS_FD, ret, 1);
 }
 
 int hs_data_tls(struct pt_regs *ctx)
 {
-	return data_call(ctx, 1);
+	return run_stashed_call(ctx, 1);
 }
 
 /* Attached by user space to every libssl it finds (uprobe__NAME on entry,

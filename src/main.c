@@ -23,7 +23,7 @@
 #define HTTPSNOOP_VERSION "dev"
 #endif
 
-#define MAX_PIDS PROBE_MAX_PIDS
+#define MAX_PIDS HS_MAX_PIDS
 #define MAX_PORTS 64
 #define MAX_TLS_LIBS 16
 #define MAX_PROBE_FILE (1 << 20)
@@ -558,7 +558,7 @@ static int run_live(struct app *a)
 		.tls = !o->no_tls,
 		.verbose = o->verbose,
 	};
-	uint64_t cgroups[PROBE_MAX_CGROUPS];
+	uint64_t cgroups[HS_MAX_CGROUPS];
 	size_t open[2];
 	char *text = NULL;
 	uint64_t end = 0, last_tick = 0, last_sweep = util_now_ns(), last_scan = last_sweep;
@@ -569,7 +569,7 @@ static int run_live(struct app *a)
 		/* In the kernel when the container's cgroups can be told
 		 * apart from the host's; always in user space as well. */
 		po.cgroups = cgroups;
-		po.ncgroups = container_cgroup_ids(o->container, cgroups, PROBE_MAX_CGROUPS);
+		po.ncgroups = container_cgroup_ids(o->container, cgroups, HS_MAX_CGROUPS);
 		a->kernel_cgroups = po.ncgroups > 0;
 		if (o->verbose)
 			fprintf(stderr, "httpsnoop: --container %s: filtering %s\n", o->container,
@@ -612,7 +612,7 @@ static int run_live(struct app *a)
 		fprintf(stderr, "httpsnoop: using %s\n", probe_features(a->probe));
 	/* Last before arming, so that what /proc said is still true. */
 	if (o->nports)
-		procfs_each_tcp_fd(ignore_existing, a, PROBE_MAX_CONNS / 4);
+		procfs_each_tcp_fd(ignore_existing, a, HS_MAX_CONNS / 4);
 	if (probe_arm(a->probe)) {
 		tls_free(a->tls);
 		probe_close(a->probe);
@@ -644,7 +644,7 @@ static int run_live(struct app *a)
 		if (po.ncgroups && now - last_cg > 5000000000ULL) {
 			/* A restarted container comes back in a new cgroup:
 			 * let the kernel filter pass that one too. */
-			size_t n = container_cgroup_ids(o->container, cgroups, PROBE_MAX_CGROUPS);
+			size_t n = container_cgroup_ids(o->container, cgroups, HS_MAX_CGROUPS);
 
 			probe_add_cgroups(a->probe, cgroups, n);
 			last_cg = now;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "capture/procfs.h"
 #include "core/util.h"
 
 #define CACHE_SLOTS 4096 /* power of two; a collision just re-reads /proc */
@@ -168,10 +169,15 @@ static void id_of_cgroup(uint64_t cgroup_id, char out[CONTAINER_ID_LEN + 1])
 	}
 }
 
+static struct slot *slot_of(struct container_cache *c, uint32_t pid)
+{
+	return &c->slots[util_hash64(pid) & (CACHE_SLOTS - 1)];
+}
+
 const char *container_of(struct container_cache *c, uint32_t pid,
 			 uint64_t cgroup_id)
 {
-	struct slot *s = &c->slots[(pid * 2654435761u) & (CACHE_SLOTS - 1)];
+	struct slot *s = slot_of(c, pid);
 	struct cgslot *g;
 	char buf[4096];
 
@@ -202,7 +208,7 @@ const char *container_of(struct container_cache *c, uint32_t pid,
 
 void container_forget(struct container_cache *c, uint32_t pid)
 {
-	struct slot *s = &c->slots[(pid * 2654435761u) & (CACHE_SLOTS - 1)];
+	struct slot *s = slot_of(c, pid);
 
 	if (s->pid == pid)
 		s->pid = 0;
@@ -224,43 +230,51 @@ static const char *cgroup2_root(void)
 	return NULL;
 }
 
+/* container_cgroup_ids' walk over the processes. */
+struct cg_walk {
+	const char *root, *prefix;
+	size_t plen;
+	uint64_t *ids;
+	size_t n, max;
+};
+
+/* Adds pid's cgroup v2 id when pid is in the container.  Returns 1 to
+ * stop: the table is full, or the container's processes sit in the v2
+ * root, which they share with the host (n is then 0). */
+static int cg_of_pid(void *ctx, uint32_t pid)
+{
+	struct cg_walk *w = ctx;
+	char buf[4096], id[CONTAINER_ID_LEN + 1], path[4096 + 64];
+	const char *v2;
+	struct stat sb;
+
+	if (read_cgroup(pid, buf, sizeof(buf)) ||
+	    !container_parse_cgroup(buf, id) || strncmp(id, w->prefix, w->plen))
+		return 0;
+	v2 = strstr(buf, "0::");
+	if (!v2 || (v2 != buf && v2[-1] != '\n'))
+		return 0;
+	v2 += 3;
+	if (v2[0] == '/' && (v2[1] == '\n' || v2[1] == '\0')) {
+		w->n = 0;
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s%.*s", w->root, (int)strcspn(v2, "\n"), v2);
+	if (stat(path, &sb))
+		return 0;
+	for (size_t i = 0; i < w->n; i++)
+		if (w->ids[i] == sb.st_ino)
+			return 0;
+	w->ids[w->n++] = sb.st_ino;
+	return w->n >= w->max;
+}
+
 size_t container_cgroup_ids(const char *prefix, uint64_t *ids, size_t max)
 {
-	const char *root = cgroup2_root();
-	size_t n = 0, plen = strlen(prefix);
-	struct dirent *de;
-	char buf[4096], id[CONTAINER_ID_LEN + 1];
-	DIR *d;
+	struct cg_walk w = { .root = cgroup2_root(), .prefix = prefix,
+			     .plen = strlen(prefix), .ids = ids, .max = max };
 
-	if (!root || !(d = opendir("/proc")))
+	if (!w.root || !max || procfs_each_pid(cg_of_pid, &w) < 0)
 		return 0;
-	while ((de = readdir(d)) && n < max) {
-		uint32_t pid = strtoul(de->d_name, NULL, 10);
-		char path[4096 + 64];
-		const char *v2;
-		struct stat sb;
-		bool dup = false;
-
-		if (!pid || read_cgroup(pid, buf, sizeof(buf)) ||
-		    !container_parse_cgroup(buf, id) || strncmp(id, prefix, plen))
-			continue;
-		v2 = strstr(buf, "0::");
-		if (!v2 || (v2 != buf && v2[-1] != '\n'))
-			continue;
-		v2 += 3;
-		/* A process in the v2 root shares its id with the host. */
-		if (v2[0] == '/' && (v2[1] == '\n' || v2[1] == '\0')) {
-			n = 0;
-			break;
-		}
-		snprintf(path, sizeof(path), "%s%.*s", root, (int)strcspn(v2, "\n"), v2);
-		if (stat(path, &sb))
-			continue;
-		for (size_t i = 0; i < n; i++)
-			dup |= ids[i] == sb.st_ino;
-		if (!dup)
-			ids[n++] = sb.st_ino;
-	}
-	closedir(d);
-	return n;
+	return w.n;
 }

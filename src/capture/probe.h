@@ -14,21 +14,19 @@
  * probes/httpsnoop.bpf.c), NUL-terminated. */
 extern const char probe_embedded_source[];
 
-#define PROBE_MAX_PIDS 1024  /* size of the probe's pid filter table */
-#define PROBE_MAX_PORTS 1024 /* size of its port filter table */
-#define PROBE_MAX_CGROUPS 1024 /* size of its cgroup filter table */
-#define PROBE_MAX_CONNS 65536	/* size of its connection table */
-
 struct probe_opts {
 	const char *source;	 /* probe text to compile */
 	const char *source_name; /* shown in compile errors */
-	const uint32_t *pids;	 /* trace only these tgids (npids > 0) */
+	const uint32_t *pids;	 /* trace only these tgids (npids > 0, at
+				  * most HS_MAX_PIDS) */
 	size_t npids;
 	const uint16_t *ports;	 /* only connections with one of these
-				  * local or remote ports (nports > 0) */
+				  * local or remote ports (nports > 0, at
+				  * most HS_MAX_PORTS) */
 	size_t nports;
 	const char *comm;	 /* only tasks with this comm, or NULL */
-	const uint64_t *cgroups; /* only tasks in these cgroup v2 ids */
+	const uint64_t *cgroups; /* only tasks in these cgroup v2 ids (at
+				  * most HS_MAX_CGROUPS) */
 	size_t ncgroups;
 	unsigned ringbuf_kb;	 /* ring buffer size */
 	bool tls;		 /* compile the OpenSSL uprobes in */

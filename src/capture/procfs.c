@@ -1,4 +1,4 @@
-/* procfs.c -- what /proc says about a traced process's fd: is it a socket, and between which addresses. */
+/* procfs.c -- what /proc says about processes: the one walk over them, and about a traced process's fd: is it a socket, and between which addresses. */
 #include "capture/procfs.h"
 
 #include <arpa/inet.h>
@@ -10,6 +10,37 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+bool procfs_parse_id(const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*end || errno || v > UINT32_MAX)
+		return false;
+	*out = v;
+	return true;
+}
+
+int procfs_each_pid(procfs_pid_fn fn, void *ctx)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	uint32_t pid;
+	int r = 0;
+
+	if (!d)
+		return -errno;
+	while (!r && (e = readdir(d)))
+		if (procfs_parse_id(e->d_name, &pid))
+			r = fn(ctx, pid);
+	closedir(d);
+	return r;
+}
 
 int procfs_is_socket(uint32_t pid, int32_t fd, uint64_t *inode)
 {
@@ -145,90 +176,75 @@ static int by_inode(const void *a, const void *b)
 	return x->inode < y->inode ? -1 : x->inode > y->inode;
 }
 
-static bool numeric(const char *s, uint32_t *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	v = strtoul(s, &end, 10);
-	if (*end || v > UINT32_MAX)
-		return false;
-	*out = v;
-	return true;
-}
-
 /* Reads the TCP tables of the network namespace of pid, once. */
-static void load_netns(struct tcp_table *t, uint32_t pid)
+static int load_netns(void *ctx, uint32_t pid)
 {
+	struct tcp_table *t = ctx;
 	char path[64];
 	struct stat sb;
 
 	snprintf(path, sizeof(path), "/proc/%u/ns/net", pid);
 	if (stat(path, &sb))
-		return;
+		return 0;
 	for (size_t i = 0; i < t->nnetns; i++)
 		if (t->netns[i] == sb.st_ino)
-			return;
+			return 0;
 	if (grow((void **)&t->netns, &t->capnetns, t->nnetns, sizeof(uint64_t)))
-		return;
+		return 0;
 	t->netns[t->nnetns++] = sb.st_ino;
 	snprintf(path, sizeof(path), "/proc/%u/net/tcp", pid);
 	load_tcp(t, path, AF_INET);
 	snprintf(path, sizeof(path), "/proc/%u/net/tcp6", pid);
 	load_tcp(t, path, AF_INET6);
+	return 0;
 }
 
-static size_t visit_fds(const struct tcp_table *t, uint32_t pid,
-			procfs_tcp_fn fn, void *ctx, size_t max)
+/* The second walk's state: calls fn for each TCP socket fd, up to max. */
+struct fd_walk {
+	const struct tcp_table *t;
+	procfs_tcp_fn fn;
+	void *ctx;
+	size_t n, max;
+};
+
+static int visit_fds(void *ctx, uint32_t pid)
 {
+	struct fd_walk *w = ctx;
 	char path[64];
 	struct dirent *e;
-	size_t n = 0;
 	DIR *d;
 
 	snprintf(path, sizeof(path), "/proc/%u/fd", pid);
 	if (!(d = opendir(path)))
 		return 0;
-	while (n < max && (e = readdir(d))) {
+	while (w->n < w->max && (e = readdir(d))) {
 		struct tcp_sock key, *s;
 		uint32_t fd;
 
-		if (!numeric(e->d_name, &fd) || fd > INT32_MAX ||
+		if (!procfs_parse_id(e->d_name, &fd) || fd > INT32_MAX ||
 		    procfs_is_socket(pid, fd, &key.inode) != 1)
 			continue;
-		s = bsearch(&key, t->s, t->n, sizeof(*s), by_inode);
+		s = bsearch(&key, w->t->s, w->t->n, sizeof(*s), by_inode);
 		if (s) {
-			fn(ctx, pid, fd, &s->local, &s->remote);
-			n++;
+			w->fn(w->ctx, pid, fd, &s->local, &s->remote);
+			w->n++;
 		}
 	}
 	closedir(d);
-	return n;
+	return w->n >= w->max;
 }
 
 size_t procfs_each_tcp_fd(procfs_tcp_fn fn, void *ctx, size_t max)
 {
 	struct tcp_table t = { 0 };
-	struct dirent *e;
-	size_t n = 0;
-	uint32_t pid;
-	DIR *d;
+	struct fd_walk w = { .t = &t, .fn = fn, .ctx = ctx, .max = max };
 
 	/* Two walks: every namespace's sockets first, then every fd. */
-	if (!(d = opendir("/proc")))
-		return 0;
-	while ((e = readdir(d)))
-		if (numeric(e->d_name, &pid))
-			load_netns(&t, pid);
+	procfs_each_pid(load_netns, &t);
 	qsort(t.s, t.n, sizeof(*t.s), by_inode);
-	rewinddir(d);
-	while (n < max && (e = readdir(d)))
-		if (numeric(e->d_name, &pid))
-			n += visit_fds(&t, pid, fn, ctx, max - n);
-	closedir(d);
+	if (max)
+		procfs_each_pid(visit_fds, &w);
 	free(t.s);
 	free(t.netns);
-	return n;
+	return w.n;
 }

@@ -1,4 +1,4 @@
-/* procfs.h -- what /proc says about a traced process's fd: is it a socket, and between which addresses. */
+/* procfs.h -- what /proc says about processes: the one walk over them, and about a traced process's fd: is it a socket, and between which addresses. */
 #ifndef HS_PROCFS_H
 #define HS_PROCFS_H
 
@@ -9,6 +9,18 @@
 #include <linux/types.h>
 
 #include "event.h"
+
+/* Parses a whole decimal number, as /proc names processes and fds:
+ * true and *out set, or false (not a number, or past UINT32_MAX). */
+bool procfs_parse_id(const char *s, uint32_t *out);
+
+/* Called for each process; a non-zero return stops the walk. */
+typedef int (*procfs_pid_fn)(void *ctx, uint32_t pid);
+
+/* Calls fn for every process in /proc, in directory order.  Returns what
+ * the last call returned (0 when the walk went through), or -errno when
+ * /proc cannot be read. */
+int procfs_each_pid(procfs_pid_fn fn, void *ctx);
 
 /* 1 if /proc/PID/fd/FD is a socket, 0 if it is something else, -errno if
  * it cannot be told (the process or fd is gone). */

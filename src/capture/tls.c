@@ -8,7 +8,6 @@
  */
 #include "capture/tls.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "capture/procfs.h"
 #include "core/util.h"
 
 #define TLS_MAX_LIBS 128 /* distinct library files; past it, none more */
@@ -135,20 +135,15 @@ void tls_scan_exec(struct tls *t, uint32_t pid)
 	}
 }
 
+static int scan_pid(void *ctx, uint32_t pid)
+{
+	scan_maps(ctx, pid);
+	return 0;
+}
+
 void tls_scan_all(struct tls *t)
 {
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		uint32_t pid = strtoul(de->d_name, NULL, 10);
-
-		if (pid)
-			scan_maps(t, pid);
-	}
-	closedir(d);
+	procfs_each_pid(scan_pid, t);
 }
 
 struct tls *tls_new(struct probe *p, const char *const *libs, size_t nlibs,
@@ -166,11 +161,6 @@ struct tls *tls_new(struct probe *p, const char *const *libs, size_t nlibs,
 		if (access(std_paths[i], R_OK) == 0)
 			attach(t, std_paths[i], false);
 	return t;
-}
-
-size_t tls_count(const struct tls *t)
-{
-	return t->nlibs;
 }
 
 void tls_free(struct tls *t)

@@ -21,8 +21,6 @@ struct tls *tls_new(struct probe *p, const char *const *libs, size_t nlibs,
 void tls_scan_exec(struct tls *t, uint32_t pid);
 /* Attaches to any libssl a running process maps, for every process. */
 void tls_scan_all(struct tls *t);
-/* Libraries attached so far. */
-size_t tls_count(const struct tls *t);
 void tls_free(struct tls *t);
 
 #endif

@@ -156,6 +156,19 @@ def reconstruct_request_length(t):
     return n + 2 + (r.get("body_size") or 0)
 
 
+def cut_short(t, sent):
+    """True when nginx itself logged a response it could not finish: the
+    client went away after the headers (wrk stopping mid-request), so
+    $body_bytes_sent is below the response's Content-Length and equals
+    what httpsnoop saw, and httpsnoop says the response is incomplete."""
+    length = None
+    for name, value in (t.get("response") or {}).get("headers") or []:
+        if name.lower() == "content-length" and value.strip().isdigit():
+            length = int(value)
+    return (length is not None and sent < length
+            and resp(t, "complete") is False and resp(t, "body_size") == sent)
+
+
 def cmd_nginx(txns, args, d):
     log = []
     with open(args.log, encoding="utf-8", errors="replace") as f:
@@ -203,7 +216,7 @@ def cmd_nginx(txns, args, d):
                 d.add(f"{where}: response body_size {resp(t, 'body_size')}, "
                       f"$body_bytes_sent {rec['sent']} (interim_status "
                       f"{t.get('interim_status')})")
-            if t.get("error") is not None:
+            if t.get("error") is not None and not cut_short(t, sent):
                 d.add(f"{where}: error {t.get('error')!r}")
             if args.request_length:
                 # nginx leaves a discarded body (a 'return' location, an

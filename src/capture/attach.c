@@ -1,0 +1,195 @@
+/* attach.c -- loads the probe's programs, fills its tail-call tables and attaches its tracepoints. */
+#include "capture/attach.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture/compile.h"
+#include "core/util.h"
+
+#define VERIFIER_LOG (1 << 22) /* bytes of verifier log asked for */
+#define VERIFIER_TAIL 4000     /* bytes of it shown: the end says why */
+
+int attach_load_prog(struct attach *a, void *mod, const char *name,
+		     enum bpf_prog_type type)
+{
+	const struct compile_bcc *b = &compile_bcc;
+	char *log;
+	int fd;
+
+	if (!b->function_start(mod, name)) {
+		warn("the probe has no function %s", name);
+		return -ENOENT;
+	}
+	fd = b->func_load(mod, type, name, b->function_start(mod, name),
+			  b->function_size(mod, name), b->license(mod),
+			  b->kern_version(mod), 0, NULL, 0, NULL, -1);
+	log = fd < 0 ? malloc(VERIFIER_LOG) : NULL;
+	if (log) {
+		log[0] = '\0';
+		fd = b->func_load(mod, type, name, b->function_start(mod, name),
+				  b->function_size(mod, name), b->license(mod),
+				  b->kern_version(mod), 1, log, VERIFIER_LOG,
+				  NULL, -1);
+		if (fd < 0) {
+			size_t len = strlen(log);
+
+			fprintf(stderr, "%s\n",
+				len > VERIFIER_TAIL ? log + len - VERIFIER_TAIL : log);
+		}
+		free(log);
+	}
+	if (fd < 0) {
+		warn("failed to load probe program %s: the kernel's verifier "
+		     "rejected it (its log is above)", name);
+		return -EINVAL;
+	}
+	if (a->nprogs < ATTACH_MAX_PROGS)
+		a->prog_fd[a->nprogs++] = fd;
+	return fd;
+}
+
+/* Most of the probe's work is in programs of their own, reached by tail
+ * call from every data handler, so that the verifier checks it once (see
+ * hs_calls in the probe).  A probe without those tables needs none. */
+static int fill_tail_calls(struct attach *a, void *mod)
+{
+	static const struct {
+		const char *table, *fn;
+		int slot;
+		enum bpf_prog_type type;
+	} calls[] = {
+		{ "hs_calls", "hs_emit_buf", HS_CALL_EMIT_BUF, BPF_PROG_TYPE_TRACEPOINT },
+		{ "hs_calls", "hs_emit_iov", HS_CALL_EMIT_IOV, BPF_PROG_TYPE_TRACEPOINT },
+		{ "hs_calls", "hs_data", HS_CALL_DATA, BPF_PROG_TYPE_TRACEPOINT },
+		/* SSL calls have one buffer: no hs_emit_iov. */
+		{ "hs_calls_kp", "hs_emit_buf", HS_CALL_EMIT_BUF, BPF_PROG_TYPE_KPROBE },
+		{ "hs_calls_kp", "hs_data_tls", HS_CALL_DATA, BPF_PROG_TYPE_KPROBE },
+	};
+
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		int map = compile_bcc.table_fd(mod, calls[i].table), fd;
+
+		if (map < 0)
+			continue;
+		fd = attach_load_prog(a, mod, calls[i].fn, calls[i].type);
+		if (fd < 0)
+			return fd;
+		if (bpf_update_elem(map, (void *)&calls[i].slot, &fd, 0)) {
+			int err = -errno;
+
+			warn("failed to fill the probe's %s table: %s",
+			     calls[i].table, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* "tracepoint__syscalls__sys_enter_read" -> "syscalls", "sys_enter_read" */
+static bool split_tp(const char *fn, char *cat, char *ev, size_t n)
+{
+	const char *a = fn + strlen("tracepoint__"), *b;
+
+	if (strncmp(fn, "tracepoint__", 12))
+		return false;
+	b = strstr(a, "__");
+	if (!b || (size_t)(b - a) >= n || strlen(b + 2) >= n)
+		return false;
+	memcpy(cat, a, b - a);
+	cat[b - a] = '\0';
+	strcpy(ev, b + 2);
+	return true;
+}
+
+int attach_all(struct attach *a, void *mod)
+{
+	size_t n = compile_bcc.num_functions(mod);
+	int err = fill_tail_calls(a, mod);
+
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		const char *name = compile_bcc.function_name(mod, i);
+		char cat[64], ev[64];
+		int fd, afd;
+
+		if (!split_tp(name, cat, ev, sizeof(cat)))
+			continue;
+		fd = attach_load_prog(a, mod, name, BPF_PROG_TYPE_TRACEPOINT);
+		if (fd < 0)
+			return fd;
+		if (a->ntp == ATTACH_MAX_TP) {
+			close(fd);
+			return -E2BIG;
+		}
+		afd = bpf_attach_tracepoint(fd, cat, ev);
+		if (afd < 0) {
+			warn("failed to attach tracepoint %s:%s: %s", cat, ev,
+			     strerror(errno));
+			close(fd);
+			return -ENOENT;
+		}
+		snprintf(a->tp_name[a->ntp], ATTACH_NAME_LEN, "%s:%s", cat, ev);
+		a->tp_fd[a->ntp++] = afd;
+	}
+	if (!a->ntp) {
+		warn("the probe defines no TRACEPOINT_PROBE: nothing to attach");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int attach_send_progs(const struct attach *a, int sock)
+{
+	int err = 0;
+
+	for (int i = 0; i < a->nprogs && !err; i++)
+		err = compile_send(sock, COMPILE_FD_PROG, i, NULL, a->prog_fd[i]);
+	return err;
+}
+
+int attach_send_tracepoints(const struct attach *a, int sock)
+{
+	int err = 0;
+
+	for (int i = 0; i < a->ntp && !err; i++)
+		err = compile_send(sock, COMPILE_FD_ATTACH, i, a->tp_name[i], a->tp_fd[i]);
+	return err;
+}
+
+int attach_add_prog(struct attach *a, int fd)
+{
+	if (a->nprogs == ATTACH_MAX_PROGS)
+		return -E2BIG;
+	a->prog_fd[a->nprogs++] = fd;
+	return 0;
+}
+
+int attach_add_tracepoint(struct attach *a, const char *name, int fd)
+{
+	if (a->ntp == ATTACH_MAX_TP)
+		return -E2BIG;
+	snprintf(a->tp_name[a->ntp], ATTACH_NAME_LEN, "%s", name);
+	a->tp_fd[a->ntp++] = fd;
+	return 0;
+}
+
+void attach_close(struct attach *a)
+{
+	for (int i = 0; i < a->ntp; i++) {
+		char *colon = strchr(a->tp_name[i], ':');
+
+		bpf_close_perf_event_fd(a->tp_fd[i]);
+		if (colon) {
+			*colon = '\0';
+			bpf_detach_tracepoint(a->tp_name[i], colon + 1);
+		}
+	}
+	for (int i = 0; i < a->nprogs; i++)
+		close(a->prog_fd[i]);
+	a->ntp = a->nprogs = 0;
+}

@@ -1,0 +1,24 @@
+/* buffer.h -- internal to the probe layer: the records' way from the kernel, a BPF ring buffer or per-CPU perf buffers, behind one poll interface (probe_poll, probe_flush). */
+#ifndef HS_BUFFER_H
+#define HS_BUFFER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "capture/probe.h"
+
+struct buffer;
+
+/* Opens the probe's hs_events table (map_fd) as a ring buffer, or with
+ * ringbuf false as one perf buffer per CPU of about kb / CPUs KiB each.
+ * Records go to fn in the order they happened.  NULL on failure, after
+ * saying why. */
+struct buffer *buffer_open(int map_fd, bool ringbuf, unsigned kb,
+			   probe_record_fn fn, void *ctx);
+/* Records the kernel dropped for want of room in a perf buffer (a ring
+ * buffer's losses are counted by the probe itself). */
+uint64_t buffer_lost(const struct buffer *b);
+/* Accepts NULL. */
+void buffer_close(struct buffer *b);
+
+#endif
