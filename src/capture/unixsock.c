@@ -1,7 +1,6 @@
 /* unixsock.c -- a Unix socket's name, type and other end, by inode: sock_diag in its network namespace, /proc/PID/net/unix, and /proc/PID/fd for who holds it. */
 #include "capture/unixsock.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -414,79 +413,52 @@ static int by_ino(const void *a, const void *b)
 	return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
-static bool numeric(const char *s, uint32_t *out)
-{
-	char *end;
-	unsigned long v;
+/* The walk's table, growing. */
+struct walk {
+	struct held *t;
+	size_t n, cap;
+	uint32_t self;
+};
 
-	if (*s < '0' || *s > '9')
-		return false;
-	v = strtoul(s, &end, 10);
-	if (*end || v > UINT32_MAX)
-		return false;
-	*out = (uint32_t)v;
-	return true;
+static int walk_socket(void *ctx, uint32_t pid, int32_t fd, uint64_t ino)
+{
+	struct walk *w = ctx;
+
+	(void)fd;
+	if (w->n == w->cap) {
+		size_t c = w->cap ? w->cap * 2 : 1024;
+		struct held *p = realloc(w->t, c * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		w->t = p;
+		w->cap = c;
+	}
+	w->t[w->n++] = (struct held){ .ino = ino, .pid = pid };
+	return 0;
 }
 
-/* Adds the sockets open in process pid to *t. */
-static int walk_pid(uint32_t pid, struct held **t, size_t *n, size_t *cap)
+static int walk_pid(void *ctx, uint32_t pid)
 {
-	char path[64];
-	struct dirent *e;
-	DIR *d;
+	struct walk *w = ctx;
 
-	snprintf(path, sizeof(path), "/proc/%u/fd", pid);
-	d = opendir(path);
-	if (!d)
-		return 0;
-	while ((e = readdir(d))) {
-		uint32_t fd;
-		uint64_t ino;
-
-		if (!numeric(e->d_name, &fd) || fd > INT32_MAX ||
-		    procfs_is_socket(pid, (int32_t)fd, &ino) != 1)
-			continue;
-		if (*n == *cap) {
-			size_t c = *cap ? *cap * 2 : 1024;
-			struct held *p = realloc(*t, c * sizeof(**t));
-
-			if (!p) {
-				closedir(d);
-				return -ENOMEM;
-			}
-			*t = p;
-			*cap = c;
-		}
-		(*t)[(*n)++] = (struct held){ .ino = ino, .pid = pid };
-	}
-	closedir(d);
-	return 0;
+	return pid == w->self ? 0 : procfs_each_socket(pid, walk_socket, w);
 }
 
 /* Rebuilds u->walked from every process's fds (httpsnoop's own aside). */
 static int walk(struct unixsock *u)
 {
-	struct held *t = NULL;
-	size_t n = 0, cap = 0;
-	uint32_t pid, self = (uint32_t)getpid();
-	struct dirent *e;
-	DIR *d = opendir("/proc");
-	int err = 0;
+	struct walk w = { .self = (uint32_t)getpid() };
+	int err = procfs_each_pid(walk_pid, &w);
 
-	if (!d)
-		return -errno;
-	while (!err && (e = readdir(d)))
-		if (numeric(e->d_name, &pid) && pid != self)
-			err = walk_pid(pid, &t, &n, &cap);
-	closedir(d);
 	if (err) {
-		free(t);
+		free(w.t);
 		return err;
 	}
-	qsort(t, n, sizeof(*t), by_ino);
+	qsort(w.t, w.n, sizeof(*w.t), by_ino);
 	free(u->walked);
-	u->walked = t;
-	u->nwalked = n;
+	u->walked = w.t;
+	u->nwalked = w.n;
 	return 0;
 }
 
