@@ -5,6 +5,8 @@
  */
 #include "core/redact.h"
 
+#include "core/util.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,8 +97,8 @@ static size_t redact_headers(const struct redact *r, struct http_msg *m)
 			continue;
 		/* RFC 9110 section 11.4: credentials = auth-scheme [ 1*SP
 		 * token68 / params ]; the scheme is not secret. */
-		if ((h->name_len == 13 && !strncasecmp(m->buf + h->name_off, "Authorization", 13)) ||
-		    (h->name_len == 19 && !strncasecmp(m->buf + h->name_off, "Proxy-Authorization", 19))) {
+		if (util_token_eq(m->buf + h->name_off, h->name_len, "Authorization") ||
+		    util_token_eq(m->buf + h->name_off, h->name_len, "Proxy-Authorization")) {
 			while (keep < vlen && keep < 32 && v[keep] != ' ')
 				keep++;
 			if (keep == vlen || keep == 32)

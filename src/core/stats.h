@@ -1,9 +1,14 @@
-/* stats.h -- user-space counters, printed at exit so that nothing is lost silently. */
+/* stats.h -- counters of what was seen and what was lost, and the one table that names them for printing (at exit, on SIGUSR1) and for other readers. */
 #ifndef HS_STATS_H
 #define HS_STATS_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
+/* User space's counters; each module adds to its own.  A new counter is
+ * a field here and a line in stats.c's table. */
 struct stats {
 	uint64_t events;	   /* records received */
 	uint64_t bytes;		   /* payload bytes received */
@@ -22,5 +27,45 @@ struct stats {
 				    * (or found open on other ports at start) */
 	uint64_t bad_records;	   /* malformed records (replay input) */
 };
+
+/* Where a statistic's value lives. */
+enum stat_src {
+	STAT_USER,   /* a field of struct stats: at is its offset */
+	STAT_KERNEL, /* the probe's counters: at is an enum hs_stat */
+	STAT_GAUGE,  /* a level, not a count: at is an enum stat_gauge */
+};
+
+enum stat_gauge {
+	STAT_G_OPEN,	     /* connections tracked in user space now */
+	STAT_G_KERNEL_TABLE, /* entries in the probe's connection table */
+	STAT_G_MAX,
+};
+
+struct stat_desc {
+	const char *name; /* as printed: at most STATS_NAME_MAX chars */
+	const char *help; /* what it counts, one line */
+	uint8_t src;	  /* enum stat_src */
+	uint16_t at;
+};
+#define STATS_NAME_MAX 19
+
+/* Every statistic, in the order they are printed. */
+extern const struct stat_desc stats_table[];
+extern const size_t stats_count;
+
+/* The values at one moment.  kernel is NULL in a replay (no probe), and
+ * gauges NULL where they are not known: their statistics are left out. */
+struct stats_view {
+	const struct stats *user;
+	const uint64_t *kernel; /* HS_STAT_MAX counters */
+	const uint64_t *gauges; /* STAT_G_MAX levels */
+};
+
+/* d's value in v; false when v does not have it. */
+bool stats_value(const struct stat_desc *d, const struct stats_view *v,
+		 uint64_t *out);
+
+/* "\nhttpsnoop statistics:\n" and a line per statistic v has. */
+void stats_print(FILE *f, const struct stats_view *v);
 
 #endif

@@ -1,4 +1,4 @@
-/* txn.h -- an HTTP transaction as the HTTP layer hands it to the output writers. */
+/* txn.h -- the transaction model: what protocols report and sinks consume (a request and its response, or a WebSocket message), with its accessors. */
 #ifndef HS_TXN_H
 #define HS_TXN_H
 
@@ -39,7 +39,12 @@ struct http_header {
 
 /* One request or response.  Strings are slices of buf, NUL-terminated.
  * The preview holds at most the writer's max-body bytes of the decoded
- * (de-chunked, gunzipped/inflated) body. */
+ * (de-chunked, gunzipped/inflated) body.
+ *
+ * Room left for HTTP/2 (issue 11): trailers are a second header array
+ * over the same buf (trailers, ntrailers, trailers_cap), written by the
+ * protocol like hdrs; a request's :method and :path go in the method and
+ * target slices, so that what reads HTTP/1 messages reads them too. */
 struct http_msg {
 	bool present;
 	bool complete;	     /* the parser saw its end */
@@ -66,7 +71,13 @@ struct http_msg {
 	uint64_t last_ts;	/* of last byte */
 };
 
-/* A request and its response (response.present false if none came). */
+/* A request and its response (response.present false if none came).
+ *
+ * Room left, not yet filled: which protocol carried it (an enum set by
+ * the protocol module: HTTP/1.x, h2), the h2 stream id and a pushed
+ * flag, and for gRPC a pointer to a block of its own (service, method,
+ * status, message counts and previews) owned like the messages' buffers.
+ * Writers must not assume HTTP/1 beyond what these fields say. */
 struct txn {
 	struct conn_info conn;
 	struct http_msg req;
@@ -77,18 +88,107 @@ struct txn {
 			      * HTTP/1 after this transaction */
 	const char *error;   /* static string: why the response is missing
 			      * or incomplete; NULL when all is well */
-	struct txn *next;    /* FIFO link, owned by the HTTP layer */
+	struct txn *next;    /* FIFO link, owned by the protocol */
 };
 
-/* Accessors for the slices; the returned pointers live as long as msg. */
+/* One WebSocket message (RFC 6455 section 5.4), reported once its last
+ * frame is seen: not a request/response pair, so a record of its own,
+ * which sinks take through their ws op.  Control frames (close, ping,
+ * pong) are messages of one frame. */
+struct ws_msg {
+	struct conn_info conn;
+	uint8_t dir;	      /* enum hs_dir: sent or received by the
+			       * traced process */
+	bool from_client;     /* client to server (frames masked) */
+	uint8_t opcode;	      /* RFC 6455 section 5.2, of the first frame */
+	uint32_t frames;      /* frames it was made of */
+	uint64_t size;	      /* payload bytes of all frames, including
+			       * bytes lost to gaps */
+	uint64_t missing;     /* of those, bytes never captured */
+	uint8_t *preview;     /* owned; unmasked payload, max_body bytes */
+	size_t preview_len;
+	bool preview_truncated;
+	int close_code;	      /* a close frame's status code, or -1 */
+	const char *error;    /* static string, or NULL */
+	uint64_t first_ts;    /* CLOCK_MONOTONIC ns of its first byte */
+	uint64_t last_ts;     /* of its last byte */
+};
+
+/* --- accessors: the returned pointers live as long as the message ---- */
+
 static inline const char *http_str(const struct http_msg *m, uint32_t off)
 {
 	return m->buf ? m->buf + off : "";
 }
 
 /* Returns the value of the first header called `name` (ASCII
- * case-insensitive), or NULL; *len receives its length. */
+ * case-insensitive), or NULL; *len receives its length.  Headers whose
+ * slices do not lie inside buf are passed over. */
 const char *http_msg_header(const struct http_msg *m, const char *name,
 			    size_t *len);
+
+/* The content-coding of a message's body, from its first
+ * Content-Encoding header (RFC 9110 section 8.4.1: x-gzip is gzip;
+ * "deflate" is zlib, raw deflate being a common mistake the decoder
+ * accepts). */
+enum http_coding {
+	HTTP_CODING_NONE,    /* no Content-Encoding */
+	HTTP_CODING_GZIP,
+	HTTP_CODING_DEFLATE,
+	HTTP_CODING_OTHER,   /* one we do not decode */
+};
+/* *name and *len receive the coding's name: "gzip" or "deflate" for
+ * those, the header's value (without surrounding whitespace) for
+ * HTTP_CODING_OTHER, "unknown" for HTTP_CODING_NONE. */
+enum http_coding http_msg_coding(const struct http_msg *m, const char **name,
+				 size_t *len);
+
+/* Frees what m owns and zeroes it. */
+void http_msg_reset(struct http_msg *m);
+/* Makes dst (empty) a deep copy of src.  Returns 0 or -ENOMEM (dst is
+ * then empty).  The copy's preview holds preview_len bytes, not
+ * max_body: it must never go to a pool (txn_put). */
+int http_msg_copy(struct http_msg *dst, const struct http_msg *src);
+
+/* Realtime ns of a transaction: its request's first byte (its
+ * response's if no request was seen), plus clock_offset_ns (realtime
+ * minus CLOCK_MONOTONIC); 0 if that is negative, UINT64_MAX past it. */
+uint64_t txn_time(const struct txn *t, int64_t clock_offset_ns);
+
+/* Latency (request's first byte to response's last) and time to first
+ * byte (request's last byte to response's first).  Return false when not
+ * computable: no response, the needed message incomplete, or clocks out
+ * of order. */
+bool txn_latency(const struct txn *t, uint64_t *ns);
+bool txn_ttfb(const struct txn *t, uint64_t *ns);
+
+/* "client", "server" or "unknown" (enum hs_role). */
+const char *txn_role_name(uint8_t role);
+
+/* --- allocation ------------------------------------------------------ */
+
+/* Finished transactions kept, with their buffers, for the next ones:
+ * once it is warm, a transaction costs no allocation.  A pool holds at
+ * most TXN_POOL_MAX transactions, and keeps no buffer larger than
+ * TXN_POOL_KEEP bytes (96 KB at most in all).  Previews are of max_body
+ * bytes.  One pool serves the connections of one stream tracker. */
+#define TXN_POOL_MAX 16
+#define TXN_POOL_KEEP 1024
+struct txn_pool;
+
+/* Returns NULL on allocation failure. */
+struct txn_pool *txn_pool_new(size_t max_body);
+/* Frees the pool and what it holds; accepts NULL.  Transactions taken
+ * from it may be freed (txn_free) or put back before or after. */
+void txn_pool_free(struct txn_pool *pool);
+/* A zeroed transaction (buffers kept from an earlier one may be
+ * attached), from the pool when it has one; NULL when out of memory.
+ * pool may be NULL. */
+struct txn *txn_get(struct txn_pool *pool);
+/* Gives t back: kept in the pool, emptied, or freed when the pool is
+ * full or NULL. */
+void txn_put(struct txn_pool *pool, struct txn *t);
+/* Frees t and what it owns; accepts NULL. */
+void txn_free(struct txn *t);
 
 #endif

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
+#include <strings.h>
 
 /* All diagnostics go through warn(): "httpsnoop: failed to <verb> <thing>:
  * <strerror>", lowercase, one line. */
@@ -15,6 +17,23 @@ void util_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Parses a whole decimal string into [min, max].  Returns 0, or -EINVAL
  * (not a number, trailing junk) or -ERANGE. */
 int util_parse_long(const char *s, long min, long max, long *out);
+
+/* RFC 9110 section 5.6.3: optional whitespace (OWS) is spaces and tabs.
+ * Narrows s[0..*len) to what lies between it at both ends. */
+static inline void util_trim_ows(const char **s, size_t *len)
+{
+	while (*len && (**s == ' ' || **s == '\t'))
+		(*s)++, (*len)--;
+	while (*len && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t'))
+		(*len)--;
+}
+
+/* Whether s[0..len) is the string tok, ASCII case-insensitively, as field
+ * names and tokens compare (RFC 9110 sections 5.1 and 5.6.2). */
+static inline bool util_token_eq(const char *s, size_t len, const char *tok)
+{
+	return strlen(tok) == len && strncasecmp(s, tok, len) == 0;
+}
 
 /* Mixes the bits of a 64-bit key (murmur3's finalizer), so that its low
  * bits index a power-of-two table well even when keys are sequential (ids)

@@ -3,19 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <zlib.h>
-
-static int token_is(const char *v, size_t len, const char *tok)
-{
-	size_t n = strlen(tok);
-
-	while (len && (*v == ' ' || *v == '\t'))
-		v++, len--;
-	while (len && (v[len - 1] == ' ' || v[len - 1] == '\t'))
-		len--;
-	return len == n && strncasecmp(v, tok, n) == 0;
-}
 
 static int preview_alloc(struct body *b)
 {
@@ -27,24 +15,22 @@ static int preview_alloc(struct body *b)
 	return 0;
 }
 
-void body_begin(struct body *b, struct http_msg *msg, size_t max,
-		const char *ce, size_t ce_len)
+void body_begin(struct body *b, struct http_msg *msg, size_t max)
 {
+	const char *name;
+	size_t len;
+
 	memset(b, 0, sizeof(*b));
 	b->msg = msg;
 	b->max = max;
-	/* RFC 9110 section 8.4.1: "x-gzip" is an alias of gzip, and
-	 * "deflate" is the zlib format -- raw deflate is also seen in the
+	/* "deflate" is the zlib format -- raw deflate is also seen in the
 	 * wild, so a failed zlib header falls back to raw below. */
-	if (ce && (token_is(ce, ce_len, "gzip") || token_is(ce, ce_len, "x-gzip")))
-		b->coding = BODY_GZIP;
-	else if (ce && token_is(ce, ce_len, "deflate"))
-		b->coding = BODY_DEFLATE;
-	if (b->coding == BODY_IDENTITY || !max)
+	b->coding = http_msg_coding(msg, &name, &len);
+	if ((b->coding != HTTP_CODING_GZIP && b->coding != HTTP_CODING_DEFLATE) || !max)
 		return;
 	b->z = calloc(1, sizeof(z_stream));
-	b->wbits = b->coding == BODY_GZIP ? 16 + MAX_WBITS : MAX_WBITS;
-	b->nhead = b->coding == BODY_GZIP ? -1 : 0;
+	b->wbits = b->coding == HTTP_CODING_GZIP ? 16 + MAX_WBITS : MAX_WBITS;
+	b->nhead = b->coding == HTTP_CODING_GZIP ? -1 : 0;
 	if (!b->z || inflateInit2(b->z, b->wbits) != Z_OK) {
 		free(b->z);
 		b->z = NULL;

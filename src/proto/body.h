@@ -9,15 +9,13 @@
 
 struct z_stream_s;
 
-enum body_coding { BODY_IDENTITY, BODY_GZIP, BODY_DEFLATE };
-
 /* Fills msg->preview with at most `max` bytes.  The decoder's state is
  * owned here and freed by body_end() (also safe without body_begin). */
 struct body {
 	struct http_msg *msg;
 	size_t max;
-	enum body_coding coding;
-	struct z_stream_s *z; /* NULL unless coding != BODY_IDENTITY */
+	enum http_coding coding; /* the message's Content-Encoding */
+	struct z_stream_s *z; /* NULL unless decoding gzip or deflate */
 	int wbits;	      /* zlib window bits in use */
 	int done;	      /* preview full, or decoding stopped */
 	uint8_t head[2];      /* "deflate": the first bytes, held until
@@ -25,9 +23,9 @@ struct body {
 	int nhead;
 };
 
-/* content_encoding is the header value (may be NULL). */
-void body_begin(struct body *b, struct http_msg *msg, size_t max,
-		const char *content_encoding, size_t ce_len);
+/* The content-coding is msg's Content-Encoding (its headers are
+ * complete). */
+void body_begin(struct body *b, struct http_msg *msg, size_t max);
 /* data NULL means `len` bytes lost to a capture gap. */
 void body_feed(struct body *b, const uint8_t *data, size_t len);
 void body_end(struct body *b);

@@ -16,6 +16,7 @@
 
 #include <llhttp.h>
 
+#include "core/util.h"
 #include "proto/body.h"
 
 enum field { F_NONE, F_METHOD, F_URL, F_STATUS, F_HNAME, F_HVALUE };
@@ -37,10 +38,13 @@ struct side {
 };
 
 struct http1 {
-	struct http1_opts opts;
+	const struct proto_env *env;
 	const struct conn_info *conn;
 	int req_dir; /* direction carrying requests, -1 until known */
 	bool upgraded;
+	struct txn *switched; /* a copy of the transaction that upgraded,
+			       * made before it was emitted (and maybe
+			       * redacted), for the protocol that follows */
 	struct side side[2];
 	struct txn *head, *tail; /* requests waiting for responses */
 	size_t queued;
@@ -52,109 +56,6 @@ static bool settings_ready;
 static const uint8_t zeros[1];
 
 /* --- messages ------------------------------------------------------- */
-
-static void msg_reset(struct http_msg *m)
-{
-	free(m->buf);
-	free(m->hdrs);
-	free(m->preview);
-	memset(m, 0, sizeof(*m));
-}
-
-static void txn_free(struct txn *t)
-{
-	if (!t)
-		return;
-	msg_reset(&t->req);
-	msg_reset(&t->resp);
-	free(t);
-}
-
-struct http1_pool {
-	struct txn *free; /* linked by next */
-	size_t n;
-	size_t max_body; /* the size of the previews they hold */
-};
-
-struct http1_pool *http1_pool_new(size_t max_body)
-{
-	struct http1_pool *pool = calloc(1, sizeof(*pool));
-
-	if (pool)
-		pool->max_body = max_body;
-	return pool;
-}
-
-void http1_pool_free(struct http1_pool *pool)
-{
-	struct txn *t, *next;
-
-	if (!pool)
-		return;
-	for (t = pool->free; t; t = next) {
-		next = t->next;
-		txn_free(t);
-	}
-	free(pool);
-}
-
-/* Empties a message for the pool.  Its buffers are kept unless they are
- * larger than HTTP1_POOL_KEEP (a large -b, headers of 64 KB), so that
- * the pool stays small.  buf starts with a NUL, so that every slice of
- * the empty message reads "" as with no buf. */
-static void msg_clear(struct http_msg *m, size_t preview_size)
-{
-	if (m->buf_cap > HTTP1_POOL_KEEP) {
-		free(m->buf);
-		m->buf = NULL;
-		m->buf_cap = 0;
-	}
-	if (m->hdrs_cap * sizeof(*m->hdrs) > HTTP1_POOL_KEEP) {
-		free(m->hdrs);
-		m->hdrs = NULL;
-		m->hdrs_cap = 0;
-	}
-	if (preview_size > HTTP1_POOL_KEEP) {
-		free(m->preview);
-		m->preview = NULL;
-	}
-	*m = (struct http_msg){ .buf = m->buf, .buf_cap = m->buf_cap,
-				.hdrs = m->hdrs, .hdrs_cap = m->hdrs_cap,
-				.preview = m->preview };
-	if (m->buf)
-		m->buf[0] = '\0';
-}
-
-static struct txn *txn_new(struct http1 *h)
-{
-	struct http1_pool *pool = h->opts.pool;
-	struct txn *t;
-
-	if (!pool || !pool->free)
-		return calloc(1, sizeof(*t));
-	t = pool->free;
-	pool->free = t->next;
-	pool->n--;
-	t->next = NULL;
-	return t;
-}
-
-/* Frees t, or keeps it in the pool, cleared. */
-static void txn_done(struct http1 *h, struct txn *t)
-{
-	struct http1_pool *pool = h->opts.pool;
-	struct http_msg req = t->req, resp = t->resp;
-
-	if (!pool || pool->n >= HTTP1_POOL_MAX || pool->max_body != h->opts.max_body) {
-		txn_free(t);
-		return;
-	}
-	msg_clear(&req, pool->max_body);
-	msg_clear(&resp, pool->max_body);
-	*t = (struct txn){ .req = req, .resp = resp, .next = pool->free };
-	pool->free = t;
-	pool->n++;
-}
 
 /* Appends to the slice being built; a new slice starts after the previous
  * one's NUL.  Returns false (and flags the message) when it is full. */
@@ -194,23 +95,6 @@ static bool msg_append(struct http_msg *m, const char *p, size_t len,
 	return true;
 }
 
-const char *http_msg_header(const struct http_msg *m, const char *name,
-			    size_t *len)
-{
-	size_t n = strlen(name);
-
-	for (size_t i = 0; i < m->nhdrs; i++) {
-		const struct http_header *h = &m->hdrs[i];
-
-		if (h->name_len == n &&
-		    strncasecmp(m->buf + h->name_off, name, n) == 0) {
-			*len = h->value_len;
-			return m->buf + h->value_off;
-		}
-	}
-	return NULL;
-}
-
 /* --- llhttp callbacks ----------------------------------------------- */
 
 static void finish_txn(struct http1 *h, struct txn *t);
@@ -235,7 +119,7 @@ static int on_message_begin(llhttp_t *p)
 	s->in_body = false;
 	s->method_ok = false;
 	if (s->is_request) {
-		t = txn_new(h);
+		t = txn_get(h->env->pool);
 		if (!t)
 			return -1;
 		if (h->queued >= HTTP1_PIPELINE_MAX)
@@ -255,8 +139,8 @@ static int on_message_begin(llhttp_t *p)
 		if (t) {
 			s->msg = &t->resp;
 		} else {
-			h->opts.stats->unpaired_resps++;
-			msg_reset(&s->scratch);
+			h->env->stats->unpaired_resps++;
+			http_msg_reset(&s->scratch);
 			s->msg = &s->scratch;
 		}
 	}
@@ -381,8 +265,6 @@ static int on_headers_complete(llhttp_t *p)
 	struct side *s = p->data;
 	struct http1 *h = s->h;
 	struct http_msg *m = s->msg;
-	const char *ce;
-	size_t ce_len = 0;
 	int skip = 0;
 
 	s->field = F_NONE;
@@ -420,8 +302,7 @@ static int on_headers_complete(llhttp_t *p)
 				skip = 2;
 		}
 	}
-	ce = http_msg_header(m, "Content-Encoding", &ce_len);
-	body_begin(&s->body, m, h->opts.max_body, ce, ce_len);
+	body_begin(&s->body, m, h->env->max_body);
 	s->in_body = !skip;
 	return skip;
 }
@@ -460,18 +341,36 @@ static void finish_txn(struct http1 *h, struct txn *t)
 			continue;
 		body_end(&s->body);
 		s->txn = NULL;
-		msg_reset(sm);
+		http_msg_reset(sm);
 		sm->present = true;
 		s->msg = sm;
-		body_begin(&s->body, sm, 0, NULL, 0);
+		body_begin(&s->body, sm, 0);
 	}
 	t->next = NULL;
 	t->conn = *h->conn;
 	if (!t->resp.present)
-		h->opts.stats->unpaired_reqs++;
-	h->opts.stats->txns++;
-	h->opts.emit(h->opts.ctx, t);
-	txn_done(h, t);
+		h->env->stats->unpaired_reqs++;
+	h->env->stats->txns++;
+	h->env->emit.txn(h->env->emit.ctx, t);
+	txn_put(h->env->pool, t);
+}
+
+/* What switched() hands the next protocol is taken before t is emitted:
+ * the callee may redact it, and t is reused after. */
+static void keep_switched(struct http1 *h, struct txn *t)
+{
+	struct txn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return;
+	if (http_msg_copy(&c->req, &t->req) || http_msg_copy(&c->resp, &t->resp)) {
+		txn_free(c);
+		return;
+	}
+	c->conn = *h->conn;
+	c->upgraded = true;
+	txn_free(h->switched);
+	h->switched = c;
 }
 
 static int on_message_complete(llhttp_t *p)
@@ -494,13 +393,14 @@ static int on_message_complete(llhttp_t *p)
 	 * one follows; 101 is final for HTTP/1 (the protocol switches). */
 	if (m->status >= 100 && m->status < 200 && m->status != 101) {
 		t->interim_status = m->status;
-		msg_reset(&t->resp);
+		http_msg_reset(&t->resp);
 		return 0;
 	}
 	if (m->status == 101 || (p->upgrade && m->status >= 200 && m->status < 300)) {
 		t->upgraded = true;
 		h->upgraded = true;
-		h->opts.stats->upgrades++;
+		h->env->stats->upgrades++;
+		keep_switched(h, t);
 	}
 	finish_txn(h, t);
 	return 0;
@@ -544,15 +444,16 @@ static void side_init(struct http1 *h, int dir, bool is_request)
 	llhttp_set_lenient_chunked_length(&s->parser, 1);
 }
 
-struct http1 *http1_new(const struct http1_opts *opts,
-			const struct conn_info *conn)
+static void *http1_new(const struct proto_env *env, const struct conn_info *conn,
+		       const struct proto_switch *from)
 {
 	struct http1 *h = calloc(1, sizeof(*h));
 
+	(void)from;
 	if (!h)
 		return NULL;
 	settings_init();
-	h->opts = *opts;
+	h->env = env;
 	h->conn = conn;
 	h->req_dir = -1;
 	if (conn->role == HS_ROLE_CLIENT)
@@ -566,26 +467,23 @@ struct http1 *http1_new(const struct http1_opts *opts,
 	return h;
 }
 
-void http1_free(struct http1 *h)
+static void http1_free(void *p)
 {
+	struct http1 *h = p;
 	struct txn *t, *next;
 
 	if (!h)
 		return;
+	txn_free(h->switched);
 	for (t = h->head; t; t = next) {
 		next = t->next;
 		txn_free(t);
 	}
 	for (int d = 0; d < 2; d++) {
 		body_end(&h->side[d].body);
-		msg_reset(&h->side[d].scratch);
+		http_msg_reset(&h->side[d].scratch);
 	}
 	free(h);
-}
-
-bool http1_upgraded(const struct http1 *h)
-{
-	return h->upgraded;
 }
 
 bool http1_looks_like_start(const uint8_t *d, size_t len, bool is_request)
@@ -637,7 +535,7 @@ static void lose_sync(struct http1 *h, struct side *s, const char *why,
 		h->tail = NULL;
 		for (struct txn *i = h->head; i; i = i->next)
 			h->tail = i;
-		txn_done(h, t);
+		txn_put(h->env->pool, t);
 		return;
 	}
 	if (!t->error)
@@ -646,41 +544,49 @@ static void lose_sync(struct http1 *h, struct side *s, const char *why,
 		finish_txn(h, t);
 }
 
-static void execute(struct http1 *h, struct side *s, const uint8_t *data,
-		    size_t len)
+/* Parses data; returns PROTO_SWITCH, with *used the bytes that were
+ * HTTP, once a 101 (or a CONNECT 2xx) ended HTTP/1 on the connection. */
+static int execute(struct http1 *h, struct side *s, const uint8_t *data,
+		   size_t len, size_t *used)
 {
+	const uint8_t *p = data, *end = data + len;
 	llhttp_errno_t err;
-	size_t used;
 
 	for (;;) {
-		err = llhttp_execute(&s->parser, (const char *)data, len);
+		err = llhttp_execute(&s->parser, (const char *)p, end - p);
 		if (err == HPE_OK)
-			return;
+			return 0;
 		if (err != HPE_PAUSED_UPGRADE)
 			break;
-		if (h->upgraded)
-			return;
+		p = (const uint8_t *)llhttp_get_error_pos(&s->parser);
+		if (h->upgraded) {
+			*used = p - data;
+			return PROTO_SWITCH;
+		}
 		/* A request asked to upgrade: go on parsing HTTP until a
 		 * 101 (or a CONNECT 2xx) says the protocol changed. */
-		used = (const uint8_t *)llhttp_get_error_pos(&s->parser) - data;
 		llhttp_resume_after_upgrade(&s->parser);
-		if (used >= len)
-			return;
-		data += used;
-		len -= used;
+		if (p >= end)
+			return 0;
 	}
-	h->opts.stats->parse_errors++;
+	h->env->stats->parse_errors++;
 	lose_sync(h, s, s->is_request ? "unparsable request" : "unparsable response",
 		  true);
+	return 0;
 }
 
-void http1_data(struct http1 *h, int dir, const uint8_t *data, size_t len,
-		uint64_t ts)
+static int http1_data(void *p, int dir, const uint8_t *data, size_t len,
+		      uint64_t ts, size_t *used)
 {
+	struct http1 *h = p;
 	struct side *s;
 
-	if (h->upgraded || !len)
-		return;
+	if (h->upgraded) {
+		*used = 0;
+		return PROTO_SWITCH;
+	}
+	if (!len)
+		return 0;
 	if (h->req_dir < 0) {
 		/* Role unknown: the first bytes tell which way requests
 		 * flow. */
@@ -693,18 +599,20 @@ void http1_data(struct http1 *h, int dir, const uint8_t *data, size_t len,
 	s = &h->side[dir];
 	if (s->resync) {
 		if (!http1_looks_like_start(data, len, s->is_request)) {
-			h->opts.stats->resync_bytes += len;
-			return;
+			h->env->stats->resync_bytes += len;
+			return 0;
 		}
 		s->resync = false;
 	}
 	s->ts = ts;
-	execute(h, s, data, len);
+	return execute(h, s, data, len, used);
 }
 
-void http1_gap(struct http1 *h, int dir, uint64_t len, uint64_t ts)
+static void http1_gap(void *ph, int dir, uint64_t len, uint64_t ts)
 {
+	struct http1 *h = ph;
 	struct side *s;
+	size_t used;
 	llhttp_t *p;
 	bool bridgeable;
 
@@ -757,13 +665,16 @@ void http1_gap(struct http1 *h, int dir, uint64_t len, uint64_t ts)
 		p->content_length -= len - 1;
 		body_feed(&s->body, NULL, len - 1);
 	}
+	/* The last byte of a body cannot end HTTP/1 (a 101 has none): a
+	 * switch is told by the next http1_data(). */
 	s->feeding_gap = true;
-	execute(h, s, zeros, 1);
+	execute(h, s, zeros, 1, &used);
 	s->feeding_gap = false;
 }
 
-void http1_close(struct http1 *h, uint64_t ts, const char *why)
+static void http1_close(void *p, uint64_t ts, const char *why)
 {
+	struct http1 *h = p;
 	struct txn *t;
 
 	if (h->req_dir < 0)
@@ -791,3 +702,48 @@ void http1_close(struct http1 *h, uint64_t ts, const char *why)
 		finish_txn(h, t);
 	}
 }
+
+/* RFC 9110 section 7.8: the 101's Upgrade names the protocol switched
+ * to (the lowest layer first); a CONNECT tunnel names none. */
+static void http1_switched(void *p, struct proto_switch *sw)
+{
+	struct http1 *h = p;
+	const struct txn *t = h->switched;
+	const char *v;
+	size_t len = 0;
+
+	sw->req_dir = h->req_dir;
+	sw->txn = t;
+	sw->to = NULL;
+	sw->to_len = 0;
+	if (!t || t->resp.status != 101)
+		return;
+	v = http_msg_header(&t->resp, "Upgrade", &len);
+	if (!v)
+		return;
+	util_trim_ows(&v, &len);
+	sw->to = v;
+	for (sw->to_len = 0; sw->to_len < len && v[sw->to_len] != ',' &&
+			     v[sw->to_len] != ' ' && v[sw->to_len] != '\t'; sw->to_len++)
+		;
+}
+
+static enum proto_guess http1_detect(const uint8_t *data, size_t len, int dir,
+				     const struct conn_info *conn)
+{
+	(void)dir;
+	(void)conn;
+	return http1_looks_like_start(data, len, true) ||
+	       http1_looks_like_start(data, len, false) ? PROTO_YES : PROTO_NO;
+}
+
+const struct proto_ops http1_proto = {
+	.name = "http/1",
+	.detect = http1_detect,
+	.new = http1_new,
+	.data = http1_data,
+	.gap = http1_gap,
+	.switched = http1_switched,
+	.close = http1_close,
+	.free = http1_free,
+};

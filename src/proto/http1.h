@@ -6,64 +6,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/stats.h"
-#include "core/txn.h"
+#include "proto/proto.h"
 
-/* Called once per finished transaction.  The txn is owned by the HTTP
- * layer and valid only during the call; the callee may rewrite it (as
- * redaction does), since it is freed or reused right after. */
-typedef void (*http1_emit_fn)(void *ctx, struct txn *t);
-
-struct http1_pool;
-
-struct http1_opts {
-	size_t max_body; /* preview bytes kept per body */
-	http1_emit_fn emit;
-	void *ctx;
-	struct stats *stats; /* counters to update; required */
-	struct http1_pool *pool; /* optional; shared by the connections of
-				  * one stream, with the same max_body */
-};
-
-/* Finished transactions kept, with their buffers, for the next ones:
- * once it is warm, a transaction costs no allocation.  It holds at most
- * HTTP1_POOL_MAX transactions, and keeps no buffer larger than
- * HTTP1_POOL_KEEP bytes (96 KB at most in all).  Previews are of
- * max_body bytes.  Returns NULL on allocation failure.
- * http1_pool_free() frees them all, accepts NULL, and must come after
- * the last http1_free() of the connections using the pool. */
-#define HTTP1_POOL_MAX 16
-#define HTTP1_POOL_KEEP 1024
-struct http1_pool *http1_pool_new(size_t max_body);
-void http1_pool_free(struct http1_pool *pool);
+/* The protocol's ops (proto.h).  A connection whose role is unknown
+ * learns from its first bytes which way requests flow.  A 101 Switching
+ * Protocols or a CONNECT 2xx ends HTTP/1 on the connection (PROTO_SWITCH
+ * after the response's last byte); requests still waiting are reported
+ * at close(). */
+extern const struct proto_ops http1_proto;
 
 /* Requests that may wait for responses on one connection; past this the
- * oldest is reported without a response (HTTP_PIPELINE_MAX). */
+ * oldest is reported without a response. */
 #define HTTP1_PIPELINE_MAX 256
-
-struct http1;
-
-/* `conn` is owned by the caller and must outlive the http1; it is copied
- * into each transaction when it is emitted, so later updates to it (an
- * address learned late) show.  Returns NULL on allocation failure. */
-struct http1 *http1_new(const struct http1_opts *opts,
-			const struct conn_info *conn);
-/* Frees without emitting anything; accepts NULL. */
-void http1_free(struct http1 *h);
-
-/* Bytes of direction dir (enum hs_dir), contiguous with the previous call
- * for that direction; a call starts at a syscall boundary, which is where
- * the parser looks for a message start after losing sync. */
-void http1_data(struct http1 *h, int dir, const uint8_t *data, size_t len,
-		uint64_t ts);
-/* `len` bytes of direction dir that were never captured. */
-void http1_gap(struct http1 *h, int dir, uint64_t len, uint64_t ts);
-/* The connection ended (why: "connection closed", "tracing stopped",
- * ...): completes close-delimited bodies and reports every request still
- * waiting, with `why` as its error. */
-void http1_close(struct http1 *h, uint64_t ts, const char *why);
-/* True once the connection left HTTP/1 (101 Upgrade, CONNECT tunnel). */
-bool http1_upgraded(const struct http1 *h);
 
 /* True if data begins like a request (is_request) or a response, as the
  * probe's inference does; exported for tests. */

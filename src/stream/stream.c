@@ -1,9 +1,16 @@
-/* stream.c -- stream tracker: puts each connection's records in byte order, finds gaps, and feeds the HTTP layer.
+/* stream.c -- stream tracker: puts each connection's records in byte order, finds gaps, and feeds the protocol the registry detects.
  *
  * The probe numbers every byte per connection and direction, so order is
  * exact: a record at the expected offset is delivered at once, a later
  * one waits (bounded in count and time) for the hole before it, and a
- * hole that never fills becomes a gap the HTTP layer is told about.
+ * hole that never fills becomes a gap the protocol is told about.
+ *
+ * Which protocol parses a connection is the registry's choice (proto.h),
+ * made on its first bytes; until it is made, what arrives is held and
+ * then replayed to the chosen one in the same pieces.  A protocol that
+ * ends (an HTTP/1 upgrade) hands the rest of the connection to the one
+ * its upgrade names, or, when none is registered, the connection's later
+ * bytes are dropped.
  */
 #include "stream/stream.h"
 
@@ -28,6 +35,31 @@ struct dirstate {
 	uint64_t oldest_ts;    /* arrival of the oldest waiting record */
 };
 
+/* What reaches a connection before its protocol is chosen: bytes per
+ * direction, and the order of data and gaps, to replay.  At most
+ * HELD_EVENTS events; past them the fallback protocol is taken. */
+#define HELD_EVENTS 32
+struct held {
+	uint8_t *buf[2];
+	size_t len[2], cap[2];
+	struct held_ev {
+		uint8_t dir;
+		bool gap;
+		uint64_t len, ts;
+	} ev[HELD_EVENTS];
+	size_t nev;
+};
+
+enum conn_state {
+	C_DETECT, /* no protocol chosen yet */
+	C_PARSE,  /* ops/proto parse it */
+	C_LEFT,	  /* it left its protocol for one nobody parses */
+};
+
+/* Protocol switches one connection may make (a guard against two
+ * protocols handing it to each other forever). */
+#define SWITCH_MAX 4
+
 struct conn {
 	struct conn_info info;
 	struct conn *hnext;		/* hash chain, by conn_id */
@@ -35,8 +67,16 @@ struct conn {
 	struct conn *lru_prev, *lru_next; /* by last activity */
 	uint64_t last_ts;
 	bool ignored;
+	uint8_t state;	  /* enum conn_state */
+	uint8_t switches; /* protocol switches so far */
 	struct dirstate d[2];
-	struct http1 *http;
+	const struct proto_ops *ops; /* the protocol parsing it */
+	void *proto;
+	const struct proto_ops *old_ops; /* the one it switched from,
+					  * closed at the end for what it
+					  * still owes */
+	void *old;
+	struct held *held; /* C_DETECT only, NULL until needed */
 };
 
 struct stream {
@@ -47,8 +87,7 @@ struct stream {
 	size_t nbuckets, count;
 	struct conn *lru_head, *lru_tail; /* head = least recently active */
 	size_t waiting; /* connections with queued records */
-	struct http1_pool *pool; /* transactions for reuse, shared by all
-				  * connections */
+	struct proto_env env; /* what every protocol instance shares */
 };
 
 static size_t bucket_of(const struct stream *st, uint64_t id)
@@ -69,9 +108,14 @@ struct stream *stream_new(const struct stream_opts *opts)
 	st->nbuckets = n;
 	st->buckets = calloc(n, sizeof(*st->buckets));
 	st->pid_buckets = calloc(n, sizeof(*st->pid_buckets));
-	st->pool = http1_pool_new(opts->max_body);
-	if (!st->buckets || !st->pid_buckets || !st->pool) {
-		http1_pool_free(st->pool);
+	st->env = (struct proto_env){
+		.max_body = opts->max_body,
+		.stats = opts->stats,
+		.emit = opts->emit,
+		.pool = txn_pool_new(opts->max_body),
+	};
+	if (!st->buckets || !st->pid_buckets || !st->env.pool) {
+		txn_pool_free(st->env.pool);
 		free(st->buckets);
 		free(st->pid_buckets);
 		free(st);
@@ -118,11 +162,24 @@ static void queue_free(struct stream *st, struct dirstate *d)
 	d->queued = 0;
 }
 
+static void held_free(struct held *h)
+{
+	if (!h)
+		return;
+	free(h->buf[0]);
+	free(h->buf[1]);
+	free(h);
+}
+
 static void conn_free(struct stream *st, struct conn *c)
 {
 	queue_free(st, &c->d[0]);
 	queue_free(st, &c->d[1]);
-	http1_free(c->http);
+	held_free(c->held);
+	if (c->old_ops)
+		c->old_ops->free(c->old);
+	if (c->ops)
+		c->ops->free(c->proto);
 	free(c);
 }
 
@@ -151,7 +208,7 @@ void stream_free(struct stream *st)
 		next = c->lru_next;
 		conn_free(st, c);
 	}
-	http1_pool_free(st->pool);
+	txn_pool_free(st->env.pool);
 	free(st->buckets);
 	free(st->pid_buckets);
 	free(st);
@@ -171,6 +228,166 @@ static struct conn *conn_find(struct stream *st, uint64_t id)
 	return c;
 }
 
+/* --- the connection's protocol ------------------------------------- */
+
+static void proto_data(struct stream *st, struct conn *c, int dir,
+		       const uint8_t *data, size_t len, uint64_t ts);
+static void proto_gap(struct stream *st, struct conn *c, int dir, uint64_t len,
+		      uint64_t ts);
+
+/* The connection left its protocol (data() said PROTO_SWITCH): the one
+ * the upgrade names takes the rest, if it is registered; the old one is
+ * kept for what it still owes (requests waiting) until the end. */
+static void proto_switch(struct stream *st, struct conn *c, uint64_t ts)
+{
+	struct proto_switch sw = { .req_dir = -1, .ts = ts };
+	const struct proto_ops *next = NULL;
+	void *np;
+
+	c->ops->switched(c->proto, &sw);
+	if (sw.to_len && ++c->switches <= SWITCH_MAX)
+		next = proto_by_upgrade(sw.to, sw.to_len);
+	if (c->old_ops) {
+		c->old_ops->close(c->old, ts, "connection switched protocols again");
+		c->old_ops->free(c->old);
+	}
+	c->old_ops = c->ops;
+	c->old = c->proto;
+	c->ops = NULL;
+	c->proto = NULL;
+	c->state = C_LEFT;
+	if (next && (np = next->new(&st->env, &c->info, &sw))) {
+		c->ops = next;
+		c->proto = np;
+		c->state = C_PARSE;
+	}
+}
+
+static void parse_data(struct stream *st, struct conn *c, int dir,
+		       const uint8_t *data, size_t len, uint64_t ts)
+{
+	size_t used;
+
+	while (c->ops->data(c->proto, dir, data, len, ts, &used) == PROTO_SWITCH) {
+		proto_switch(st, c, ts);
+		if (c->state != C_PARSE || used >= len)
+			return;
+		data += used;
+		len -= used;
+	}
+}
+
+/* Starts ops on the connection and gives it what was held. */
+static void proto_start(struct stream *st, struct conn *c,
+			const struct proto_ops *ops)
+{
+	struct held *h = c->held;
+	size_t off[2] = { 0, 0 };
+
+	c->held = NULL;
+	c->proto = ops->new(&st->env, &c->info, NULL);
+	c->ops = c->proto ? ops : NULL;
+	c->state = c->proto ? C_PARSE : C_LEFT;
+	for (size_t i = 0; h && i < h->nev; i++) {
+		const struct held_ev *e = &h->ev[i];
+
+		if (e->gap) {
+			proto_gap(st, c, e->dir, e->len, e->ts);
+		} else {
+			proto_data(st, c, e->dir, h->buf[e->dir] + off[e->dir], e->len, e->ts);
+			off[e->dir] += e->len;
+		}
+	}
+	held_free(h);
+}
+
+/* Holds an event until a protocol is chosen; false when out of room
+ * (events) or memory, and the caller chooses now. */
+static bool held_add(struct conn *c, int dir, const uint8_t *data, uint64_t len,
+		     uint64_t ts)
+{
+	struct held *h = c->held;
+	struct held_ev *e;
+
+	if (!h && !(h = c->held = calloc(1, sizeof(*h))))
+		return false;
+	if (h->nev == HELD_EVENTS)
+		return false;
+	if (data && h->len[dir] + len > h->cap[dir]) {
+		size_t cap = h->len[dir] + len;
+		uint8_t *nb = realloc(h->buf[dir], cap);
+
+		if (!nb)
+			return false;
+		h->buf[dir] = nb;
+		h->cap[dir] = cap;
+	}
+	if (data) {
+		memcpy(h->buf[dir] + h->len[dir], data, len);
+		h->len[dir] += len;
+	}
+	e = &h->ev[h->nev++];
+	*e = (struct held_ev){ .dir = dir, .gap = !data, .len = len, .ts = ts };
+	return true;
+}
+
+static void detect_data(struct stream *st, struct conn *c, int dir,
+			const uint8_t *data, size_t len, uint64_t ts)
+{
+	const struct proto_ops *ops;
+
+	if (!c->held) {
+		ops = proto_detect(data, len, dir, &c->info);
+		if (ops) {
+			proto_start(st, c, ops);
+			proto_data(st, c, dir, data, len, ts);
+			return;
+		}
+	}
+	if (!held_add(c, dir, data, len, ts)) {
+		proto_start(st, c, proto_fallback());
+		proto_data(st, c, dir, data, len, ts);
+		return;
+	}
+	ops = proto_detect(c->held->buf[dir], c->held->len[dir], dir, &c->info);
+	if (ops)
+		proto_start(st, c, ops);
+}
+
+static void proto_data(struct stream *st, struct conn *c, int dir,
+		       const uint8_t *data, size_t len, uint64_t ts)
+{
+	if (c->state == C_PARSE)
+		parse_data(st, c, dir, data, len, ts);
+	else if (c->state == C_DETECT)
+		detect_data(st, c, dir, data, len, ts);
+}
+
+static void proto_gap(struct stream *st, struct conn *c, int dir, uint64_t len,
+		      uint64_t ts)
+{
+	if (c->state == C_PARSE) {
+		c->ops->gap(c->proto, dir, len, ts);
+	} else if (c->state == C_DETECT && !held_add(c, dir, NULL, len, ts)) {
+		proto_start(st, c, proto_fallback());
+		proto_gap(st, c, dir, len, ts);
+	}
+}
+
+/* The connection ended: what was held goes to the fallback (bytes are
+ * never dropped unparsed), then each protocol reports what it owes. */
+static void proto_end(struct stream *st, struct conn *c, uint64_t ts,
+		      const char *why)
+{
+	if (c->state == C_DETECT && c->held &&
+	    (c->held->len[0] || c->held->len[1]))
+		proto_start(st, c, proto_fallback());
+	if (c->old_ops)
+		c->old_ops->close(c->old, ts, why);
+	if (c->ops)
+		c->ops->close(c->proto, ts, why);
+}
+
 /* Delivers what a record holds past `from`, the next expected offset. */
 static void deliver(struct stream *st, struct conn *c, int dir, uint64_t pos,
 		    uint64_t span, uint32_t captured, const uint8_t *data,
@@ -182,14 +399,15 @@ static void deliver(struct stream *st, struct conn *c, int dir, uint64_t pos,
 	if (pos + span <= d->next)
 		return;
 	if (skip < captured) {
-		if (c->http)
-			http1_data(c->http, dir, data + skip, captured - skip, ts);
+		if (c->state == C_PARSE) /* the common case, without a call */
+			parse_data(st, c, dir, data + skip, captured - skip, ts);
+		else
+			proto_data(st, c, dir, data + skip, captured - skip, ts);
 		skip = captured;
 	}
 	if (span > skip) {
 		st->o.stats->gap_bytes += span - skip;
-		if (c->http)
-			http1_gap(c->http, dir, span - skip, ts);
+		proto_gap(st, c, dir, span - skip, ts);
 	}
 	d->next = pos + span;
 }
@@ -224,8 +442,7 @@ static void drain(struct stream *st, struct conn *c, int dir, bool force,
 		uint64_t hole = d->queue->pos - d->next;
 
 		st->o.stats->gap_bytes += hole;
-		if (c->http)
-			http1_gap(c->http, dir, hole, ts);
+		proto_gap(st, c, dir, hole, ts);
 		d->next = d->queue->pos;
 	}
 	while ((p = d->queue) && p->pos <= d->next) {
@@ -329,8 +546,7 @@ static void force_oldest(struct stream *st, struct conn *c, uint64_t ts)
 	}
 	if (p->pos > d->next) {
 		st->o.stats->gap_bytes += p->pos - d->next;
-		if (c->http)
-			http1_gap(c->http, dir, p->pos - d->next, ts);
+		proto_gap(st, c, dir, p->pos - d->next, ts);
 		d->next = p->pos;
 	}
 	deliver(st, c, dir, p->pos, p->span, p->captured, p->data, p->ts);
@@ -342,8 +558,7 @@ static void conn_end(struct stream *st, struct conn *c, uint64_t ts,
 {
 	while (c->d[0].queue || c->d[1].queue)
 		force_oldest(st, c, ts);
-	if (c->http)
-		http1_close(c->http, ts, why);
+	proto_end(st, c, ts, why);
 	conn_unlink(st, c);
 	conn_free(st, c);
 }
@@ -373,21 +588,6 @@ static struct conn *conn_new(struct stream *st, const struct hs_event *ev)
 	c->info.remote = ev->remote;
 	if (st->o.admit && !st->o.admit(st->o.admit_ctx, &c->info, ev->flags))
 		c->ignored = true;
-	if (!c->ignored) {
-		struct http1_opts ho = {
-			.max_body = st->o.max_body,
-			.emit = st->o.emit,
-			.ctx = st->o.emit_ctx,
-			.stats = st->o.stats,
-			.pool = st->pool,
-		};
-
-		c->http = http1_new(&ho, &c->info);
-		if (!c->http) {
-			free(c);
-			return NULL;
-		}
-	}
 	b = bucket_of(st, c->info.conn_id);
 	c->hnext = st->buckets[b];
 	st->buckets[b] = c;
@@ -465,8 +665,8 @@ int stream_feed(struct stream *st, const void *rec, size_t len)
 	}
 	dir_feed(st, c, ev->dir, ev->pos, ev->span, ev->captured,
 		 (const uint8_t *)(ev + 1), ev->ts_ns, ev->flags);
-	if (c->http && http1_upgraded(c->http))
-		c->ignored = true; /* keep the entry: later bytes are not HTTP */
+	if (c->state == C_LEFT)
+		c->ignored = true; /* keep the entry: later bytes are not parsed */
 	return 0;
 }
 

@@ -1,13 +1,13 @@
-/* stream.h -- stream tracker: puts each connection's records in byte order, finds gaps, and feeds the HTTP layer. */
+/* stream.h -- stream tracker: puts each connection's records in byte order, finds gaps, and feeds the protocol the registry detects. */
 #ifndef HS_STREAM_H
 #define HS_STREAM_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "proto/http1.h"
 #include "core/stats.h"
 #include "core/txn.h"
+#include "proto/proto.h"
 
 /* Decides about a connection the first time it is seen: may fill in
  * addresses (conn->local/remote) and returns true to trace it, false to
@@ -23,8 +23,7 @@ struct stream_opts {
 	uint64_t reorder_ns;	/* how long a hole may wait for its bytes */
 	size_t reorder_max;	/* records held out of order per direction */
 	size_t max_body;	/* preview bytes per body */
-	http1_emit_fn emit;
-	void *emit_ctx;
+	struct proto_emit emit; /* where the protocols report */
 	stream_admit_fn admit;	/* optional */
 	void *admit_ctx;
 	struct stats *stats;	/* required */

@@ -12,7 +12,7 @@
  *
  *   header, 5 bytes:
  *     [0..1] max_body = u16 % 4097
- *     [2]    bit 0    also write through output_open("/dev/null")
+ *     [2]    bit 0    also write through sinks_open() to /dev/null
  *            bit 1    ... in JSON (else text)
  *            bit 2    also record the records, replay the file into a
  *                     second pipeline and require identical output
@@ -81,12 +81,9 @@
  * by text_format_txn() and json_format_txn() into memory: JSON must
  * be one valid JSON object on one line of valid UTF-8, text must be valid
  * UTF-8 with no control character but \t and \n and none of the code
- * points output_cp_unsafe() names, and each message's slices must lie in
+ * points writer_cp_unsafe() names, and each message's slices must lie in
  * its buffer.  A violation aborts, which libFuzzer saves as a crash.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* open_memstream, mkdtemp */
-#endif
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -99,7 +96,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sink/output.h"
+#include "sink/sink.h"
+#include "sink/writer.h"
 #include "capture/record.h"
 #include "core/redact.h"
 #include "core/stats.h"
@@ -163,8 +161,8 @@ static bool check_safe(const char *s, size_t n, const char *allowed)
 	while (i < n) {
 		if (p[i] < 0x20 && !strchr(allowed, p[i]))
 			return false;
-		l = output_utf8_len(p + i, n - i, &cp);
-		if (l <= 0 || output_cp_unsafe(cp))
+		l = writer_utf8_len(p + i, n - i, &cp);
+		if (l <= 0 || writer_cp_unsafe(cp))
 			return false;
 		i += l;
 	}
@@ -431,9 +429,9 @@ static void check_redacted(const struct redact *r, const struct http_msg *m)
 struct pipe {
 	struct stats stats;
 	struct stream *st;
-	struct output_opts oo;
+	struct sink_config oo;
 	struct redact redact;
-	struct output *out;    /* optional, /dev/null */
+	struct sinks *out;     /* optional, /dev/null */
 	FILE *log;	       /* everything written, for the comparison */
 	char *log_buf;
 	size_t log_len;
@@ -493,12 +491,12 @@ static void emit(void *ctx, struct txn *t)
 		buf = NULL;
 	}
 	if (p->out)
-		output_txn(p->out, t);
+		sinks_txn(p->out, t);
 	p->emitted++;
 }
 
 static int pipe_init(struct pipe *p, const struct stream_opts *so_in,
-		     const struct output_opts *oo, const struct redact *r,
+		     const struct sink_config *oo, const struct redact *r,
 		     bool devnull, uint8_t admit_mode)
 {
 	struct stream_opts so = *so_in;
@@ -507,16 +505,16 @@ static int pipe_init(struct pipe *p, const struct stream_opts *so_in,
 	p->oo = *oo;
 	p->redact = *r;
 	p->max_conns = so.max_conns;
-	so.emit = emit;
-	so.emit_ctx = p;
+	so.emit = (struct proto_emit){ .txn = emit, .ctx = p };
 	so.stats = &p->stats;
 	p->admit_mode = admit_mode;
 	so.admit = admit_mode ? admit : NULL;
 	so.admit_ctx = p;
 	p->log = open_memstream(&p->log_buf, &p->log_len);
 	p->st = stream_new(&so);
+	p->oo.output = "/dev/null";
 	if (devnull)
-		p->out = output_open("/dev/null", oo);
+		p->out = sinks_open(&p->oo);
 	if (!p->log || !p->st || (devnull && !p->out))
 		abort();
 	return 0;
@@ -552,8 +550,8 @@ static void pipe_end(struct pipe *p, bool close_all)
 	stream_free(p->st);
 	p->st = NULL;
 	if (p->out) {
-		output_flush(p->out);
-		output_close(p->out);
+		sinks_flush(p->out);
+		sinks_close(p->out);
 		p->out = NULL;
 	}
 	fclose(p->log);
@@ -941,7 +939,7 @@ static void run_ops(struct fuzz *z)
 /* Replays the recording into a second pipeline, which must write exactly
  * what the first one did. */
 static void replay_and_compare(struct fuzz *z, const struct stream_opts *so,
-			       const struct output_opts *oo, uint8_t damage)
+			       const struct sink_config *oo, uint8_t damage)
 {
 	struct pipe p2;
 	int64_t offset = 0;
@@ -988,14 +986,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	};
 	struct fuzz z = { .in = data, .size = size, .ts = 1000000000 };
 	struct stream_opts so = { 0 };
-	struct output_opts oo = { 0 };
+	struct sink_config oo = { 0 };
 	struct redact rd;
 	uint8_t h[HEAD_LEN], damage = 0;
 
 	for (int k = 0; k < HEAD_LEN; k++)
 		h[k] = in_byte(&z);
 	oo.max_body = (h[0] | (size_t)h[1] << 8) % 4097;
-	oo.format = h[2] & 2 ? OUTPUT_JSON : OUTPUT_TEXT;
+	oo.format = h[2] & 2 ? SINK_JSON : SINK_TEXT;
 	oo.clock_offset_ns = offset_sel[h[2] >> 6];
 	so.max_conns = conns_sel[(h[2] >> 4) & 3];
 	so.reorder_max = reorder_max_sel[h[3] & 7];

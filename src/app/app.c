@@ -1,0 +1,131 @@
+/* app.c -- what live tracing and replay share: each record's bookkeeping, each transaction's way to the sinks, -P, the statistics, and the replay itself. */
+#include "app/app.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "capture/container.h"
+#include "capture/record.h"
+#include "core/redact.h"
+#include "core/util.h"
+#include "sink/sink.h"
+#include "stream/stream.h"
+
+volatile sig_atomic_t app_exiting, app_want_stats;
+
+void app_on_txn(void *ctx, struct txn *t)
+{
+	struct app *a = ctx;
+
+	redact_txn(&a->o->redact, t);
+	sinks_txn(a->sinks, t);
+}
+
+/* A process in a short-lived container (curl in podman run) may be gone,
+ * and its cgroup too, by the time its connection's first record is read:
+ * its container is looked up at exec, while it runs, and cached. */
+static void note_exec(struct app *a, const struct hs_event *ev)
+{
+	if (a->tls && a->nexeced < APP_PENDING_MAX)
+		a->execed[a->nexeced++] = ev->tgid;
+	if (a->containers) {
+		const char *id = container_of(a->containers, ev->tgid, ev->cgroup_id);
+		uint64_t cg = ev->cgroup_id;
+
+		if (a->kernel_cgroups && a->probe &&
+		    !strncmp(id, a->o->container, strlen(a->o->container)))
+			probe_add_cgroups(a->probe, &cg, 1);
+	}
+}
+
+void app_on_record(void *ctx, const void *rec, size_t len)
+{
+	struct app *a = ctx;
+	const struct hs_event *ev = rec;
+	bool whole = len >= sizeof(*ev);
+	size_t open;
+
+	if (a->rec)
+		recorder_write(a->rec, rec, len);
+	if (whole) {
+		if (ev->type == HS_EV_EXEC)
+			note_exec(a, ev);
+		if (ev->type == HS_EV_EXIT && a->containers)
+			container_forget(a->containers, ev->tgid);
+		if (ev->ts_ns > a->last_ts)
+			a->last_ts = ev->ts_ns;
+	}
+	open = stream_count(a->stream);
+	stream_feed(a->stream, rec, len);
+	/* A process that exits closes its sockets without close(2): its
+	 * kernel entries are swept, in batches (one walk of the table a
+	 * second at most), when it had connections here.  Its other
+	 * entries (non-HTTP) wait for the sweep every 10 s: walking 10,000
+	 * entries for each short-lived process took 15% of a CPU at 300
+	 * exits/s. */
+	if (whole && ev->type == HS_EV_EXIT && a->probe &&
+	    stream_count(a->stream) < open && a->nexited < APP_PENDING_MAX)
+		a->exited[a->nexited++] = ev->tgid;
+}
+
+/* With -P, one known endpoint on a wanted port is enough.  A connection
+ * whose ports nobody could tell (opened before tracing, and its socket
+ * gone before /proc was asked) is not shown: the user asked for one
+ * port, not for everything unknown. */
+bool app_port_wanted(const struct options *o, const struct conn_info *c)
+{
+	if (!o->nports)
+		return true;
+	for (size_t i = 0; i < o->nports; i++)
+		if ((c->local.family && c->local.port == o->ports[i]) ||
+		    (c->remote.family && c->remote.port == o->ports[i]))
+			return true;
+	return false;
+}
+
+bool app_admit_replay(void *ctx, struct conn_info *c, unsigned flags)
+{
+	struct app *a = ctx;
+
+	(void)flags;
+	if (!app_port_wanted(a->o, c)) {
+		a->stats.filtered++;
+		return false;
+	}
+	return true;
+}
+
+void app_print_stats(struct app *a, const uint64_t *kernel,
+		     const uint64_t *gauges)
+{
+	struct stats_view v = { &a->stats, kernel, gauges };
+
+	stats_print(stderr, &v);
+}
+
+static int on_replay_record(void *ctx, const void *rec, size_t len)
+{
+	struct app *a = ctx;
+
+	app_on_record(ctx, rec, len);
+	stream_tick(a->stream, a->last_ts);
+	return app_exiting;
+}
+
+int app_run_replay(struct app *a)
+{
+	int64_t offset = 0;
+	long bad_at = 0;
+	int err;
+
+	err = replay_file(a->o->replay, on_replay_record, a, &offset, &bad_at);
+	if (err == -EBADMSG)
+		warn("failed to replay %s: not an httpsnoop recording of this version, or damaged at byte %ld",
+		     a->o->replay, bad_at);
+	else if (err)
+		warn("failed to replay %s: %s", a->o->replay, strerror(-err));
+	stream_close_all(a->stream, a->last_ts, "recording ended");
+	sinks_flush(a->sinks);
+	app_print_stats(a, NULL, NULL);
+	return err ? 1 : 0;
+}

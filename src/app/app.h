@@ -1,0 +1,79 @@
+/* app.h -- the running program: its options, the pipeline's parts, and the two ways to drive them (live tracing, replay of a recording). */
+#ifndef HS_APP_H
+#define HS_APP_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app/options.h"
+#include "capture/probe.h"
+#include "core/stats.h"
+#include "core/txn.h"
+
+/* The stream tracker's settings. */
+#define APP_MAX_CONNS 65536			/* tracked at once */
+#define APP_IDLE_NS (300ULL * 1000000000ULL)	/* idle connection closed */
+#define APP_REORDER_NS (200ULL * 1000000ULL)	/* a hole waits this long */
+#define APP_REORDER_MAX 64			/* records held per direction */
+
+/* The live run's settings. */
+#define APP_RINGBUF_KB 16384		   /* the probe's ring buffer */
+#define APP_POLL_MS 100			   /* longest wait for records */
+#define APP_MAX_PROBE_FILE (1 << 20)	   /* --probe file size, bytes */
+#define APP_PENDING_MAX 256		   /* exec'd and exited processes
+					    * noted between two turns */
+
+struct app {
+	struct options *o;
+	struct stats stats;
+	struct stream *stream;
+	struct sinks *sinks;
+	struct probe *probe;		     /* live only */
+	struct tls *tls;		     /* live, with TLS */
+	struct recorder *rec;		     /* --record */
+	struct container_cache *containers;
+	uint64_t last_ts;		     /* newest record time, the
+					      * replay's clock */
+	uint32_t exited[APP_PENDING_MAX];    /* processes whose kernel
+					      * entries await a sweep */
+	size_t nexited;
+	uint32_t execed[APP_PENDING_MAX];    /* processes to look at for
+					      * TLS libraries */
+	size_t nexeced;
+	bool kernel_cgroups;		     /* --container is filtered in
+					      * the kernel */
+	uint64_t cgroups[HS_MAX_CGROUPS]; /* its cgroups, when it is */
+	size_t ncgroups;
+	bool stop;			     /* the live loop ends */
+};
+
+/* Set by the signal handlers: SIGINT/SIGTERM end the run, SIGUSR1 asks
+ * for the statistics. */
+extern volatile sig_atomic_t app_exiting, app_want_stats;
+
+/* A finished transaction: redacted, then handed to the sinks. */
+void app_on_txn(void *ctx, struct txn *t);
+/* One record from the probe or a recording: recorded, noted for the
+ * bookkeeping it needs (TLS scans, containers, sweeps), fed to the
+ * tracker. */
+void app_on_record(void *ctx, const void *rec, size_t len);
+/* -P: whether a connection is on a wanted port. */
+bool app_port_wanted(const struct options *o, const struct conn_info *c);
+/* The tracker's admit callbacks (stream.h): live tracing asks /proc
+ * what the probe could not see, a replay filters by -P alone. */
+bool app_admit_live(void *ctx, struct conn_info *c, unsigned flags);
+bool app_admit_replay(void *ctx, struct conn_info *c, unsigned flags);
+
+/* The statistics to stderr; kernel NULL in a replay, gauges NULL when
+ * not known (see stats_view). */
+void app_print_stats(struct app *a, const uint64_t *kernel,
+		     const uint64_t *gauges);
+
+/* Runs the pipeline on the probe (app/live.c) or on --replay's file
+ * (app/app.c).  Return the exit status. */
+int app_run_live(struct app *a);
+int app_run_replay(struct app *a);
+
+#endif

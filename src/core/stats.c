@@ -1,0 +1,71 @@
+/* stats.c -- the table of statistics: their names, what they count, where their values live, and how they are printed. */
+#include "core/stats.h"
+
+#include <linux/types.h>
+
+#include "event.h"
+
+#define USER(name, field, help) \
+	{ name, help, STAT_USER, offsetof(struct stats, field) }
+#define KERNEL(name, idx, help) { name, help, STAT_KERNEL, idx }
+#define GAUGE(name, idx, help) { name, help, STAT_GAUGE, idx }
+
+const struct stat_desc stats_table[] = {
+	USER("transactions", txns, "transactions written"),
+	USER("unpaired requests", unpaired_reqs, "requests that never got a response"),
+	USER("unpaired responses", unpaired_resps, "responses with no request"),
+	USER("parse errors", parse_errors, "messages the parser rejected"),
+	USER("events", events, "records received from the probe"),
+	USER("bytes", bytes, "payload bytes received"),
+	USER("connections", conns, "connections tracked"),
+	USER("upgraded", upgrades, "connections that left HTTP/1 (101, CONNECT)"),
+	USER("gap bytes", gap_bytes, "stream bytes never seen by user space"),
+	USER("resync bytes", resync_bytes, "bytes skipped looking for a message start"),
+	USER("reorder overflows", reorder_overflow, "out-of-order queues that hit their cap"),
+	USER("evicted connections", conns_evicted, "connections dropped for the table cap or idleness"),
+	USER("not sockets", not_sockets, "fds found not to be sockets"),
+	USER("filtered", filtered, "connections dropped by -P or --container in user space"),
+	USER("bad records", bad_records, "malformed records"),
+	KERNEL("lost events", HS_STAT_LOST, "records the ring buffer had no room for"),
+	KERNEL("lost bytes", HS_STAT_LOST_BYTES, "stream bytes in lost records"),
+	KERNEL("kernel gap bytes", HS_STAT_GAP_BYTES, "bytes past the per-syscall capture cap"),
+	KERNEL("conn table full", HS_STAT_CONN_FULL, "connections the probe's table had no room for"),
+	KERNEL("unreadable buffers", HS_STAT_READ_FAIL, "user memory the probe could not read"),
+	KERNEL("non-HTTP bytes", HS_STAT_NON_HTTP_BYTES, "bytes on connections found not HTTP"),
+	KERNEL("TLS without socket", HS_STAT_TLS_NO_FD, "SSL calls whose socket was never seen"),
+	KERNEL("kernel records", HS_STAT_EVENTS, "records the probe submitted"),
+	GAUGE("open connections", STAT_G_OPEN, "connections tracked in user space now"),
+	GAUGE("kernel table", STAT_G_KERNEL_TABLE, "entries in the probe's connection table now"),
+};
+const size_t stats_count = sizeof(stats_table) / sizeof(stats_table[0]);
+
+bool stats_value(const struct stat_desc *d, const struct stats_view *v,
+		 uint64_t *out)
+{
+	switch (d->src) {
+	case STAT_USER:
+		*out = *(const uint64_t *)((const char *)v->user + d->at);
+		return true;
+	case STAT_KERNEL:
+		if (!v->kernel)
+			return false;
+		*out = v->kernel[d->at];
+		return true;
+	default:
+		if (!v->gauges)
+			return false;
+		*out = v->gauges[d->at];
+		return true;
+	}
+}
+
+void stats_print(FILE *f, const struct stats_view *v)
+{
+	uint64_t n;
+
+	fputs("\nhttpsnoop statistics:\n", f);
+	for (size_t i = 0; i < stats_count; i++)
+		if (stats_value(&stats_table[i], v, &n))
+			fprintf(f, "  %-*s %llu\n", STATS_NAME_MAX, stats_table[i].name,
+				(unsigned long long)n);
+}

@@ -1,0 +1,365 @@
+/* writer.c -- what the text and JSON sinks share: the output stream, the line buffer, escaping, numbers, slices, addresses and the body view. */
+#include "sink/writer.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/util.h"
+
+struct writer {
+	FILE *f;
+	char *buf; /* stdio buffer of f, freed after fclose */
+	struct sink_config cfg;
+	const struct writer_fmt *fmt;
+	bool flush_each; /* a terminal: show each record at once */
+	int err;	 /* first write error (positive errno), or 0 */
+};
+
+/* The fd to write to: a duplicate of stdout, or path checked as
+ * writer_open() says.  -1 and errno on failure. */
+static int open_fd(const char *path)
+{
+	struct stat st;
+	int fd, err;
+
+	if (!path || strcmp(path, "-") == 0) {
+		/* A private duplicate lets us own the stream and its buffer
+		 * without touching the global stdout; flushing first keeps
+		 * whatever the caller already printed in order. */
+		fflush(stdout);
+		return fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+	}
+	/* No O_TRUNC: the file is checked before anything is lost, and
+	 * O_NOFOLLOW keeps a planted symlink from redirecting a root-owned
+	 * trace of secrets elsewhere. */
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (S_ISREG(st.st_mode)) {
+		/* 0600 even if it existed: it holds credentials. */
+		if (ftruncate(fd, 0) < 0 || fchmod(fd, 0600) < 0)
+			goto fail;
+	} else if (!S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) {
+		errno = EINVAL;
+		goto fail;
+	}
+	return fd;
+fail:
+	err = errno;
+	close(fd);
+	errno = err;
+	return -1;
+}
+
+bool writer_wanted(const struct sink_config *cfg, const void *fmt)
+{
+	return cfg->format == ((const struct writer_fmt *)fmt)->format;
+}
+
+void *writer_open(const struct sink_config *cfg, const void *fmt)
+{
+	struct writer *o;
+	int fd, err;
+
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		goto fail;
+	o->cfg = *cfg;
+	o->fmt = fmt;
+	fd = open_fd(cfg->output);
+	if (fd < 0)
+		goto fail;
+	o->flush_each = isatty(fd);
+	o->buf = malloc(WRITER_BUF_SIZE);
+	if (!o->buf || !(o->f = fdopen(fd, "w"))) {
+		err = errno;
+		close(fd);
+		errno = err;
+		goto fail;
+	}
+	if (setvbuf(o->f, o->buf, _IOFBF, WRITER_BUF_SIZE) != 0) {
+		errno = ENOMEM;
+		goto fail;
+	}
+	return o;
+
+fail:
+	err = errno;
+	if (o && o->f)
+		fclose(o->f);
+	if (o)
+		free(o->buf);
+	free(o);
+	warn("failed to open output %s: %s", cfg->output, strerror(err));
+	errno = err;
+	return NULL;
+}
+
+static void writer_note_error(struct writer *o, int err)
+{
+	if (!o->err)
+		o->err = err > 0 ? err : EIO;
+}
+
+void writer_txn(void *w, const struct txn *t)
+{
+	struct writer *o = w;
+	int r;
+
+	if (!o || !t)
+		return;
+	r = o->fmt->txn(o->f, t, &o->cfg);
+	if (r < 0)
+		writer_note_error(o, -r);
+	if (o->flush_each) {
+		errno = 0;
+		if (fflush(o->f) == EOF)
+			writer_note_error(o, errno);
+	}
+}
+
+int writer_flush(void *w)
+{
+	struct writer *o = w;
+
+	if (!o)
+		return -EINVAL;
+	errno = 0;
+	if (fflush(o->f) == EOF || ferror(o->f))
+		writer_note_error(o, errno);
+	return o->err ? -o->err : 0;
+}
+
+void writer_close(void *w)
+{
+	struct writer *o = w;
+
+	if (!o)
+		return;
+	fclose(o->f);
+	free(o->buf);
+	free(o);
+}
+
+/* --- the line buffer ------------------------------------------------- */
+
+const char writer_hex[16] = "0123456789abcdef";
+
+void writer_line_drain(struct writer_line *l)
+{
+	if (l->len)
+		fwrite_unlocked(l->buf, 1, l->len, l->f);
+	l->len = 0;
+}
+
+int writer_end(struct writer_line *l)
+{
+	int err;
+
+	writer_line_drain(l);
+	err = ferror(l->f) ? (errno ? -errno : -EIO) : 0;
+	funlockfile(l->f);
+	return err;
+}
+
+void writer_put_slow(struct writer_line *l, const void *p, size_t n)
+{
+	writer_line_drain(l);
+	if (n >= sizeof(l->buf)) {
+		/* A large preview: no point in copying it twice. */
+		fwrite_unlocked(p, 1, n, l->f);
+		return;
+	}
+	memcpy(l->buf, p, n);
+	l->len = n;
+}
+
+void writer_put_u64(struct writer_line *l, uint64_t v)
+{
+	char b[20];
+	int i = sizeof(b);
+
+	do
+		b[--i] = (char)('0' + v % 10);
+	while (v /= 10);
+	writer_put(l, b + i, sizeof(b) - i);
+}
+
+void writer_put_int(struct writer_line *l, int64_t v)
+{
+	if (v < 0) {
+		writer_putc(l, '-');
+		writer_put_u64(l, -(uint64_t)v);
+	} else {
+		writer_put_u64(l, (uint64_t)v);
+	}
+}
+
+
+#define WRITER_PRINTABLE(c) ((c) >= 0x20 && (c) < 0x7f)
+#define WRITER_CLASS(c)                                                        \
+	((WRITER_PRINTABLE(c) && (c) != '"' && (c) != '\\' ? WRITER_C_JSON : 0) | \
+	 (WRITER_PRINTABLE(c) || (c) == '\t' ? WRITER_C_TEXT : 0) |              \
+	 (WRITER_PRINTABLE(c) || (c) == '\t' || (c) == '\n' || (c) == '\r'      \
+		  ? WRITER_C_BODY                                               \
+		  : 0))
+#define WRITER_CLASS4(c) WRITER_CLASS(c), WRITER_CLASS((c) + 1), \
+			 WRITER_CLASS((c) + 2), WRITER_CLASS((c) + 3)
+#define WRITER_CLASS16(c) WRITER_CLASS4(c), WRITER_CLASS4((c) + 4), \
+			  WRITER_CLASS4((c) + 8), WRITER_CLASS4((c) + 12)
+#define WRITER_CLASS64(c) WRITER_CLASS16(c), WRITER_CLASS16((c) + 16), \
+			  WRITER_CLASS16((c) + 32), WRITER_CLASS16((c) + 48)
+
+const uint8_t writer_byte_class[256] = {
+	WRITER_CLASS64(0x00), WRITER_CLASS64(0x40),
+	WRITER_CLASS64(0x80), WRITER_CLASS64(0xc0),
+};
+
+int writer_utf8_len(const uint8_t *p, size_t n, uint32_t *cp)
+{
+	uint8_t c = p[0], lo = 0x80, hi = 0xbf;
+	uint32_t v;
+	int len, i;
+
+	if (c < 0x80) {
+		if (cp)
+			*cp = c;
+		return 1;
+	}
+	/* Unicode 15, table 3-7: the second byte's range is what rules out
+	 * overlong forms (E0, F0), surrogates (ED) and > U+10FFFF (F4). */
+	if (c < 0xc2) {
+		return 0;
+	} else if (c < 0xe0) {
+		len = 2;
+		v = c & 0x1f;
+	} else if (c < 0xf0) {
+		len = 3;
+		v = c & 0x0f;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+	} else if (c < 0xf5) {
+		len = 4;
+		v = c & 0x07;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < len; i++) {
+		if ((size_t)i >= n)
+			return -1;
+		if (p[i] < lo || p[i] > hi)
+			return 0;
+		lo = 0x80;
+		hi = 0xbf;
+		v = v << 6 | (p[i] & 0x3f);
+	}
+	if (cp)
+		*cp = v;
+	return len;
+}
+
+/* --- what the writers show of a message ---------------------------- */
+
+/* Text means printable: valid UTF-8 with no C0/C1 control other than
+ * tab, CR and LF.  When the preview was cut, its last character may be
+ * cut too; that tail is dropped rather than calling the body binary. */
+static bool writer_is_text(const uint8_t *p, size_t n, bool cut, size_t *text_len)
+{
+	size_t i = 0;
+	uint32_t cp;
+	int l;
+
+	while (i < n) {
+		uint8_t c;
+
+		i += writer_span(p + i, n - i, WRITER_C_BODY);
+		if (i == n)
+			break;
+		c = p[i];
+		if (c < 0x80)
+			return false;
+		l = writer_utf8_len(p + i, n - i, &cp);
+		if (l < 0 && cut)
+			break;
+		if (l <= 0 || cp < 0xa0)
+			return false;
+		i += l;
+	}
+	*text_len = i;
+	return true;
+}
+
+void writer_body_get(const struct http_msg *m, size_t max_body,
+		     struct writer_body *b)
+{
+	memset(b, 0, sizeof(*b));
+	/* Never NULL, so that writers need no special case. */
+	b->data = m->preview ? m->preview : (const uint8_t *)"";
+	b->len = m->preview ? m->preview_len : 0;
+	if (b->len > max_body)
+		b->len = max_body;
+	/* body_size counts encoded bytes, so it only says "more" when the
+	 * preview was not decoded. */
+	b->truncated = m->preview_truncated || b->len < m->preview_len ||
+		       (!m->preview_decoded && m->body_size > b->len);
+	b->text = writer_is_text(b->data, b->len, b->truncated, &b->text_len);
+	if (m->preview_decoded)
+		http_msg_coding(m, &b->coding, &b->coding_len);
+}
+
+/* Decimal digits of v (< 100000: an octet or a port) at b; returns the
+ * end.  Digits are written in place, largest first: no loop, no copy. */
+static char *writer_fmt_short(char *b, unsigned v)
+{
+	if (v >= 10000)
+		*b++ = (char)('0' + v / 10000);
+	if (v >= 1000)
+		*b++ = (char)('0' + v / 1000 % 10);
+	if (v >= 100)
+		*b++ = (char)('0' + v / 100 % 10);
+	if (v >= 10)
+		*b++ = (char)('0' + v / 10 % 10);
+	*b++ = (char)('0' + v % 10);
+	return b;
+}
+
+/* Every transaction shows two addresses: IPv4 is written here directly,
+ * which costs a tenth of inet_ntop() and snprintf(); IPv6, with its
+ * RFC 5952 zero compression, is left to inet_ntop(). */
+bool writer_addr_str(const struct hs_addr *a, char *buf)
+{
+	char *p = buf;
+
+	if (a->family == AF_INET) {
+		for (int i = 0; i < 4; i++) {
+			if (i)
+				*p++ = '.';
+			p = writer_fmt_short(p, a->addr[i]);
+		}
+	} else if (a->family == AF_INET6 &&
+		   inet_ntop(AF_INET6, a->addr, buf + 1, INET6_ADDRSTRLEN)) {
+		buf[0] = '[';
+		p = buf + 1 + strlen(buf + 1);
+		*p++ = ']';
+	} else {
+		strcpy(buf, "?");
+		return false;
+	}
+	*p++ = ':';
+	p = writer_fmt_short(p, a->port);
+	*p = '\0';
+	return true;
+}

@@ -1,0 +1,331 @@
+/* writer.h -- what the text and JSON sinks share, private to the sink layer: the output stream, the line buffer, escaping, numbers, slices, addresses and the body view. */
+#ifndef HS_WRITER_H
+#define HS_WRITER_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+/* event.h uses the kernel's fixed-width types and, being shared with the
+ * probe, includes nothing itself. */
+#include <linux/types.h>
+
+#include "core/txn.h"
+#include "sink/sink.h"
+
+/* --- the output stream: a sink's state ------------------------------ */
+
+/* Buffer of an output stream: large, so that a busy trace costs one
+ * write(2) per 256 KiB rather than one per line. */
+#define WRITER_BUF_SIZE (256 * 1024)
+
+/* How a writing sink formats records to its stream. */
+struct writer_fmt {
+	enum sink_format format; /* the -f that chooses it */
+	int (*txn)(FILE *f, const struct txn *t, const struct sink_config *cfg);
+};
+
+/* The ops of a writing sink (sink.h): fmt, a struct writer_fmt, is its
+ * arg.  wanted() when -f names fmt->format. */
+#define WRITER_SINK(sink_name, fmt)                                          \
+	{ .name = (sink_name), .arg = (fmt), .wanted = writer_wanted,         \
+	  .open = writer_open, .txn = writer_txn, .flush = writer_flush,      \
+	  .close = writer_close }
+
+struct writer;
+
+/* Opens cfg->output for writing ("-" or NULL = stdout).  A path is
+ * opened with O_NOFOLLOW and created with mode 0600 (traffic may hold
+ * secrets); a regular file is truncated, a FIFO or character device is
+ * written as is, anything else fails with EINVAL.  stdout is flushed,
+ * then written through a duplicate of fd 1 so that the stream and its
+ * buffer are owned here.  When the target is a terminal every record is
+ * flushed as it is written; otherwise the owner should call
+ * writer_flush() when it goes idle (e.g. after each poll batch).
+ * Returns NULL, with errno set and the reason printed, on failure.  cfg
+ * is copied; fmt (a struct writer_fmt) must outlive the writer.  These
+ * are a writing sink's ops. */
+bool writer_wanted(const struct sink_config *cfg, const void *fmt);
+void *writer_open(const struct sink_config *cfg, const void *fmt);
+/* Formats one transaction.  A write error is remembered and reported by
+ * the next writer_flush(). */
+void writer_txn(void *w, const struct txn *t);
+/* Returns 0, or -errno of the first write error since the open. */
+int writer_flush(void *w);
+/* Flushes and closes; accepts NULL.  Call writer_flush() first to learn
+ * about errors. */
+void writer_close(void *w);
+
+/* --- the line buffer -------------------------------------------------- */
+
+/* Where a writer gathers a record before it reaches stdio.  A line
+ * is made of many small pieces (a quote, a comma, a number); each costs a
+ * store here, where a call into stdio costs a hundred instructions or so.
+ * writer_line_end() hands the line on in one fwrite; a transaction larger
+ * than the buffer goes in several. */
+#define WRITER_LINE_MAX 8192
+struct writer_line {
+	FILE *f;
+	size_t len; /* bytes waiting in buf */
+	char buf[WRITER_LINE_MAX];
+};
+
+/* Locks f (a record is written whole, even with threads) and starts
+ * the line. */
+static inline void writer_begin(struct writer_line *l, FILE *f)
+{
+	errno = 0;
+	flockfile(f);
+	l->f = f;
+	l->len = 0;
+}
+/* Writes what waits to l->f and unlocks it; returns 0, or -errno (-EIO
+ * when unknown) if the stream is in error. */
+int writer_end(struct writer_line *l);
+
+/* For writer_put(): a piece that does not fit in what is left. */
+void writer_put_slow(struct writer_line *l, const void *p, size_t n);
+
+/* Writes what waits to l->f, and empties l. */
+void writer_line_drain(struct writer_line *l);
+
+/* Makes room for n bytes (n <= WRITER_LINE_MAX) and returns where they
+ * go: the caller writes there, then sets l->len to the end of what it
+ * wrote. */
+static inline char *writer_reserve(struct writer_line *l, size_t n)
+{
+	if (n > sizeof(l->buf) - l->len)
+		writer_line_drain(l);
+	return l->buf + l->len;
+}
+
+static inline void writer_put(struct writer_line *l, const void *p, size_t n)
+{
+	if (n > sizeof(l->buf) - l->len) {
+		writer_put_slow(l, p, n);
+		return;
+	}
+	memcpy(l->buf + l->len, p, n);
+	l->len += n;
+}
+
+static inline void writer_putc(struct writer_line *l, char c)
+{
+	if (l->len == sizeof(l->buf))
+		writer_put_slow(l, &c, 1);
+	else
+		l->buf[l->len++] = c;
+}
+
+static inline void writer_puts(struct writer_line *l, const char *s)
+{
+	writer_put(l, s, strlen(s));
+}
+
+/* Writes p[0..n) escaped, in steps of WRITER_STEP bytes straight into
+ * the line: escape() turns p[0..stop) (and a little past stop, to end a
+ * UTF-8 sequence; end is where the bytes end) into at most
+ * grow * (stop - p) + slack bytes at *dp, advances *dp, and returns the
+ * next byte.  Text and JSON each have their escape().  Inline, so that
+ * the caller's escape() is inlined into it. */
+#define WRITER_STEP 1024
+typedef const uint8_t *(*writer_escape_fn)(uint8_t **dp, const uint8_t *p,
+					     const uint8_t *stop,
+					     const uint8_t *end);
+static inline __attribute__((always_inline)) void
+writer_put_escaped(struct writer_line *l, const uint8_t *p, size_t n,
+		   writer_escape_fn escape, size_t grow, size_t slack)
+{
+	const uint8_t *end = p + n, *stop;
+	uint8_t *d;
+
+	while (p < end) {
+		stop = end - p > WRITER_STEP ? p + WRITER_STEP : end;
+		d = (uint8_t *)writer_reserve(l, grow * (stop - p) + slack);
+		p = escape(&d, p, stop, end);
+		l->len = (char *)d - l->buf;
+	}
+}
+
+/* A string literal, its length known at compile time. */
+#define WRITER_LIT(l, s) writer_put((l), (s), sizeof(s) - 1)
+
+/* Decimal, without leading zeros. */
+void writer_put_u64(struct writer_line *l, uint64_t v);
+void writer_put_int(struct writer_line *l, int64_t v);
+
+/* Lowercase hex digits. */
+extern const char writer_hex[16];
+
+
+
+/* Byte classes for the writers' scanning, which sees every byte of every
+ * header and preview.  Bytes >= 0x80 are in no class: UTF-8 is decoded
+ * separately. */
+enum {
+	WRITER_C_JSON = 1, /* goes into a JSON string as is: printable ASCII
+			    * but quote and backslash */
+	WRITER_C_TEXT = 2, /* printed by the text writer as is: printable
+			    * ASCII and tab */
+	WRITER_C_BODY = 4, /* allowed in a body shown as text: printable
+			    * ASCII, tab, CR, LF */
+};
+extern const uint8_t writer_byte_class[256];
+
+/* writer_span() is inline: the writers call it once per run of plain
+ * bytes, and in a JSON body those are a few bytes long. */
+#define WRITER_BYTES(v) (0x0101010101010101ULL * (v))
+
+/* Flags (high bit) the zero bytes of w, and maybe bytes that follow a
+ * zero one in memory (the borrow runs upwards); the lowest flag is
+ * exact. */
+static inline uint64_t writer_word_zero(uint64_t w)
+{
+	return (w - WRITER_BYTES(0x01)) & ~w & WRITER_BYTES(0x80);
+}
+
+/* Flags the bytes of w that are not printable ASCII, and with json also
+ * quotes and backslashes: a byte below 0x20 borrows into its high bit
+ * when 0x20 is taken away, one above 0x7e carries into it when 1 is
+ * added.  As above, only the lowest flag is sure. */
+static inline uint64_t writer_word_odd(uint64_t w, bool json)
+{
+	uint64_t odd = ((w - WRITER_BYTES(0x20)) & ~w) | w | (w + WRITER_BYTES(0x01));
+
+	odd &= WRITER_BYTES(0x80);
+	if (json)
+		odd |= writer_word_zero(w ^ WRITER_BYTES('"')) |
+		       writer_word_zero(w ^ WRITER_BYTES('\\'));
+	return odd;
+}
+
+/* Where in memory the first flagged byte of a word is (on a big-endian
+ * machine it may be one flagged in excess: the caller checks). */
+static inline size_t writer_word_first(uint64_t odd)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return __builtin_ctzll(odd) / 8;
+#else
+	return __builtin_clzll(odd) / 8;
+#endif
+}
+
+/* How many bytes at p, of n, are all in class cls (one class).  Headers
+ * and text bodies are mostly printable ASCII: eight bytes are checked at
+ * a time, and the table decides about each byte flagged.
+ * Every flag is checked, so one flagged in excess (on a big-endian
+ * machine the borrow runs towards the first byte) only costs a step. */
+static inline size_t writer_span(const uint8_t *p, size_t n, uint8_t cls)
+{
+	bool json = cls & WRITER_C_JSON;
+	size_t i = 0;
+	uint64_t w, odd;
+
+	while (n - i >= sizeof(w)) {
+		memcpy(&w, p + i, sizeof(w));
+		odd = writer_word_odd(w, json);
+		if (!odd) {
+			i += sizeof(w);
+			continue;
+		}
+		i += writer_word_first(odd);
+		if (!(writer_byte_class[p[i]] & cls))
+			return i;
+		i++; /* tab, CR or LF, in a class that has them */
+	}
+	while (i < n && (writer_byte_class[p[i]] & cls))
+		i++;
+	return i;
+}
+
+/* Copies to d the bytes at p, up to stop, that are in class cls, and
+ * returns how many.  d has room for stop - p, and bytes past those
+ * copied may be written too.  Eight bytes go as one word; the last few
+ * go as the word that ends with them, when it is all plain: its first
+ * bytes were then copied as they are, just before d, if that was in the
+ * same step (begin is where the step started in p). */
+static inline size_t writer_copy_span(uint8_t *d, const uint8_t *p,
+				      const uint8_t *stop, const uint8_t *begin,
+				      uint8_t cls)
+{
+	bool json = cls & WRITER_C_JSON;
+	size_t i = 0, n = stop - p;
+	uint64_t w, odd;
+
+	while (n - i >= sizeof(w)) {
+		memcpy(&w, p + i, sizeof(w));
+		memcpy(d + i, &w, sizeof(w));
+		odd = writer_word_odd(w, json);
+		if (odd)
+			return i + writer_word_first(odd);
+		i += sizeof(w);
+	}
+	if (i < n && (size_t)(stop - begin) >= sizeof(w)) {
+		memcpy(&w, stop - sizeof(w), sizeof(w));
+		if (!writer_word_odd(w, json)) {
+			memcpy(d + n - sizeof(w), &w, sizeof(w));
+			return n;
+		}
+	}
+	for (; i < n && (writer_byte_class[p[i]] & cls); i++)
+		d[i] = p[i];
+	return i;
+}
+
+/* A slice of m->buf as bytes; empty when it does not lie inside buf, so
+ * that a parser bug cannot make a writer read out of bounds. */
+static inline size_t writer_slice(const struct http_msg *m, uint32_t off,
+				  uint32_t len, const uint8_t **p)
+{
+	if (!m->buf || off > m->buf_len || len > m->buf_len - off) {
+		*p = (const uint8_t *)"";
+		return 0;
+	}
+	*p = (const uint8_t *)m->buf + off;
+	return len;
+}
+
+/* Length of the valid UTF-8 sequence at p (1-4), 0 if p[0] cannot start
+ * one, or -1 if p[0..n) is a valid but incomplete prefix.  Overlong
+ * forms, surrogates and code points past U+10FFFF are invalid.  n > 0.
+ * *cp receives the code point when the result is positive. */
+int writer_utf8_len(const uint8_t *p, size_t n, uint32_t *cp);
+
+/* Code points neither writer lets through raw, though valid: DEL and
+ * C1 controls (a terminal acts on them, e.g. U+009B is CSI), and those
+ * that rewrite how a line reads -- bidi marks, embeddings, overrides and
+ * isolates (the "Trojan Source" trick) and the Unicode line separators. */
+static inline bool writer_cp_unsafe(uint32_t cp)
+{
+	return (cp >= 0x7f && cp < 0xa0) || cp == 0x061c || cp == 0x200e ||
+	       cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* --- what the writers show of a message ---------------------------- */
+
+/* What the writers show of a body. */
+struct writer_body {
+	const uint8_t *data; /* the preview */
+	size_t len;	     /* bytes shown (<= max_body) */
+	bool text;	     /* valid UTF-8 with no controls but \t \r \n */
+	size_t text_len;     /* when text: len minus an incomplete UTF-8
+			      * tail cut off by the preview cap */
+	bool truncated;	     /* the body had more than is shown */
+	const char *coding;  /* "gzip"/"deflate"/other when preview_decoded,
+			      * else NULL; points into the message or a
+			      * static string */
+	size_t coding_len;
+};
+void writer_body_get(const struct http_msg *m, size_t max_body,
+		     struct writer_body *b);
+
+/* Formats "1.2.3.4:80" or "[::1]:80" into buf; returns false (and writes
+ * "?") when the family is unknown. */
+#define WRITER_ADDR_LEN 56
+bool writer_addr_str(const struct hs_addr *a, char *buf);
+
+#endif

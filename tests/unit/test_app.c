@@ -1,0 +1,246 @@
+/* test_app.c -- unit test of the command line's tables: options (values taken and refused, --help in step with what is accepted), the periodic timers, and the statistics table (every counter named once).
+ *
+ * Exits 0 only if every check passed, printing each failure to stderr;
+ * an argument runs only the parts whose name contains it.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app/options.h"
+#include "app/timer.h"
+#include "core/stats.h"
+#include "harness.h"
+
+/* ---- options ---------------------------------------------------------- */
+
+/* Parses the words of line (split at spaces) into o, with what it prints
+ * to stdout and stderr sent to /dev/null. */
+static int parse(const char *line, struct options *o)
+{
+	char buf[512], *argv[32], *save = NULL;
+	int argc = 0, ret, out = dup(1), err = dup(2);
+	FILE *null = fopen("/dev/null", "w");
+
+	snprintf(buf, sizeof(buf), "httpsnoop %s", line);
+	for (char *w = strtok_r(buf, " ", &save); w && argc < 31; w = strtok_r(NULL, " ", &save))
+		argv[argc++] = w;
+	argv[argc] = NULL;
+	memset(o, 0, sizeof(*o));
+	optind = 0; /* glibc: start getopt over */
+	fflush(stdout);
+	dup2(fileno(null), 1);
+	dup2(fileno(null), 2);
+	ret = options_parse(argc, argv, o);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(out, 1);
+	dup2(err, 2);
+	close(out);
+	close(err);
+	fclose(null);
+	return ret;
+}
+
+static void test_values(void)
+{
+	static const struct {
+		const char *args;
+		int ret;
+	} t[] = {
+		{ "", 0 }, { "-p 1 -p 2147483647", 0 }, { "-p 0", 2 }, { "-p abc", 2 },
+		{ "-p -5", 2 }, { "-p 99999999999", 2 }, { "-P 1 -P 65535", 0 },
+		{ "-P 0", 2 }, { "-P 65536", 2 }, { "-P 80x", 2 }, { "-c nginx", 0 },
+		{ "-c 0123456789abcdef", 2 }, { "-f json", 0 }, { "-f text", 0 },
+		{ "-f xml", 2 }, { "-f", 2 }, { "-b 0", 0 }, { "-b 1048576", 0 },
+		{ "-b 1048577", 2 }, { "-b -1", 2 }, { "-b 1k", 2 }, { "-d 1", 0 },
+		{ "-d 0", 2 }, { "-d 1.5", 2 }, { "--container 3f2a", 0 },
+		{ "--container 3F2A", 2 }, { "--container xyz", 2 },
+		{ "--tls-lib /x --tls-lib /y", 0 }, { "--no-tls --tls-lib /x", 2 },
+		{ "--record a --replay b", 2 }, { "--container ab --replay b", 2 },
+		{ "--no-redact", 0 }, { "--redact-header X-Token --redact-query key", 0 },
+		{ "--no-such-option", 2 }, { "-Z", 2 }, { "stray", 2 },
+		{ "--help", OPTIONS_DONE }, { "-V", OPTIONS_DONE }, { "--vers", OPTIONS_DONE },
+		{ "--pid=5 --port=80 --max-body=7", 0 },
+	};
+	struct options o;
+
+	section("option values");
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int r = parse(t[i].args, &o);
+
+		CHECK(r == t[i].ret, "\"%s\": returned %d, expected %d", t[i].args, r, t[i].ret);
+	}
+	CHECK(parse("", &o) == 0 && o.sinks.max_body == OPT_DEFAULT_MAX_BODY &&
+		      o.sinks.format == SINK_TEXT && !o.sinks.output && o.redact.nheaders == 5,
+	      "defaults: max_body %zu, format %d", o.sinks.max_body, (int)o.sinks.format);
+	CHECK(parse("-p 7 -p 8 -P 443 -c curl -o f -f json -b 9 -d 3 -v", &o) == 0 &&
+		      o.npids == 2 && o.pids[1] == 8 && o.nports == 1 && o.ports[0] == 443 &&
+		      !strcmp(o.comm, "curl") && !strcmp(o.sinks.output, "f") &&
+		      o.sinks.format == SINK_JSON && o.sinks.max_body == 9 && o.duration == 3 &&
+		      o.verbose,
+	      "values not taken");
+	CHECK(parse("--redact-header X-Token --redact-query key --no-redact", &o) == 0 &&
+		      o.redact.nheaders == 6 && o.redact.nquery == 1 && o.redact.off,
+	      "redaction options not taken");
+	family_end("-");
+}
+
+/* A value for the argument --help shows after an option's name. */
+static const char *placeholder_value(const char *after)
+{
+	static const char *const v[][2] = {
+		{ " PID ", " 1" }, { " COMM ", " x" }, { " PORT ", " 80" },
+		{ " ID ", " ab" }, { " FILE ", " f" }, { " FMT ", " json" },
+		{ " N ", " 1" }, { " SECS ", " 1" }, { " PATH ", " /x" },
+		{ " NAME ", " X" },
+	};
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (!strncmp(after, v[i][0], strlen(v[i][0])))
+			return v[i][1];
+	return "";
+}
+
+/* Every option --help lists is accepted, every line fits 80 columns, and
+ * each accepted long option (getopt_long's table is made from the same
+ * table) shows in --help. */
+static void test_help(void)
+{
+	char *text = NULL, *line, *save = NULL;
+	size_t len = 0, listed = 0;
+	FILE *f = open_memstream(&text, &len);
+	struct options o;
+
+	section("--help");
+
+	options_usage(f);
+	fclose(f);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char name[64], args[96];
+
+		CHECK(strlen(line) <= 80, "help line over 80 columns: %s", line);
+		if (sscanf(line, " %*[-a-zA-Z], --%63[a-z-]", name) != 1 &&
+		    sscanf(line, " --%63[a-z-]", name) != 1)
+			continue;
+		listed++;
+		/* its argument's placeholder, if it shows one, stands for
+		 * a value of this kind */
+		snprintf(args, sizeof(args), "--%s%s", name,
+			 placeholder_value(strstr(line, name) + strlen(name)));
+		CHECK(parse(args, &o) != 2, "--help lists --%s, which is refused (%s)", name, args);
+	}
+	CHECK(listed > 10, "--help: only %zu options found in it", listed);
+	free(text);
+	family_end("-");
+}
+
+/* ---- timers ----------------------------------------------------------- */
+
+static int runs[3];
+static bool ready = true;
+
+static bool count0(void *ctx, uint64_t now, uint64_t since)
+{
+	runs[0]++;
+	return true;
+}
+
+static bool count1(void *ctx, uint64_t now, uint64_t since)
+{
+	runs[1]++;
+	return true;
+}
+
+/* Not ready: asked again at every turn until it is. */
+static bool count2(void *ctx, uint64_t now, uint64_t since)
+{
+	if (!ready)
+		return false;
+	runs[2]++;
+	return true;
+}
+
+static void test_timers(void)
+{
+	struct timer t[] = {
+		{ "every turn", 0, count0, false, 0 },
+		{ "100, at start", 100, count1, true, 0 },
+		{ "100", 100, count2, false, 0 },
+	};
+
+	section("timers");
+
+	timers_start(t, 3, 1000);
+	timers_run(t, 3, NULL, 1000);
+	CHECK(runs[0] == 1 && runs[1] == 1 && runs[2] == 0, "first turn: %d %d %d",
+	      runs[0], runs[1], runs[2]);
+	timers_run(t, 3, NULL, 1100);
+	CHECK(runs[1] == 1 && runs[2] == 0, "at exactly one period: %d %d", runs[1], runs[2]);
+	ready = false;
+	timers_run(t, 3, NULL, 1101);
+	CHECK(runs[0] == 3 && runs[1] == 2 && runs[2] == 0, "past one period: %d %d %d",
+	      runs[0], runs[1], runs[2]);
+	ready = true;
+	timers_run(t, 3, NULL, 1102);
+	CHECK(runs[2] == 1, "not ready, then ready: %d runs", runs[2]);
+	timers_run(t, 3, NULL, 1150);
+	CHECK(runs[1] == 2 && runs[2] == 1, "within the period: %d %d", runs[1], runs[2]);
+	timers_run(t, 3, NULL, 1203);
+	CHECK(runs[1] == 3 && runs[2] == 2, "a period after their last runs: %d %d",
+	      runs[1], runs[2]);
+	family_end("-");
+}
+
+/* ---- statistics --------------------------------------------------------- */
+
+/* Each counter of struct stats is in the table once, and every name fits
+ * the printed column. */
+static void test_stats(void)
+{
+	bool seen[sizeof(struct stats) / sizeof(uint64_t)] = { false };
+	struct stats s = { 0 };
+	uint64_t k[HS_STAT_MAX] = { 0 }, g[STAT_G_MAX] = { 0 }, v;
+	struct stats_view full = { &s, k, g }, replay = { &s, NULL, NULL };
+	size_t user = 0, shown = 0;
+
+	section("statistics table");
+
+	for (size_t i = 0; i < stats_count; i++) {
+		const struct stat_desc *d = &stats_table[i];
+
+		CHECK(strlen(d->name) <= STATS_NAME_MAX, "name too long: %s", d->name);
+		CHECK(d->help && *d->help, "%s: no description", d->name);
+		if (d->src != STAT_USER)
+			continue;
+		CHECK(d->at % sizeof(uint64_t) == 0 && d->at < sizeof(s), "%s: offset %u",
+		      d->name, d->at);
+		CHECK(!seen[d->at / 8], "%s: a counter named twice", d->name);
+		seen[d->at / 8] = true;
+		user++;
+		((uint64_t *)&s)[d->at / 8] = 1000 + i;
+		CHECK(stats_value(d, &replay, &v) && v == 1000 + i, "%s: value", d->name);
+	}
+	CHECK(user == sizeof(s) / sizeof(uint64_t), "%zu of %zu counters in the table", user,
+	      sizeof(s) / sizeof(uint64_t));
+	for (size_t i = 0; i < stats_count; i++)
+		shown += stats_value(&stats_table[i], &full, &v);
+	CHECK(shown == stats_count, "a live run shows %zu of %zu", shown, stats_count);
+	family_end("-");
+}
+
+static const struct harness_test tests[] = {
+	{ "option values", test_values },
+	{ "--help", test_help },
+	{ "timers", test_timers },
+	{ "statistics table", test_stats },
+};
+
+int main(int argc, char **argv)
+{
+	return harness_main("test_app", argc, argv, NULL, 0, tests,
+			    sizeof(tests) / sizeof(tests[0]));
+}
