@@ -164,6 +164,12 @@ struct hs_unix {
 					* bound (or connect(2) named) */
 };
 
+/* An HS_EV_UNIX record whole. */
+struct hs_unix_record {
+	struct hs_event ev;
+	struct hs_unix u;
+};
+
 /* A TLS connection's plaintext has its own entry in hs_conns, keyed by
  * the socket's fd with this bit set, so that its byte positions and
  * inference are independent of the ciphertext's. */

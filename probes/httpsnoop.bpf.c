@@ -44,6 +44,7 @@ static long (*hs_read_user)(void *dst, __u32 size, const void *src) =
 #define HS_TCP_ESTABLISHED 1
 #define HS_EINPROGRESS 115
 #define HS_SOCK_STREAM 1
+#define HS_SOCK_SEQPACKET 5
 #define HS_SOCK_TYPE_MASK 0xf /* socket(2)'s type without SOCK_NONBLOCK
 			       * and SOCK_CLOEXEC */
 
@@ -430,6 +431,37 @@ static __always_inline int filter_wanted(struct hs_conn *c)
 }
 #endif
 
+/* socket(2) and socketpair(2) of AF_UNIX.  The sock tracepoints do not
+ * say a socket's type: a datagram or seqpacket socket made while tracing
+ * is entered here as HS_P_NOT_STREAM, so that its I/O stops at
+ * mark_sock's one lookup and never looks like HTTP; so is one accepted
+ * on such a listener (new_conn).  One made before tracing is told apart
+ * by user space, by its type, if it looks like HTTP and is still open
+ * then.  A stream socket clears what its fd number's last owner left
+ * behind (a close may go unseen: dup2, close_range). */
+static __always_inline void new_socket(__u32 tgid, __s32 fd, __u64 type)
+{
+	struct hs_conn_key key = { .tgid = tgid, .fd = fd };
+	struct hs_conn c = {};
+
+	if ((type & HS_SOCK_TYPE_MASK) == HS_SOCK_STREAM) {
+		hs_conns.delete(&key);
+		return;
+	}
+	c.proto = HS_P_NOT_STREAM;
+	c.listen_fd = -1;
+	hs_conns.update(&key, &c);
+	stat_add(HS_STAT_UNIX_NOT_STREAM, 1);
+}
+
+static __always_inline int not_stream_listener(__u32 tgid, __s32 fd)
+{
+	struct hs_conn_key key = { .tgid = tgid, .fd = fd };
+	struct hs_conn *l = hs_conns.lookup(&key);
+
+	return l && l->proto == HS_P_NOT_STREAM;
+}
+
 /* accept/connect on a Unix socket.  A client's connect(2) path is kept
  * for its HS_EV_UNIX record; a server's name is its listener's, which
  * user space reads through listen_fd.  A datagram socket's connect
@@ -473,6 +505,14 @@ static __always_inline void new_conn(struct hs_active *a, __s32 fd, int role)
 	c.role = role;
 	c.listen_fd = role == HS_ROLE_SERVER ? a->fd : -1;
 	read_sockaddr(&c.remote, a->buf);
+	if (role == HS_ROLE_SERVER &&
+	    (c.remote.family == HS_AF_UNIX || c.remote.family == 0) &&
+	    not_stream_listener(key.tgid, a->fd)) {
+		/* accept(2) on a seqpacket listener made while tracing:
+		 * the new socket is seqpacket too. */
+		new_socket(key.tgid, fd, HS_SOCK_SEQPACKET);
+		return;
+	}
 	if (c.remote.family == HS_AF_UNIX) {
 		unix_conn(a, &key, &c);
 		return;
@@ -1179,28 +1219,6 @@ TRACEPOINT_PROBE(syscalls, sys_enter_connect)
 TRACEPOINT_PROBE(syscalls, sys_exit_connect)
 {
 	return conn_exit(args->ret, 0);
-}
-
-/* socket(2) and socketpair(2) of AF_UNIX.  The sock tracepoints do not
- * say a socket's type: a datagram or seqpacket socket made while tracing
- * is entered here as HS_P_NOT_STREAM, so that its I/O stops at
- * mark_sock's one lookup and never looks like HTTP (one made before, or
- * by accept(2) on a seqpacket listener, is told apart by user space when
- * it does).  A stream socket clears what its fd number's last owner left
- * behind (a close may go unseen: dup2, close_range). */
-static __always_inline void new_socket(__u32 tgid, __s32 fd, __u64 type)
-{
-	struct hs_conn_key key = { .tgid = tgid, .fd = fd };
-	struct hs_conn c = {};
-
-	if ((type & HS_SOCK_TYPE_MASK) == HS_SOCK_STREAM) {
-		hs_conns.delete(&key);
-		return;
-	}
-	c.proto = HS_P_NOT_STREAM;
-	c.listen_fd = -1;
-	hs_conns.update(&key, &c);
-	stat_add(HS_STAT_UNIX_NOT_STREAM, 1);
 }
 
 static __always_inline int socket_exit(long ret, int pair)

@@ -9,6 +9,7 @@
 #include "capture/container.h"
 #include "capture/probe.h"
 #include "capture/record.h"
+#include "capture/unixsock.h"
 #include "core/util.h"
 #include "sink/sink.h"
 #include "stream/stream.h"
@@ -77,7 +78,8 @@ int main(int argc, char **argv)
 	so.admit = o.replay ? app_admit_replay : app_admit_live;
 	a.stream = stream_new(&so);
 	a.containers = container_cache_new();
-	if (!a.stream || !a.containers) {
+	a.unix_socks = unixsock_new();
+	if (!a.stream || !a.containers || !a.unix_socks) {
 		warn("failed to allocate the stream tracker: %s", strerror(ENOMEM));
 		ret = 1;
 		goto out;
@@ -99,6 +101,7 @@ out:
 	}
 	stream_free(a.stream);
 	container_cache_free(a.containers);
+	unixsock_free(a.unix_socks);
 	sinks_close(a.sinks);
 	return ret;
 }

@@ -2,7 +2,9 @@
 #include "app/options.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "capture/container.h"
@@ -66,6 +68,26 @@ static const char *set_port(struct options *o, const char *arg)
 	if (o->nports == OPT_MAX_PORTS)
 		return "too many -P";
 	o->ports[o->nports++] = v;
+	return NULL;
+}
+
+static const char *set_unix(struct options *o, const char *arg)
+{
+	size_t n = strlen(arg);
+
+	/* unix(7): sun_path holds 108 bytes; an abstract name is '@' and
+	 * up to 107 more. */
+	if (!n || n > HS_UNIX_PATH_MAX || (arg[0] != '/' && arg[0] != '@'))
+		return "expected an absolute path (a glob may match several) or @name, "
+		       "at most " STR(HS_UNIX_PATH_MAX) " bytes";
+	if (o->nunix == OPT_MAX_UNIX)
+		return "too many --unix";
+	o->unix_paths[o->nunix] = arg;
+	/* The path the server bound may be spelled otherwise (/var/run is
+	 * /run): the real path matches too. */
+	if (arg[0] == '/' && !strpbrk(arg, "*?["))
+		o->unix_real[o->nunix] = realpath(arg, NULL);
+	o->nunix++;
 	return NULL;
 }
 
@@ -139,6 +161,10 @@ static const struct opt opts[] = {
 	  0, set_comm, 0 },
 	{ "port", 'P', "PORT", "trace only connections with this local or remote port\n"
 	  "(repeatable, up to " STR(OPT_MAX_PORTS) ")", 0, set_port, 0 },
+	{ "unix", 266, "PATH", "trace only Unix sockets with this path (the server's,\n"
+	  "on both sides), a glob of paths, or @name for an\n"
+	  "abstract one (repeatable, up to " STR(OPT_MAX_UNIX) ").  With -P,\n"
+	  "the connections either keeps", 0, set_unix, 0 },
 	{ "container", 256, "ID", "trace only processes in this container (id or prefix,\n"
 	  "as docker/podman ps show it)", 0, set_container, 0 },
 	{ "output", 'o', "FILE", "write transactions to FILE (default: stdout)",
@@ -197,16 +223,16 @@ static void usage_opt(FILE *f, const struct opt *op)
 
 void options_usage(FILE *f)
 {
-	fputs("Usage: httpsnoop [-p PID]... [-c COMM] [-P PORT]... [--container ID]\n"
-	      "                 [-o FILE] [-f text|json]\n"
+	fputs("Usage: httpsnoop [-p PID]... [-c COMM] [-P PORT]... [--unix PATH]...\n"
+	      "                 [--container ID] [-o FILE] [-f text|json]\n"
 	      "                 [-b BYTES] [-d SECONDS] [--probe FILE] [--ebpf] [-v] [-h] [-V]\n"
 	      "                 [--record FILE | --replay FILE] [--no-tls] [--tls-lib PATH]...\n"
 	      "                 [--no-redact]\n"
 	      "                 [--redact-header NAME]... [--redact-query NAME]...\n"
 	      "\n"
 	      "Trace HTTP/1.x transactions of any process on this host, as they cross its\n"
-	      "sockets: method, URL, status, headers, body preview and latency.  Needs root\n"
-	      "(eBPF), except with --replay.\n"
+	      "TCP and Unix sockets: method, URL, status, headers, body preview and\n"
+	      "latency.  Needs root (eBPF), except with --replay.\n"
 	      "\n"
 	      "Options:\n", f);
 	for (size_t i = 0; i < NOPTS; i++)
@@ -217,6 +243,7 @@ void options_usage(FILE *f)
 	      "  httpsnoop -p 1234                # only process 1234\n"
 	      "  httpsnoop -c nginx -P 8080       # nginx, on port 8080\n"
 	      "  httpsnoop --container 3f2a9c     # one container's processes\n"
+	      "  httpsnoop --unix /run/podman/podman.sock  # the container engine's API\n"
 	      "  httpsnoop -f json -o trace.jsonl # JSON Lines to a file\n"
 	      "  httpsnoop -d 10 --record t.rec   # 10 seconds, keeping the raw records\n"
 	      "  httpsnoop --replay t.rec -f json # decode them again, without root\n"

@@ -20,6 +20,7 @@
 
 #include "capture/procfs.h"
 #include "core/util.h"
+#include "event.h"
 
 /* Network namespaces with a netlink socket of their own; past this the
  * least recently used one is closed (a socket pins its namespace). */
@@ -510,18 +511,29 @@ static bool walked_owner(const struct unixsock *u, uint64_t ino,
 	return found;
 }
 
-int unixsock_owner(struct unixsock *u, uint64_t ino, uint32_t not_pid,
+int unixsock_noted(const struct unixsock *u, uint64_t ino, uint32_t not_pid,
 		   uint32_t *pid, char comm[UNIXSOCK_COMM_LEN])
 {
 	const struct noted *n = &u->noted[util_hash64(ino) % NOTED_SLOTS];
-	bool noted = ino && n->ino == ino, have, limited = false;
+
+	if (!ino || n->ino != ino || n->pid == not_pid)
+		return -ENOENT;
+	*pid = n->pid;
+	memcpy(comm, n->comm, UNIXSOCK_COMM_LEN);
+	return 0;
+}
+
+int unixsock_owner(struct unixsock *u, uint64_t ino, uint32_t not_pid,
+		   uint32_t *pid, char comm[UNIXSOCK_COMM_LEN])
+{
+	bool have, limited = false;
 	uint64_t now;
 	int err;
 
 	if (!ino)
 		return -ENOENT;
-	if (noted && n->pid != not_pid)
-		goto from_noted;
+	if (unixsock_noted(u, ino, not_pid, pid, comm) == 0)
+		return 0;
 	have = walked_owner(u, ino, not_pid, pid) && *pid != not_pid &&
 	       read_comm(*pid, comm);
 	if (!have) {
@@ -538,11 +550,57 @@ int unixsock_owner(struct unixsock *u, uint64_t ino, uint32_t not_pid,
 	}
 	if (have)
 		return 0;
-	if (noted)
-		goto from_noted;
+	/* Noted as not_pid itself, and nobody else holds it. */
+	if (unixsock_noted(u, ino, 0, pid, comm) == 0)
+		return 0;
 	return limited ? -EAGAIN : -ENOENT;
-from_noted:
-	*pid = n->pid;
-	memcpy(comm, n->comm, UNIXSOCK_COMM_LEN);
+}
+
+/* Copies a text name into a payload field of HS_UNIX_PATH_MAX bytes,
+ * NUL-padded; returns its length. */
+static uint8_t put_name(char dst[HS_UNIX_PATH_MAX], const char *name)
+{
+	size_t n = strnlen(name, HS_UNIX_PATH_MAX);
+
+	memset(dst, 0, HS_UNIX_PATH_MAX);
+	memcpy(dst, name, n);
+	return (uint8_t)n;
+}
+
+int unixsock_complete(struct unixsock *u, uint32_t pid, int32_t fd,
+		      struct hs_unix *p)
+{
+	char named[UNIXSOCK_NAME_MAX], local[UNIXSOCK_NAME_MAX] = "";
+	char remote[UNIXSOCK_NAME_MAX] = "", comm[UNIXSOCK_COMM_LEN];
+	struct unixsock_info self, other;
+	uint32_t peer;
+
+	if (p->resolved)
+		return -EALREADY;
+	unixsock_name(p->remote, p->remote_len < HS_UNIX_PATH_MAX ?
+				 p->remote_len : HS_UNIX_PATH_MAX, named);
+	if (unixsock_lookup_fd(u, pid, fd, &self) == 0) {
+		p->ino = self.ino;
+		p->peer_ino = self.peer_ino;
+		p->type = self.type;
+		snprintf(local, sizeof(local), "%s", self.name);
+	}
+	/* A server's name is its listener's, which outlives the connection
+	 * (the accepted socket may be closed by now). */
+	if (!local[0] && p->listen_fd >= 0 &&
+	    unixsock_lookup_fd(u, pid, p->listen_fd, &other) == 0)
+		snprintf(local, sizeof(local), "%s", other.name);
+	if (p->peer_ino && unixsock_lookup(u, pid, p->peer_ino, &other) == 0)
+		snprintf(remote, sizeof(remote), "%s", other.name);
+	if (!remote[0])
+		snprintf(remote, sizeof(remote), "%s", named);
+	if (p->peer_ino && unixsock_owner(u, p->peer_ino, pid, &peer, comm) == 0) {
+		p->peer_pid = peer;
+		memset(p->peer_comm, 0, sizeof(p->peer_comm));
+		memcpy(p->peer_comm, comm, strnlen(comm, sizeof(p->peer_comm)));
+	}
+	p->local_len = put_name(p->local, local);
+	p->remote_len = put_name(p->remote, remote);
+	p->resolved = 1;
 	return 0;
 }

@@ -57,6 +57,12 @@ int unixsock_lookup_fd(struct unixsock *u, uint32_t pid, int32_t fd,
 void unixsock_note(struct unixsock *u, uint64_t ino, uint32_t pid,
 		   const char *comm);
 
+/* The process noted as holding ino (and not not_pid): no walk, so that a
+ * replay, which has only what the recording noted, answers as the live
+ * run did.  0, or -ENOENT. */
+int unixsock_noted(const struct unixsock *u, uint64_t ino, uint32_t not_pid,
+		   uint32_t *pid, char comm[UNIXSOCK_COMM_LEN]);
+
 /* Finds a process holding socket ino, preferring one that is not
  * not_pid (a socketpair's two ends may be in one process, but a peer is
  * usually another): noted sockets first, then a walk over every
@@ -65,6 +71,17 @@ void unixsock_note(struct unixsock *u, uint64_t ino, uint32_t pid,
  * comm (NUL-terminated); returns 0, -ENOENT when nobody holds it. */
 int unixsock_owner(struct unixsock *u, uint64_t ino, uint32_t not_pid,
 		   uint32_t *pid, char comm[UNIXSOCK_COMM_LEN]);
+
+/* Completes the payload of an HS_EV_UNIX record (include/event.h) about
+ * process pid's socket fd, from what the kernel says now: the names as
+ * text (local: this end's, a server's being its listener's; remote: the
+ * other end's, on a client the path the server bound, else the path
+ * connect(2) named), the inodes, the type, and a process at the other
+ * end (unixsock_owner).  What cannot be told stays empty; p->resolved is
+ * set.  Returns 0, or -EALREADY when p was complete already. */
+struct hs_unix;
+int unixsock_complete(struct unixsock *u, uint32_t pid, int32_t fd,
+		      struct hs_unix *p);
 
 /* How long an answer of unixsock_lookup is reused (an inode number is
  * reused only after its socket is gone, and 4 billion more inodes were

@@ -334,7 +334,7 @@ int text_format_txn(FILE *f, const struct txn *t, const struct sink_config *o)
 {
 	const struct conn_info *c = &t->conn;
 	struct writer_line line, *out = &line;
-	char addr[WRITER_ADDR_LEN];
+	char addr[WRITER_END_LEN];
 	size_t n;
 
 	writer_begin(out, f);
@@ -362,11 +362,23 @@ int text_format_txn(FILE *f, const struct txn *t, const struct sink_config *o)
 	if (c->tls)
 		WRITER_LIT(out, " TLS");
 	writer_putc(out, ' ');
-	writer_addr_str(&c->local, addr);
-	writer_puts(out, addr);
+	/* A Unix socket's name is any bytes its server chose. */
+	n = writer_end_str(c, true, addr);
+	text_put_safe(out, (const uint8_t *)addr, n ? n : 1);
 	WRITER_LIT(out, " -> ");
-	writer_addr_str(&c->remote, addr);
-	writer_puts(out, addr);
+	n = writer_end_str(c, false, addr);
+	text_put_safe(out, (const uint8_t *)addr, n ? n : 1);
+	if (c->peer_pid) {
+		WRITER_LIT(out, " peer PID ");
+		writer_put_u64(out, c->peer_pid);
+		WRITER_LIT(out, " (");
+		n = strnlen(c->peer_comm, sizeof(c->peer_comm));
+		if (n)
+			text_put_safe(out, (const uint8_t *)c->peer_comm, n);
+		else
+			writer_putc(out, '?');
+		writer_putc(out, ')');
+	}
 	writer_putc(out, '\n');
 
 	text_request(out, t, o);

@@ -29,6 +29,10 @@ Run with /usr/bin/python3 (Debian's: it has grpcio).  Subcommands:
                            says its type), each carrying messages that
                            look like HTTP requests and responses: traffic
                            that must not be reported (not stream sockets).
+  seqpacket-early GO       a SOCK_SEQPACKET socketpair made now (before a
+                           tracer starts, so that no socket(2) says its
+                           type), used once the file GO exists: HTTP-looking
+                           messages, then 1 s open, then closed.
   http-hold SOCKET PATH HOLD
                            one HTTP/1.1 GET of PATH over SOCKET with
                            http.client, then keeps the connection open for
@@ -255,6 +259,25 @@ def dgram_http(d):
     print("sent", sent, flush=True)
 
 
+def seqpacket_early(go):
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    print("ready", flush=True)
+    while not os.path.exists(go):
+        time.sleep(0.05)
+    for m in (b"GET /early HTTP/1.1\r\nHost: x\r\n\r\n",
+              b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok") * 3:
+        a.send(m)
+        if b.recv(65536) != m:
+            sys.exit("seqpacket-early: message mangled")
+        b.send(m)
+        if a.recv(65536) != m:
+            sys.exit("seqpacket-early: message mangled")
+    time.sleep(1)
+    a.close()
+    b.close()
+    print("done", flush=True)
+
+
 def http_hold(path, target, hold):
     c = unix_http_connection(path)
     c.request("GET", target)
@@ -291,6 +314,8 @@ def main(argv):
         line_server(path)
     elif cmd == "line-client" and len(argv) == 4:
         line_client(path, int(argv[3]))
+    elif cmd == "seqpacket-early" and len(argv) == 3:
+        seqpacket_early(path)
     elif cmd == "dgram-http" and len(argv) == 3:
         dgram_http(path)
     elif cmd == "http-server" and len(argv) == 4:

@@ -21,7 +21,7 @@ def fail(where, msg):
 
 
 TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$")
-ADDR_RE = re.compile(r"^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:.]+\]):\d{1,5}$")
+ADDR_RE = re.compile(r"^((\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:.]+\]):\d{1,5}|unix:.*)$", re.S)
 
 # Value kinds; bool is not accepted where an int is expected.
 INT = "int"
@@ -52,7 +52,8 @@ def type_ok(v, kind):
 # None: checked separately.
 TOP = {
     "ts": STR, "pid": INT, "tid": INT, "comm": STR, "fd": INT, "role": STR,
-    "local": NULL_OR_STR, "remote": NULL_OR_STR, "conn_id": INT,
+    "local": NULL_OR_STR, "remote": NULL_OR_STR, "peer_pid": NULL_OR_INT,
+    "peer_comm": NULL_OR_STR, "conn_id": INT,
     "cgroup_id": INT, "container_id": NULL_OR_STR, "tls": BOOL, "request": None, "response": None,
     "interim_status": NULL_OR_INT, "upgraded": BOOL,
     "latency_ns": NULL_OR_INT, "ttfb_ns": NULL_OR_INT, "error": NULL_OR_STR,
@@ -310,9 +311,24 @@ def fx_decode_error(o):
     expect("decode_error error", o["error"], "response truncated by capture gap")
 
 
+def fx_unix_server(o):
+    expect("unix server", (o["role"], o["local"], o["remote"], o["peer_pid"], o["peer_comm"]),
+           ("server", "unix:/run/podman/podman.sock", "unix:", 5151, "docker"))
+
+
+def fx_unix_hostile(o):
+    expect("unix hostile", (o["local"], o["remote"], o["peer_pid"], o["peer_comm"]),
+           ("unix:", "unix:@\x1b[31m\"x\\\x7f\n", None, None))
+
+
+def fx_unix_unknown(o):
+    expect("unix unknown", (o["local"], o["remote"], o["peer_pid"]), ("unix:", "unix:", None))
+
+
 FIXTURES = {1: fx_get, 2: fx_post, 3: fx_gzip, 4: fx_binary, 5: fx_missing,
             6: fx_hostile, 7: fx_ipv6, 8: fx_upgrade, 9: fx_orphan,
-            10: fx_decode_error}
+            10: fx_decode_error, 11: fx_unix_server, 12: fx_unix_hostile,
+            13: fx_unix_unknown}
 RANDOM_ID0 = 1000  # conn_id of test_output.c's first random transaction
 NRANDOM = 300
 

@@ -21,6 +21,7 @@
 #include "capture/procfs.h"
 #include "capture/unixsock.h"
 #include "core/util.h"
+#include "event.h"
 
 static int failures;
 
@@ -314,6 +315,87 @@ out:
 	close(ready[0]);
 }
 
+/* ---- completing an HS_EV_UNIX record ---- */
+
+/* The payload as the probe sends it: a client's connect path (raw
+ * sun_path bytes), a server's listening fd. */
+static void kernel_payload(struct hs_unix *p, int listen_fd, const void *path,
+			   size_t len)
+{
+	memset(p, 0, sizeof(*p));
+	p->listen_fd = listen_fd;
+	memcpy(p->remote, path, len);
+	p->remote_len = (uint8_t)len;
+}
+
+static bool name_is(const char *field, uint8_t len, const char *want)
+{
+	return len == strlen(want) && !memcmp(field, want, len);
+}
+
+static void test_complete(struct unixsock *u, const char *dir)
+{
+	char path[256], link[256], abs[64];
+	struct hs_unix p, q;
+	int l, c, a, n, err;
+	uint32_t me = (uint32_t)getpid();
+
+	snprintf(path, sizeof(path), "%s/complete.sock", dir);
+	snprintf(link, sizeof(link), "%s/complete-link.sock", dir);
+	if (make_conn(SOCK_STREAM, path, strlen(path) + 1, &l, &c, &a) ||
+	    symlink(path, link)) {
+		CHECK(0, "cannot make a connection to complete");
+		return;
+	}
+	/* Both ends noted as two other processes, as the records of a
+	 * traced client and server note them. */
+	unixsock_note(u, ino_of(c), 5001, "client");
+	unixsock_note(u, ino_of(a), 5002, "server");
+
+	/* the client connected through a symlink: its remote is the path
+	 * the server bound */
+	kernel_payload(&p, -1, link, strlen(link) + 1);
+	err = unixsock_complete(u, me, c, &p);
+	CHECK(!err && p.resolved && p.type == SOCK_STREAM && p.ino == ino_of(c) &&
+	      p.peer_ino == ino_of(a) && p.local_len == 0 &&
+	      name_is(p.remote, p.remote_len, path) && p.peer_pid == 5002 &&
+	      !strcmp(p.peer_comm, "server"),
+	      "client: err %d type %u remote '%.*s' peer %u '%s'", err, p.type,
+	      p.remote_len, p.remote, p.peer_pid, p.peer_comm);
+	/* done once: a second completion changes nothing */
+	q = p;
+	CHECK(unixsock_complete(u, me, c, &q) == -EALREADY && !memcmp(&p, &q, sizeof(p)),
+	      "completed twice");
+	/* the server: its listener's path, the client unnamed */
+	kernel_payload(&p, l, "", 0);
+	err = unixsock_complete(u, me, a, &p);
+	CHECK(!err && name_is(p.local, p.local_len, path) && p.remote_len == 0 &&
+	      p.ino == ino_of(a) && p.peer_ino == ino_of(c) && p.peer_pid == 5001 &&
+	      !strcmp(p.peer_comm, "client"),
+	      "server: err %d local '%.*s' remote_len %u peer %u", err, p.local_len,
+	      p.local, p.remote_len, p.peer_pid);
+	/* the accepted socket gone already: the listener still names it */
+	close(a);
+	kernel_payload(&p, l, "", 0);
+	err = unixsock_complete(u, me, a, &p);
+	CHECK(!err && p.resolved && name_is(p.local, p.local_len, path) && p.ino == 0 &&
+	      p.type == 0 && p.peer_pid == 0,
+	      "server gone: err %d local '%.*s' ino %llu", err, p.local_len, p.local,
+	      (unsigned long long)p.ino);
+	/* the client gone too, connected to an abstract name: what
+	 * connect(2) named, as text */
+	close(c);
+	n = snprintf(abs, sizeof(abs), "%chs-test-gone", '\0');
+	kernel_payload(&p, -1, abs, (size_t)n);
+	err = unixsock_complete(u, me, c, &p);
+	CHECK(!err && p.resolved && name_is(p.remote, p.remote_len, "@hs-test-gone") &&
+	      p.local_len == 0 && p.peer_pid == 0,
+	      "client gone: err %d remote '%.*s'", err, p.remote_len, p.remote);
+	close(l);
+	unlink(link);
+	unlink(path);
+}
+
 /* ---- another network namespace ---- */
 
 struct ns_socks {
@@ -436,6 +518,7 @@ int main(void)
 	test_abstract(u);
 	test_pairs(u);
 	test_owner(u);
+	test_complete(u, dir);
 	unixsock_free(u);
 	if (geteuid() == 0)
 		test_netns(dir);
