@@ -17,14 +17,16 @@ volatile sig_atomic_t app_exiting, app_want_stats;
 
 /* The process at the other end of a Unix connection, when the other
  * end's record came after this end's was completed (both ends traced:
- * the server reads the request after the client sent it).  Only what
- * the records noted is asked, so that a replay answers the same. */
+ * the server reads the request after the client sent it, and may even
+ * accept it after, when the kernel did not name the peer yet).  Only
+ * what the records noted is asked, so that a replay answers the same. */
 static void unix_late_peer(struct app *a, struct conn_info *c)
 {
 	char comm[UNIXSOCK_COMM_LEN];
 	uint32_t pid;
 
-	if (unixsock_noted(a->unix_socks, c->unx->peer_ino, c->pid, &pid, comm))
+	if (unixsock_noted(a->unix_socks, c->unx->peer_ino, c->pid, &pid, comm) &&
+	    unixsock_noted_peer(a->unix_socks, c->unx->ino, c->pid, &pid, comm))
 		return;
 	c->peer_pid = pid;
 	snprintf(c->peer_comm, sizeof(c->peer_comm), "%s", comm);
@@ -72,8 +74,10 @@ static const void *unix_record(struct app *a, const struct hs_event *ev,
 		unixsock_complete(a->unix_socks, ev->tgid, ev->fd, p);
 	memcpy(comm, ev->comm, HS_COMM_LEN);
 	comm[HS_COMM_LEN] = '\0';
-	if (p->resolved)
+	if (p->resolved) {
 		unixsock_note(a->unix_socks, p->ino, ev->tgid, comm);
+		unixsock_note_peer(a->unix_socks, p->peer_ino, ev->tgid, comm);
+	}
 	return buf;
 }
 

@@ -70,6 +70,7 @@ struct unixsock {
 	uint32_t seq;
 	struct cached cache[CACHE_SLOTS];
 	struct noted noted[NOTED_SLOTS];
+	struct noted peers[NOTED_SLOTS]; /* ino: the process at its other end */
 	struct held *walked; /* sorted by inode, then pid */
 	size_t nwalked;
 	uint64_t walk_ts; /* when the last walk began, 0 never */
@@ -393,16 +394,47 @@ int unixsock_lookup_fd(struct unixsock *u, uint32_t pid, int32_t fd,
 	return unixsock_lookup(u, pid, ino, out);
 }
 
-void unixsock_note(struct unixsock *u, uint64_t ino, uint32_t pid,
-		   const char *comm)
+static void note_in(struct noted *t, uint64_t ino, uint32_t pid,
+		    const char *comm)
 {
-	struct noted *n = &u->noted[util_hash64(ino) % NOTED_SLOTS];
+	struct noted *n = &t[util_hash64(ino) % NOTED_SLOTS];
 
 	if (!ino)
 		return;
 	n->ino = ino;
 	n->pid = pid;
 	snprintf(n->comm, sizeof(n->comm), "%s", comm ? comm : "");
+}
+
+static int noted_in(const struct noted *t, uint64_t ino, uint32_t not_pid,
+		    uint32_t *pid, char comm[UNIXSOCK_COMM_LEN])
+{
+	const struct noted *n = &t[util_hash64(ino) % NOTED_SLOTS];
+
+	if (!ino || n->ino != ino || n->pid == not_pid)
+		return -ENOENT;
+	*pid = n->pid;
+	memcpy(comm, n->comm, UNIXSOCK_COMM_LEN);
+	return 0;
+}
+
+void unixsock_note(struct unixsock *u, uint64_t ino, uint32_t pid,
+		   const char *comm)
+{
+	note_in(u->noted, ino, pid, comm);
+}
+
+void unixsock_note_peer(struct unixsock *u, uint64_t ino, uint32_t pid,
+			const char *comm)
+{
+	note_in(u->peers, ino, pid, comm);
+}
+
+int unixsock_noted_peer(const struct unixsock *u, uint64_t ino,
+			uint32_t not_pid, uint32_t *pid,
+			char comm[UNIXSOCK_COMM_LEN])
+{
+	return noted_in(u->peers, ino, not_pid, pid, comm);
 }
 
 static int by_ino(const void *a, const void *b)
@@ -514,13 +546,7 @@ static bool walked_owner(const struct unixsock *u, uint64_t ino,
 int unixsock_noted(const struct unixsock *u, uint64_t ino, uint32_t not_pid,
 		   uint32_t *pid, char comm[UNIXSOCK_COMM_LEN])
 {
-	const struct noted *n = &u->noted[util_hash64(ino) % NOTED_SLOTS];
-
-	if (!ino || n->ino != ino || n->pid == not_pid)
-		return -ENOENT;
-	*pid = n->pid;
-	memcpy(comm, n->comm, UNIXSOCK_COMM_LEN);
-	return 0;
+	return noted_in(u->noted, ino, not_pid, pid, comm);
 }
 
 int unixsock_owner(struct unixsock *u, uint64_t ino, uint32_t not_pid,

@@ -63,6 +63,18 @@ void unixsock_note(struct unixsock *u, uint64_t ino, uint32_t pid,
 int unixsock_noted(const struct unixsock *u, uint64_t ino, uint32_t not_pid,
 		   uint32_t *pid, char comm[UNIXSOCK_COMM_LEN]);
 
+/* Remembers that process pid holds the other end of socket ino: a
+ * server noting its client's socket, so that the client, whose own
+ * lookup may have come before the server accepted (the kernel says no
+ * peer inode until then), finds its peer by its own inode. */
+void unixsock_note_peer(struct unixsock *u, uint64_t ino, uint32_t pid,
+			const char *comm);
+/* The process noted as holding the other end of ino (not not_pid).  0,
+ * or -ENOENT. */
+int unixsock_noted_peer(const struct unixsock *u, uint64_t ino,
+			uint32_t not_pid, uint32_t *pid,
+			char comm[UNIXSOCK_COMM_LEN]);
+
 /* Finds a process holding socket ino, preferring one that is not
  * not_pid (a socketpair's two ends may be in one process, but a peer is
  * usually another): noted sockets first, then a walk over every

@@ -294,6 +294,14 @@ static void test_owner(struct unixsock *u)
 	err = unixsock_owner(u, mine, 0, &pid, comm);
 	CHECK(!err && pid == 4242 && !strcmp(comm, "noted"),
 	      "noted owner: err %d pid %u comm '%s'", err, pid, comm);
+	/* The other end of a socket, noted by the process at that end. */
+	unixsock_note_peer(u, mine, 5005, "server");
+	err = unixsock_noted_peer(u, mine, 0, &pid, comm);
+	CHECK(!err && pid == 5005 && !strcmp(comm, "server"),
+	      "noted peer: err %d pid %u comm '%s'", err, pid, comm);
+	CHECK(unixsock_noted_peer(u, mine, 5005, &pid, comm) == -ENOENT &&
+	      unixsock_noted_peer(u, theirs, 0, &pid, comm) == -ENOENT,
+	      "noted peer of the wrong socket, or as not_pid");
 	/* Noted as not_pid itself, with nobody else: still the answer. */
 	err = unixsock_owner(u, mine, 4242, &pid, comm);
 	CHECK(!err && pid == 4242, "noted owner as not_pid: err %d pid %u", err, pid);
@@ -374,6 +382,27 @@ static void test_complete(struct unixsock *u, const char *dir)
 	      !strcmp(p.peer_comm, "client"),
 	      "server: err %d local '%.*s' remote_len %u peer %u", err, p.local_len,
 	      p.local, p.remote_len, p.peer_pid);
+	/* a client not accepted yet: the kernel names no peer inode (the
+	 * server's end has none until accept), the path connect(2) named
+	 * stands */
+	{
+		int c2 = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", link);
+		if (c2 < 0 || connect(c2, (struct sockaddr *)&sa, sizeof(sa))) {
+			CHECK(0, "cannot connect a second client");
+		} else {
+			kernel_payload(&p, -1, link, strlen(link) + 1);
+			err = unixsock_complete(u, me, c2, &p);
+			CHECK(!err && p.ino == ino_of(c2) && p.peer_ino == 0 &&
+			      name_is(p.remote, p.remote_len, link) && p.peer_pid == 0,
+			      "client not accepted: err %d peer_ino %llu remote '%.*s'", err,
+			      (unsigned long long)p.peer_ino, p.remote_len, p.remote);
+		}
+		if (c2 >= 0)
+			close(c2);
+	}
 	/* the accepted socket gone already: the listener still names it */
 	close(a);
 	kernel_payload(&p, l, "", 0);
