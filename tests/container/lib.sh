@@ -1,102 +1,40 @@
-# lib.sh -- shared helpers of the container tests: real podman, real eBPF, images built from container/.
+# lib.sh -- helpers of the container tests (real podman, real eBPF, images built from container/), on top of tests/lib/common.sh.
 #
-# Sourced by every tests/container/test-*.sh.  Environment (set by meson, or
-# by hand when a test is run directly):
-#   SRCDIR      the source tree (default: two levels above this file)
+# Sourced by every tests/container/test-*.sh; brings in tests/lib/common.sh
+# (results, scratch directory $T, cleanup, ports, statistics, nginx).
+# Environment (set by meson, or by hand when a test is run directly):
 #   HS_IMAGE    the httpsnoop image under test (default localhost/httpsnoop:test)
 #   DEMO_IMAGE  the demo image (default localhost/httpsnoop-demo:test)
-#   KEEP=1      keep the scratch directory even when the test passes
+#   SRCDIR, KEEP: see tests/lib/common.sh
 #
 # The images are built by test-image-build.sh, the first test of the suite;
 # a later test run on its own builds them if they are missing.  They stay
 # after the tests (with podman's layer cache) so that the next run only
-# rebuilds what changed; every container a test starts is removed.
-#
-# Exit codes follow meson/automake: 0 pass, 1 fail, 77 skip.  skip() is only
-# for a machine that truly cannot run the test (not root, no usable bpf());
-# a wrong answer from httpsnoop or a broken image is always a failure.
-
-set -u
-set -o pipefail
+# rebuilds what changed; every container a test starts (CONTAINERS) is
+# removed at exit.  A broken image is a failure, never a skip.
 
 LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-: "${SRCDIR:=$(cd "$LIB_DIR/../.." && pwd)}"
+SCRATCH=httpsnoop-ct
+START_TIMEOUT=${START_TIMEOUT:-90}   # container start + probe compile on a loaded VM
+. "$LIB_DIR/../lib/common.sh"
 : "${HS_IMAGE:=localhost/httpsnoop:test}"
 : "${DEMO_IMAGE:=localhost/httpsnoop-demo:test}"
-PY=/usr/bin/python3          # the system python: no pyenv shims
-TEST_NAME=$(basename "$0" .sh)
-
-# Every bounded wait in this file uses these (seconds).
-START_TIMEOUT=${START_TIMEOUT:-90}   # container start + probe compile on a loaded VM
-STOP_TIMEOUT=${STOP_TIMEOUT:-30}
 BUILD_TIMEOUT=${BUILD_TIMEOUT:-900}
-SETTLE=${SETTLE:-1}                  # let the tracer drain after the load
 
 # The mounts every tracing httpsnoop container gets (container/Containerfile).
 HEADER_MOUNTS=(-v /lib/modules:/lib/modules:ro -v /usr/src:/usr/src:ro)
 TRACEFS_MOUNTS=(-v /sys/kernel/debug:/sys/kernel/debug)
 LEAST_CAPS=SYS_ADMIN,BPF,PERFMON,SYS_RESOURCE
 
-T=$(mktemp -d "/tmp/httpsnoop-ct.$TEST_NAME.XXXXXX")
-chmod 755 "$T"
-FAILED=0
 declare -a CONTAINERS=()      # removed (with their anonymous volumes) at exit
-declare -a ON_EXIT=()         # commands run at exit, before that, in order
-declare -a BG_PIDS=()         # processes of ours to stop at exit, after them
 
-log() { printf '[%s] %s\n' "$TEST_NAME" "$*" >&2; }
-
-# fail MESSAGE: record a failure and keep going; finish() turns it into exit 1.
-fail() {
-	log "FAIL: $*"
-	FAILED=1
-}
-
-# die MESSAGE: a failure after which the test cannot go on.
-die() {
-	log "FAIL: $*"
-	FAILED=1
-	exit 1
-}
-
-skip() {
-	log "SKIP: $*"
-	exit 77
-}
-
-pass_msg() { log "ok: $*"; }
-
-# finish: the last line of every test.
-finish() {
-	if [ "$FAILED" -ne 0 ]; then
-		log "FAILED (scratch files kept in $T)"
-		exit 1
-	fi
-	log "PASS"
-	exit 0
-}
-
-cleanup() {
-	local rc=$? c pid
-	for c in "${ON_EXIT[@]}"; do
-		eval "$c" >/dev/null 2>&1
-	done
-	for pid in "${BG_PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null
-		timeout 10 tail --pid="$pid" -f /dev/null 2>/dev/null || kill -KILL "$pid" 2>/dev/null
-	done
+# suite_cleanup: common.sh's cleanup calls it after ON_EXIT and BG_PIDS.
+suite_cleanup() {
+	local c
 	for c in "${CONTAINERS[@]}"; do
 		podman rm -f -v -t 0 "$c" >/dev/null 2>&1
 	done
-	if [ "$rc" -eq 0 ] && [ "$FAILED" -eq 0 ] && [ "${KEEP:-0}" != 1 ]; then
-		rm -rf "$T"
-	elif [ "$rc" -ne 77 ]; then
-		log "scratch files: $T"
-	fi
-	exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
 
 # --- preconditions -------------------------------------------------------
 
@@ -136,18 +74,7 @@ remove_stale() {
 # container: a usable bpf() syscall and kernel headers to mount.
 need_bpf() {
 	[ -x "$PY" ] || skip "$PY is not installed"
-	# BPF_MAP_CREATE of a tiny array map: ENOSYS/EPERM mean no usable BPF.
-	"$PY" - <<'EOF' || skip "the kernel offers no usable bpf() syscall"
-import ctypes, os, platform, struct, sys
-NR_BPF = {"x86_64": 321, "aarch64": 280, "riscv64": 280, "s390x": 351, "ppc64le": 361}
-libc = ctypes.CDLL(None, use_errno=True)
-attr = struct.pack("IIII", 2, 4, 4, 1) + bytes(112)   # BPF_MAP_TYPE_ARRAY
-buf = ctypes.create_string_buffer(attr, len(attr))
-fd = libc.syscall(NR_BPF.get(platform.machine(), 321), 0, buf, len(attr))
-if fd < 0:
-    sys.exit(1)
-os.close(fd)
-EOF
+	bpf_usable || skip "the kernel offers no usable bpf() syscall"
 	[ -d "/lib/modules/$(uname -r)/build/include" ] ||
 		die "no kernel headers for $(uname -r) on the host to mount (run scripts/setup)"
 }
@@ -206,12 +133,6 @@ cname() { echo "hs-ct-$TEST_NAME-$1-$$"; }
 
 # ctr_id NAME: the full id of a container.
 ctr_id() { podman inspect --format '{{.Id}}' "$1"; }
-
-# free_port: a TCP port on 127.0.0.1 that nobody listens on right now.
-free_port() {
-	"$PY" -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
 
 # wait_log NAME PATTERN TIMEOUT [STREAM]: until the container's output
 # has a line matching PATTERN; fails if it exits first.  STREAM is "all"
@@ -290,11 +211,6 @@ hs_stop() {
 	fi
 	grep -q 'httpsnoop statistics' "$T/$name.err" ||
 		fail "httpsnoop ($name) printed no statistics at exit"
-}
-
-# hs_show_stats NAME: its statistics block, for the test log.
-hs_show_stats() {
-	sed -n '/httpsnoop statistics/,$p' "$T/$1.err" | sed 's/^/    /' >&2
 }
 
 # --- traffic ---------------------------------------------------------------

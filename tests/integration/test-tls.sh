@@ -6,7 +6,6 @@ need_bpf
 
 PORT=$(free_port)
 D=$T/ngx
-. "$SRCDIR/tests/nginx-tls.sh"
 nginx_tls_conf "$D" "$PORT" || die "openssl could not make a certificate"
 nginx -p "$D" -c "$D/nginx.conf" >"$D/logs/stdout" 2>&1 &
 NGINX_MASTER=$!
