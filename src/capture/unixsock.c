@@ -29,6 +29,10 @@
 #define CACHE_SLOTS 1024
 /* Sockets noted by the caller (direct-mapped by inode). */
 #define NOTED_SLOTS 4096
+/* Paths clients named, with the path the server bound (found while a
+ * client's socket was open), for the clients whose socket is gone before
+ * it is looked up: a linear table, least recently used replaced. */
+#define BOUND_SLOTS 64
 /* A sock_diag answer: one message with at most four small attributes. */
 #define NL_BUF 8192
 
@@ -63,6 +67,12 @@ struct held {
 	uint32_t pid;
 };
 
+struct bound {
+	char named[UNIXSOCK_NAME_MAX]; /* as connect(2) named it, cleaned */
+	char bound[UNIXSOCK_NAME_MAX]; /* as the server bound it */
+	uint64_t ts;		       /* last use; 0: empty */
+};
+
 struct unixsock {
 	uint64_t own_netns;
 	struct ns_sock ns[NS_MAX];
@@ -74,6 +84,7 @@ struct unixsock {
 	struct held *walked; /* sorted by inode, then pid */
 	size_t nwalked;
 	uint64_t walk_ts; /* when the last walk began, 0 never */
+	struct bound bound[BOUND_SLOTS];
 	uint8_t buf[NL_BUF];
 };
 
@@ -582,6 +593,58 @@ int unixsock_owner(struct unixsock *u, uint64_t ino, uint32_t not_pid,
 	return limited ? -EAGAIN : -ENOENT;
 }
 
+/* A path name written as the kernel reads it, without empty and "."
+ * components: "///run//podman/./podman.sock" is /run/podman/podman.sock
+ * (path_resolution(7)).  ".." is left, a symlink may precede it. */
+static void path_clean(char *s)
+{
+	char *w = s;
+
+	if (s[0] != '/')
+		return;
+	for (const char *r = s; *r;) {
+		if (r[0] == '/' && (r[1] == '/' || (r[1] == '.' && (r[2] == '/' || !r[2])))) {
+			r += r[1] == '/' ? 1 : 2;
+			continue;
+		}
+		*w++ = *r++;
+	}
+	if (w > s + 1 && w[-1] == '/')
+		w--;
+	*w = '\0';
+}
+
+/* The path the server bound, for a path a client named: remembered when
+ * both were seen (name and bound non-empty), looked up otherwise. */
+static bool bound_name(struct unixsock *u, const char *named, char *bound)
+{
+	struct bound *old = &u->bound[0];
+	uint64_t now = util_now_ns();
+
+	for (size_t i = 0; i < BOUND_SLOTS; i++) {
+		struct bound *b = &u->bound[i];
+
+		if (b->ts && !strcmp(b->named, named) &&
+		    now - b->ts < UNIXSOCK_CACHE_NS) {
+			if (bound[0]) {
+				snprintf(b->bound, sizeof(b->bound), "%s", bound);
+			} else {
+				snprintf(bound, UNIXSOCK_NAME_MAX, "%s", b->bound);
+			}
+			b->ts = now;
+			return true;
+		}
+		if (b->ts < old->ts)
+			old = b;
+	}
+	if (!bound[0])
+		return false;
+	snprintf(old->named, sizeof(old->named), "%s", named);
+	snprintf(old->bound, sizeof(old->bound), "%s", bound);
+	old->ts = now;
+	return true;
+}
+
 /* Copies a text name into a payload field of HS_UNIX_PATH_MAX bytes,
  * NUL-padded; returns its length. */
 static uint8_t put_name(char dst[HS_UNIX_PATH_MAX], const char *name)
@@ -605,6 +668,7 @@ int unixsock_complete(struct unixsock *u, uint32_t pid, int32_t fd,
 		return -EALREADY;
 	unixsock_name(p->remote, p->remote_len < HS_UNIX_PATH_MAX ?
 				 p->remote_len : HS_UNIX_PATH_MAX, named);
+	path_clean(named);
 	if (unixsock_lookup_fd(u, pid, fd, &self) == 0) {
 		p->ino = self.ino;
 		p->peer_ino = self.peer_ino;
@@ -618,6 +682,11 @@ int unixsock_complete(struct unixsock *u, uint32_t pid, int32_t fd,
 		snprintf(local, sizeof(local), "%s", other.name);
 	if (p->peer_ino && unixsock_lookup(u, pid, p->peer_ino, &other) == 0)
 		snprintf(remote, sizeof(remote), "%s", other.name);
+	/* A client's socket may be gone already (a CLI's last request): the
+	 * path the server bound is the one found for the same named path
+	 * before, else the named one stands. */
+	if (named[0])
+		bound_name(u, named, remote);
 	if (!remote[0])
 		snprintf(remote, sizeof(remote), "%s", named);
 	if (p->peer_ino && unixsock_owner(u, p->peer_ino, pid, &peer, comm) == 0) {
