@@ -2,6 +2,8 @@
 #include "app/filter.h"
 
 #include <fnmatch.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -20,24 +22,38 @@ bool app_port_wanted(const struct options *o, const struct conn_info *c)
 	return false;
 }
 
-/* A Unix connection's name matches a pattern: equal (or equal to the
- * pattern's real path), or a glob matching it as the shell matches paths
- * (FNM_PATHNAME: '*' stops at '/'). */
-static bool unix_name_matches(const struct options *o, const char *name,
-			      size_t len)
+static bool unix_text_matches(const struct options *o, const char *s)
 {
-	char s[HS_UNIX_PATH_MAX + 1];
-
-	if (!len)
-		return false;
-	memcpy(s, name, len);
-	s[len] = '\0';
 	for (size_t i = 0; i < o->nunix; i++)
 		if (!strcmp(s, o->unix_paths[i]) ||
 		    (o->unix_real[i] && !strcmp(s, o->unix_real[i])) ||
 		    !fnmatch(o->unix_paths[i], s, FNM_PATHNAME))
 			return true;
 	return false;
+}
+
+/* A Unix connection's name matches a pattern: equal (or equal to the
+ * pattern's real path), or a glob matching it as the shell matches paths
+ * (FNM_PATHNAME: '*' stops at '/').  Live, the name's own real path
+ * matches too (a server that bound /var/run/docker.sock, asked for as
+ * /run/docker.sock); a replay has only the names, as recorded. */
+static bool unix_name_matches(const struct options *o, const char *name,
+			      size_t len)
+{
+	char s[HS_UNIX_PATH_MAX + 1], *real;
+	bool match;
+
+	if (!len)
+		return false;
+	memcpy(s, name, len);
+	s[len] = '\0';
+	if (unix_text_matches(o, s))
+		return true;
+	if (o->replay || s[0] != '/' || !(real = realpath(s, NULL)))
+		return false;
+	match = unix_text_matches(o, real);
+	free(real);
+	return match;
 }
 
 bool app_unix_wanted(const struct options *o, const struct conn_info *c)

@@ -344,6 +344,16 @@ static void test_conn_filter(void)
 	memcpy(u.local, real, u.local_len);
 	c.unx = &u;
 	CHECK(app_conn_wanted(&o, &c), "--unix through a symlink does not match the real path");
+	/* ... and the other way: a server that bound the symlinked path,
+	 * asked for by its real path (live only: a replay has the names) */
+	snprintf(args, sizeof(args), "--unix %s", real);
+	CHECK(parse(args, &o) == 0, "%s refused", args);
+	u.local_len = (uint8_t)strlen(link);
+	memcpy(u.local, link, u.local_len);
+	CHECK(app_conn_wanted(&o, &c), "a name through a symlink does not match the real path");
+	snprintf(args, sizeof(args), "--unix %s --replay %s/rec", real, dir);
+	CHECK(parse(args, &o) == 0 && !app_conn_wanted(&o, &c),
+	      "a replay looked at the file system");
 	unlink(link);
 	unlink(real);
 	rmdir(dir);
