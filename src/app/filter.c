@@ -26,7 +26,7 @@ static bool unix_text_matches(const struct options *o, const char *s)
 {
 	for (size_t i = 0; i < o->nunix; i++)
 		if (!strcmp(s, o->unix_paths[i]) ||
-		    (o->unix_real[i] && !strcmp(s, o->unix_real[i])) ||
+		    (o->unix_real[i][0] && !strcmp(s, o->unix_real[i])) ||
 		    !fnmatch(o->unix_paths[i], s, FNM_PATHNAME))
 			return true;
 	return false;

@@ -85,8 +85,12 @@ static const char *set_unix(struct options *o, const char *arg)
 	o->unix_paths[o->nunix] = arg;
 	/* The path the server bound may be spelled otherwise (/var/run is
 	 * /run): the real path matches too. */
-	if (arg[0] == '/' && !strpbrk(arg, "*?["))
-		o->unix_real[o->nunix] = realpath(arg, NULL);
+	if (arg[0] == '/' && !strpbrk(arg, "*?[")) {
+		char real[PATH_MAX];
+
+		if (realpath(arg, real) && strlen(real) <= HS_UNIX_PATH_MAX)
+			strcpy(o->unix_real[o->nunix], real);
+	}
 	o->nunix++;
 	return NULL;
 }

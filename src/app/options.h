@@ -27,8 +27,9 @@ struct options {
 	size_t nports;
 	const char *unix_paths[OPT_MAX_UNIX]; /* --unix: paths, globs or
 					       * @names */
-	char *unix_real[OPT_MAX_UNIX]; /* realpath(3) of each that names
-					* an existing file, else NULL */
+	/* realpath(3) of each that names an existing file, else "" (one
+	 * longer than sun_path cannot be a socket's name) */
+	char unix_real[OPT_MAX_UNIX][HS_UNIX_PATH_MAX + 1];
 	size_t nunix;
 	const char *comm;
 	const char *container; /* id prefix */
