@@ -1155,6 +1155,7 @@ static __always_inline int conn_exit(long ret, int accept)
 		 * address is unknown. */
 		if (accept && ret >= 0 && task_wanted(id >> 32)) {
 			a.kind = HS_K_ACCEPT;
+			a.fd = -1; /* the listener is not known either */
 			new_conn(&a, ret, HS_ROLE_SERVER);
 		}
 		return 0;
