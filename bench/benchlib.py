@@ -1093,6 +1093,93 @@ def report_profiler(facts, summary, tables):
     t.note("Δ: the views' cost, the same round's stream tracer subtracted (target ≤ 0.5 µs per transaction); tracer CPU from /proc/PID/stat (10 ms ticks)")
     summary["profiler"] = res
     tables.append(t)
+UNIX_NAMES = {"a": "(a) bare", "b": "(b) traced", "c": "(c) traced by --baseline",
+              "d": "(d) probe returns at once"}
+
+
+def report_unix(facts, summary, tables):
+    fs = [f for f in facts if f["scenario"] == "unix"]
+    ft = [f for f in facts if f["scenario"] == "unix-tcp"]
+    if not fs and not ft:
+        return
+    res = {}
+    if fs:
+        rounds = sorted({f["round"] for f in fs})
+        by = {(f["config"], f["round"]): f["m"] for f in fs}
+        t = Table("7. a busy Unix socket without HTTP (bench/unixload.c; median [min–max] over rounds; Δ paired per round)",
+                  ["config", "mode", "I/O per s", "ratio", "CPU ns/I/O", "Δ ns/I/O vs (a)", "BPF ns/I/O",
+                   "others' CPU %", "rounds"])
+        for m in ("pingpong", "stream"):
+            for c in ("a", "b", "c", "d"):
+                rate, ratio, cpu, delta, bpf, oth = [], [], [], [], [], []
+                for r in rounds:
+                    x = by.get(("%s-%s" % (c, m), r))
+                    a = by.get(("a-%s" % m, r))
+                    if not x or not get(x, "load", "ios"):
+                        continue
+                    rate.append(get(x, "load", "ios_per_s"))
+                    cpu.append(get(x, "load", "cpu_ns_per_io"))
+                    oth.append(x.get("others_pct"))
+                    if c != "a" and x.get("bpf_run_ns") is not None:
+                        bpf.append(x["bpf_run_ns"] / get(x, "load", "ios"))
+                    if c != "a" and a and get(a, "load", "ios_per_s"):
+                        ratio.append(get(x, "load", "ios_per_s") / get(a, "load", "ios_per_s"))
+                        delta.append(get(x, "load", "cpu_ns_per_io") - get(a, "load", "cpu_ns_per_io"))
+                if not rate:
+                    continue
+                s = {"ios_per_s": spread(rate), "ratio": spread(ratio), "cpu_ns_per_io": spread(cpu),
+                     "delta_ns_per_io": spread(delta), "bpf_ns_per_io": spread(bpf),
+                     "others_pct": spread(oth)}
+                res["%s-%s" % (c, m)] = s
+                t.add(UNIX_NAMES[c], m, fmt_spread(s["ios_per_s"], 0),
+                      fmt_spread(s["ratio"], 3) if c != "a" else "1", fmt_spread(s["cpu_ns_per_io"], 0),
+                      fmt_spread(s["delta_ns_per_io"], 0) if c != "a" else "",
+                      fmt_spread(s["bpf_ns_per_io"], 0) if c != "a" else "",
+                      fmt_spread(s["others_pct"], 0), len(rate))
+        for m in ("pingpong", "stream"):
+            b, c = res.get("b-%s" % m, {}), res.get("c-%s" % m, {})
+            if b.get("bpf_ns_per_io") and c.get("bpf_ns_per_io"):
+                res["b_minus_c_bpf_ns_per_io_" + m] = b["bpf_ns_per_io"]["median"] - c["bpf_ns_per_io"]["median"]
+                t.note("%s: BPF ns per I/O, (b) minus (c): %s" % (m, fmt(res["b_minus_c_bpf_ns_per_io_" + m], 1)))
+        t.note("CPU ns/I/O: user+sys of unixload's two processes per I/O syscall (the probes run inside those syscalls)")
+        t.note("BPF ns/I/O: run_time_ns of the tracer's programs (BPF_ENABLE_STATS) over the run, per I/O syscall of unixload (anything else traced meanwhile counts too)")
+        tables.append(t)
+    if ft:
+        rounds = sorted({f["round"] for f in ft})
+        by = {(f["config"], f["round"]): f["m"] for f in ft}
+        t = Table("7b. TCP tracing with the Unix socket busy beside it (nginx at a fixed rate; median [min–max] over rounds)",
+                  ["config", "achieved/s", "requests", "hs txns", "tracer µs/txn", "BPF µs/txn",
+                   "lost ev", "unix I/O per s", "rounds"])
+        for c in ("b", "c"):
+            for m in ("tcp", "tcp+unix"):
+                cols = {k: [] for k in ("rate", "reqs", "txns", "tr", "bpf", "lost", "uio")}
+                for r in rounds:
+                    x = by.get(("%s-%s" % (c, m), r))
+                    if not x or not get(x, "load", "ok"):
+                        continue
+                    txns = get(x, "hs", "transactions")
+                    cols["rate"].append(get(x, "load", "rate"))
+                    cols["reqs"].append(get(x, "load", "ok"))
+                    cols["txns"].append(txns)
+                    cols["lost"].append(get(x, "hs", "lost_events"))
+                    cols["uio"].append(get(x, "unix", "ios_per_s"))
+                    if txns:
+                        if x.get("tracer_cpu_s") is not None:
+                            cols["tr"].append(x["tracer_cpu_s"] * 1e6 / txns)
+                        if x.get("bpf_run_ns") is not None and m == "tcp":
+                            cols["bpf"].append(x["bpf_run_ns"] / 1e3 / txns)
+                if not cols["reqs"]:
+                    continue
+                s = {k: spread(v) for k, v in cols.items()}
+                res["tcp-%s-%s" % (c, m)] = s
+                t.add(UNIX_NAMES[c] + ", " + m, fmt_spread(s["rate"], 0), fmt_spread(s["reqs"], 0),
+                      fmt_spread(s["txns"], 0), fmt_spread(s["tr"], 2), fmt_spread(s["bpf"], 2),
+                      fmt(med(cols["lost"]), 0), fmt_spread(s["uio"], 0) if m != "tcp" else "",
+                      len(cols["reqs"]))
+        t.note("hs txns: both sides of each request (client and server); with tcp+unix they must stay 2 x requests, and tracer µs/txn unchanged")
+        t.note("BPF µs/txn is shown for tcp alone: beside the Unix socket the programs also run for its I/O (table 7)")
+        tables.append(t)
+    summary["unix"] = res
 
 
 def report_profile(facts, summary, tables):
@@ -1139,6 +1226,7 @@ def cmd_report(args):
     report_memory(facts, summary, tables)
     report_profiler(facts, summary, tables)
     report_gotls(facts, summary, tables)
+    report_unix(facts, summary, tables)
     report_profile(facts, summary, tables)
     report_h2(facts, summary, tables)
     report_h2replay(facts, summary, tables)

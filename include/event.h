@@ -44,6 +44,8 @@
 #define HS_MAX_PIDS 1024     /* hs_pids: the -p filter */
 #define HS_MAX_PORTS 1024    /* hs_ports: the -P filter */
 #define HS_MAX_CGROUPS 1024  /* hs_cgroups: the --container filter */
+#define HS_MAX_UNIX_NAMES 4096 /* hs_unix_names: Unix clients' connect(2)
+				* paths until their first bytes (LRU) */
 
 /* The slots of the probe's tail-call tables, hs_calls (tracepoint
  * programs) and hs_calls_kp (kprobe programs, for the uprobes), which
@@ -79,6 +81,9 @@ enum hs_ev_type {
 	HS_EV_CLOSE = 2, /* close(2) of an HTTP connection */
 	HS_EV_EXIT = 3,	 /* a process exited: its connections are gone */
 	HS_EV_EXEC = 4,	 /* a process exec'd: it may map a TLS library */
+	HS_EV_UNIX = 5,	 /* a Unix stream connection found to carry HTTP:
+			  * its names (struct hs_unix follows), sent
+			  * before its first HS_EV_DATA */
 };
 
 enum hs_dir {
@@ -105,9 +110,10 @@ enum hs_role {
 			      * mid-stream */
 
 /* An endpoint; family 0 when unknown.  Addresses in network order, the port
- * in host order. */
+ * in host order.  A Unix socket's endpoints are family AF_UNIX and nothing
+ * else: its names come once, in its HS_EV_UNIX record. */
 struct hs_addr {
-	__u16 family; /* AF_INET, AF_INET6 or 0 */
+	__u16 family; /* AF_INET, AF_INET6, AF_UNIX or 0 */
 	__u16 port;
 	__u8 addr[16]; /* IPv4 uses the first 4 bytes */
 };
@@ -139,6 +145,44 @@ struct hs_event {
 	struct hs_addr remote;
 };
 
+/* sun_path's size (unix(7)): a Unix socket's name has at most this many
+ * bytes; an abstract one starts with NUL. */
+#define HS_UNIX_PATH_MAX 108
+
+/* The payload of an HS_EV_UNIX record (captured = its size, span 0).
+ * The probe fills listen_fd and remote: a client's connect(2) path,
+ * sun_path bytes as given (an abstract name starts with NUL).  User
+ * space completes it when it reads the record (sock_diag, /proc),
+ * rewriting local and remote as text ("/path", "@abstract" with NULs
+ * shown as '@', "" unnamed or unknown), and records and decodes the
+ * completed payload, so that a --replay shows what the live run showed. */
+struct hs_unix {
+	__u64 ino;	 /* user space: this end's socket inode, 0 unknown */
+	__u64 peer_ino;	 /* user space: the other end's, 0 unknown */
+	__s32 listen_fd; /* probe: the listening socket a server accepted
+			  * on (it carries the name), -1 otherwise */
+	__u32 peer_pid;	 /* user space: a process holding the other end,
+			  * 0 unknown */
+	__u8 local_len;	 /* bytes of local, at most HS_UNIX_PATH_MAX */
+	__u8 remote_len; /* bytes of remote, at most HS_UNIX_PATH_MAX */
+	__u8 type;	 /* user space: SOCK_STREAM, SOCK_SEQPACKET, ...;
+			  * 0 unknown */
+	__u8 resolved;	 /* user space has completed it: names are text */
+	__u32 pad;
+	char peer_comm[HS_COMM_LEN];   /* user space, NUL-padded */
+	char local[HS_UNIX_PATH_MAX];  /* this end's name: the server's
+					* path on a server's record */
+	char remote[HS_UNIX_PATH_MAX]; /* the other end's: on a client's
+					* record, the path the server
+					* bound (or connect(2) named) */
+};
+
+/* An HS_EV_UNIX record whole. */
+struct hs_unix_record {
+	struct hs_event ev;
+	struct hs_unix u;
+};
+
 /* A TLS connection's plaintext has its own entry in hs_conns, keyed by
  * the socket's fd with this bit set, so that its byte positions and
  * inference are independent of the ciphertext's. */
@@ -162,6 +206,8 @@ enum hs_proto {
 	HS_P_HTTP = 1,
 	HS_P_OTHER = 2,	 /* inference said no: bytes counted, never copied */
 	HS_P_IGNORE = 3, /* filtered out, or not a socket */
+	HS_P_NOT_STREAM = 4, /* a Unix datagram or seqpacket socket made
+			      * while tracing: left out, as ignored ones */
 };
 
 struct hs_conn {
@@ -182,7 +228,9 @@ struct hs_conn {
 	__s32 link;    /* with HS_CF_LINKED: the key fd of the plaintext
 			* entry of the SSL object on this socket, which
 			* close(2) of the socket closes too */
-	__u32 pad2;
+	__s32 listen_fd; /* the listening socket a server accepted on, -1
+			  * otherwise (a Unix socket's name is its
+			  * listener's) */
 };
 
 /* hs_conn.flags, besides HS_F_UNVERIFIED and HS_F_TLS: the direction has
@@ -206,6 +254,11 @@ enum hs_stat {
 	HS_STAT_TLS_NO_FD,	/* TLS calls before their socket was known:
 				 * OpenSSL's are reported (addresses
 				 * unknown), Go's are not */
+	HS_STAT_UNIX_OTHER,	/* Unix stream connections found not HTTP
+				 * (their bytes are not counted: that
+				 * would cost a lookup per I/O) */
+	HS_STAT_UNIX_NOT_STREAM, /* Unix datagram and seqpacket sockets
+				  * made while tracing, left out */
 	HS_STAT_MAX,
 };
 

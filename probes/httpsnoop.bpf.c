@@ -1,4 +1,4 @@
-/* httpsnoop.bpf.c -- the eBPF probe: finds HTTP on TCP sockets and copies its bytes to user space.
+/* httpsnoop.bpf.c -- the eBPF probe: finds HTTP on TCP and Unix stream sockets and copies its bytes to user space.
  *
  * Compiled at startup by BCC.  It uses only syscall, sock and sched
  * tracepoints, user memory and helpers -- never kernel struct layouts --
@@ -14,6 +14,9 @@
  *   HS_FILTER_PORT    only connections with a port in hs_ports
  *   HS_FILTER_COMM    a string literal the task's comm must equal
  *   HS_FILTER_CGROUP  only tasks whose cgroup v2 id is in hs_cgroups
+ *   HS_FILTER_UNIX    --unix: Unix connections pass (user space checks
+ *                     their paths); with it and without HS_FILTER_PORT,
+ *                     TCP connections do not
  *   HS_WAKEUP_EVERY   records per CPU between consumer wake-ups
  *   HS_TLS            OpenSSL uprobes (uprobe__SSL_*) are compiled in
  *   HS_GOTLS          Go crypto/tls uprobes (uprobe__go_tls_*) too (with
@@ -37,12 +40,17 @@
 static long (*hs_read_user)(void *dst, __u32 size, const void *src) =
 	(void *)HS_READ_USER_HELPER;
 
+#define HS_AF_UNIX 1
 #define HS_AF_INET 2
 #define HS_AF_INET6 10
 #define HS_IPPROTO_TCP 6
 #define HS_IPPROTO_MPTCP 262
 #define HS_TCP_ESTABLISHED 1
 #define HS_EINPROGRESS 115
+#define HS_SOCK_STREAM 1
+#define HS_SOCK_SEQPACKET 5
+#define HS_SOCK_TYPE_MASK 0xf /* socket(2)'s type without SOCK_NONBLOCK
+			       * and SOCK_CLOEXEC */
 
 /* What a syscall does with its buffer; recorded at entry. */
 enum hs_kind {
@@ -53,6 +61,16 @@ enum hs_kind {
 	HS_K_SENDFILE, /* sendfile: no user buffer */
 	HS_K_ACCEPT,   /* accept/accept4: buf = sockaddr, arg = addrlen ptr */
 	HS_K_CONNECT,  /* connect: buf = sockaddr, arg = addrlen */
+	HS_K_SOCKET,   /* socket/socketpair of AF_UNIX: arg = type, buf =
+			* the fd pair (socketpair) */
+};
+
+/* hs_active.is_sock: which socket the call is on, as the sock
+ * tracepoints say. */
+enum hs_sock {
+	HS_SOCK_NONE = 0,
+	HS_SOCK_TCP = 1,  /* AF_INET or AF_INET6, TCP or MPTCP */
+	HS_SOCK_UNIX = 2, /* AF_UNIX, of any type (see HS_P_NOT_STREAM) */
 };
 
 /* The user ABI structs, spelled out so that no kernel header is needed
@@ -98,7 +116,7 @@ struct hs_active {
 	__s32 fd;
 	__u8 kind;  /* enum hs_kind */
 	__u8 dir;   /* enum hs_dir */
-	__u8 is_sock;
+	__u8 is_sock; /* enum hs_sock */
 	__u8 peek;  /* MSG_PEEK: bytes are not consumed */
 	__u8 late;  /* entered before the probe was armed: made up inside
 		     * the syscall from its registers (see late_entry) */
@@ -136,6 +154,15 @@ BPF_TABLE("lru_hash", __u64, struct hs_active, hs_active, HS_MAX_ACTIVE);
 BPF_HASH(hs_conns, struct hs_conn_key, struct hs_conn, HS_MAX_CONNS);
 /* Socket -> endpoints, from inet_sock_set_state; a cache, so LRU. */
 BPF_TABLE("lru_hash", __u64, struct hs_endpoints, hs_socks, HS_MAX_SOCKS);
+/* A Unix client's connect(2) path, by conn id, from the connect until
+ * its connection shows whether it carries HTTP (the path then goes out
+ * in its HS_EV_UNIX record): the address is gone once connect returns.
+ * LRU: a connection that never moves a byte leaves its entry behind. */
+struct hs_unix_name {
+	__u32 len;
+	char path[HS_UNIX_PATH_MAX];
+};
+BPF_TABLE("lru_hash", __u64, struct hs_unix_name, hs_unix_names, HS_MAX_UNIX_NAMES);
 BPF_PERCPU_ARRAY(hs_stats, __u64, HS_STAT_MAX);
 BPF_PERCPU_ARRAY(hs_scratch, struct hs_record, 1);
 BPF_ARRAY(hs_next_id, __u64, 1);
@@ -321,6 +348,17 @@ static __always_inline int late_entry(struct hs_active *a)
 	return 0;
 }
 #endif
+/* A Unix socket's I/O costs one lookup once its connection is known not
+ * to carry HTTP, or to be a datagram socket (X11, D-Bus and journald
+ * keep such sockets busy on real hosts): the call is forgotten here, and
+ * its exit finds nothing to do. */
+static __always_inline int unix_io_wanted(__u64 id, struct hs_active *a)
+{
+	struct hs_conn_key key = { .tgid = id >> 32, .fd = a->fd };
+	struct hs_conn *c = hs_conns.lookup(&key);
+
+	return !c || c->proto < HS_P_OTHER;
+}
 
 /* Inside sock_sendmsg/sock_recvmsg: the syscall in flight is on a socket,
  * and this is the one place that says so without reading kernel structs. */
@@ -330,15 +368,19 @@ static __always_inline void mark_sock(void *sk, __u16 family, __u16 protocol,
 	__u64 id = bpf_get_current_pid_tgid();
 	struct hs_active *a;
 
-	if ((family != HS_AF_INET && family != HS_AF_INET6) ||
-	    (protocol != HS_IPPROTO_TCP && protocol != HS_IPPROTO_MPTCP))
+	if (family == HS_AF_UNIX) {
+		/* decided below, once the call's entry is there */
+	} else if ((family != HS_AF_INET && family != HS_AF_INET6) ||
+		   (protocol != HS_IPPROTO_TCP && protocol != HS_IPPROTO_MPTCP)) {
 		return;
+	}
 	a = hs_active.lookup(&id);
 	if (!a) {
 #ifdef HS_TASK_REGS
+		/* a syscall in flight at the start: TCP only */
 		struct hs_active n = {};
 
-		if (!task_wanted(id >> 32) || late_entry(&n))
+		if (family == HS_AF_UNIX || !task_wanted(id >> 32) || late_entry(&n))
 			return;
 		hs_active.update(&id, &n);
 		a = hs_active.lookup(&id);
@@ -346,7 +388,15 @@ static __always_inline void mark_sock(void *sk, __u16 family, __u16 protocol,
 #endif
 			return;
 	}
-	a->is_sock = 1;
+	if (family == HS_AF_UNIX) {
+		if (!unix_io_wanted(id, a)) {
+			hs_active.delete(&id);
+			return;
+		}
+		a->is_sock = HS_SOCK_UNIX;
+	} else {
+		a->is_sock = HS_SOCK_TCP;
+	}
 	a->sk = (__u64)sk;
 	if (flags & 2 /* MSG_PEEK */)
 		a->peek = 1;
@@ -425,6 +475,8 @@ static __always_inline void read_sockaddr(struct hs_addr *out, __u64 uaddr)
 		out->family = HS_AF_INET6;
 		out->port = bpf_ntohs(sa.port);
 		__builtin_memcpy(out->addr, sa.addr, 16);
+	} else if (sa.family == HS_AF_UNIX) {
+		out->family = HS_AF_UNIX; /* its names go in HS_EV_UNIX */
 	}
 }
 
@@ -437,6 +489,92 @@ static __always_inline int port_wanted(struct hs_conn *c)
 }
 #endif
 
+#if defined(HS_FILTER_PORT) || defined(HS_FILTER_UNIX)
+/* -P keeps TCP connections on its ports, --unix keeps Unix ones (their
+ * paths are checked by user space, at their first record: a client may
+ * name the path through a symlink or relatively, and a server's
+ * listener may be inherited by its workers, so no path or listener
+ * known here would be sure); given both, either will do. */
+static __always_inline int filter_wanted(struct hs_conn *c)
+{
+	if (c->local.family == HS_AF_UNIX) {
+#ifdef HS_FILTER_UNIX
+		return 1;
+#else
+		return 0;
+#endif
+	}
+#ifdef HS_FILTER_PORT
+	return port_wanted(c);
+#else
+	return 0;
+#endif
+}
+#endif
+
+/* socket(2) and socketpair(2) of AF_UNIX.  The sock tracepoints do not
+ * say a socket's type: a datagram or seqpacket socket made while tracing
+ * is entered here as HS_P_NOT_STREAM, so that its I/O stops at
+ * mark_sock's one lookup and never looks like HTTP; so is one accepted
+ * on such a listener (new_conn).  One made before tracing is told apart
+ * by user space, by its type, if it looks like HTTP and is still open
+ * then.  A stream socket clears what its fd number's last owner left
+ * behind (a close may go unseen: dup2, close_range). */
+static __always_inline void new_socket(__u32 tgid, __s32 fd, __u64 type)
+{
+	struct hs_conn_key key = { .tgid = tgid, .fd = fd };
+	struct hs_conn c = {};
+
+	if ((type & HS_SOCK_TYPE_MASK) == HS_SOCK_STREAM) {
+		hs_conns.delete(&key);
+		return;
+	}
+	c.proto = HS_P_NOT_STREAM;
+	c.listen_fd = -1;
+	hs_conns.update(&key, &c);
+	stat_add(HS_STAT_UNIX_NOT_STREAM, 1);
+}
+
+static __always_inline int not_stream_listener(__u32 tgid, __s32 fd)
+{
+	struct hs_conn_key key = { .tgid = tgid, .fd = fd };
+	struct hs_conn *l = hs_conns.lookup(&key);
+
+	return l && l->proto == HS_P_NOT_STREAM;
+}
+
+/* accept/connect on a Unix socket.  A client's connect(2) path is kept
+ * for its HS_EV_UNIX record; a server's name is its listener's, which
+ * user space reads through listen_fd.  A datagram socket's connect
+ * (syslog(3) does it) leaves the socket's entry alone. */
+static __always_inline void unix_conn(struct hs_active *a,
+				      struct hs_conn_key *key, struct hs_conn *c)
+{
+	struct hs_conn *old = hs_conns.lookup(key);
+	struct hs_unix_name n = {};
+	__u64 len = a->arg;
+
+	if (old && old->proto == HS_P_NOT_STREAM)
+		return;
+	c->local.family = HS_AF_UNIX;
+	c->id = next_conn_id();
+	c->last_ts = bpf_ktime_get_ns();
+	if (hs_conns.update(key, c)) {
+		stat_add(HS_STAT_CONN_FULL, 1);
+		return;
+	}
+	if (c->role != HS_ROLE_CLIENT || len <= 2)
+		return;
+	/* sun_path follows the 2-byte family; addrlen counts both. */
+	len -= 2;
+	if (len > HS_UNIX_PATH_MAX)
+		len = HS_UNIX_PATH_MAX;
+	if (hs_read_user(n.path, len, (void *)(a->buf + 2)))
+		return;
+	n.len = len;
+	hs_unix_names.update(&c->id, &n);
+}
+
 /* accept/connect: a new connection with a known role.  Any older entry for
  * the fd is replaced, which gives a reused fd a new id. */
 static __always_inline void new_conn(struct hs_active *a, __s32 fd, int role)
@@ -446,10 +584,24 @@ static __always_inline void new_conn(struct hs_active *a, __s32 fd, int role)
 	struct hs_conn c = {};
 
 	c.role = role;
+	c.listen_fd = role == HS_ROLE_SERVER ? a->fd : -1;
 	read_sockaddr(&c.remote, a->buf);
+	if (role == HS_ROLE_SERVER &&
+	    (c.remote.family == HS_AF_UNIX || c.remote.family == 0) &&
+	    not_stream_listener(key.tgid, a->fd)) {
+		/* accept(2) on a seqpacket listener made while tracing:
+		 * the new socket is seqpacket too. */
+		new_socket(key.tgid, fd, HS_SOCK_SEQPACKET);
+		return;
+	}
+	if (c.remote.family == HS_AF_UNIX) {
+		unix_conn(a, &key, &c);
+		return;
+	}
 	if (c.remote.family != HS_AF_INET && c.remote.family != HS_AF_INET6) {
-		/* Unix or other: not ours.  accept(2) with a NULL address
-		 * leaves it unknown, so keep those. */
+		/* Another family: not ours.  accept(2) with a NULL address
+		 * leaves it unknown (maybe Unix: the sock tracepoints say
+		 * at its first byte), so keep those. */
 		if (!(role == HS_ROLE_SERVER && !a->buf))
 			return;
 		c.remote.family = 0;
@@ -773,6 +925,7 @@ static __always_inline struct hs_conn *conn_entry(struct hs_conn_key *key,
 	if (c)
 		return c;
 	n.id = next_conn_id();
+	n.listen_fd = -1;
 #ifndef HS_HAVE_SOCK_TP
 	if (!tls)
 		n.flags = HS_F_UNVERIFIED;
@@ -815,8 +968,9 @@ static __always_inline void conn_endpoints(struct hs_conn *c, struct hs_active *
 
 /* Moves the connection's position in direction dir past the `ret`
  * bytes, into *pos the offset of the first.  Returns 0 when they go no
- * further: the connection is not HTTP, is ignored, or -P filters it out
- * now that its addresses are known (from the socket, a.sk). */
+ * further: the connection is not HTTP, is ignored, or -P (--unix)
+ * filters it out now that its addresses (family) are known from the
+ * socket, a.sk (a.is_sock). */
 static __always_inline int conn_advance(struct hs_conn *c, struct hs_active *a,
 					long ret, __u64 *pos)
 {
@@ -826,9 +980,14 @@ static __always_inline int conn_advance(struct hs_conn *c, struct hs_active *a,
 			stat_add(HS_STAT_NON_HTTP_BYTES, ret);
 		return 0;
 	}
-	conn_endpoints(c, a);
-#ifdef HS_FILTER_PORT
-	if (c->local.family != 0 && !port_wanted(c)) {
+	if (c->local.family == 0 && a->is_sock == HS_SOCK_UNIX) {
+		c->local.family = HS_AF_UNIX;
+		c->remote.family = HS_AF_UNIX;
+	} else {
+		conn_endpoints(c, a);
+	}
+#if defined(HS_FILTER_PORT) || defined(HS_FILTER_UNIX)
+	if (c->local.family != 0 && !filter_wanted(c)) {
 		c->proto = HS_P_IGNORE;
 		return 0;
 	}
@@ -875,6 +1034,50 @@ static __always_inline __u64 infer_bytes(__u64 buf, __u64 iov, __u64 cnt,
 	return got;
 }
 
+/* A Unix connection found not HTTP: counted once (counting its bytes
+ * would cost a lookup per I/O), and its connect path forgotten. */
+static __always_inline void unix_other(struct hs_conn *c)
+{
+	__u64 cid = c->id;
+
+	stat_add(HS_STAT_UNIX_OTHER, 1);
+	hs_unix_names.delete(&cid);
+}
+
+/* A Unix connection's first HTTP bytes: its names go first, in an
+ * HS_EV_UNIX record that wakes the reader at once, so that user space
+ * looks up the rest (the server's path, the peer) while both ends are
+ * still open. */
+static __always_inline void unix_names(void *ctx, struct hs_conn *c, __s32 fd,
+				       __u64 ts)
+{
+	__u32 zero = 0;
+	struct hs_record *r = hs_scratch.lookup(&zero);
+	struct hs_unix_name *n;
+	struct hs_unix *u;
+	__u64 cid = c->id;
+
+	if (!r)
+		return;
+	u = (struct hs_unix *)r->data;
+	__builtin_memset(u, 0, sizeof(*u));
+	u->listen_fd = c->listen_fd;
+	n = hs_unix_names.lookup(&cid);
+	if (n) {
+		u->remote_len = n->len > HS_UNIX_PATH_MAX ? HS_UNIX_PATH_MAX : n->len;
+		__builtin_memcpy(u->remote, n->path, HS_UNIX_PATH_MAX);
+		hs_unix_names.delete(&cid);
+	}
+	fill_header(&r->ev, c, fd, ts);
+	r->ev.type = HS_EV_UNIX;
+	r->ev.dir = 0;
+	r->ev.pos = 0;
+	r->ev.span = 0;
+	r->ev.captured = sizeof(*u);
+	r->ev.syscall_len = 0;
+	submit(ctx, r, sizeof(*u), 1);
+}
+
 /* Protocol inference on the n first bytes t of a call moving `ret`
  * bytes at offset pos.  The stream's first bytes may come a few at a
  * time: they wait in the entry (head) until there are enough to tell,
@@ -905,7 +1108,10 @@ static __always_inline int infer(struct hs_conn *c, int dir, __u64 pos,
 		/* A connection seen from its start opens with its protocol;
 		 * a mid-stream one gets more chances. */
 		c->proto = HS_P_OTHER;
-		stat_add(HS_STAT_NON_HTTP_BYTES, ret);
+		if (c->local.family == HS_AF_UNIX)
+			unix_other(c);
+		else
+			stat_add(HS_STAT_NON_HTTP_BYTES, ret);
 	}
 	return 0;
 }
@@ -1046,6 +1252,8 @@ static __always_inline int conn_data(void *ctx, struct hs_active *ap,
 		n = infer_bytes(buf, iov, cnt, ret, &t);
 		if (n == 0 || !infer(c, a.dir, pos, ret, t, n, &have))
 			goto not_http;
+		if (c->local.family == HS_AF_UNIX)
+			unix_names(ctx, c, a.fd, ts);
 	}
 	r = hs_scratch.lookup(&zero);
 	if (!r)
@@ -1210,6 +1418,7 @@ static __always_inline int conn_exit(long ret, int accept)
 		 * address is unknown. */
 		if (accept && ret >= 0 && task_wanted(id >> 32)) {
 			a.kind = HS_K_ACCEPT;
+			a.fd = -1; /* the listener is not known either */
 			new_conn(&a, ret, HS_ROLE_SERVER);
 		}
 		return 0;
@@ -1274,6 +1483,49 @@ TRACEPOINT_PROBE(syscalls, sys_enter_connect)
 TRACEPOINT_PROBE(syscalls, sys_exit_connect)
 {
 	return conn_exit(args->ret, 0);
+}
+
+static __always_inline int socket_exit(long ret, int pair)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct hs_active *ap = hs_active.lookup(&id);
+	struct hs_active a;
+	__s32 sv[2] = {};
+
+	if (!ap)
+		return 0;
+	a = *ap;
+	hs_active.delete(&id);
+	if (a.kind != HS_K_SOCKET || ret < 0)
+		return 0;
+	if (!pair) {
+		new_socket(id >> 32, ret, a.arg);
+	} else if (hs_read_user(sv, sizeof(sv), (void *)a.buf) == 0) {
+		new_socket(id >> 32, sv[0], a.arg);
+		new_socket(id >> 32, sv[1], a.arg);
+	}
+	return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_socket)
+{
+	if (args->family != HS_AF_UNIX)
+		return 0;
+	return enter(0, 0, args->type, HS_K_SOCKET, 0);
+}
+TRACEPOINT_PROBE(syscalls, sys_exit_socket)
+{
+	return socket_exit(args->ret, 0);
+}
+TRACEPOINT_PROBE(syscalls, sys_enter_socketpair)
+{
+	if (args->family != HS_AF_UNIX)
+		return 0;
+	return enter(0, (__u64)args->usockvec, args->type, HS_K_SOCKET, 0);
+}
+TRACEPOINT_PROBE(syscalls, sys_exit_socketpair)
+{
+	return socket_exit(args->ret, 1);
 }
 
 /* Ends connection key, whose records carry fd. */

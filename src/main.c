@@ -9,6 +9,7 @@
 #include "capture/container.h"
 #include "capture/probe.h"
 #include "capture/record.h"
+#include "capture/unixsock.h"
 #include "core/util.h"
 #include "prof/filter.h"
 #include "sink/sink.h"
@@ -83,7 +84,8 @@ int main(int argc, char **argv)
 	so.ignore = o.replay ? NULL : app_ignore_live;
 	a.stream = stream_new(&so);
 	a.containers = container_cache_new();
-	if (!a.stream || !a.containers) {
+	a.unix_socks = unixsock_new();
+	if (!a.stream || !a.containers || !a.unix_socks) {
 		warn("failed to allocate the stream tracker: %s", strerror(ENOMEM));
 		ret = 1;
 		goto out;
@@ -105,6 +107,7 @@ out:
 	}
 	stream_free(a.stream);
 	container_cache_free(a.containers);
+	unixsock_free(a.unix_socks);
 	sinks_close(a.sinks);
 	return ret;
 }

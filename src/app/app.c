@@ -3,9 +3,11 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "capture/container.h"
 #include "capture/record.h"
+#include "capture/unixsock.h"
 #include "core/redact.h"
 #include "core/util.h"
 #include "sink/sink.h"
@@ -13,10 +15,29 @@
 
 volatile sig_atomic_t app_exiting, app_want_stats;
 
+/* The process at the other end of a Unix connection, when the other
+ * end's record came after this end's was completed (both ends traced:
+ * the server reads the request after the client sent it, and may even
+ * accept it after, when the kernel did not name the peer yet).  Only
+ * what the records noted is asked, so that a replay answers the same. */
+static void unix_late_peer(struct app *a, struct conn_info *c)
+{
+	char comm[UNIXSOCK_COMM_LEN];
+	uint32_t pid;
+
+	if (unixsock_noted(a->unix_socks, c->unx->peer_ino, c->pid, &pid, comm) &&
+	    unixsock_noted_peer(a->unix_socks, c->unx->ino, c->pid, &pid, comm))
+		return;
+	c->peer_pid = pid;
+	snprintf(c->peer_comm, sizeof(c->peer_comm), "%s", comm);
+}
+
 void app_on_txn(void *ctx, struct txn *t)
 {
 	struct app *a = ctx;
 
+	if (t->conn.unx && !t->conn.peer_pid && a->unix_socks)
+		unix_late_peer(a, &t->conn);
 	redact_txn(&a->o->redact, t);
 	sinks_txn(a->sinks, t);
 }
@@ -45,13 +66,40 @@ static void note_exec(struct app *a, const struct hs_event *ev)
 	}
 }
 
+/* A Unix connection's names: completed now in a live run, while its ends
+ * are open (the probe woke us for it), into *buf; the socket is noted as
+ * this process's for its peer's lookups, live and in a replay alike.
+ * Returns the record to go on with. */
+static const void *unix_record(struct app *a, const struct hs_event *ev,
+			       struct hs_unix_record *buf)
+{
+	struct hs_unix *p = &buf->u;
+	char comm[HS_COMM_LEN + 1];
+
+	memcpy(buf, ev, sizeof(*buf));
+	if (a->probe)
+		unixsock_complete(a->unix_socks, ev->tgid, ev->fd, p);
+	memcpy(comm, ev->comm, HS_COMM_LEN);
+	comm[HS_COMM_LEN] = '\0';
+	if (p->resolved) {
+		unixsock_note(a->unix_socks, p->ino, ev->tgid, comm);
+		unixsock_note_peer(a->unix_socks, p->peer_ino, ev->tgid, comm);
+	}
+	return buf;
+}
+
 void app_on_record(void *ctx, const void *rec, size_t len)
 {
 	struct app *a = ctx;
 	const struct hs_event *ev = rec;
 	bool whole = len >= sizeof(*ev);
+	struct hs_unix_record unx;
 	size_t open;
 
+	if (whole && ev->type == HS_EV_UNIX && len == sizeof(unx) && a->unix_socks) {
+		rec = unix_record(a, ev, &unx);
+		ev = rec;
+	}
 	if (a->rec)
 		recorder_write(a->rec, rec, len);
 	if (whole) {
@@ -75,18 +123,11 @@ void app_on_record(void *ctx, const void *rec, size_t len)
 		a->exited[a->nexited++] = ev->tgid;
 }
 
-/* With -P, one known endpoint on a wanted port is enough.  A connection
- * whose ports nobody could tell (opened before tracing, and its socket
- * gone before /proc was asked) is not shown: the user asked for one
- * port, not for everything unknown. */
-bool app_port_wanted(const struct options *o, const struct conn_info *c)
+bool app_unix_stream(struct app *a, const struct conn_info *c)
 {
-	if (!o->nports)
+	if (!c->unx || !c->unx->type || c->unx->type == SOCK_STREAM)
 		return true;
-	for (size_t i = 0; i < o->nports; i++)
-		if ((c->local.family && c->local.port == o->ports[i]) ||
-		    (c->remote.family && c->remote.port == o->ports[i]))
-			return true;
+	a->stats.unix_not_stream++;
 	return false;
 }
 
@@ -95,7 +136,9 @@ bool app_admit_replay(void *ctx, struct conn_info *c, unsigned flags)
 	struct app *a = ctx;
 
 	(void)flags;
-	if (!app_port_wanted(a->o, c)) {
+	if (!app_unix_stream(a, c))
+		return false;
+	if (!app_conn_wanted(a->o, c)) {
 		a->stats.filtered++;
 		return false;
 	}

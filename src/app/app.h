@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "app/filter.h"
 #include "app/options.h"
 #include "capture/probe.h"
 #include "core/stats.h"
@@ -34,6 +35,10 @@ struct app {
 	struct tls *tls;		     /* live, with TLS */
 	struct recorder *rec;		     /* --record */
 	struct container_cache *containers;
+	struct unixsock *unix_socks;	     /* Unix sockets' names and
+					      * peers (live), and the
+					      * sockets noted from the
+					      * records (both) */
 	uint64_t last_ts;		     /* newest record time, the
 					      * replay's clock */
 	uint32_t exited[APP_PENDING_MAX];    /* processes whose kernel
@@ -64,8 +69,10 @@ void app_on_ws(void *ctx, struct ws_msg *m);
  * bookkeeping it needs (TLS scans, containers, sweeps), fed to the
  * tracker. */
 void app_on_record(void *ctx, const void *rec, size_t len);
-/* -P: whether a connection is on a wanted port. */
-bool app_port_wanted(const struct options *o, const struct conn_info *c);
+/* Both admit callbacks' verdict on a Unix connection that turned out to
+ * be a datagram or seqpacket socket (made before tracing, or by accept
+ * on a seqpacket listener): false, counted. */
+bool app_unix_stream(struct app *a, const struct conn_info *c);
 /* The tracker's admit callbacks (stream.h): live tracing asks /proc
  * what the probe could not see, a replay filters by -P alone. */
 bool app_admit_live(void *ctx, struct conn_info *c, unsigned flags);

@@ -82,9 +82,13 @@ bool app_admit_live(void *ctx, struct conn_info *c, unsigned flags)
 	}
 	snprintf(c->container_id, sizeof(c->container_id), "%s",
 		 container_of(a->containers, c->pid, c->cgroup_id));
+	if (!app_unix_stream(a, c)) {
+		probe_ignore(a->probe, c->pid, c->fd, c->conn_id);
+		return false;
+	}
 	/* A TLS stream not yet tied to its socket (fd -1) has no addresses
 	 * to match -P against: the stream asks again once it is tied. */
-	if ((c->fd >= 0 && !app_port_wanted(a->o, c)) ||
+	if ((c->fd >= 0 && !app_conn_wanted(a->o, c)) ||
 	    (a->o->container && strncmp(c->container_id, a->o->container,
 					strlen(a->o->container)))) {
 		a->stats.filtered++;
@@ -258,6 +262,7 @@ static int live_open(struct app *a)
 		.npids = o->npids,
 		.ports = o->ports,
 		.nports = o->nports,
+		.unix_filter = o->nunix > 0,
 		.comm = o->comm,
 		.ringbuf_kb = APP_RINGBUF_KB,
 		.tls = !o->no_tls,

@@ -2,7 +2,9 @@
 #include "app/options.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "capture/container.h"
@@ -69,6 +71,30 @@ static const char *set_port(struct options *o, const char *arg)
 	if (o->nports == OPT_MAX_PORTS)
 		return "too many -P";
 	o->ports[o->nports++] = v;
+	return NULL;
+}
+
+static const char *set_unix(struct options *o, const char *arg)
+{
+	size_t n = strlen(arg);
+
+	/* unix(7): sun_path holds 108 bytes; an abstract name is '@' and
+	 * up to 107 more. */
+	if (!n || n > HS_UNIX_PATH_MAX || (arg[0] != '/' && arg[0] != '@'))
+		return "expected an absolute path (a glob may match several) or @name, "
+		       "at most " STR(HS_UNIX_PATH_MAX) " bytes";
+	if (o->nunix == OPT_MAX_UNIX)
+		return "too many --unix";
+	o->unix_paths[o->nunix] = arg;
+	/* The path the server bound may be spelled otherwise (/var/run is
+	 * /run): the real path matches too. */
+	if (arg[0] == '/' && !strpbrk(arg, "*?[")) {
+		char real[PATH_MAX];
+
+		if (realpath(arg, real) && strlen(real) <= HS_UNIX_PATH_MAX)
+			strcpy(o->unix_real[o->nunix], real);
+	}
+	o->nunix++;
 	return NULL;
 }
 
@@ -203,6 +229,11 @@ static const struct opt opts[] = {
 	{ .name = "port", .key = 'P', .arg = "PORT", .set = set_port,
 	  .help = "trace only connections with this local or remote port\n"
 		  "(repeatable, up to " STR(OPT_MAX_PORTS) ")" },
+	{ .name = "unix", .key = 280, .arg = "PATH", .set = set_unix,
+	  .help = "trace only Unix sockets with this path (the server's,\n"
+		  "on both sides), a glob of paths, or @name for an\n"
+		  "abstract one (repeatable, up to " STR(OPT_MAX_UNIX) ").  With -P,\n"
+		  "the connections either keeps" },
 	{ .name = "container", .key = 256, .arg = "ID", .set = set_container,
 	  .help = "trace only processes in this container (id or prefix,\n"
 		  "as docker/podman ps show it)" },
@@ -303,8 +334,8 @@ static void usage_opt(FILE *f, const struct opt *op)
 
 void options_usage(FILE *f)
 {
-	fputs("Usage: httpsnoop [-p PID]... [-c COMM] [-P PORT]... [--container ID]\n"
-	      "                 [-o FILE] [-f text|json]\n"
+	fputs("Usage: httpsnoop [-p PID]... [-c COMM] [-P PORT]... [--unix PATH]...\n"
+	      "                 [--container ID] [-o FILE] [-f text|json]\n"
 	      "                 [-b BYTES] [--body-lines N] [-d SECONDS] [--probe FILE]\n"
 	      "                 [--ebpf] [-v] [-h] [-V]\n"
 	      "                 [--record FILE | --replay FILE] [--no-tls] [--tls-lib PATH]...\n"
@@ -316,11 +347,11 @@ void options_usage(FILE *f)
 	      "                 [--max-routes N]\n"
 	      "\n"
 	      "Trace HTTP/1.x and HTTP/2 transactions of any process on this host, as they\n"
-	      "cross its sockets: method, URL, status, headers, body preview, latency and\n"
-	      "framing anomalies; HTTP/2 from its preface, an h2c upgrade or midway; gRPC\n"
-	      "calls with their status and messages; the WebSocket messages that follow an\n"
-	      "upgrade.  Per-endpoint latency tables, a live top view, Prometheus metrics\n"
-	      "and HAR files.  Needs root (eBPF), except with --replay.\n"
+	      "cross its TCP and Unix sockets: method, URL, status, headers, body preview,\n"
+	      "latency and framing anomalies; HTTP/2 from its preface, an h2c upgrade or\n"
+	      "midway; gRPC calls with their status and messages; the WebSocket messages\n"
+	      "that follow an upgrade.  Per-endpoint latency tables, a live top view,\n"
+	      "Prometheus metrics and HAR files.  Needs root (eBPF), except with --replay.\n"
 	      "\n"
 	      "Options:\n", f);
 	for (size_t i = 0; i < NOPTS; i++)
@@ -331,6 +362,7 @@ void options_usage(FILE *f)
 	      "  httpsnoop -p 1234                # only process 1234\n"
 	      "  httpsnoop -c nginx -P 8080       # nginx, on port 8080\n"
 	      "  httpsnoop --container 3f2a9c     # one container's processes\n"
+	      "  httpsnoop --unix /run/podman/podman.sock  # the container engine's API\n"
 	      "  httpsnoop -f json -o trace.jsonl # JSON Lines to a file\n"
 	      "  httpsnoop -d 10 --record t.rec   # 10 seconds, keeping the raw records\n"
 	      "  httpsnoop --replay t.rec -f json # decode them again, without root\n"

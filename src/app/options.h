@@ -16,6 +16,7 @@
 				    * filter table must hold them */
 #define OPT_MAX_PORTS 64	   /* -P given at most */
 #define OPT_MAX_TLS_LIBS 16	   /* --tls-lib given at most */
+#define OPT_MAX_UNIX 16		   /* --unix given at most */
 #define OPT_DEFAULT_MAX_BODY 1024  /* -b */
 #define OPT_MAX_MAX_BODY 1048576   /* -b at most */
 #define OPT_DEFAULT_BODY_LINES 4   /* --body-lines */
@@ -28,6 +29,12 @@ struct options {
 	size_t npids;
 	uint16_t ports[OPT_MAX_PORTS];
 	size_t nports;
+	const char *unix_paths[OPT_MAX_UNIX]; /* --unix: paths, globs or
+					       * @names */
+	/* realpath(3) of each that names an existing file, else "" (one
+	 * longer than sun_path cannot be a socket's name) */
+	char unix_real[OPT_MAX_UNIX][HS_UNIX_PATH_MAX + 1];
+	size_t nunix;
 	const char *comm;
 	const char *container; /* id prefix */
 	long duration;	       /* seconds, 0: until Ctrl-C */

@@ -50,6 +50,8 @@ static int probe_cflags(const struct probe *p, const struct probe_opts *o,
 		snprintf(defs[n++], CFLAG_LEN, "-DHS_FILTER_PID");
 	if (o->nports)
 		snprintf(defs[n++], CFLAG_LEN, "-DHS_FILTER_PORT");
+	if (o->unix_filter)
+		snprintf(defs[n++], CFLAG_LEN, "-DHS_FILTER_UNIX");
 	if (o->ncgroups)
 		snprintf(defs[n++], CFLAG_LEN, "-DHS_FILTER_CGROUP");
 	if (o->tls)

@@ -24,6 +24,9 @@ struct probe_opts {
 				  * local or remote ports (nports > 0, at
 				  * most HS_MAX_PORTS) */
 	size_t nports;
+	bool unix_filter;	 /* --unix: Unix connections pass the kernel's
+				  * filter (user space checks their paths);
+				  * then TCP ones pass only with nports */
 	const char *comm;	 /* only tasks with this comm, or NULL */
 	const uint64_t *cgroups; /* only tasks in these cgroup v2 ids (at
 				  * most HS_MAX_CGROUPS) */

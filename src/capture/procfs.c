@@ -57,6 +57,26 @@ int procfs_is_socket(uint32_t pid, int32_t fd, uint64_t *inode)
 	return 0;
 }
 
+int procfs_each_socket(uint32_t pid, procfs_sock_fn fn, void *ctx)
+{
+	char path[64];
+	struct dirent *e;
+	uint64_t inode;
+	uint32_t fd;
+	int r = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%u/fd", pid);
+	if (!(d = opendir(path)))
+		return 0;
+	while (!r && (e = readdir(d)))
+		if (procfs_parse_id(e->d_name, &fd) && fd <= INT32_MAX &&
+		    procfs_is_socket(pid, (int32_t)fd, &inode) == 1)
+			r = fn(ctx, pid, (int32_t)fd, inode);
+	closedir(d);
+	return r;
+}
+
 /* /proc/net/tcp prints addresses as the hex of the in-memory words, so
  * each 32-bit group is in host order. */
 static int parse_hex_addr(const char *s, struct hs_addr *a, int family)
@@ -207,31 +227,26 @@ struct fd_walk {
 	size_t n, max;
 };
 
+static int visit_socket(void *ctx, uint32_t pid, int32_t fd, uint64_t inode)
+{
+	struct fd_walk *w = ctx;
+	struct tcp_sock key = { .inode = inode }, *s;
+
+	s = bsearch(&key, w->t->s, w->t->n, sizeof(*s), by_inode);
+	if (s) {
+		w->fn(w->ctx, pid, fd, &s->local, &s->remote);
+		w->n++;
+	}
+	return w->n >= w->max;
+}
+
 static int visit_fds(void *ctx, uint32_t pid)
 {
 	struct fd_walk *w = ctx;
-	char path[64];
-	struct dirent *e;
-	DIR *d;
 
-	snprintf(path, sizeof(path), "/proc/%u/fd", pid);
-	if (!(d = opendir(path)))
-		return 0;
-	while (w->n < w->max && (e = readdir(d))) {
-		struct tcp_sock key, *s;
-		uint32_t fd;
-
-		if (!procfs_parse_id(e->d_name, &fd) || fd > INT32_MAX ||
-		    procfs_is_socket(pid, fd, &key.inode) != 1)
-			continue;
-		s = bsearch(&key, w->t->s, w->t->n, sizeof(*s), by_inode);
-		if (s) {
-			w->fn(w->ctx, pid, fd, &s->local, &s->remote);
-			w->n++;
-		}
-	}
-	closedir(d);
-	return w->n >= w->max;
+	if (w->n >= w->max)
+		return 1;
+	return procfs_each_socket(pid, visit_socket, w);
 }
 
 size_t procfs_each_tcp_fd(procfs_tcp_fn fn, void *ctx, size_t max)

@@ -26,6 +26,15 @@ int procfs_each_pid(procfs_pid_fn fn, void *ctx);
  * it cannot be told (the process or fd is gone). */
 int procfs_is_socket(uint32_t pid, int32_t fd, uint64_t *inode);
 
+/* Called for each socket fd of a process, with the socket's inode; a
+ * non-zero return stops the walk. */
+typedef int (*procfs_sock_fn)(void *ctx, uint32_t pid, int32_t fd,
+			      uint64_t inode);
+
+/* Calls fn for every socket among process pid's fds.  Returns what the
+ * last call returned, 0 when the process is gone. */
+int procfs_each_socket(uint32_t pid, procfs_sock_fn fn, void *ctx);
+
 /* Finds the TCP endpoints of socket `inode` in /proc/PID/net/tcp{,6}.
  * Returns 0 and fills local/remote, or -ENOENT. */
 int procfs_tcp_endpoints(uint32_t pid, uint64_t inode, struct hs_addr *local,

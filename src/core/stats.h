@@ -25,8 +25,11 @@ struct stats {
 	uint64_t reorder_overflow; /* out-of-order queues that hit their cap */
 	uint64_t upgrades;	   /* connections that left HTTP/1 */
 	uint64_t not_sockets;	   /* fds found not to be sockets */
-	uint64_t filtered;	   /* connections dropped by -P in user space
-				    * (or found open on other ports at start) */
+	uint64_t filtered;	   /* connections dropped by -P, --unix or
+				    * --container in user space (or found
+				    * open on other ports at start) */
+	uint64_t unix_not_stream;  /* Unix connections found to be datagram
+				    * or seqpacket sockets by their type */
 	uint64_t bad_records;	   /* malformed records (replay input) */
 	uint64_t anomalies[HTTP_ANOM_MAX]; /* messages with each framing
 					    * anomaly (core/txn.h) */

@@ -24,6 +24,15 @@ struct conn_info {
 				* host or when unknown */
 	struct hs_addr local;
 	struct hs_addr remote;
+	/* A Unix socket's (family AF_UNIX): its names, from its HS_EV_UNIX
+	 * record (completed: text), owned by the stream tracker and valid
+	 * while the connection's records are written; NULL when none came
+	 * (then both ends show as "unix:"). */
+	const struct hs_unix *unx;
+	/* The process at the other end where the kernel told (Unix
+	 * sockets), 0 and "" when not known. */
+	uint32_t peer_pid;
+	char peer_comm[HS_COMM_LEN + 1];
 };
 
 /* A header is two slices of msg->buf. */

@@ -197,12 +197,14 @@ static void json_time(struct writer_line *out, uint64_t ns)
 	writer_put(out, b, 32);
 }
 
-static void json_addr(struct writer_line *out, const struct hs_addr *a)
+static void json_end(struct writer_line *out, const struct conn_info *c,
+		     bool local)
 {
-	char buf[WRITER_ADDR_LEN];
+	char buf[WRITER_END_LEN];
+	size_t n = writer_end_str(c, local, buf);
 
-	if (writer_addr_str(a, buf))
-		json_str(out, (const uint8_t *)buf, strlen(buf));
+	if (n)
+		json_str(out, (const uint8_t *)buf, n);
 	else
 		WRITER_LIT(out, "null");
 }
@@ -420,9 +422,18 @@ static void json_conn(struct writer_line *out, const struct conn_info *c,
 	WRITER_LIT(out, ",\"role\":\"");
 	writer_puts(out, txn_role_name(c->role));
 	WRITER_LIT(out, "\",\"local\":");
-	json_addr(out, &c->local);
+	json_end(out, c, true);
 	WRITER_LIT(out, ",\"remote\":");
-	json_addr(out, &c->remote);
+	json_end(out, c, false);
+	WRITER_LIT(out, ",\"peer_pid\":");
+	if (c->peer_pid) {
+		writer_put_u64(out, c->peer_pid);
+		WRITER_LIT(out, ",\"peer_comm\":");
+		json_str(out, (const uint8_t *)c->peer_comm,
+			 strnlen(c->peer_comm, sizeof(c->peer_comm)));
+	} else {
+		WRITER_LIT(out, "null,\"peer_comm\":null");
+	}
 	WRITER_LIT(out, ",\"conn_id\":");
 	writer_put_u64(out, c->conn_id);
 	WRITER_LIT(out, ",\"cgroup_id\":");

@@ -478,7 +478,7 @@ static void text_response(struct writer_line *out, const struct txn *t,
 static void text_conn(struct writer_line *out, const struct conn_info *c,
 		      uint64_t ns)
 {
-	char addr[WRITER_ADDR_LEN];
+	char addr[WRITER_END_LEN];
 	size_t n;
 
 	writer_putc(out, '[');
@@ -505,11 +505,23 @@ static void text_conn(struct writer_line *out, const struct conn_info *c,
 	if (c->tls)
 		WRITER_LIT(out, " TLS");
 	writer_putc(out, ' ');
-	writer_addr_str(&c->local, addr);
-	writer_puts(out, addr);
+	/* A Unix socket's name is any bytes its server chose. */
+	n = writer_end_str(c, true, addr);
+	text_put_safe(out, (const uint8_t *)addr, n ? n : 1);
 	WRITER_LIT(out, " -> ");
-	writer_addr_str(&c->remote, addr);
-	writer_puts(out, addr);
+	n = writer_end_str(c, false, addr);
+	text_put_safe(out, (const uint8_t *)addr, n ? n : 1);
+	if (c->peer_pid) {
+		WRITER_LIT(out, " peer PID ");
+		writer_put_u64(out, c->peer_pid);
+		WRITER_LIT(out, " (");
+		n = strnlen(c->peer_comm, sizeof(c->peer_comm));
+		if (n)
+			text_put_safe(out, (const uint8_t *)c->peer_comm, n);
+		else
+			writer_putc(out, '?');
+		writer_putc(out, ')');
+	}
 }
 
 int text_format_txn(FILE *f, const struct txn *t, const struct sink_config *o)

@@ -393,3 +393,23 @@ bool writer_addr_str(const struct hs_addr *a, char *buf)
 	*p = '\0';
 	return true;
 }
+
+size_t writer_end_str(const struct conn_info *c, bool local, char *buf)
+{
+	const struct hs_addr *a = local ? &c->local : &c->remote;
+	const struct hs_unix *u = c->unx;
+	size_t n = 0;
+
+	_Static_assert(WRITER_END_LEN >= WRITER_ADDR_LEN, "room for an IP end");
+	if (a->family != AF_UNIX)
+		return writer_addr_str(a, buf) ? strlen(buf) : 0;
+	memcpy(buf, "unix:", 5);
+	if (u && u->resolved) {
+		n = local ? u->local_len : u->remote_len;
+		if (n > HS_UNIX_PATH_MAX)
+			n = HS_UNIX_PATH_MAX;
+		memcpy(buf + 5, local ? u->local : u->remote, n);
+	}
+	buf[5 + n] = '\0';
+	return 5 + n;
+}

@@ -345,4 +345,12 @@ void writer_ws_payload(const struct ws_msg *m, size_t max_body,
 #define WRITER_ADDR_LEN 56
 bool writer_addr_str(const struct hs_addr *a, char *buf);
 
+/* One end of a connection (local or remote) into buf: writer_addr_str's
+ * form, or "unix:NAME" for a Unix socket, NAME as its completed
+ * HS_EV_UNIX record has it ("unix:" when unnamed or unknown; a name may
+ * hold any byte but NUL: escape it).  Returns the length, 0 (and "?")
+ * when nothing is known. */
+#define WRITER_END_LEN (sizeof("unix:") + HS_UNIX_PATH_MAX)
+size_t writer_end_str(const struct conn_info *c, bool local, char *buf);
+
 #endif

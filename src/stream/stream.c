@@ -78,6 +78,7 @@ struct conn {
 					  * still owes */
 	void *old;
 	struct held *held; /* C_DETECT only, NULL until needed */
+	struct hs_unix *unx; /* a Unix connection's names: info.unx */
 };
 
 struct stream {
@@ -181,6 +182,7 @@ static void conn_free(struct stream *st, struct conn *c)
 		c->old_ops->free(c->old);
 	if (c->ops)
 		c->ops->free(c->proto);
+	free(c->unx);
 	free(c);
 }
 
@@ -613,7 +615,33 @@ static bool readmit(struct stream *st, struct conn *c, const struct hs_event *ev
 	return true;
 }
 
-static struct conn *conn_new(struct stream *st, const struct hs_event *ev)
+/* Attaches a Unix connection's names (owned from here on) to it; the
+ * peer they name is the connection's peer. */
+static void conn_set_unix(struct conn *c, struct hs_unix *u)
+{
+	if (!u)
+		return;
+	/* A recording is input like any other: lengths are clamped, and
+	 * names are text only once resolved. */
+	if (u->local_len > HS_UNIX_PATH_MAX)
+		u->local_len = HS_UNIX_PATH_MAX;
+	if (u->remote_len > HS_UNIX_PATH_MAX)
+		u->remote_len = HS_UNIX_PATH_MAX;
+	if (!u->resolved)
+		u->local_len = u->remote_len = 0;
+	free(c->unx);
+	c->unx = u;
+	c->info.unx = u;
+	c->info.peer_pid = u->peer_pid;
+	memcpy(c->info.peer_comm, u->peer_comm, HS_COMM_LEN);
+	c->info.peer_comm[HS_COMM_LEN] = '\0';
+}
+
+/* A new connection, from its first record; a Unix connection's names
+ * (unx, owned from here on, or NULL) come with it, so that admit sees
+ * them. */
+static struct conn *conn_new(struct stream *st, const struct hs_event *ev,
+			     struct hs_unix *unx)
 {
 	struct conn *c;
 	size_t b;
@@ -623,8 +651,11 @@ static struct conn *conn_new(struct stream *st, const struct hs_event *ev)
 		conn_end(st, st->lru_head, ev->ts_ns, "evicted: too many connections");
 	}
 	c = calloc(1, sizeof(*c));
-	if (!c)
+	if (!c) {
+		free(unx);
 		return NULL;
+	}
+	conn_set_unix(c, unx);
 	c->info.conn_id = ev->conn_id;
 	c->info.cgroup_id = ev->cgroup_id;
 	c->info.pid = ev->tgid;
@@ -662,14 +693,40 @@ int stream_check(const void *rec, size_t len)
 
 	if (len < sizeof(*ev))
 		return -EINVAL;
-	if (ev->type < HS_EV_DATA || ev->type > HS_EV_EXEC)
+	if (ev->type < HS_EV_DATA || ev->type > HS_EV_UNIX)
 		return -EINVAL;
+	if (ev->type == HS_EV_UNIX)
+		return len == sizeof(*ev) + sizeof(struct hs_unix) &&
+		       ev->captured == sizeof(struct hs_unix) &&
+		       ev->role <= HS_ROLE_SERVER ? 0 : -EINVAL;
 	if (ev->type != HS_EV_DATA)
 		return len == sizeof(*ev) ? 0 : -EINVAL;
 	if (ev->dir > HS_DIR_RECV || ev->captured > HS_CHUNK_MAX ||
 	    ev->captured > ev->span || len != sizeof(*ev) + ev->captured ||
 	    ev->role > HS_ROLE_SERVER)
 		return -EINVAL;
+	return 0;
+}
+
+/* An HS_EV_UNIX record: a Unix connection's names, which come before its
+ * first bytes; the connection starts with them. */
+static int unix_names(struct stream *st, struct conn *c, const struct hs_event *ev)
+{
+	struct hs_unix *u = malloc(sizeof(*u));
+
+	if (!u)
+		return -ENOMEM;
+	memcpy(u, ev + 1, sizeof(*u));
+	if (!c) {
+		c = conn_new(st, ev, u);
+		if (!c)
+			return -ENOMEM;
+		/* Active now: the idle sweep must not end it before its
+		 * first bytes come. */
+		c->last_ts = ev->ts_ns;
+		return 0;
+	}
+	conn_set_unix(c, u);
 	return 0;
 }
 
@@ -696,6 +753,8 @@ int stream_feed(struct stream *st, const void *rec, size_t len)
 		return 0;
 	}
 	c = conn_find(st, ev->conn_id);
+	if (ev->type == HS_EV_UNIX)
+		return unix_names(st, c, ev);
 	if (ev->type == HS_EV_CLOSE) {
 		if (c)
 			conn_end(st, c, ev->ts_ns, "connection closed before a response");
@@ -703,7 +762,7 @@ int stream_feed(struct stream *st, const void *rec, size_t len)
 	}
 	st->o.stats->bytes += ev->captured;
 	if (!c) {
-		c = conn_new(st, ev);
+		c = conn_new(st, ev, NULL);
 		if (!c)
 			return -ENOMEM;
 	}

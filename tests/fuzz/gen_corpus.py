@@ -14,6 +14,7 @@ import sys
 import zlib
 
 OP_DATA, OP_CLOSE, OP_EXIT, OP_ROLE, OP_TICK, OP_RAW, OP_BAD, OP_RELEASE, OP_NEWGEN, OP_REPEAT = range(10)
+OP_LEN_RAW = 6  # an op's head, before its payload
 
 # conn indexes and their initial roles in the harness
 CLIENT, SERVER, UNKNOWN, CLIENT2 = 0, 1, 2, 3
@@ -117,6 +118,20 @@ CREATED = b'HTTP/1.1 201 Created\r\nLocation: /api/items/7\r\nContent-Length: 0\
 CHUNKED = (b'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\n'
            b'5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nX-Trailer: yes\r\n\r\n')
 TEXT = b'The quick brown fox jumps over the lazy dog. ' * 40
+
+
+def unix_names(conn, local=b'', remote=b'', resolved=1, peer=0, comm=b'', llen=None, rlen=None):
+    """A raw HS_EV_UNIX record (include/event.h: struct hs_event, then
+    struct hs_unix) for the harness's conn (conn_id 1 + conn, its pid)."""
+    role = {CLIENT: 1, SERVER: 2, UNKNOWN: 0, CLIENT2: 1}[conn]
+    unix_addr = struct.pack('<HH16s', 1, 0, b'')
+    ev = struct.pack('<QQQQIIiIIIBBBBI16s', 1000, 1 + conn, 0, 77, 1000 + (conn & 1), 1,
+                     5, 0, 264, 0, 5, 0, role, 0, 0, b'fuzz') + unix_addr + unix_addr
+    u = struct.pack('<QQiIBBBBI16s108s108s', 11, 12, 3 if role == 2 else -1, peer,
+                    len(local) if llen is None else llen, len(remote) if rlen is None else rlen,
+                    1, resolved, 0, comm, local, remote)
+    assert len(ev) == 120 and len(u) == 264
+    return raw(ev + u)
 
 
 def gz(b):
@@ -296,6 +311,13 @@ def seeds():
             s['h2-%s-%s' % (name, tag)] = header(json=(conn == SERVER)) + \
                 h2_records(conn, recs) + close(conn)
         s['h2-%s-midway' % name] = header() + h2_records(UNKNOWN, recs[len(recs) // 3:]) + close(UNKNOWN)
+    # Unix sockets: names before the bytes, a hostile abstract name, an
+    # unresolved record, lengths past sun_path, a record cut short
+    s['unix'] = header(json=True, devnull=True, record=True) + \
+        unix_names(SERVER, b'/run/podman/podman.sock', peer=4242, comm=b'docker') + exchange(SERVER, GET, OK) + \
+        unix_names(CLIENT, remote=b'@\x1b[31m"x\\\x7f\n\x00y') + exchange(CLIENT, POST, CREATED) + \
+        unix_names(UNKNOWN, b'/a', b'/b', resolved=0) + unix_names(CLIENT2, b'l' * 108, b'r' * 108, llen=255, rlen=200) + \
+        exchange(CLIENT2, GET, OK) + raw(unix_names(CLIENT, b'/x')[OP_LEN_RAW:OP_LEN_RAW + 200])
     return s
 
 

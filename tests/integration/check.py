@@ -3,7 +3,8 @@
 """Usage: check.py COMMAND --jsonl FILE [filters] [command options]
 
 Filters (every command): --pid P[,P...] (repeatable), --role client|server|
-unknown, --port N (local or remote port).  Only transactions that pass every
+unknown, --port N (local or remote port), --unix PATH (local or remote is
+"unix:PATH"; @name for an abstract name).  Only transactions that pass every
 given filter are compared, because other processes on the machine may speak
 HTTP while a test runs.
 
@@ -95,6 +96,8 @@ def select(txns, args):
         if args.role and t.get("role") != args.role:
             continue
         if args.port and args.port not in (port_of(t.get("local")), port_of(t.get("remote"))):
+            continue
+        if args.unix and "unix:" + args.unix not in (t.get("local"), t.get("remote")):
             continue
         out.append(t)
     out.sort(key=lambda t: t.get("ts") or "")
@@ -540,6 +543,7 @@ def main():
     ap.add_argument("--pid", action="append")
     ap.add_argument("--role", choices=["client", "server", "unknown"])
     ap.add_argument("--port", type=int)
+    ap.add_argument("--unix")
     ap.add_argument("--log")
     ap.add_argument("--request-length", action="store_true")
     ap.add_argument("--unordered", action="store_true")

@@ -21,7 +21,7 @@ def fail(where, msg):
 
 
 TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$")
-ADDR_RE = re.compile(r"^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:.]+\]):\d{1,5}$")
+ADDR_RE = re.compile(r"^((\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:.]+\]):\d{1,5}|unix:.*)$", re.S)
 
 # Value kinds; bool is not accepted where an int is expected.
 INT = "int"
@@ -52,7 +52,8 @@ def type_ok(v, kind):
 # None: checked separately.
 TOP = {
     "ts": STR, "pid": INT, "tid": INT, "comm": STR, "fd": INT, "role": STR,
-    "local": NULL_OR_STR, "remote": NULL_OR_STR, "conn_id": INT,
+    "local": NULL_OR_STR, "remote": NULL_OR_STR, "peer_pid": NULL_OR_INT,
+    "peer_comm": NULL_OR_STR, "conn_id": INT,
     "cgroup_id": INT, "container_id": NULL_OR_STR, "tls": BOOL,
     "protocol": STR, "stream_id": NULL_OR_INT, "pushed": BOOL,
     "request": None, "response": None,
@@ -76,7 +77,7 @@ MSG = {
 }
 ANOMALIES = {"cl-te", "cl-differ", "te-not-chunked", "obs-fold",
              "space-before-colon", "bare-lf", "after-ambiguous"}
-CONN = {k: TOP[k] for k in ("ts", "pid", "tid", "comm", "fd", "role", "local",
+CONN = {k: TOP[k] for k in ("ts", "pid", "tid", "comm", "fd", "role", "local", "peer_pid", "peer_comm",
                              "remote", "conn_id", "cgroup_id", "container_id", "tls")}
 WS = dict(CONN, protocol=STR, direction=STR, **{"from": STR}, opcode=STR, frames=INT,
           masked=BOOL, compressed=BOOL, size=INT, missing=INT, payload=STR,
@@ -392,10 +393,25 @@ def fx_h2_unknown(o):
            (None, None, True, 2, None))
 
 
+def fx_unix_server(o):
+    expect("unix server", (o["role"], o["local"], o["remote"], o["peer_pid"], o["peer_comm"]),
+           ("server", "unix:/run/podman/podman.sock", "unix:", 5151, "docker"))
+
+
+def fx_unix_hostile(o):
+    expect("unix hostile", (o["local"], o["remote"], o["peer_pid"], o["peer_comm"]),
+           ("unix:", "unix:@\x1b[31m\"x\\\x7f\n", None, None))
+
+
+def fx_unix_unknown(o):
+    expect("unix unknown", (o["local"], o["remote"], o["peer_pid"]), ("unix:", "unix:", None))
+
+
 FIXTURES = {1: fx_get, 2: fx_post, 3: fx_gzip, 4: fx_binary, 5: fx_missing,
             6: fx_hostile, 7: fx_ipv6, 8: fx_upgrade, 9: fx_orphan,
             10: fx_decode_error, 11: fx_anomalies, 12: fx_h2_grpc,
-            13: fx_h2_unknown}
+            13: fx_h2_unknown, 14: fx_unix_server, 15: fx_unix_hostile,
+            16: fx_unix_unknown}
 RANDOM_ID0 = 1000  # conn_id of test_output.c's first random transaction
 NRANDOM = 300
 WS_ID0 = 2000  # conn_id of its first WebSocket message

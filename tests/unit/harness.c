@@ -227,6 +227,13 @@ void on_emit(void *ctx, struct txn *t)
 	g = &c->v[c->n++];
 	memset(g, 0, sizeof(*g));
 	g->conn = t->conn;
+	if (t->conn.unx) {
+		/* The tracker owns them, and frees them with the
+		 * connection: a copy outlives it. */
+		g->has_unx = true;
+		g->unx = *t->conn.unx;
+		g->conn.unx = NULL;
+	}
 	copy_msg(&g->req, &t->req);
 	copy_msg(&g->resp, &t->resp);
 	g->interim = t->interim_status;

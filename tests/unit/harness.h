@@ -97,7 +97,9 @@ struct got_msg {
 };
 
 struct got_txn {
-	struct conn_info conn;
+	struct conn_info conn;	/* conn.unx is NULL: see unx */
+	bool has_unx;		/* a Unix connection's names came */
+	struct hs_unix unx;	/* a copy of them */
 	struct got_msg req, resp;
 	int interim;
 	bool upgraded;

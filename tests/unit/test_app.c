@@ -3,12 +3,15 @@
  * Exits 0 only if every check passed, printing each failure to stderr;
  * an argument runs only the parts whose name contains it.
  */
+#include <fcntl.h>
 #include <getopt.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "app/filter.h"
 #include "app/options.h"
 #include "app/timer.h"
 #include "core/stats.h"
@@ -81,6 +84,19 @@ static void test_values(void)
 		{ "--host *.example.com", 0 }, { "--host=", 2 }, { "--status 404,5xx,400-499", 0 },
 		{ "--status 6", 2 }, { "--status 500-400", 2 }, { "--min-latency 250us", 0 },
 		{ "--min-latency 1m30s", 0 }, { "--min-latency 5", 2 }, { "--min-latency 1d", 2 },
+		{ "--unix /run/podman/podman.sock", 0 }, { "--unix @containerd-shim", 0 },
+		{ "--unix /run/*.sock --unix /var/run/docker.sock", 0 },
+		{ "--unix podman.sock", 2 }, { "--unix ./x.sock", 2 }, { "--unix", 2 },
+		{ "--unix /" "0123456789012345678901234567890123456789012345678901234567890123456789"
+		  "0123456789012345678901234567890123456", 0 },
+		{ "--unix /" "0123456789012345678901234567890123456789012345678901234567890123456789"
+		  "01234567890123456789012345678901234567", 2 },
+		{ "--unix=/1 --unix=/2 --unix=/3 --unix=/4 --unix=/5 --unix=/6 --unix=/7 "
+		  "--unix=/8 --unix=/9 --unix=/10 --unix=/11 --unix=/12 --unix=/13 "
+		  "--unix=/14 --unix=/15 --unix=/16", 0 },
+		{ "--unix=/1 --unix=/2 --unix=/3 --unix=/4 --unix=/5 --unix=/6 --unix=/7 "
+		  "--unix=/8 --unix=/9 --unix=/10 --unix=/11 --unix=/12 --unix=/13 "
+		  "--unix=/14 --unix=/15 --unix=/16 --unix=/17", 2 },
 	};
 	struct options o;
 
@@ -261,8 +277,121 @@ static void test_stats(void)
 	family_end("-");
 }
 
+/* ---- -P and --unix: which connections a run keeps -------------------- */
+
+/* A connection: "tcp:PORT" (local port), or "unix:LOCAL|REMOTE" names
+ * (resolved), or "unix?" (names unknown). */
+static void mkconn(struct conn_info *c, struct hs_unix *u, const char *spec)
+{
+	memset(c, 0, sizeof(*c));
+	memset(u, 0, sizeof(*u));
+	if (!strncmp(spec, "tcp:", 4)) {
+		c->local.family = c->remote.family = AF_INET;
+		c->local.port = (uint16_t)atoi(spec + 4);
+		c->remote.port = 55555;
+		return;
+	}
+	c->local.family = c->remote.family = AF_UNIX;
+	if (!strcmp(spec, "unix?"))
+		return;
+	const char *bar = strchr(spec, '|');
+
+	u->resolved = 1;
+	u->local_len = (uint8_t)(bar - spec - 5);
+	memcpy(u->local, spec + 5, u->local_len);
+	u->remote_len = (uint8_t)strlen(bar + 1);
+	memcpy(u->remote, bar + 1, u->remote_len);
+	c->unx = u;
+}
+
+static void test_conn_filter(void)
+{
+	static const struct {
+		const char *args, *conn;
+		bool want;
+	} t[] = {
+		/* no filter: everything */
+		{ "", "tcp:80", true }, { "", "unix:/run/a.sock|", true }, { "", "unix?", true },
+		/* -P: TCP on its ports, no Unix socket */
+		{ "-P 80", "tcp:80", true }, { "-P 80", "tcp:81", false },
+		{ "-P 80", "unix:/run/a.sock|", false },
+		/* --unix: its paths, on a server's (local) or client's (remote)
+		 * side, and no TCP */
+		{ "--unix /run/a.sock", "unix:/run/a.sock|", true },
+		{ "--unix /run/a.sock", "unix:|/run/a.sock", true },
+		{ "--unix /run/a.sock", "unix:/run/b.sock|", false },
+		{ "--unix /run/a.sock", "unix:/run/a.sockx|", false },
+		{ "--unix /run/a.sock", "unix:/run/a|", false },
+		{ "--unix /run/a.sock", "unix:|", false },
+		{ "--unix /run/a.sock", "unix?", false },
+		{ "--unix /run/a.sock", "tcp:80", false },
+		/* globs, as the shell matches paths */
+		{ "--unix /run/*.sock", "unix:/run/b.sock|", true },
+		{ "--unix /run/*.sock", "unix:/run/podman/podman.sock|", false },
+		{ "--unix /run/*/*.sock", "unix:|/run/podman/podman.sock", true },
+		{ "--unix /run/?.sock", "unix:/run/ab.sock|", false },
+		{ "--unix /run/[ab].sock", "unix:/run/b.sock|", true },
+		/* abstract names */
+		{ "--unix @shim", "unix:@shim|", true }, { "--unix @shim", "unix:/shim|", false },
+		{ "--unix @shim*", "unix:|@shim-1234", true },
+		/* several, and with -P */
+		{ "--unix /x.sock --unix /run/a.sock", "unix:/run/a.sock|", true },
+		{ "--unix /run/a.sock -P 80", "tcp:80", true },
+		{ "--unix /run/a.sock -P 80", "tcp:81", false },
+		{ "--unix /run/a.sock -P 80", "unix:/run/a.sock|", true },
+		{ "--unix /run/a.sock -P 80", "unix:/run/c.sock|", false },
+	};
+	struct options o;
+	struct conn_info c;
+	struct hs_unix u;
+	char dir[] = "/tmp/test_app.XXXXXX", link[64], real[64], args[160];
+
+	section("-P and --unix");
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (parse(t[i].args, &o)) {
+			CHECK(0, "\"%s\" refused", t[i].args);
+			continue;
+		}
+		mkconn(&c, &u, t[i].conn);
+		CHECK(app_conn_wanted(&o, &c) == t[i].want, "\"%s\" on %s: %s, expected %s",
+		      t[i].args, t[i].conn, t[i].want ? "dropped" : "kept",
+		      t[i].want ? "kept" : "dropped");
+	}
+	/* a path spelled through a symlink matches the server's real one */
+	if (!mkdtemp(dir))
+		exit(2);
+	snprintf(real, sizeof(real), "%s/real.sock", dir);
+	snprintf(link, sizeof(link), "%s/link.sock", dir);
+	if (close(creat(real, 0600)) || symlink(real, link))
+		exit(2);
+	snprintf(args, sizeof(args), "--unix %s", link);
+	snprintf(u.local, sizeof(u.local), "%s", real);
+	CHECK(parse(args, &o) == 0, "%s refused", args);
+	mkconn(&c, &u, "unix?");
+	u.resolved = 1;
+	u.local_len = (uint8_t)strlen(real);
+	memcpy(u.local, real, u.local_len);
+	c.unx = &u;
+	CHECK(app_conn_wanted(&o, &c), "--unix through a symlink does not match the real path");
+	/* ... and the other way: a server that bound the symlinked path,
+	 * asked for by its real path (live only: a replay has the names) */
+	snprintf(args, sizeof(args), "--unix %s", real);
+	CHECK(parse(args, &o) == 0, "%s refused", args);
+	u.local_len = (uint8_t)strlen(link);
+	memcpy(u.local, link, u.local_len);
+	CHECK(app_conn_wanted(&o, &c), "a name through a symlink does not match the real path");
+	snprintf(args, sizeof(args), "--unix %s --replay %s/rec", real, dir);
+	CHECK(parse(args, &o) == 0 && !app_conn_wanted(&o, &c),
+	      "a replay looked at the file system");
+	unlink(link);
+	unlink(real);
+	rmdir(dir);
+	family_end("-");
+}
+
 static const struct harness_test tests[] = {
 	{ "option values", test_values },
+	{ "-P and --unix", test_conn_filter },
 	{ "--help", test_help },
 	{ "timers", test_timers },
 	{ "statistics table", test_stats },

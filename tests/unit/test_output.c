@@ -416,6 +416,54 @@ static void build_h2_unknown(struct txn *t)
 	t->resp.unknown = HTTP_U_STATUS;
 }
 
+/* Unix sockets: a server's record names its path and the client's
+ * process; a client's the path the server bound.  Names are any bytes a
+ * server chose (an abstract one here, with escapes), shown escaped. */
+static struct hs_unix unix_server = {
+	.resolved = 1, .type = 1, .listen_fd = 3, .peer_pid = 5151,
+	.local_len = 23, .local = "/run/podman/podman.sock",
+	.peer_comm = "docker",
+};
+static struct hs_unix unix_hostile = {
+	.resolved = 1, .type = 1, .listen_fd = -1,
+	.remote_len = 11, .remote = "@\x1b[31m\"x\\\x7f\n",
+};
+
+static void unix_conn(struct txn *t, uint8_t role, const struct hs_unix *u)
+{
+	memset(&t->conn.local, 0, sizeof(t->conn.local));
+	memset(&t->conn.remote, 0, sizeof(t->conn.remote));
+	t->conn.local.family = t->conn.remote.family = AF_UNIX;
+	t->conn.role = role;
+	t->conn.unx = u;
+	t->conn.peer_pid = u->peer_pid;
+	snprintf(t->conn.peer_comm, sizeof(t->conn.peer_comm), "%s", u->peer_comm);
+}
+
+static void build_unix_server(struct txn *t)
+{
+	build_get(t);
+	t->conn.conn_id = 14;
+	snprintf(t->conn.comm, sizeof(t->conn.comm), "podman");
+	unix_conn(t, HS_ROLE_SERVER, &unix_server);
+}
+
+static void build_unix_hostile(struct txn *t)
+{
+	build_get(t);
+	t->conn.conn_id = 15;
+	unix_conn(t, HS_ROLE_CLIENT, &unix_hostile);
+}
+
+static void build_unix_unknown(struct txn *t)
+{
+	build_get(t);
+	t->conn.conn_id = 16;
+	memset(&t->conn.local, 0, sizeof(t->conn.local));
+	memset(&t->conn.remote, 0, sizeof(t->conn.remote));
+	t->conn.local.family = t->conn.remote.family = AF_UNIX;
+}
+
 struct fixture {
 	const char *name;
 	void (*build)(struct txn *t);
@@ -494,6 +542,18 @@ static const struct fixture fixtures[] = {
 	    "     [connection upgraded: left HTTP/1]\n"
 	    "     Upgrade: websocket\n\n" },
 	  { "\"upgraded\":true" } },
+	{ "unix server", build_unix_server,
+	  { "PID 4242 (podman) server unix:/run/podman/podman.sock -> unix: "
+	    "peer PID 5151 (docker)\n" },
+	  { "\"local\":\"unix:/run/podman/podman.sock\",\"remote\":\"unix:\","
+	    "\"peer_pid\":5151,\"peer_comm\":\"docker\",\"conn_id\":14," } },
+	{ "unix hostile name", build_unix_hostile,
+	  { "(curl) client unix: -> unix:@\\x1b[31m\"x\\\\x7f\\x0a\n" },
+	  { "\"local\":\"unix:\",\"remote\":\"unix:@\\u001b[31m\\\"x\\\\\\u007f\\n\","
+	    "\"peer_pid\":null,\"peer_comm\":null," } },
+	{ "unix names unknown", build_unix_unknown,
+	  { "(curl) client unix: -> unix:\n" },
+	  { "\"local\":\"unix:\",\"remote\":\"unix:\",\"peer_pid\":null" } },
 	{ "orphan", build_orphan,
 	  { "[14:02:18.123456] PID 4242 (?) unknown ? -> ?\n"
 	    "  → (request not captured)\n"
@@ -584,8 +644,20 @@ static void build_random(struct txn *t, uint64_t id)
 	uint8_t a[48], b[48];
 	size_t na, nb, i, nh;
 
+	static struct hs_unix u; /* each transaction is written before the next */
+
 	conn(t, id, (uint8_t)(rng() % 4), "");
 	t->conn.comm[rand_bytes((uint8_t *)t->conn.comm, HS_COMM_LEN)] = '\0';
+	if (rng() % 4 == 0) {
+		/* a Unix socket, its names any bytes (a recording is input) */
+		memset(&u, 0, sizeof(u));
+		u.resolved = rng() % 4 != 0;
+		u.local_len = (uint8_t)rand_bytes((uint8_t *)u.local, HS_UNIX_PATH_MAX);
+		u.remote_len = (uint8_t)rand_bytes((uint8_t *)u.remote, HS_UNIX_PATH_MAX);
+		u.peer_pid = rng() % 2 ? (uint32_t)rng() : 0;
+		rand_bytes((uint8_t *)u.peer_comm, HS_COMM_LEN - 1);
+		unix_conn(t, t->conn.role, &u);
+	}
 	msg_start(&t->req, T0 + rng() % 1000000, T0 + 2000000);
 	t->req.complete = rng() % 2;
 	na = rand_bytes(a, 10);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <zlib.h>
 
 #include "fixtures.h"
@@ -47,7 +48,7 @@ static void test_check(void)
 	ev->span = ev->captured = 10;
 	for (int t = 0; t < 256; t++) {
 		ev->type = (uint8_t)t;
-		if (t < HS_EV_DATA || t > HS_EV_EXEC)
+		if (t < HS_EV_DATA || t > HS_EV_UNIX)
 			CHECK(stream_check(buf, n + 10) == -EINVAL && stream_check(buf, n) == -EINVAL,
 			      "record of type %d accepted", t);
 	}
@@ -69,6 +70,23 @@ static void test_check(void)
 	ev->type = HS_EV_EXIT;
 	CHECK(stream_check(buf, n) == 0, "EXIT record refused");
 	CHECK(stream_check(buf, n + 4) == -EINVAL, "EXIT record with payload accepted");
+	/* HS_EV_UNIX: exactly a struct hs_unix, captured says so */
+	ev->type = HS_EV_UNIX;
+	ev->captured = sizeof(struct hs_unix);
+	ev->span = 0;
+	CHECK(stream_check(buf, n + sizeof(struct hs_unix)) == 0, "UNIX record refused");
+	CHECK(stream_check(buf, n + sizeof(struct hs_unix) - 1) == -EINVAL,
+	      "short UNIX record accepted");
+	CHECK(stream_check(buf, n + sizeof(struct hs_unix) + 1) == -EINVAL,
+	      "long UNIX record accepted");
+	CHECK(stream_check(buf, n) == -EINVAL, "UNIX record without payload accepted");
+	ev->captured = 0;
+	CHECK(stream_check(buf, n + sizeof(struct hs_unix)) == -EINVAL,
+	      "UNIX record with captured 0 accepted");
+	ev->captured = sizeof(struct hs_unix);
+	ev->role = 3;
+	CHECK(stream_check(buf, n + sizeof(struct hs_unix)) == -EINVAL,
+	      "UNIX record of role 3 accepted");
 
 	/* stream_feed counts a malformed record and drops it */
 	st = new_stream(&stats, &col, MAX_BODY);
@@ -335,6 +353,167 @@ static void test_admit(void)
 	family_end("-");
 }
 
+/* An HS_EV_UNIX record in buf for conn: local and remote as text
+ * (resolved) or raw, and a peer. */
+static size_t mkunix(uint8_t *buf, uint64_t conn, uint8_t role, uint64_t ts,
+		     const char *local, const char *remote, bool resolved,
+		     uint32_t peer_pid, const char *peer_comm)
+{
+	struct hs_event *ev = mkctl(buf, HS_EV_UNIX, conn, TGID, ts);
+	struct hs_unix *u = (struct hs_unix *)(ev + 1);
+
+	ev->role = role;
+	ev->local.family = ev->remote.family = AF_UNIX;
+	ev->local.port = ev->remote.port = 0;
+	memset(ev->local.addr, 0, sizeof(ev->local.addr));
+	memset(ev->remote.addr, 0, sizeof(ev->remote.addr));
+	ev->captured = sizeof(*u);
+	memset(u, 0, sizeof(*u));
+	u->listen_fd = role == HS_ROLE_SERVER ? 3 : -1;
+	u->local_len = (uint8_t)strlen(local);
+	u->remote_len = (uint8_t)strlen(remote);
+	memcpy(u->local, local, u->local_len);
+	memcpy(u->remote, remote, u->remote_len);
+	u->resolved = resolved;
+	u->type = SOCK_STREAM;
+	u->peer_pid = peer_pid;
+	snprintf(u->peer_comm, sizeof(u->peer_comm), "%s", peer_comm);
+	return sizeof(*ev) + sizeof(*u);
+}
+
+/* A Unix data record: mkdata with family AF_UNIX. */
+static size_t mkudata(uint8_t *buf, uint64_t conn, uint8_t role, int dir,
+		      uint64_t pos, const char *s, uint64_t ts)
+{
+	size_t n = mkdata(buf, conn, TGID, role, dir, pos, s, ts);
+	struct hs_event *ev = (struct hs_event *)buf;
+
+	memset(&ev->local, 0, sizeof(ev->local));
+	memset(&ev->remote, 0, sizeof(ev->remote));
+	ev->local.family = ev->remote.family = AF_UNIX;
+	return n;
+}
+
+struct unix_admit {
+	unsigned calls;
+	bool had_names;
+	char local[HS_UNIX_PATH_MAX + 1];
+};
+
+static bool admit_unix(void *ctx, struct conn_info *c, unsigned flags)
+{
+	struct unix_admit *a = ctx;
+
+	(void)flags;
+	a->calls++;
+	a->had_names = c->unx && c->unx->resolved;
+	if (a->had_names)
+		snprintf(a->local, sizeof(a->local), "%.*s", c->unx->local_len,
+			 c->unx->local);
+	return true;
+}
+
+/* A Unix connection: its names come first, in an HS_EV_UNIX record, then
+ * its bytes; what its transactions carry, what admit sees, and the cases
+ * a recording may hold (unresolved names, lengths past sun_path, names
+ * for a connection already seen). */
+static void test_unix(void)
+{
+	struct collector col = { 0 };
+	struct stats stats = { 0 };
+	struct unix_admit a = { 0 };
+	/* Short idleness: the names alone must keep a connection alive. */
+	struct stream_opts o = {
+		.max_conns = 16, .idle_ns = 1000, .reorder_ns = UINT64_MAX / 4,
+		.reorder_max = 16, .max_body = MAX_BODY,
+		.emit = { .txn = on_emit, .ctx = &col },
+		.stats = &stats, .admit = admit_unix, .admit_ctx = &a,
+	};
+	struct stream *st = stream_new(&o);
+	const char *path = "/run/podman/podman.sock";
+	uint64_t t0 = 5000000000ULL;
+	struct hs_unix *u;
+	size_t n;
+
+	section("Unix connection names");
+	if (!st)
+		exit(2);
+	/* server side: names, then (the tracker ticking between) the bytes */
+	n = mkunix(scratch, 1, HS_ROLE_SERVER, t0, path, "", true, 4242, "docker");
+	CHECK(stream_feed(st, scratch, n) == 0, "UNIX record refused");
+	CHECK(a.calls == 1 && a.had_names && !strcmp(a.local, path),
+	      "admit: %u calls, names %d, local '%s'", a.calls, a.had_names, a.local);
+	stream_tick(st, t0 + 500);
+	CHECK_U64("connections after a tick", stream_count(st), 1);
+	n = mkudata(scratch, 1, HS_ROLE_SERVER, HS_DIR_RECV, 0,
+		    "GET /v1.41/version HTTP/1.1\r\nHost: d\r\n\r\n", t0 + 600);
+	CHECK(stream_feed(st, scratch, n) == 0, "data refused");
+	n = mkudata(scratch, 1, HS_ROLE_SERVER, HS_DIR_SEND, 0, OK200_0, t0 + 900);
+	CHECK(stream_feed(st, scratch, n) == 0, "data refused");
+	CHECK_U64("transactions", col.n, 1);
+	CHECK_U64("admit calls", a.calls, 1);
+	if (col.n == 1) {
+		struct got_txn *g = &col.v[0];
+
+		CHECK(g->has_unx && g->unx.resolved && g->unx.local_len == strlen(path) &&
+		      !memcmp(g->unx.local, path, strlen(path)) && g->unx.remote_len == 0,
+		      "server's names not carried");
+		CHECK_INT("peer_pid", g->conn.peer_pid, 4242);
+		CHECK_STR("peer_comm", g->conn.peer_comm, "docker");
+		CHECK_STR("target", g->req.target, "/v1.41/version");
+	}
+
+	/* names not resolved (a recording damaged, or edited): none shown,
+	 * whatever the lengths say */
+	n = mkunix(scratch, 2, HS_ROLE_CLIENT, t0 + 1000, "", "\0abstract", false, 0, "");
+	((struct hs_unix *)(scratch + sizeof(struct hs_event)))->remote_len = 9;
+	CHECK(stream_feed(st, scratch, n) == 0, "UNIX record refused");
+	feed_ctl(st, HS_EV_CLOSE, 2, TGID, t0 + 1100);
+	/* lengths past sun_path are cut to it */
+	n = mkunix(scratch, 3, HS_ROLE_CLIENT, t0 + 2000, "", path, true, 0, "");
+	u = (struct hs_unix *)(scratch + sizeof(struct hs_event));
+	u->remote_len = 255;
+	u->local_len = 200;
+	memset(u->local, 'l', sizeof(u->local));
+	memset(u->remote, 'r', sizeof(u->remote));
+	CHECK(stream_feed(st, scratch, n) == 0, "UNIX record refused");
+	n = mkudata(scratch, 3, HS_ROLE_CLIENT, HS_DIR_SEND, 0, "GET /c HTTP/1.1\r\n\r\n",
+		    t0 + 2100);
+	stream_feed(st, scratch, n);
+	n = mkudata(scratch, 3, HS_ROLE_CLIENT, HS_DIR_RECV, 0, OK200_0, t0 + 2200);
+	stream_feed(st, scratch, n);
+	CHECK_U64("transactions", col.n, 2);
+	if (col.n == 2)
+		CHECK(col.v[1].has_unx && col.v[1].unx.local_len == HS_UNIX_PATH_MAX &&
+		      col.v[1].unx.remote_len == HS_UNIX_PATH_MAX,
+		      "lengths not cut to sun_path: %u %u", col.v[1].unx.local_len,
+		      col.v[1].unx.remote_len);
+
+	/* names for a connection already seen (its first bytes came first)
+	 * are taken, and a later copy replaces an earlier one */
+	n = mkudata(scratch, 4, HS_ROLE_CLIENT, HS_DIR_SEND, 0, "GET /late HTTP/1.1\r\n\r\n",
+		    t0 + 3000);
+	stream_feed(st, scratch, n);
+	n = mkunix(scratch, 4, HS_ROLE_CLIENT, t0 + 3001, "", "/first", true, 0, "");
+	stream_feed(st, scratch, n);
+	n = mkunix(scratch, 4, HS_ROLE_CLIENT, t0 + 3002, "", path, true, 7, "podman");
+	stream_feed(st, scratch, n);
+	n = mkudata(scratch, 4, HS_ROLE_CLIENT, HS_DIR_RECV, 0, OK200_0, t0 + 3100);
+	stream_feed(st, scratch, n);
+	CHECK_U64("transactions", col.n, 3);
+	if (col.n == 3) {
+		CHECK(col.v[2].has_unx && col.v[2].unx.remote_len == strlen(path) &&
+		      !memcmp(col.v[2].unx.remote, path, strlen(path)),
+		      "late names not taken");
+		CHECK_INT("late peer_pid", col.v[2].conn.peer_pid, 7);
+	}
+	CHECK_U64("stats.bad_records", stats.bad_records, 0);
+	stream_close_all(st, t0 + 4000, "tracing stopped");
+	stream_free(st);
+	collector_free(&col);
+	family_end("-");
+}
+
 /* Freeing a stream with requests waiting reports nothing and leaks
  * nothing (ASan checks the second half). */
 static void test_free_pending(void)
@@ -477,6 +656,7 @@ static const struct harness_test tests[] = {
 	{ "interleaved connections", test_interleaved },
 	{ "mid-stream start lost", test_midstream_start_lost },
 	{ "held until a protocol is chosen", test_held_gap },
+	{ "Unix connection names", test_unix },
 };
 
 /* Usage: test_stream [SUBSTRING] -- runs only the parts whose name holds it. */
