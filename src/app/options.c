@@ -233,7 +233,7 @@ static const struct opt opts[] = {
 	  .help = "trace only Unix sockets with this path (the server's,\n"
 		  "on both sides), a glob of paths, or @name for an\n"
 		  "abstract one (repeatable, up to " STR(OPT_MAX_UNIX) ").  With -P,\n"
-		  "the connections either keeps" },
+		  "a connection either of them keeps is traced" },
 	{ .name = "container", .key = 256, .arg = "ID", .set = set_container,
 	  .help = "trace only processes in this container (id or prefix,\n"
 		  "as docker/podman ps show it)" },
