@@ -1,10 +1,11 @@
 #!/bin/bash
-# test-h2-grpc.sh -- gRPC over HTTP/2 with python3-grpcio (generic handlers): unary, gzip-compressed unary, server-streaming, client-streaming, bidi and an error status, on both sides, against the server's own record of the calls.
+# test-h2-grpc.sh -- gRPC over HTTP/2 with python3-grpcio (generic handlers): unary, gzip-compressed unary, server-streaming, client-streaming, bidi and an error status, on both sides, against the server's own record of the calls; and the calls in --metrics (rpc_*) and --summary-json.
 . "$(dirname "$0")/lib.sh"
 need_bpf
 $PY -c 'import grpc' 2>/dev/null || skip "python3-grpcio is not installed"
 
 PORT=$(free_port)
+MPORT=$(free_port)
 PEER=$SRCDIR/tests/integration/grpc_peer.py
 CH2="$PY $SRCDIR/tests/integration/check_h2.py"
 : >"$T/calls.log"
@@ -13,11 +14,26 @@ SERVER=$!
 track "$SERVER"
 wait_listen "$PORT" || die "the gRPC server did not listen on $PORT"
 
-hs_start hs -P "$PORT"
+hs_start hs -P "$PORT" --metrics "$MPORT" --summary-json "$T/summary.json"
 $PY "$PEER" client "$PORT" >"$T/client.out" 2>&1 &
 CLIENT=$!
 wait "$CLIENT" || { cat "$T/client.out" >&2; fail "the gRPC client failed"; }
+# the server's calls as rpc_server_* series, once the tracer has caught up
+for i in $(seq 40); do
+	curl -sf "http://127.0.0.1:$MPORT/metrics" >"$T/scrape.txt" || fail "no /metrics"
+	[ "$(grep -c '^rpc_server_duration_seconds_count{.*rpc_service="demo.Echo"' "$T/scrape.txt")" -ge 2 ] &&
+		[ "$(grep '^rpc_server_duration_seconds_count{.*rpc_service="demo.Echo"' "$T/scrape.txt" |
+			awk '{ n += $NF } END { print n + 0 }')" -ge "$(wc -l <"$T/calls.log")" ] && break
+	sleep 0.25
+done
 hs_stop hs
+if command -v promtool >/dev/null; then
+	promtool check metrics <"$T/scrape.txt" >"$T/promtool.out" 2>&1 ||
+		{ cat "$T/promtool.out" >&2; fail "promtool check metrics"; }
+fi
+$PY "$SRCDIR/tests/integration/check_prof.py" grpc --scrape "$T/scrape.txt" \
+	--summary "$T/summary.json" --log "$T/calls.log" --service demo.Echo --side server ||
+	fail "rpc_* metrics or --summary-json differ from the server's record of its calls"
 hs_show_stats hs
 
 [ "$(wc -l <"$T/calls.log")" = 6 ] || fail "the server logged $(wc -l <"$T/calls.log") calls, expected 6"
