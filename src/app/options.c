@@ -291,15 +291,15 @@ static const struct opt opts[] = {
 	  .help = "show only latencies of at least D: 250us, 100ms, 2s" },
 	{ .name = "summary", .key = 273, .field = FIELD(sinks.summary),
 	  .help = "at the end and on SIGUSR1, a table of endpoints: counts,\n"
-		  "statuses, latency percentiles, bytes" },
+		  "statuses (gRPC: OK and not), latency percentiles, bytes" },
 	{ .name = "summary-json", .key = 274, .arg = "FILE", .field = FIELD(sinks.summary_json),
 	  .col = 28, .help = "that table as JSON, at the end" },
 	{ .name = "top", .key = 275, .field = FIELD(sinks.top),
 	  .help = "a live view of the busiest endpoints (keys: r rate,\n"
 		  "p p99, e errors, t total time, q quit)" },
 	{ .name = "metrics", .key = 276, .arg = "[ADDR:]PORT", .set = set_metrics,
-	  .col = 30, .help = "serve Prometheus metrics at /metrics\n"
-		  "(on 127.0.0.1 unless ADDR is given)" },
+	  .col = 30, .help = "serve Prometheus metrics at /metrics: http_* and,\n"
+		  "for gRPC, rpc_* (on 127.0.0.1 unless ADDR is given)" },
 	{ .name = "har", .key = 277, .arg = "FILE", .field = FIELD(sinks.har),
 	  .help = "write transactions as a HAR 1.2 file (DevTools)" },
 	{ .name = "route", .key = 278, .arg = "PATTERN", .set = set_route,

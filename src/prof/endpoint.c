@@ -92,7 +92,11 @@ bool endpoint_observe(struct endpoint_obs *o, const struct txn_facts *f,
 		o->key.container[i] = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ? (char)ch : '?';
 	}
 	o->status = f->status;
-	o->error = f->status <= 0 || (f->status >= 500 && f->status < 600);
+	/* gRPC carries its outcome in grpc-status; the HTTP status is
+	 * 200 for failed calls too (grpc/doc/PROTOCOL-HTTP2.md). */
+	o->grpc_status = f->proto == FACTS_GRPC ? f->grpc_status : -1;
+	o->error = f->proto == FACTS_GRPC ? f->grpc_status != 0 :
+		   f->status <= 0 || (f->status >= 500 && f->status < 600);
 	o->has_latency = f->has_latency;
 	o->latency_ns = f->latency_ns;
 	o->req_bytes = f->req_bytes;
@@ -152,6 +156,7 @@ static void endpoint_free_row(struct endpoint *e)
 	hist_free(&e->lat_cur);
 	hist_free(&e->lat_last);
 	free(e->buckets);
+	free(e->grpc);
 }
 
 void endpoint_table_free(struct endpoint_table *t)
@@ -207,6 +212,13 @@ static struct endpoint *endpoint_get(struct endpoint_table *t,
 		if (!e->buckets)
 			return NULL;
 	}
+	if (k->proto == FACTS_GRPC) {
+		e->grpc = calloc(ENDPOINT_GRPC_NCOUNTS, sizeof(*e->grpc));
+		if (!e->grpc) {
+			free(e->buckets);
+			return NULL;
+		}
+	}
 	t->slots[i] = (uint32_t)++t->nrows;
 	return e;
 }
@@ -231,9 +243,11 @@ void endpoint_record(struct endpoint_table *t, const struct endpoint_obs *o)
 {
 	struct endpoint_key k = o->key;
 	struct endpoint *e;
-	int st = o->status;
+	int st = o->status, gs = o->grpc_status;
 
-	if (t->flags & ENDPOINT_BY_STATUS)
+	if ((t->flags & ENDPOINT_BY_STATUS) && k.proto == FACTS_GRPC)
+		k.status = gs >= 0 && gs < ENDPOINT_GRPC_NONE ? (uint16_t)gs : ENDPOINT_GRPC_NONE;
+	else if (t->flags & ENDPOINT_BY_STATUS)
 		k.status = st > 0 && st <= 999 ? (uint16_t)st : 0;
 	e = endpoint_get(t, &k, false);
 	if (!e && t->nrows >= t->max) {
@@ -243,6 +257,8 @@ void endpoint_record(struct endpoint_table *t, const struct endpoint_obs *o)
 		k.route = ROUTE_OTHER;
 		k.method = EM_OTHER;
 		memcpy(k.comm, ENDPOINT_OTHER_COMM, sizeof(ENDPOINT_OTHER_COMM));
+		if ((t->flags & ENDPOINT_BY_STATUS) && k.proto == FACTS_GRPC)
+			k.status = ENDPOINT_GRPC_NONE;
 		t->overflow++;
 		e = endpoint_get(t, &k, true);
 	}
@@ -253,6 +269,9 @@ void endpoint_record(struct endpoint_table *t, const struct endpoint_obs *o)
 	e->count++;
 	e->errors += o->error;
 	e->status[st <= 0 ? 0 : st < 600 && st >= 100 ? st / 100 : 6]++;
+	if (e->grpc)
+		e->grpc[gs < 0 ? ENDPOINT_GRPC_NOSTATUS :
+			gs < ENDPOINT_GRPC_CODES ? gs : ENDPOINT_GRPC_OTHER]++;
 	e->req_bytes += o->req_bytes;
 	e->resp_bytes += o->resp_bytes;
 	if (o->has_latency)

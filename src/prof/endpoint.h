@@ -22,6 +22,17 @@ enum endpoint_method {
  * else (a status outside 100-599). */
 #define ENDPOINT_NCLASSES 7
 
+/* gRPC rows count their calls by grpc-status (grpc/doc/statuscodes.md):
+ * [0] OK .. [16] UNAUTHENTICATED, [ENDPOINT_GRPC_OTHER] a code past 16,
+ * [ENDPOINT_GRPC_NOSTATUS] no grpc-status (the call was cut, or its
+ * response ended without one).  In a by-status table the key's status
+ * of a gRPC row is the code, or ENDPOINT_GRPC_NONE when none came. */
+#define ENDPOINT_GRPC_CODES 17
+#define ENDPOINT_GRPC_OTHER 17
+#define ENDPOINT_GRPC_NOSTATUS 18
+#define ENDPOINT_GRPC_NCOUNTS 19
+#define ENDPOINT_GRPC_NONE 0xffff
+
 #define ENDPOINT_COMM_LEN 16	 /* comm, NUL included */
 #define ENDPOINT_CONTAINER_LEN 13 /* short container id (12 hex), NUL */
 #define ENDPOINT_MAX_DEFAULT 4000 /* endpoints kept (--max-routes * 4) */
@@ -30,7 +41,8 @@ enum endpoint_method {
 /* Compared and hashed as bytes: built zeroed, then filled. */
 struct endpoint_key {
 	uint32_t route;	 /* id in the route table */
-	uint16_t status; /* by-status tables only, else 0 */
+	uint16_t status; /* by-status tables only, else 0; gRPC rows:
+			  * the grpc-status or ENDPOINT_GRPC_NONE */
 	uint8_t side;	 /* enum hs_role */
 	uint8_t proto;	 /* enum facts_proto */
 	uint8_t method;	 /* enum endpoint_method */
@@ -62,8 +74,9 @@ struct endpoint_buckets {
 struct endpoint {
 	struct endpoint_key key;
 	uint64_t count;		/* transactions */
-	uint64_t errors;	/* of those: 5xx or no response */
-	uint64_t status[ENDPOINT_NCLASSES];
+	uint64_t errors;	/* of those: 5xx or no response; gRPC: a
+				 * grpc-status other than OK, or none */
+	uint64_t status[ENDPOINT_NCLASSES]; /* by HTTP status class */
 	uint64_t req_bytes, resp_bytes; /* body bytes, summed */
 	uint64_t time_ns;	/* latencies, summed (saturating) */
 	struct hist lat;	/* since start, up to the last tick
@@ -73,6 +86,8 @@ struct endpoint {
 	uint64_t count_cur, count_last;
 	uint64_t errors_cur, errors_last;
 	struct endpoint_buckets *buckets; /* owned (ENDPOINT_BUCKETS) */
+	uint64_t *grpc;		/* owned: gRPC rows, ENDPOINT_GRPC_NCOUNTS
+				 * counts by grpc-status; else NULL */
 };
 
 /* What a table keeps, chosen when it is made. */
@@ -88,6 +103,7 @@ enum {
 struct endpoint_obs {
 	struct endpoint_key key; /* status 0 */
 	int status;		 /* 0 when no response came */
+	int grpc_status;	 /* FACTS_GRPC: -1 when none came */
 	bool error;
 	bool has_latency;
 	uint64_t latency_ns;
@@ -102,7 +118,7 @@ bool endpoint_observe(struct endpoint_obs *o, const struct txn_facts *f,
 /* A table of at most max endpoints; past it, a new endpoint is counted
  * in its side's and protocol's overflow row (comm "{other}", route
  * ROUTE_OTHER, method _OTHER, status 0), so the rows are bounded by max
- * + 12.  Memory: 352 bytes per row and 8 in the index, plus per
+ * + 12.  Memory: 360 bytes per row (and 152 more for a gRPC row) and 8 in the index, plus per
  * histogram 256 bytes per octave its values span (HIST_NCHUNKS * 256 =
  * 9.5 KB at worst): one histogram a row with ENDPOINT_PERCENTILES, three
  * with ENDPOINT_INTERVAL; plus 312 bytes with ENDPOINT_BUCKETS.  NULL on

@@ -10,8 +10,8 @@
 enum facts_proto {
 	FACTS_HTTP10,
 	FACTS_HTTP11,
-	FACTS_H2,
-	FACTS_GRPC,
+	FACTS_H2,	/* HTTP/2, not gRPC */
+	FACTS_GRPC,	/* a gRPC call (over HTTP/2) */
 	FACTS_NPROTO,
 };
 
@@ -29,6 +29,7 @@ struct txn_facts {
 	const char *host;	/* Host (or :authority) value, or NULL */
 	size_t host_len;
 	int status;		/* final response status, 0 when none came */
+	int grpc_status;	/* FACTS_GRPC: grpc-status, -1 when none came */
 	bool has_latency;	/* latency_ns is known */
 	uint64_t latency_ns;	/* request's first byte to response's last */
 	uint64_t req_bytes;	/* request body bytes (after de-chunking) */

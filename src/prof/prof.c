@@ -25,9 +25,16 @@ void prof_facts(const struct txn *t, struct txn_facts *f)
 
 	memset(f, 0, sizeof(*f));
 	f->side = t->conn.role;
-	f->proto = rq->present ? (rq->version_major == 1 && rq->version_minor == 0 ?
-					  FACTS_HTTP10 : FACTS_HTTP11) :
-				 (rs->version_minor == 0 ? FACTS_HTTP10 : FACTS_HTTP11);
+	if (t->grpc) {
+		f->proto = FACTS_GRPC;
+		f->grpc_status = t->grpc->status;
+	} else if (t->proto == TXN_H2) {
+		f->proto = FACTS_H2;
+	} else {
+		f->proto = rq->present ? (rq->version_major == 1 && rq->version_minor == 0 ?
+						  FACTS_HTTP10 : FACTS_HTTP11) :
+					 (rs->version_minor == 0 ? FACTS_HTTP10 : FACTS_HTTP11);
+	}
 	f->comm = t->conn.comm;
 	f->container = t->conn.container_id;
 	if (rq->present && rq->buf) {
@@ -36,6 +43,8 @@ void prof_facts(const struct txn *t, struct txn_facts *f)
 		f->target = http_str(rq, rq->target_off);
 		f->target_len = rq->target_len;
 		f->host = http_msg_header(rq, "Host", &f->host_len);
+		if (!f->host && t->proto == TXN_H2) /* RFC 9113 section 8.3.1 */
+			f->host = http_msg_header(rq, ":authority", &f->host_len);
 		f->req_bytes = rq->body_size;
 	}
 	if (rs->present) {
@@ -83,6 +92,19 @@ void prof_put(struct prof *p)
 	prof_one = NULL;
 }
 
+/* A gRPC call's route is its :path without the query, as it is
+ * ("/package.Service/Method"); anything else's goes by the patterns
+ * and the heuristic. */
+static uint32_t prof_route(struct route_table *r, const struct txn_facts *f)
+{
+	const char *p;
+	size_t n;
+
+	if (f->proto == FACTS_GRPC && route_path(f->target, f->target_len, &p, &n) && n)
+		return route_lookup_name(r, p, n);
+	return route_lookup(r, f->target, f->target_len);
+}
+
 bool prof_observe(struct prof *p, const struct txn *t, struct endpoint_obs *o)
 {
 	struct txn_facts f;
@@ -97,8 +119,7 @@ bool prof_observe(struct prof *p, const struct txn *t, struct endpoint_obs *o)
 	p->last_conn = t->conn.conn_id;
 	p->last_req_ts = t->req.first_ts;
 	p->last_resp_ts = t->resp.last_ts;
-	p->last_ok = f.method &&
-		     endpoint_observe(&p->obs, &f, route_lookup(p->routes, f.target, f.target_len));
+	p->last_ok = f.method && endpoint_observe(&p->obs, &f, prof_route(p->routes, &f));
 	*o = p->obs;
 	return p->last_ok;
 }

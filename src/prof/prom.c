@@ -47,9 +47,9 @@ void prom_name(const char *name, char *out)
 /* A label value, escaped as the format asks: backslash, quote and
  * newline (routes and names hold none, but the writer does not rely on
  * it). */
-static void prom_value(FILE *f, const char *s)
+static void prom_value_n(FILE *f, const char *s, size_t n)
 {
-	for (; *s; s++) {
+	for (const char *end = s + n; s < end; s++) {
 		if (*s == '\\' || *s == '"')
 			fputc('\\', f);
 		if (*s == '\n') {
@@ -58,6 +58,11 @@ static void prom_value(FILE *f, const char *s)
 		}
 		fputc(*s, f);
 	}
+}
+
+static void prom_value(FILE *f, const char *s)
+{
+	prom_value_n(f, s, strlen(s));
 }
 
 static const char *prom_version(uint8_t proto)
@@ -72,15 +77,36 @@ static const char *prom_version(uint8_t proto)
 	}
 }
 
+/* A gRPC row's labels: its route "/package.Service/Method" split at
+ * its last '/' (a route without one is all service). */
+static void prom_rpc_labels(FILE *f, const struct endpoint *e, const char *route)
+{
+	const char *svc = route[0] == '/' ? route + 1 : route, *slash = strrchr(svc, '/');
+
+	fputs("rpc_system=\"grpc\",rpc_service=\"", f);
+	prom_value_n(f, svc, slash ? (size_t)(slash - svc) : strlen(svc));
+	fputs("\",rpc_method=\"", f);
+	prom_value(f, slash ? slash + 1 : "");
+	fputc('"', f);
+	if (e->key.status != ENDPOINT_GRPC_NONE)
+		fprintf(f, ",rpc_grpc_status_code=\"%u\"", e->key.status);
+}
+
 /* The labels of a row, without braces; le is added by the caller. */
 static void prom_labels(FILE *f, const struct endpoint *e, const struct route_table *r)
 {
+	if (e->key.proto == FACTS_GRPC) {
+		prom_rpc_labels(f, e, route_name(r, e->key.route));
+		goto who;
+	}
 	fprintf(f, "http_request_method=\"%s\"", endpoint_method_name(e->key.method));
 	if (e->key.status)
 		fprintf(f, ",http_response_status_code=\"%u\"", e->key.status);
 	fputs(",http_route=\"", f);
 	prom_value(f, route_name(r, e->key.route));
-	fprintf(f, "\",network_protocol_version=\"%s\",process=\"", prom_version(e->key.proto));
+	fprintf(f, "\",network_protocol_version=\"%s\"", prom_version(e->key.proto));
+who:
+	fputs(",process=\"", f);
 	prom_value(f, e->key.comm);
 	fputc('"', f);
 	if (e->key.container[0]) {
@@ -159,12 +185,38 @@ int prom_write_http(FILE *f, const struct endpoint_table *t,
 			for (size_t i = 0; i < endpoint_count(t); i++) {
 				const struct endpoint *e = endpoint_at(t, i);
 
-				if (e->key.side != sides[s] || !e->buckets)
+				if (e->key.side != sides[s] || !e->buckets ||
+				    e->key.proto == FACTS_GRPC)
 					continue;
 				if (k == PROM_DURATION && !e->buckets->dur_count)
 					continue;
 				prom_series(f, name, e, r, (enum prom_kind)k);
 			}
+		}
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+int prom_write_rpc(FILE *f, const struct endpoint_table *t,
+		   const struct route_table *r)
+{
+	static const uint8_t sides[] = { HS_ROLE_SERVER, HS_ROLE_CLIENT };
+
+	for (size_t s = 0; s < sizeof(sides) / sizeof(sides[0]); s++) {
+		const char *side = sides[s] == HS_ROLE_SERVER ? "server" : "client";
+		char name[64];
+
+		snprintf(name, sizeof(name), "rpc_%s_duration_seconds", side);
+		fprintf(f, "# HELP %s Duration of gRPC calls, %s side, from the request's first "
+			   "byte to the response's last.\n", name, side);
+		fprintf(f, "# TYPE %s histogram\n", name);
+		for (size_t i = 0; i < endpoint_count(t); i++) {
+			const struct endpoint *e = endpoint_at(t, i);
+
+			if (e->key.side != sides[s] || !e->buckets || e->key.proto != FACTS_GRPC ||
+			    !e->buckets->dur_count)
+				continue;
+			prom_series(f, name, e, r, PROM_DURATION);
 		}
 	}
 	return ferror(f) ? -EIO : 0;

@@ -41,9 +41,21 @@ void prom_name(const char *name, char *out);
  * no response came), http_route, network_protocol_version, process and
  * container (absent on the host).  A transaction without a latency (no
  * response) is in the body size histograms only.  Rows whose side is
- * unknown (a connection open before tracing began) are left out.
- * Returns 0 or -errno. */
+ * unknown (a connection open before tracing began) are left out, and so
+ * are gRPC rows (prom_write_rpc()).  Returns 0 or -errno. */
 int prom_write_http(FILE *f, const struct endpoint_table *t,
 		    const struct route_table *r);
+
+/* Writes the gRPC calls of the same table as OpenTelemetry's RPC
+ * conventions are exported (as Beyla does):
+ *   rpc_{server,client}_duration_seconds    histogram
+ * with the buckets of the HTTP durations, labelled rpc_system="grpc",
+ * rpc_service and rpc_method (the route "/package.Service/Method" split
+ * at its last '/'), rpc_grpc_status_code (absent when no grpc-status
+ * came), process and container (absent on the host).  Calls without a
+ * latency and rows whose side is unknown are left out.  Returns 0 or
+ * -errno. */
+int prom_write_rpc(FILE *f, const struct endpoint_table *t,
+		   const struct route_table *r);
 
 #endif

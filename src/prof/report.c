@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/txn.h"
+
 size_t report_cols(const char *s)
 {
 	size_t n = 0;
@@ -169,6 +171,15 @@ static void report_figures(FILE *f, const struct endpoint_table *t,
 			report_figs[1].width);
 	for (int c = 2; c <= 5; c++)
 		report_fmt_count(v[c], e->status[c], report_figs[c].width);
+	/* A gRPC call's outcome is its grpc-status, not its HTTP status
+	 * (200 for failed calls too): OK under 2xx, the others under 5xx,
+	 * as the note under the table says. */
+	if (e->key.proto == FACTS_GRPC) {
+		report_fmt_count(v[2], e->count - e->errors, report_figs[2].width);
+		strcpy(v[3], "-");
+		strcpy(v[4], "-");
+		report_fmt_count(v[5], e->errors, report_figs[5].width);
+	}
 	for (int k = 0; k < 4; k++) {
 		if (h->count)
 			report_fmt_ns(v[6 + k], hist_percentile(h, pct[k]), report_figs[6 + k].width);
@@ -294,6 +305,7 @@ int report_text(FILE *f, const struct endpoint_table *t,
 	struct report_layout L;
 	struct hist scratch;
 	char total[REPORT_FIG_LEN], title[256];
+	bool grpc = false;
 
 	report_layout(&L, rows, n, r, o->width);
 	report_fmt_count(total, report_total(t), 20);
@@ -308,8 +320,12 @@ int report_text(FILE *f, const struct endpoint_table *t,
 		report_who(f, &L, rows[i], route_name(r, rows[i]->key.route));
 		report_figures(f, t, rows[i], o, &scratch);
 		fputc('\n', f);
+		grpc |= rows[i]->key.proto == FACTS_GRPC;
 	}
 	hist_free(&scratch);
+	if (grpc)
+		fputs("grpc rows: 2xx counts calls with grpc-status OK, 5xx the others "
+		      "(or none)\n", f);
 	if (n < endpoint_count(t))
 		fprintf(f, "(%zu more endpoints not shown)\n", endpoint_count(t) - n);
 	if (route_overflow(r))
@@ -368,7 +384,25 @@ static void report_json_row(FILE *f, const struct endpoint_table *t,
 	for (int c = 1; c <= ENDPOINT_NCLASSES; c++) /* 1xx..5xx, other, none */
 		fprintf(f, "%s\"%s\":%llu", c > 1 ? "," : "", classes[c % ENDPOINT_NCLASSES],
 			(unsigned long long)e->status[c % ENDPOINT_NCLASSES]);
-	fputs("},\"latency_ns\":", f);
+	fputs("},\"grpc_status\":", f);
+	if (e->grpc) {
+		bool first = true;
+
+		fputc('{', f);
+		for (int c = 0; c < ENDPOINT_GRPC_NCOUNTS; c++) {
+			if (!e->grpc[c])
+				continue;
+			fprintf(f, "%s\"%s\":%llu", first ? "" : ",",
+				c < ENDPOINT_GRPC_CODES ? txn_grpc_status_name(c) :
+				c == ENDPOINT_GRPC_OTHER ? "other" : "none",
+				(unsigned long long)e->grpc[c]);
+			first = false;
+		}
+		fputc('}', f);
+	} else {
+		fputs("null", f);
+	}
+	fputs(",\"latency_ns\":", f);
 	if (h->count)
 		fprintf(f, "{\"p50\":%llu,\"p90\":%llu,\"p99\":%llu,\"max\":%llu,\"mean\":%llu}",
 			(unsigned long long)hist_percentile(h, 50),

@@ -15,7 +15,9 @@ struct report_opts {
 	size_t max_rows;  /* rows shown, highest total time first; 0: all */
 };
 
-/* Writes the table of t's endpoints, sorted by total time.  Below
+/* Writes the table of t's endpoints, sorted by total time.  A gRPC
+ * row counts its calls with grpc-status OK under 2xx and the others
+ * (none included) under 5xx, with "-" under 3xx and 4xx.  Below
  * REPORT_WIDE columns each endpoint takes two lines (who and what, then
  * the figures) that fit 80 columns; from REPORT_WIDE on, one line, the
  * route's column as wide as the terminal allows.  Returns 0 or -errno
@@ -29,7 +31,8 @@ int report_text(FILE *f, const struct endpoint_table *t,
  *    "endpoint_overflow", "endpoints": [...]}
  * each endpoint {"side", "process", "container", "protocol", "method",
  * "route", "count", "rate", "errors", "status": {"1xx" ... "5xx",
- * "none", "other"}, "latency_ns": {"p50", "p90", "p99", "max", "mean"},
+ * "none", "other"}, "grpc_status" (gRPC rows: {"OK": n, "NOT_FOUND": n,
+ * ... "other", "none"}, the codes seen; else null), "latency_ns": {"p50", "p90", "p99", "max", "mean"},
  * "time_ns", "request_bytes", "response_bytes"}, sorted by total time.
  * README.md documents each field.  Returns 0 or -errno. */
 int report_json(FILE *f, const struct endpoint_table *t,

@@ -525,10 +525,10 @@ size_t route_normalise(const struct route_table *t, const char *target,
 	return route_heuristic(p, n, out);
 }
 
-uint32_t route_lookup(struct route_table *t, const char *target, size_t len)
+/* The id of the route buf[0..n), added if there is room. */
+static uint32_t route_intern(struct route_table *t, const char *buf, size_t n)
 {
-	char buf[ROUTE_LEN_MAX];
-	size_t n = route_normalise(t, target, len, buf), i;
+	size_t i;
 	uint64_t h = route_hash(buf, n);
 	uint32_t h32 = (uint32_t)(h >> 32);
 	int64_t id;
@@ -553,6 +553,29 @@ uint32_t route_lookup(struct route_table *t, const char *target, size_t len)
 	}
 	t->nheur++;
 	return (uint32_t)id;
+}
+
+uint32_t route_lookup(struct route_table *t, const char *target, size_t len)
+{
+	char buf[ROUTE_LEN_MAX];
+	size_t n = route_normalise(t, target, len, buf);
+
+	return route_intern(t, buf, n);
+}
+
+uint32_t route_lookup_name(struct route_table *t, const char *name, size_t len)
+{
+	char buf[ROUTE_LEN_MAX];
+	bool fit;
+	size_t n = route_put_literal(buf, ROUTE_CAP, name, len, &fit);
+
+	if (!fit) {
+		n = route_put_literal(buf, ROUTE_CAP - strlen(ROUTE_CUT), name, len, &fit);
+		memcpy(buf + n, ROUTE_CUT, strlen(ROUTE_CUT));
+		n += strlen(ROUTE_CUT);
+	}
+	buf[n] = '\0';
+	return route_intern(t, buf, n);
 }
 
 const char *route_name(const struct route_table *t, uint32_t id)

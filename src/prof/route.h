@@ -55,6 +55,12 @@ size_t route_normalise(const struct route_table *t, const char *target,
  * cost is one pass over the path and one hash lookup. */
 uint32_t route_lookup(struct route_table *t, const char *target, size_t len);
 
+/* The same for a name taken as it is, with neither patterns nor the
+ * heuristic: a gRPC call's :path ("/package.Service/Method", which names
+ * a method, not a resource).  Percent-encoded and cut as routes are, and
+ * bounded with them. */
+uint32_t route_lookup_name(struct route_table *t, const char *name, size_t len);
+
 /* The route called id, owned by the table and valid until it is freed;
  * "{other}" for an unknown id. */
 const char *route_name(const struct route_table *t, uint32_t id);

@@ -331,6 +331,8 @@ static void har_url(struct writer_line *l, const struct txn *t)
 		return;
 	}
 	host = http_msg_header(m, "Host", &hn);
+	if (!host && t->proto == TXN_H2) /* RFC 9113 section 8.3.1 */
+		host = http_msg_header(m, ":authority", &hn);
 	if (!host) {
 		writer_addr_str(t->conn.role == HS_ROLE_CLIENT ? &t->conn.remote : &t->conn.local,
 				addr);
@@ -464,6 +466,41 @@ static void har_timings(struct writer_line *l, const struct txn *t)
 	writer_putc(l, '}');
 }
 
+/* A gRPC call's own field, named as the JSON output's "grpc" fields
+ * are: its status sits in trailers, which HAR has no place for. */
+static void har_grpc(struct writer_line *l, const struct txn *t)
+{
+	const struct txn_grpc *g = t->grpc;
+	const char *name = txn_grpc_status_name(g->status);
+
+	WRITER_LIT(l, ",\"_grpc\":{\"service\":");
+	if (g->service_len)
+		har_slice(l, &t->req, g->service_off, g->service_len);
+	else
+		WRITER_LIT(l, "null");
+	WRITER_LIT(l, ",\"method\":");
+	if (g->method_len)
+		har_slice(l, &t->req, g->method_off, g->method_len);
+	else
+		WRITER_LIT(l, "null");
+	WRITER_LIT(l, ",\"status\":");
+	if (g->status >= 0)
+		writer_put_int(l, g->status);
+	else
+		WRITER_LIT(l, "null");
+	WRITER_LIT(l, ",\"status_name\":");
+	if (name)
+		har_cstr(l, name, strlen(name));
+	else
+		WRITER_LIT(l, "null");
+	WRITER_LIT(l, ",\"message\":");
+	if (g->message)
+		har_cstr(l, g->message, strlen(g->message));
+	else
+		WRITER_LIT(l, "null");
+	writer_putc(l, '}');
+}
+
 static void har_entry(struct writer_line *l, const struct txn *t, const struct har_sink *s)
 {
 	const struct hs_addr *server = t->conn.role == HS_ROLE_SERVER ? &t->conn.local :
@@ -503,6 +540,8 @@ static void har_entry(struct writer_line *l, const struct txn *t, const struct h
 		WRITER_LIT(l, ",\"_error\":");
 		har_cstr(l, t->error, strlen(t->error));
 	}
+	if (t->grpc)
+		har_grpc(l, t);
 	writer_putc(l, '}');
 }
 

@@ -142,6 +142,7 @@ static int metrics_flush(void *p)
 		return 0; /* the scrape gets the last page */
 	n = metrics_counters(m, c, names);
 	prom_write_http(f, m->t, prof_routes(m->prof));
+	prom_write_rpc(f, m->t, prof_routes(m->prof));
 	prom_write_counters(f, c, n);
 	if (fclose(f)) {
 		free(page);

@@ -40,6 +40,14 @@ Commands:
           sum by (http_request_method, http_response_status_code) of
           http_server_request_duration_seconds_count{process="COMM"} and
           compares it with the access log.
+  grpc    --scrape FILE --summary FILE --log CALLS_LOG --service S [--side S]
+          gRPC calls of service S on side S (default server) against
+          grpc_peer.py's log ("METHOD STATUS IN OUT" per call): in the
+          /metrics scrape FILE, rpc_<side>_duration_seconds_count summed by
+          (rpc_method, rpc_grpc_status_code) equals the log's calls, with
+          rpc_system "grpc", and no http_* series names the service; in
+          the --summary-json document, the grpc rows /S/METHOD have the
+          log's count, errors (status not 0) and grpc_status by name.
 
 Exit status: 0 when everything matches, 1 on a difference, 2 on bad usage
 or unreadable input.
@@ -319,6 +327,66 @@ def cmd_prom(a):
         sum(got.values()), sum(want.values())))
 
 
+PROM_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)\{(.*)\} (\S+)$')
+PROM_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+GRPC_NAMES = ["OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
+              "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+              "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL",
+              "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"]
+
+
+def cmd_grpc(a):
+    side = a.side or "server"
+    calls = []
+    with open(a.log) as f:
+        for line in f:
+            m, st = line.split()[:2]
+            calls.append((m, int(st)))
+    want = collections.Counter(calls)
+    got = collections.Counter()
+    with open(a.scrape) as f:
+        for line in f:
+            m = PROM_SAMPLE.match(line.strip())
+            if not m:
+                continue
+            labels = dict(PROM_LABEL.findall(m.group(2)))
+            if m.group(1).startswith("http_") and \
+                    labels.get("http_route", "").startswith("/%s/" % a.service):
+                diff("gRPC call in an http_* series: %s" % line.strip())
+            if m.group(1) != "rpc_%s_duration_seconds_count" % side or \
+                    labels.get("rpc_service") != a.service:
+                continue
+            if labels.get("rpc_system") != "grpc":
+                diff("rpc_system: %s" % line.strip())
+            got[(labels.get("rpc_method"), int(labels.get("rpc_grpc_status_code", -1)))] += \
+                int(m.group(3))
+    if got != want:
+        diff("rpc_%s_duration_seconds_count %r, the server's log %r" % (
+            side, sorted(got.items()), sorted(want.items())))
+    with open(a.summary) as f:
+        doc = json.load(f)
+    rows = {}
+    for e in doc["endpoints"]:
+        if e["side"] == side and e["protocol"] == "grpc" and \
+                e["route"].startswith("/%s/" % a.service):
+            r = rows.setdefault(e["route"], {"count": 0, "errors": 0,
+                                             "grpc_status": collections.Counter()})
+            r["count"] += e["count"]
+            r["errors"] += e["errors"]
+            r["grpc_status"].update(e["grpc_status"] or {})
+    want_rows = {}
+    for m, st in calls:
+        r = want_rows.setdefault("/%s/%s" % (a.service, m), {
+            "count": 0, "errors": 0, "grpc_status": collections.Counter()})
+        r["count"] += 1
+        r["errors"] += st != 0
+        r["grpc_status"][GRPC_NAMES[st]] += 1
+    if rows != want_rows:
+        diff("summary grpc rows %r, the server's log %r" % (rows, want_rows))
+    print("grpc: %d calls in the metrics and %d in the summary, the server's log %d" % (
+        sum(got.values()), sum(r["count"] for r in rows.values()), len(calls)))
+
+
 def status_ok(spec, st):
     for item in spec.split(","):
         if len(item) == 3 and item[1:].lower() == "xx":
@@ -371,7 +439,7 @@ def cmd_filter(a):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("command", choices=["summary", "har", "prom", "filter"])
+    ap.add_argument("command", choices=["summary", "har", "prom", "filter", "grpc"])
     ap.add_argument("--summary")
     ap.add_argument("--log")
     ap.add_argument("--jsonl")
@@ -390,10 +458,12 @@ def main():
     ap.add_argument("--min-latency-ms", type=float)
     ap.add_argument("--subset", action="store_true")
     ap.add_argument("--api")
+    ap.add_argument("--scrape")
+    ap.add_argument("--service")
     a = ap.parse_args()
     try:
         {"summary": cmd_summary, "har": cmd_har, "prom": cmd_prom,
-         "filter": cmd_filter}[a.command](a)
+         "filter": cmd_filter, "grpc": cmd_grpc}[a.command](a)
     except (OSError, ValueError, KeyError) as e:
         print("check_prof: %s: %s" % (a.command, e))
         return 1 if isinstance(e, (ValueError, KeyError)) else 2

@@ -1,10 +1,11 @@
 #!/bin/bash
-# test-h2-grpc.sh -- gRPC over HTTP/2 with python3-grpcio (generic handlers): unary, gzip-compressed unary, server-streaming, client-streaming, bidi and an error status, on both sides, against the server's own record of the calls.
+# test-h2-grpc.sh -- gRPC over HTTP/2 with python3-grpcio (generic handlers): unary, gzip-compressed unary, server-streaming, client-streaming, bidi and an error status, on both sides, against the server's own record of the calls; and the calls in --metrics (rpc_*), --summary-json and --har (_grpc).
 . "$(dirname "$0")/lib.sh"
 need_bpf
 $PY -c 'import grpc' 2>/dev/null || skip "python3-grpcio is not installed"
 
 PORT=$(free_port)
+MPORT=$(free_port)
 PEER=$SRCDIR/tests/integration/grpc_peer.py
 CH2="$PY $SRCDIR/tests/integration/check_h2.py"
 : >"$T/calls.log"
@@ -13,11 +14,34 @@ SERVER=$!
 track "$SERVER"
 wait_listen "$PORT" || die "the gRPC server did not listen on $PORT"
 
-hs_start hs -P "$PORT"
+hs_start hs -P "$PORT" --metrics "$MPORT" --summary-json "$T/summary.json" \
+	--har "$T/calls.har"
 $PY "$PEER" client "$PORT" >"$T/client.out" 2>&1 &
 CLIENT=$!
 wait "$CLIENT" || { cat "$T/client.out" >&2; fail "the gRPC client failed"; }
+# the server's calls as rpc_server_* series, once the tracer has caught up
+for i in $(seq 40); do
+	curl -sf "http://127.0.0.1:$MPORT/metrics" >"$T/scrape.txt" || fail "no /metrics"
+	[ "$(grep -c '^rpc_server_duration_seconds_count{.*rpc_service="demo.Echo"' "$T/scrape.txt")" -ge 2 ] &&
+		[ "$(grep '^rpc_server_duration_seconds_count{.*rpc_service="demo.Echo"' "$T/scrape.txt" |
+			awk '{ n += $NF } END { print n + 0 }')" -ge "$(wc -l <"$T/calls.log")" ] && break
+	sleep 0.25
+done
 hs_stop hs
+if command -v promtool >/dev/null; then
+	promtool check metrics <"$T/scrape.txt" >"$T/promtool.out" 2>&1 ||
+		{ cat "$T/promtool.out" >&2; fail "promtool check metrics"; }
+fi
+$PY "$SRCDIR/tests/integration/check_prof.py" grpc --scrape "$T/scrape.txt" \
+	--summary "$T/summary.json" --log "$T/calls.log" --service demo.Echo --side server ||
+	fail "rpc_* metrics or --summary-json differ from the server's record of its calls"
+# --har: HAR 1.2 entries, the server's with the calls' own _grpc field
+$PY "$SRCDIR/tests/integration/check_prof.py" har --har "$T/calls.har" --min 6 ||
+	fail "--har of the gRPC calls is not HAR 1.2"
+got=$(jq -r '.log.entries[] | select(._side == "server") | "\(._grpc.method) \(._grpc.status)"' \
+	"$T/calls.har" | sort | tr '\n' ' ')
+want=$(awk '{ print $1, $2 }' "$T/calls.log" | sort | tr '\n' ' ')
+[ "$got" = "$want" ] || fail "--har's server _grpc: [$got], the server's log: [$want]"
 hs_show_stats hs
 
 [ "$(wc -l <"$T/calls.log")" = 6 ] || fail "the server logged $(wc -l <"$T/calls.log") calls, expected 6"

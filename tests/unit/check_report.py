@@ -13,6 +13,13 @@ REL_ERROR = 1 / 128
 DUR_BOUNDS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]
 SIZE_BOUNDS = [0, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192]
 
+# grpc/doc/statuscodes.md
+GRPC_NAMES = ["OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
+              "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+              "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL",
+              "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"]
+VERSIONS = {"http/1.0": "1.0", "http/1.1": "1.1", "h2": "2"}
+
 failures = []
 
 
@@ -33,6 +40,19 @@ def status_class(s):
     if 100 <= s < 600:
         return "%dxx" % (s // 100)
     return "other"
+
+
+def is_error(r):
+    """gRPC: a grpc-status other than OK, or none; HTTP: 5xx or none."""
+    if r["protocol"] == "grpc":
+        return r["grpc_status"] != 0
+    return r["status"] <= 0 or 500 <= r["status"] < 600
+
+
+def grpc_name(code):
+    if code < 0:
+        return "none"
+    return GRPC_NAMES[code] if code < len(GRPC_NAMES) else "other"
 
 
 def check_json(doc, raw):
@@ -58,7 +78,7 @@ def check_json(doc, raw):
         lat = sorted(r["latency_ns"] for r in rows if r["latency_ns"] >= 0)
         want = {
             "count": len(rows),
-            "errors": sum(1 for r in rows if r["status"] <= 0 or 500 <= r["status"] < 600),
+            "errors": sum(1 for r in rows if is_error(r)),
             "request_bytes": sum(r["request_bytes"] for r in rows),
             "response_bytes": sum(r["response_bytes"] for r in rows),
             "time_ns": sum(lat),
@@ -72,6 +92,12 @@ def check_json(doc, raw):
         for c in ("1xx", "2xx", "3xx", "4xx", "5xx", "none", "other"):
             if e["status"].get(c) != classes.get(c, 0):
                 fail("%r status %s: %r, want %r" % (key, c, e["status"].get(c), classes.get(c, 0)))
+        if key[3] == "grpc":
+            want_grpc = dict(collections.Counter(grpc_name(r["grpc_status"]) for r in rows))
+        else:
+            want_grpc = None
+        if e.get("grpc_status", "absent") != want_grpc:
+            fail("%r grpc_status %r, want %r" % (key, e.get("grpc_status", "absent"), want_grpc))
         ln = e["latency_ns"]
         if not lat:
             if any(v is not None for v in ln.values()):
@@ -116,14 +142,24 @@ def check_prom(text, raw):
     for r in raw:
         if r["side"] not in ("server", "client"):
             continue
-        labels = {
-            "http_request_method": r["method"],
-            "http_route": r["route"],
-            "network_protocol_version": r["protocol"].split("/")[1],
-            "process": r["process"],
-        }
-        if r["status"] > 0:
-            labels["http_response_status_code"] = str(r["status"])
+        grpc = r["protocol"] == "grpc"
+        if grpc:
+            svc, _, method = r["route"][1:].rpartition("/")
+            if not svc:  # "/Bare": all service
+                svc, method = method, ""
+            labels = {"rpc_system": "grpc", "rpc_service": svc, "rpc_method": method,
+                      "process": r["process"]}
+            if r["grpc_status"] >= 0:
+                labels["rpc_grpc_status_code"] = str(r["grpc_status"])
+        else:
+            labels = {
+                "http_request_method": r["method"],
+                "http_route": r["route"],
+                "network_protocol_version": VERSIONS[r["protocol"]],
+                "process": r["process"],
+            }
+            if r["status"] > 0:
+                labels["http_response_status_code"] = str(r["status"])
         if r["container"]:
             labels["container"] = r["container"]
         base = tuple(sorted(labels.items()))
@@ -135,7 +171,9 @@ def check_prom(text, raw):
                 ("response_body_size_bytes", SIZE_BOUNDS, r["response_bytes"])):
             if value is None:
                 continue
-            name = "http_%s_%s" % (side, fam)
+            if grpc and fam != "request_duration_seconds":
+                continue  # gRPC calls: durations only
+            name = ("rpc_%s_duration_seconds" % side) if grpc else "http_%s_%s" % (side, fam)
             for b in bounds + [math.inf]:
                 le = "+Inf" if b == math.inf else ("%g" % b)
                 k = (name + "_bucket", tuple(sorted(base + (("le", le),))))

@@ -363,6 +363,80 @@ static void test_sorted(void)
 	route_table_free(r);
 }
 
+/* gRPC calls: the outcome is grpc-status, whatever the HTTP status;
+ * a by-status table keys them by the code; the rows count each code. */
+static void test_grpc(void)
+{
+	static const struct {
+		int http, grpc;	   /* statuses; grpc -1: none came */
+		bool error;
+		uint16_t key;	   /* in a by-status table */
+		int idx;	   /* counter of e->grpc */
+	} cases[] = {
+		{ 200, 0, false, 0, 0 },
+		{ 200, 5, true, 5, 5 },		  /* NOT_FOUND */
+		{ 200, 16, true, 16, 16 },	  /* UNAUTHENTICATED */
+		{ 200, 17, true, 17, ENDPOINT_GRPC_OTHER },
+		{ 200, -1, true, ENDPOINT_GRPC_NONE, ENDPOINT_GRPC_NOSTATUS },
+		{ 0, -1, true, ENDPOINT_GRPC_NONE, ENDPOINT_GRPC_NOSTATUS },
+		{ 503, -1, true, ENDPOINT_GRPC_NONE, ENDPOINT_GRPC_NOSTATUS },
+		{ 500, 0, false, 0, 0 },	  /* grpc-status wins */
+		{ 404, 14, true, 14, 14 },	  /* UNAVAILABLE */
+	};
+	size_t n = sizeof(cases) / sizeof(cases[0]);
+	struct endpoint_table *t = endpoint_table_new(100, ENDPOINT_BY_STATUS | ENDPOINT_BUCKETS);
+	struct endpoint_table *all = endpoint_table_new(100, ENDPOINT_PERCENTILES);
+	uint64_t errors = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct txn_facts f = tx(HS_ROLE_SERVER, "srv", "POST", cases[i].http, 1000, 5, 7);
+		struct endpoint_obs o;
+		const struct endpoint *e = NULL;
+
+		f.proto = FACTS_GRPC;
+		f.grpc_status = cases[i].grpc;
+		CHECK(endpoint_observe(&o, &f, 3), "case %zu: observe", i);
+		CHECK(o.error == cases[i].error, "case %zu: error %d", i, o.error);
+		errors += cases[i].error;
+		endpoint_record(t, &o);
+		endpoint_record(all, &o);
+		for (size_t k = 0; k < endpoint_count(t); k++)
+			if (endpoint_at(t, k)->key.status == cases[i].key)
+				e = endpoint_at(t, k);
+		CHECK(e && e->key.proto == FACTS_GRPC && e->grpc && e->grpc[cases[i].idx] >= 1,
+		      "case %zu: no row keyed %u", i, cases[i].key);
+		/* an HTTP/2 row, not gRPC, of the same call keeps its HTTP outcome */
+		f.proto = FACTS_H2;
+		CHECK(endpoint_observe(&o, &f, 3) && o.grpc_status == -1 &&
+		      o.error == (cases[i].http == 0 || cases[i].http >= 500), "case %zu: h2", i);
+	}
+	/* one row for all the calls in a table without statuses */
+	CHECK(endpoint_count(all) == 1, "%zu rows", endpoint_count(all));
+	if (endpoint_count(all) == 1) {
+		const struct endpoint *e = endpoint_at(all, 0);
+		uint64_t sum = 0;
+
+		for (int c = 0; c < ENDPOINT_GRPC_NCOUNTS; c++)
+			sum += e->grpc[c];
+		CHECK(e->count == n && e->errors == errors && sum == n &&
+		      e->grpc[0] == 2 && e->grpc[ENDPOINT_GRPC_NOSTATUS] == 3,
+		      "counts %llu errors %llu", (unsigned long long)e->count,
+		      (unsigned long long)e->errors);
+		/* HTTP classes are still counted, for what they are */
+		CHECK(e->status[2] == 5 && e->status[5] == 2 && e->status[4] == 1 && e->status[0] == 1,
+		      "HTTP classes");
+	}
+	/* HTTP rows have no gRPC counters */
+	{
+		struct txn_facts f = tx(HS_ROLE_SERVER, "srv", "GET", 200, 1000, 0, 0);
+
+		record(all, &f, 4);
+		CHECK(endpoint_count(all) == 2 && endpoint_at(all, 1)->grpc == NULL, "HTTP row");
+	}
+	endpoint_table_free(t);
+	endpoint_table_free(all);
+}
+
 int main(void)
 {
 	test_observe();
@@ -372,6 +446,7 @@ int main(void)
 	test_bound();
 	test_interval();
 	test_sorted();
+	test_grpc();
 	printf("sizeof(struct endpoint) = %zu, buckets %zu\n", sizeof(struct endpoint),
 	       sizeof(struct endpoint_buckets));
 	return check_result("test_endpoint");

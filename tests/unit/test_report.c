@@ -101,6 +101,12 @@ static const char *const targets[] = {
 	"/api/v1/items/%d", "/search?q=x",
 };
 static const int statuses[] = { 200, 200, 200, 201, 204, 301, 304, 400, 404, 404, 500, 503, 0 };
+/* gRPC calls: the :path, and grpc-status (-1: none came) */
+static const char *const grpc_paths[] = {
+	"/helloworld.Greeter/SayHello", "/grpc.health.v1.Health/Check",
+	"/shop.v2.Orders/Get", "/Bare",
+};
+static const int grpc_statuses[] = { 0, 0, 0, 0, 1, 5, 13, 14, 16, 20, -1 };
 
 /* n seeded random transactions into the tables; each also as a JSON line
  * to raw (when not NULL). */
@@ -115,7 +121,7 @@ static void fill(struct endpoint_table **tabs, size_t ntabs, struct route_table 
 		const char *container = rng() % 4 ? "" : "4f2a9c0d1e3b5a6c7d8e9f00";
 
 		f.side = rng() % 10 ? (rng() % 2 ? HS_ROLE_SERVER : HS_ROLE_CLIENT) : HS_ROLE_UNKNOWN;
-		f.proto = rng() % 5 ? FACTS_HTTP11 : FACTS_HTTP10;
+		f.proto = rng() % 5 ? FACTS_HTTP11 : rng() % 2 ? FACTS_HTTP10 : rng() % 2 ? FACTS_H2 : FACTS_GRPC;
 		f.comm = comms[rng() % 3];
 		f.container = container;
 		f.method = methods[rng() % 5];
@@ -132,12 +138,21 @@ static void fill(struct endpoint_table **tabs, size_t ntabs, struct route_table 
 		f.target = target;
 		f.target_len = strlen(target);
 		f.status = statuses[rng() % (sizeof(statuses) / sizeof(statuses[0]))];
+		f.grpc_status = -1;
+		if (f.proto == FACTS_GRPC) {
+			f.method = "POST";
+			f.method_len = 4;
+			snprintf(target, sizeof(target), "%s", grpc_paths[rng() % 4]);
+			f.grpc_status = grpc_statuses[rng() % (sizeof(grpc_statuses) / sizeof(grpc_statuses[0]))];
+			f.status = f.grpc_status >= 0 || rng() % 2 ? 200 : 0;
+		}
 		f.has_latency = f.status != 0;
 		/* log-uniform 10 us .. 20 s, so every duration bucket is used */
 		f.latency_ns = f.has_latency ? (uint64_t)(10000.0 * __builtin_pow(2e6, (double)(rng() % 1000000) / 1e6)) : 0;
 		f.req_bytes = rng() % 3 ? 0 : rng() % 20000;
 		f.resp_bytes = rng() % 10000;
-		route = route_lookup(r, target, strlen(target));
+		route = f.proto == FACTS_GRPC ? route_lookup_name(r, target, strlen(target)) :
+						route_lookup(r, target, strlen(target));
 		if (!endpoint_observe(&o, &f, route))
 			continue;
 		for (size_t k = 0; k < ntabs; k++)
@@ -145,10 +160,11 @@ static void fill(struct endpoint_table **tabs, size_t ntabs, struct route_table 
 		if (raw)
 			fprintf(raw, "{\"side\":\"%s\",\"process\":\"%s\",\"container\":\"%.12s\","
 				     "\"protocol\":\"%s\",\"method\":\"%s\",\"route\":\"%s\",\"status\":%d,"
-				     "\"latency_ns\":%s%llu,\"request_bytes\":%llu,\"response_bytes\":%llu}\n",
+				     "\"grpc_status\":%d,\"latency_ns\":%s%llu,\"request_bytes\":%llu,"
+				     "\"response_bytes\":%llu}\n",
 				endpoint_side_name(f.side), f.comm, container,
 				endpoint_proto_name(f.proto), endpoint_method_name(o.key.method),
-				route_name(r, route), f.status, f.has_latency ? "" : "-",
+				route_name(r, route), f.status, f.grpc_status, f.has_latency ? "" : "-",
 				(unsigned long long)(f.has_latency ? f.latency_ns : 1),
 				(unsigned long long)f.req_bytes, (unsigned long long)f.resp_bytes);
 	}
@@ -200,14 +216,17 @@ static void test_table(void)
 
 		text = render(t, r, widths[i], 0);
 		CHECK(lines_over(text, w, &nlines) == 0, "width %u: lines too long", widths[i]);
-		/* title and header, then one or two lines per endpoint */
-		CHECK(nlines == 2 + endpoint_count(t) * (w >= REPORT_WIDE + 13 ? 1 : 2),
+		/* title and header, then one or two lines per endpoint, then
+		 * the note of the gRPC rows */
+		CHECK(strstr(text, "\ngrpc rows: ") != NULL, "width %u: no gRPC note", widths[i]);
+		CHECK(nlines == 3 + endpoint_count(t) * (w >= REPORT_WIDE + 13 ? 1 : 2),
 		      "width %u: %zu lines for %zu endpoints", widths[i], nlines, endpoint_count(t));
 		free(text);
 	}
 	/* a few rows, then a note of the rest */
 	text = render(t, r, 80, 3);
-	CHECK(lines_over(text, 80, &nlines) == 0 && nlines == 2 + 3 * 2 + 1, "3 rows: %zu lines", nlines);
+	CHECK(lines_over(text, 80, &nlines) == 0 &&
+	      nlines == 2 + 3 * 2 + 1 + (strstr(text, "\ngrpc rows: ") != NULL), "3 rows: %zu lines", nlines);
 	CHECK(strstr(text, "more endpoints not shown") != NULL, "rest noted");
 	free(text);
 	endpoint_table_free(t);
@@ -252,6 +271,52 @@ static void test_table(void)
 	CHECK(strstr(text, "server  nginx           http/1.1 GET     /users/{id} ") != NULL, "wide row:\n%s",
 	      text);
 	free(text);
+	endpoint_table_free(t);
+	route_table_free(r);
+
+	/* a gRPC row: OK under 2xx, the rest under 5xx, a note under the
+	 * table; the JSON counts each grpc-status */
+	t = endpoint_table_new(10, ENDPOINT_PERCENTILES);
+	r = route_table_new(10);
+	{
+		static const int codes[] = { 0, 0, 5, 0, 0, 14, 0, 0, -1, 0 };
+		struct txn_facts f = { .side = HS_ROLE_SERVER, .proto = FACTS_GRPC, .comm = "greeter",
+				       .container = "", .method = "POST", .method_len = 4,
+				       .target = "/helloworld.Greeter/SayHello", .target_len = 28 };
+		struct endpoint_obs o;
+		uint32_t route = route_lookup_name(r, f.target, f.target_len);
+
+		for (int i = 0; i < 10; i++) {
+			f.grpc_status = codes[i];
+			f.status = codes[i] < 0 ? 0 : 200;
+			f.has_latency = codes[i] >= 0;
+			f.latency_ns = 2000000;
+			endpoint_observe(&o, &f, route);
+			endpoint_record(t, &o);
+		}
+	}
+	text = render(t, r, 80, 0);
+	CHECK(strstr(text, "server greeter grpc POST /helloworld.Greeter/SayHello\n") != NULL,
+	      "grpc who line:\n%s", text);
+	CHECK(strstr(text, "\n    10   0.17     7     -     -     3 2.00ms ") != NULL, "grpc figures:\n%s",
+	      text);
+	CHECK(strstr(text, "\ngrpc rows: 2xx counts calls with grpc-status OK") != NULL, "grpc note");
+	free(text);
+	{
+		struct report_opts o = { .width = 80, .elapsed_s = 60 };
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		CHECK(report_json(f, t, r, &o) == 0, "report_json");
+		fclose(f);
+		CHECK(strstr(buf, "\"protocol\":\"grpc\",\"method\":\"POST\",\"route\":"
+				  "\"/helloworld.Greeter/SayHello\",\"count\":10,") != NULL &&
+		      strstr(buf, "\"errors\":3,") != NULL &&
+		      strstr(buf, "\"grpc_status\":{\"OK\":7,\"NOT_FOUND\":1,\"UNAVAILABLE\":1,\"none\":1}") != NULL,
+		      "grpc JSON: %s", buf);
+		free(buf);
+	}
 	endpoint_table_free(t);
 	route_table_free(r);
 
@@ -312,6 +377,7 @@ static int emit(const char *what, const char *raw_path)
 		char name[PROM_NAME_MAX];
 
 		err = prom_write_http(stdout, tabs[1], r);
+		err = err ? err : prom_write_rpc(stdout, tabs[1], r);
 		err = err ? err : prom_write_counters(stdout, c, 3);
 		/* statistic names become metric names */
 		prom_name("non-HTTP bytes", name);
