@@ -22,6 +22,16 @@
       transaction that says bytes of it were lost (headers_incomplete,
       body_missing) may show fields as null and lower counts, never
       wrong values.
+  check_h2.py unix-grpc --jsonl F --pid PID --role R --unix PATH --log L
+          [--peer-pid PID]
+      unix_peers.py's gRPC server log ("/SERVICE/METHOD CODE REQ_BYTES
+      RESP_BYTES" per call) against every record of PID: each call once,
+      in order of stream, as an h2 transaction of role R named by the
+      socket (the server's local "unix:PATH", a client's remote), with
+      its service, method, status, status name, messages and their
+      bytes (5 bytes of gRPC framing each); nothing else.  peer_pid, when
+      given, is --peer-pid.  Bytes lost (headers_incomplete,
+      body_missing) allow null fields and lower counts, never wrong ones.
   check_h2.py hostile --jsonl F --port P --max N
       At most N transactions on port P, each a real request of the
       hostile client (GET /).
@@ -187,6 +197,74 @@ def check_grpc(txns, args, diffs):
     return len(want)
 
 
+GRPC_CODES = {"OK": 0, "NOT_FOUND": 5}  # the codes unix_peers.py ends calls with
+
+
+def check_unix_grpc(txns, args, diffs):
+    want = []
+    with open(args.log) as f:
+        for line in f:
+            path, code, req, resp = line.split()
+            _, service, method = path.split("/")
+            want.append((service, method, code, int(req), int(resp)))
+    pids = {int(p) for p in args.pid}
+    mine = [t for t in txns if t.get("pid") in pids]
+    mine.sort(key=lambda t: t.get("stream_id") or 0)
+    if len(mine) != len(want):
+        diffs.append("%d records of pid %s, the server logged %d calls"
+                     % (len(mine), ",".join(args.pid), len(want)))
+    name = "unix:" + args.unix
+    # the server's end has the path the server bound; a client's own end
+    # is unnamed
+    local, remote = (name, "unix:") if args.role == "server" else ("unix:", name)
+    peers = {int(p) for p in args.peer_pid}
+    # unix_peers.py's client makes its calls one after the other on one
+    # channel: the server's log and the streams (1, 3, 5...) agree in order.
+    for (service, method, code, n_req, n_resp), t in zip(want, mine):
+        lax = lossy(t)
+        where = "/%s/%s stream %s%s" % (service, method, t.get("stream_id"),
+                                        " (bytes lost)" if lax else "")
+        for key, value in (("protocol", "h2"), ("role", args.role),
+                           ("local", local), ("remote", remote)):
+            if t.get(key) != value:
+                diffs.append("%s: %s %r, expected %r" % (where, key, t.get(key), value))
+        if peers and t.get("peer_pid") is not None and t.get("peer_pid") not in peers:
+            diffs.append("%s: peer_pid %r, the other end is %s"
+                         % (where, t.get("peer_pid"), ",".join(args.peer_pid)))
+        if t.get("error"):
+            diffs.append("%s: error %r" % (where, t.get("error")))
+        g = t.get("grpc")
+        if g is None:
+            if not lax:
+                diffs.append("%s: not reported as gRPC: %s" % (where, short(t)))
+            continue
+
+        def same(key, got, value):
+            if got != value and not (lax and got is None):
+                diffs.append("%s: %s %r, expected %r" % (where, key, got, value))
+
+        same("service", g.get("service"), service)
+        same("method", g.get("method"), method)
+        same("status", g.get("status"), GRPC_CODES[code])
+        same("status_name", g.get("status_name"), code)
+        # one request message; a stream answers RESP_BYTES over any number
+        # of messages, Say one message or (failing) none
+        n_out = g.get("response_messages")
+        if g.get("request_messages") != 1 and not (lax and g.get("request_messages") < 1):
+            diffs.append("%s: request_messages %r, expected 1" % (where, g.get("request_messages")))
+        if method == "Say" and n_out != (1 if code == "OK" else 0) and not lax:
+            diffs.append("%s: response_messages %r" % (where, n_out))
+        if code != "OK" and g.get("message") is None and not lax:
+            diffs.append("%s: no grpc-message with %s" % (where, code))
+        if not lax:
+            for m, n, size in (("request", 1, n_req), ("response", n_out, n_resp)):
+                got = (t.get(m) or {}).get("body_size")
+                if got != size + 5 * n:
+                    diffs.append("%s: %s body_size %r, the server says %d bytes in %d message(s)"
+                                 % (where, m, got, size, n))
+    return len(want)
+
+
 def check_hostile(txns, args, diffs):
     mine = [t for t in txns if on_port(t, args.port)]
     if len(mine) > args.max:
@@ -200,7 +278,7 @@ def check_hostile(txns, args, diffs):
 
 def main():
     ap = argparse.ArgumentParser(usage=__doc__)
-    ap.add_argument("command", choices=["peer", "grpc", "hostile"])
+    ap.add_argument("command", choices=["peer", "grpc", "unix-grpc", "hostile"])
     ap.add_argument("--jsonl", required=True)
     ap.add_argument("--port", type=int)
     ap.add_argument("--client-log")
@@ -211,12 +289,15 @@ def main():
     ap.add_argument("--client-pid", action="append", default=[])
     ap.add_argument("--pid", action="append", default=[])
     ap.add_argument("--role")
+    ap.add_argument("--unix")
+    ap.add_argument("--peer-pid", action="append", default=[])
     ap.add_argument("--log")
     ap.add_argument("--max", type=int, default=0)
     args = ap.parse_args()
     txns = load(args.jsonl)
     diffs = []
-    n = {"peer": check_peer, "grpc": check_grpc, "hostile": check_hostile}[args.command](
+    n = {"peer": check_peer, "grpc": check_grpc, "unix-grpc": check_unix_grpc,
+         "hostile": check_hostile}[args.command](
         txns, args, diffs)
     for d in diffs[:40]:
         print(d)
