@@ -22,7 +22,7 @@
 #define HS_MAX_RECORDS 32
 /* Buffer segments (iovecs, or iovecs of several mmsghdrs) read per syscall;
  * bytes in further segments are reported as a gap. */
-#define HS_MAX_SEGS 16
+#define HS_MAX_SEGS 32
 /* How many syscalls on a connection first seen mid-stream may fail protocol
  * inference before the connection is declared not HTTP. */
 #define HS_INFER_TRIES 64
