@@ -26,40 +26,9 @@ for m in "${MODES[@]}"; do
 	grep -qx "$m" "$GO_DIR/MODES" || { fail "tests/go/build.sh did not build mode $m"; continue; }
 	PORT=$(free_port)
 	hs_start "$m" -v -P "$PORT"
-	"$GO_DIR/server-$m" -addr "127.0.0.1:$PORT" -log "$T/$m.srv.log" -http1 >"$T/$m.srv.out" 2>&1 &
-	SRV=$!
-	track "$SRV"
-	wait_listen "$PORT" || die "the Go server ($m) did not listen on $PORT"
-	wait_attached "$m" "server-$m" || fail "$m: no 'Go TLS: attached' line for the server"
-	go_attach_client "$m" "$GO_DIR/client-$m" "https://127.0.0.1:$PORT/"
-	"$GO_DIR/client-$m" -url "https://127.0.0.1:$PORT/get/$m" -n 40 -c 4 -http1 \
-		-size 65536 -log "$T/$m.cli1.log" >"$T/$m.cli1.out" 2>&1 &
-	C1=$!
-	wait "$C1" || fail "$m: the Go client (GET) failed: $(tail -n 3 "$T/$m.cli1.out")"
-	"$GO_DIR/client-$m" -url "https://127.0.0.1:$PORT/post/$m?size=6" -n 20 -c 2 -http1 \
-		-body 3000 -log "$T/$m.cli2.log" >"$T/$m.cli2.out" 2>&1 &
-	C2=$!
-	wait "$C2" || fail "$m: the Go client (POST) failed: $(tail -n 3 "$T/$m.cli2.out")"
-	hs_stop "$m"
-	kill -TERM "$SRV"
-	wait "$SRV" || fail "$m: the Go server exited with status $?"
-	J=$T/$m.jsonl
-
-	n=$(wc -l <"$T/$m.srv.log")
-	[ "$n" = 60 ] || fail "$m: the server logged $n requests, expected 60"
-	go_expect "$T/$m.srv.log" 1,2,3,5 >"$T/$m.srv.expect"
-	$CHECK expect --jsonl "$J" --pid "$SRV" --role server --expect "$T/$m.srv.expect" \
-		--exact-count || fail "$m: server side differs from the server's log"
-	cat "$T/$m.cli1.log" "$T/$m.cli2.log" | go_expect /dev/stdin 1,2,3,4 >"$T/$m.cli.expect"
-	$CHECK expect --jsonl "$J" --pid "$C1" --pid "$C2" --role client \
-		--expect "$T/$m.cli.expect" --exact-count || fail "$m: client side differs from the client's log"
+	go_exchange "$m" "$m" "$PORT" -http1
 	notls=$(jq -c 'select(.tls != true) | [.pid, .role, .request.target]' "$J" | head -n 3)
 	[ -z "$notls" ] || fail "$m: transactions not marked tls: $notls"
-	bad=$(jq -c --arg m "$m" 'select(.request.method == "POST" and .request.body_size != 3000) |
-		[.role, .request.target, .request.body_size]' "$J" | head -n 3)
-	[ -z "$bad" ] || fail "$m: POST bodies of the wrong size: $bad"
-	hs_expect_stat "$m" 'parse errors' 0
-	hs_expect_stat "$m" 'TLS without socket' 0
 	[ "$FAILED" = 0 ] && pass_msg "$m: 60 requests, both sides, as in the Go programs' logs"
 done
 
