@@ -614,6 +614,24 @@ static void path_clean(char *s)
 	*w = '\0';
 }
 
+/* The last resort for a client whose socket and server connection are
+ * gone before the lookup: the named path with its symlinks resolved, when
+ * it names a socket file here (a client in another mount namespace keeps
+ * the path as named), so that a client that connected through a link
+ * names the socket file, not the link. */
+static void named_real(const char *named, char *out)
+{
+	char *real = named[0] == '/' ? realpath(named, NULL) : NULL;
+	struct stat sb;
+
+	if (real && strlen(real) < UNIXSOCK_NAME_MAX && stat(real, &sb) == 0 &&
+	    S_ISSOCK(sb.st_mode))
+		snprintf(out, UNIXSOCK_NAME_MAX, "%s", real);
+	else
+		snprintf(out, UNIXSOCK_NAME_MAX, "%s", named);
+	free(real);
+}
+
 /* The path the server bound, for a path a client named: remembered when
  * both were seen (name and bound non-empty), looked up otherwise. */
 static bool bound_name(struct unixsock *u, const char *named, char *bound)
@@ -688,7 +706,7 @@ int unixsock_complete(struct unixsock *u, uint32_t pid, int32_t fd,
 	if (named[0])
 		bound_name(u, named, remote);
 	if (!remote[0])
-		snprintf(remote, sizeof(remote), "%s", named);
+		named_real(named, remote);
 	if (p->peer_ino && unixsock_owner(u, p->peer_ino, pid, &peer, comm) == 0) {
 		p->peer_pid = peer;
 		memset(p->peer_comm, 0, sizeof(p->peer_comm));
