@@ -13,6 +13,23 @@
 #define VERIFIER_LOG (1 << 22) /* bytes of verifier log asked for */
 #define VERIFIER_TAIL 4000     /* bytes of it shown: the end says why */
 
+/* The name the kernel shows for function fn (bpftool, BPF statistics),
+ * which it cuts at 15 characters: "tracepoint__syscalls__sys_exit_read"
+ * would be one of a dozen "tracepoint__sys", so the event's name stands
+ * for it ("exit_read", "sock_send_lengt"). */
+static const char *kernel_name(const char *fn)
+{
+	const char *p = fn;
+
+	if (!strncmp(p, "tracepoint__", 12)) {
+		p = strstr(p + 12, "__");
+		p = p ? p + 2 : fn;
+		if (!strncmp(p, "sys_", 4))
+			p += 4;
+	}
+	return p;
+}
+
 int attach_load_prog(struct attach *a, void *mod, const char *name,
 		     enum bpf_prog_type type)
 {
@@ -24,13 +41,13 @@ int attach_load_prog(struct attach *a, void *mod, const char *name,
 		warn("the probe has no function %s", name);
 		return -ENOENT;
 	}
-	fd = b->func_load(mod, type, name, b->function_start(mod, name),
+	fd = b->func_load(mod, type, kernel_name(name), b->function_start(mod, name),
 			  b->function_size(mod, name), b->license(mod),
 			  b->kern_version(mod), 0, NULL, 0, NULL, -1);
 	log = fd < 0 ? malloc(VERIFIER_LOG) : NULL;
 	if (log) {
 		log[0] = '\0';
-		fd = b->func_load(mod, type, name, b->function_start(mod, name),
+		fd = b->func_load(mod, type, kernel_name(name), b->function_start(mod, name),
 				  b->function_size(mod, name), b->license(mod),
 				  b->kern_version(mod), 1, log, VERIFIER_LOG,
 				  NULL, -1);
