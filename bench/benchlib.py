@@ -16,6 +16,8 @@ Run by /usr/bin/python3 (no third-party modules).  Subcommands:
   rss-trend FILE              samples "t_s rss_kb" -> JSON (first, last, max, slope)
   memsnap PID                 a process's RSS now, split by kind (/proc/PID/smaps) -> JSON
   progs PID                   the BPF programs PID holds: count, verified instructions -> JSON
+  progstats PID [--since F]   run_cnt and run_time_ns of each BPF program PID holds (with
+                              BPF_ENABLE_STATS on), by program id; --since: minus an earlier snapshot
   other-bpf [PID...]          processes other than PIDs holding BPF programs (other tracers) -> JSON
   spawn RATE SECONDS          start /bin/true RATE times a second (process exits elsewhere) -> JSON
   perf-top FILE [N]           perf report --stdio output -> JSON (top N symbols, BPF share)
@@ -420,6 +422,50 @@ def cmd_progs(args):
                       "top": [[p[1], p[0]] for p in progs[:8]]}))
 
 
+def progstats(pid):
+    libc = ctypes.CDLL(None, use_errno=True)
+    pidfd = libc.syscall(434, int(pid), 0)  # pidfd_open
+    out = {}
+    try:
+        fds = os.listdir("/proc/%s/fd" % pid)
+    except OSError:
+        fds = []
+    for fd in fds:
+        try:
+            if os.readlink("/proc/%s/fd/%s" % (pid, fd)) != "anon_inode:bpf-prog":
+                continue
+            with open("/proc/%s/fdinfo/%s" % (pid, fd)) as f:
+                info = dict((k.strip(), v.strip()) for k, v in (l.split(":", 1) for l in f if ":" in l))
+        except OSError:
+            continue
+        pid_ = info.get("prog_id")
+        if pid_ is None or pid_ in out:
+            continue
+        out[pid_] = {"name": prog_name(libc, pidfd, fd), "cnt": int(info.get("run_cnt", 0) or 0),
+                     "ns": int(info.get("run_time_ns", 0) or 0)}
+    if pidfd >= 0:
+        os.close(pidfd)
+    return out
+
+
+def cmd_progstats(args):
+    now = progstats(args[0])
+    since = opt(args, "--since")
+    if since:
+        try:
+            with open(since) as f:
+                old = json.load(f).get("progs", {})
+        except (OSError, ValueError):
+            old = {}
+        for k, v in now.items():
+            o = old.get(k)
+            if o:
+                v["cnt"] -= o["cnt"]
+                v["ns"] -= o["ns"]
+    print(json.dumps({"progs": now, "total_ns": sum(v["ns"] for v in now.values()),
+                      "total_cnt": sum(v["cnt"] for v in now.values())}))
+
+
 def cmd_spawn(args):
     rate, secs = float(args[0]), float(args[1])
     t0 = time.monotonic()
@@ -587,7 +633,24 @@ class Table:
 
 
 OVERHEAD_NAMES = {"a": "(a) bare", "b": "(b) trace all, JSON to file",
-                  "c": "(c) -p nginx worker", "d": "(d) probe returns at once"}
+                  "c": "(c) -p nginx worker", "d": "(d) probe returns at once",
+                  "b0": "(b0) trace all, baseline binary", "c0": "(c0) -p worker, baseline binary",
+                  "e": "(e) tshark -i lo -Y http, live"}
+OVERHEAD_ORDER = ("a", "b", "c", "d", "b0", "c0", "e")
+
+
+def tshark_kept_up(m, wrk):
+    """Whether live tshark printed every response wrk got, and how long it
+    took after the load ended."""
+    ts = m.get("tshark") or {}
+    reqs = get(wrk, "requests")
+    if not ts or ts.get("responses") is None:
+        return None, "-"
+    ok = reqs is not None and ts["responses"] >= reqs and (ts.get("drain_s") or 0) <= 1.0 \
+        and not ts.get("dropped")
+    return ok, "%s (%s/%s responses, %ss behind%s)" % (
+        "yes" if ok else "NO", ts["responses"], reqs, ts.get("drain_s"),
+        ", %s dropped" % ts["dropped"] if ts.get("dropped") else "")
 
 
 def report_overhead(facts, summary, tables):
@@ -599,7 +662,7 @@ def report_overhead(facts, summary, tables):
     t = Table("1. overhead at saturation: nginx 1 worker, wrk keep-alive (median [min–max] over rounds; ratios paired per round)",
               ["config", "req/s", "ratio", "p99 ms", "p99 ratio", "txns/s seen", "lost ev", "tracer CPU %", "others' CPU %", "other tracers", "rounds"])
     res = {}
-    for c in ("a", "b", "c", "d"):
+    for c in OVERHEAD_ORDER:
         rps = [get(by.get((c, r)), "wrk", "rps") for r in rounds]
         p99 = [get(by.get((c, r)), "wrk", "p99_us") for r in rounds]
         ratio, p99r = [], []
@@ -612,8 +675,12 @@ def report_overhead(facts, summary, tables):
                 p99r.append(get(x, "wrk", "p99_us") / get(a, "wrk", "p99_us"))
         seen = []
         lost = []
+        kept = []
         for r in rounds:
             m = by.get((c, r)) or {}
+            if m.get("tshark") and m.get("duration_s"):
+                seen.append(get(m, "tshark", "responses") / m["duration_s"])
+                kept.append(tshark_kept_up(m, m.get("wrk")))
             if m.get("hs") and m.get("duration_s"):
                 seen.append(get(m, "hs", "transactions") / m["duration_s"]
                             if get(m, "hs", "transactions") is not None else None)
@@ -626,9 +693,14 @@ def report_overhead(facts, summary, tables):
                   "hs_txns_per_s": spread(seen), "lost_events": spread(lost)}
         if not rps_s:
             continue
+        if kept:
+            res[c]["kept_up"] = [k[1] for k in kept]
+            lost_cell = "kept up %d/%d" % (len([k for k in kept if k[0]]), len(kept))
+        else:
+            lost_cell = fmt(med(lost), 0) if c != "a" else ""
         t.add(OVERHEAD_NAMES[c], fmt_spread(rps_s, 0), fmt_spread(spread(ratio), 3) if c != "a" else "1",
               fmt_spread(p99_s, 2), fmt_spread(spread(p99r), 2) if c != "a" else "1",
-              fmt_spread(spread(seen), 0) if c != "a" else "", fmt(med(lost), 0) if c != "a" else "",
+              fmt_spread(spread(seen), 0) if c != "a" else "", lost_cell,
               fmt_spread(trc, 0) if c != "a" else "", fmt_spread(oth, 0),
               fmt(max([get(by.get((c, r)), "other_bpf", "count") or 0 for r in rounds] or [0])),
               len([x for x in rps if x is not None]))
@@ -641,7 +713,10 @@ def report_overhead(facts, summary, tables):
                 res[c]["of_floor"] = res[c]["ratio"]["median"] / fl
         t.note("of the floor (d): (b) %s, (c) %s  (ratio / floor ratio)" % (
             fmt(res.get("b", {}).get("of_floor"), 3), fmt(res.get("c", {}).get("of_floor"), 3)))
-    t.note("txns/s seen: httpsnoop's transactions per second (trace all counts the client side too); tracer CPU: % of one CPU")
+    t.note("txns/s seen: httpsnoop's transactions per second (trace all counts the client side too), tshark's responses per second; tracer CPU: % of one CPU (tshark: tshark + dumpcap)")
+    if res.get("e", {}).get("kept_up"):
+        t.note("(e) kept up: every response wrk got printed by tshark within 1 s of the load's end, nothing dropped; per round: " +
+               "; ".join(res["e"]["kept_up"]))
     t.note("others' CPU: CPU used by processes outside the benchmark during the run, % of the whole machine (noise indicator)")
     t.note("other tracers: most processes outside the benchmark holding BPF programs at the start of a run (their probes also run in (a))")
     summary["overhead"] = res
@@ -718,8 +793,8 @@ def report_cpu(facts, summary, tables):
         if f["config"] not in configs:
             configs.append(f["config"])
     t = Table("3. CPU cost at a fixed rate (µs per request unless said; median [min–max] over rounds)",
-              ["config", "achieved/s", "requests", "hs txns", "tracer µs/txn (=ms/1k txns)", "BPF µs/txn",
-               "tracer+BPF µs/txn", "tracer µs/req", "nginx+client Δ µs/req", "tracer+Δ µs/req", "others' CPU %",
+              ["config", "achieved/s", "requests", "hs txns", "probe+user µs/txn", "probe (BPF) µs/txn",
+               "user (tracer) µs/txn", "tracer µs/req", "nginx+client Δ µs/req", "tracer+Δ µs/req", "others' CPU %",
                "other tracers"])
     res = {}
     for c in configs:
@@ -746,6 +821,8 @@ def report_cpu(facts, summary, tables):
                     cols["tr"].append(tr * 1e6 / reqs)
                     if txns:
                         cols["tr_k"].append(tr * 1e6 / txns)
+                if m.get("bpf_run_ns") is None and get(m, "progs", "total_ns") is not None:
+                    m["bpf_run_ns"] = get(m, "progs", "total_ns")
                 if m.get("bpf_run_ns") is not None:
                     cols["bpf"].append(m["bpf_run_ns"] / 1e3 / reqs)
                     if txns:
@@ -773,14 +850,98 @@ def report_cpu(facts, summary, tables):
                   fmt_spread(s["others"], 0), ot)
         else:
             t.add(c, fmt_spread(s["rate"], 0), fmt_spread(s["reqs"], 0), fmt_spread(s["txns"], 0),
-                  fmt_spread(s["tr_k"], 2), fmt_spread(s["bpf_t"], 2), fmt_spread(s["both_t"], 2),
+                  fmt_spread(s["both_t"], 2), fmt_spread(s["bpf_t"], 2), fmt_spread(s["tr_k"], 2),
                   fmt_spread(s["tr"], 2), fmt_spread(s["delta"], 2), fmt_spread(s["total"], 2),
                   fmt_spread(s["others"], 0), ot)
-    t.note("per txn: per transaction httpsnoop reported (with 'all' the client side counts too, and any other traffic on the machine)")
-    t.note("tracer: httpsnoop's user+sys (/proc/PID/stat, 10 ms ticks); BPF: run_time_ns of its programs (BPF_ENABLE_STATS), spent in the traced processes' syscalls")
+    t.note("per txn: per transaction httpsnoop reported (with 'all' the client side counts too, and any other traffic on the machine); all0/pid0: the --baseline binary")
+    t.note("probe+user: the tracer's CPU per transaction, the issue's headline figure; probe: run_time_ns of its BPF programs (BPF_ENABLE_STATS), spent in the traced processes' syscalls; user: httpsnoop's user+sys (/proc/PID/stat, 10 ms ticks)")
     t.note("nginx+client Δ: their CPU per request, traced minus bare in the same round: the kernel side measured from outside (BPF + tracepoint dispatch + ring buffer); noisy")
     summary["cpu"] = res
     tables.append(t)
+    progs_table("3b. the probe's programs at a fixed rate (median over rounds)", fs, configs, tables, summary, "cpu_progs")
+
+
+def progs_table(title, fs, configs, tables, summary, key):
+    """Per BPF program: runs and run time per transaction, and ns per run
+    (BPF_ENABLE_STATS): which program the kernel-side cost is in."""
+    t = Table(title, ["config", "program", "runs/txn", "ns/run", "ns/txn"])
+    res = {}
+    for c in configs:
+        per = {}
+        for f in fs:
+            if f["config"] != c:
+                continue
+            m = f["m"]
+            txns = get(m, "hs", "transactions")
+            progs = get(m, "progs", "progs") or {}
+            if not txns or not progs:
+                continue
+            byname = {}
+            for v in progs.values():
+                b = byname.setdefault(v.get("name") or "?", [0, 0])
+                b[0] += v["cnt"]
+                b[1] += v["ns"]
+            for name, (cnt, ns) in byname.items():
+                p = per.setdefault(name, {"runs": [], "ns_run": [], "ns_txn": []})
+                p["runs"].append(cnt / txns)
+                p["ns_run"].append(ns / cnt if cnt else None)
+                p["ns_txn"].append(ns / txns)
+        res[c] = {n: {k: med(v) for k, v in p.items()} for n, p in per.items()}
+        for name, p in sorted(res[c].items(), key=lambda x: -(x[1]["ns_txn"] or 0)):
+            if not p["ns_txn"]:
+                continue
+            t.add(c, name, fmt(p["runs"], 2), fmt(p["ns_run"], 0), fmt(p["ns_txn"], 0))
+    if t.rows:
+        t.note("program names are the kernel's first 15 characters; programs reached by tail call (hs_data, hs_emit_*) are not counted apart: their time is in the caller's row")
+        summary[key] = res
+        tables.append(t)
+
+
+def report_https(facts, summary, tables):
+    fs = [f for f in facts if f["scenario"] == "https"]
+    if not fs:
+        return
+    rounds = sorted({f["round"] for f in fs if f["round"] != "stats"}, key=str)
+    by = {(f["config"], f["round"]): f["m"] for f in fs}
+    t = Table("3c. HTTPS: nginx over TLS (1 worker), wrk -t1 -c16 https keep-alive (median [min–max]; ratios paired per round)",
+              ["config", "req/s", "ratio", "p99 ms", "txns/s seen", "lost ev", "tracer CPU %", "others' CPU %", "rounds"])
+    res = {}
+    names = {"bare": "bare", "pid": "-p nginx worker", "pid0": "-p worker, baseline binary"}
+    for c in ("bare", "pid", "pid0"):
+        rps = [get(by.get((c, r)), "wrk", "rps") for r in rounds]
+        if not [x for x in rps if x is not None]:
+            continue
+        ratio = []
+        for r in rounds:
+            a, x = by.get(("bare", r)), by.get((c, r))
+            if a and x and get(a, "wrk", "rps") and get(x, "wrk", "rps") is not None:
+                ratio.append(get(x, "wrk", "rps") / get(a, "wrk", "rps"))
+        p99 = spread([get(by.get((c, r)), "wrk", "p99_us") / 1000 for r in rounds
+                      if get(by.get((c, r)), "wrk", "p99_us") is not None])
+        seen = spread([get(by.get((c, r)), "hs", "transactions") / by[(c, r)]["duration_s"] for r in rounds
+                       if get(by.get((c, r)), "hs", "transactions") is not None])
+        lost = med([get(by.get((c, r)), "hs", "lost_events") for r in rounds])
+        trc = spread([100 * get(by.get((c, r)), "tracer_cpu_s") / by[(c, r)]["duration_s"] for r in rounds
+                      if c != "bare" and get(by.get((c, r)), "tracer_cpu_s") is not None])
+        oth = spread([get(by.get((c, r)), "others_pct") for r in rounds])
+        res[c] = {"rps": spread(rps), "ratio": spread(ratio), "p99_ms": p99, "hs_txns_per_s": seen,
+                  "others_cpu_pct": oth}
+        t.add(names[c], fmt_spread(spread(rps), 0), fmt_spread(spread(ratio), 3) if c != "bare" else "1",
+              fmt_spread(p99, 2), fmt_spread(seen, 0) if c != "bare" else "", fmt(lost, 0) if c != "bare" else "",
+              fmt_spread(trc, 0) if c != "bare" else "", fmt_spread(oth, 0), len(ratio) if c != "bare" else len(rps))
+    m = by.get(("pid", "stats"))
+    if m and get(m, "hs", "transactions"):
+        txns = get(m, "hs", "transactions")
+        bpf = get(m, "progs", "total_ns")
+        tr = m.get("tracer_cpu_s")
+        res["stats_run"] = {"txns": txns, "bpf_us_per_txn": bpf / 1e3 / txns if bpf is not None else None,
+                            "user_us_per_txn": tr * 1e6 / txns if tr is not None else None}
+        t.note("a further -p run with BPF statistics on: %s txns; probe %s µs/txn + user space %s µs/txn" % (
+            txns, fmt(res["stats_run"]["bpf_us_per_txn"], 2), fmt(res["stats_run"]["user_us_per_txn"], 2)))
+    summary["https"] = res
+    tables.append(t)
+    progs_table("3d. HTTPS: the probe's programs per transaction (the -p run with BPF statistics)",
+                [f for f in fs if f["round"] == "stats"], ["pid"], tables, summary, "https_progs")
 
 
 def report_gotls(facts, summary, tables):
@@ -1221,6 +1382,7 @@ def cmd_report(args):
     report_overhead(facts, summary, tables)
     report_completeness(facts, summary, tables)
     report_cpu(facts, summary, tables)
+    report_https(facts, summary, tables)
     report_replay(facts, summary, tables)
     report_startup(facts, summary, tables)
     report_memory(facts, summary, tables)
@@ -1260,7 +1422,7 @@ def main():
     fn = {"fact": cmd_fact, "wrk": cmd_wrk, "h2load": cmd_h2load, "hsstats": cmd_hsstats, "complete": cmd_complete,
           "count-jsonl": cmd_count_jsonl, "startup": cmd_startup,
           "enable-bpf-stats": cmd_enable_bpf_stats, "rss-trend": cmd_rss_trend,
-          "memsnap": cmd_memsnap, "progs": cmd_progs,
+          "memsnap": cmd_memsnap, "progs": cmd_progs, "progstats": cmd_progstats,
           "perf-top": cmd_perf_top, "other-bpf": cmd_other_bpf, "spawn": cmd_spawn, "callgrind-top": cmd_callgrind_top,
           "report": cmd_report}.get(cmd)
     if not fn:
