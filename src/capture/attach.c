@@ -13,27 +13,49 @@
 #define VERIFIER_LOG (1 << 22) /* bytes of verifier log asked for */
 #define VERIFIER_TAIL 4000     /* bytes of it shown: the end says why */
 
-/* The name the kernel shows for function fn (bpftool, BPF statistics),
- * which it cuts at 15 characters: "tracepoint__syscalls__sys_exit_read"
- * would be one of a dozen "tracepoint__sys", so the event's name stands
- * for it ("exit_read", "sock_send_lengt"). */
-static const char *kernel_name(const char *fn)
-{
-	const char *p = fn;
+/* The kernel keeps 15 characters of a program's name (BPF_OBJ_NAME_LEN). */
+#define KNAME_LEN 16
 
-	if (!strncmp(p, "tracepoint__", 12)) {
-		p = strstr(p + 12, "__");
-		p = p ? p + 2 : fn;
+/* The name the kernel shows for function fn (bpftool, BPF statistics),
+ * into out: of "tracepoint__syscalls__sys_exit_read" a dozen programs
+ * would all show as "tracepoint__sys", so the event's name stands for the
+ * function, without the category it repeats ("exit_read", "send_length",
+ * "process_exit"); an OpenSSL or Go uprobe shows as its symbol, a
+ * uretprobe with "ret_" before it ("SSL_read", "ret_SSL_read"), Go's
+ * crypto/tls ones as "go_" and the method ("go_handshake_re"). */
+static void kernel_name(const char *fn, char out[KNAME_LEN])
+{
+	const char *p = fn, *cat, *pre = "";
+	size_t n;
+
+	if (!strncmp(p, "tracepoint__", 12) && (p = strstr(fn + 12, "__"))) {
+		cat = fn + 12;
+		n = (size_t)(p - cat);
+		p += 2;
 		if (!strncmp(p, "sys_", 4))
 			p += 4;
+		else if (!strncmp(p, cat, n) && p[n] == '_')
+			p += n + 1;
+	} else if (!strncmp(fn, "uprobe__", 8)) {
+		p = fn + 8;
+	} else if (!strncmp(fn, "uretprobe__", 11)) {
+		p = fn + 11;
+		pre = "ret_";
+	} else {
+		p = fn;
 	}
-	return p;
+	if (!strncmp(p, "go_tls_", 7)) { /* go_tls_handshake{,_ret} */
+		p += 7;
+		pre = "go_";
+	}
+	snprintf(out, KNAME_LEN, "%s%s", pre, p);
 }
 
 int attach_load_prog(struct attach *a, void *mod, const char *name,
 		     enum bpf_prog_type type)
 {
 	const struct compile_bcc *b = &compile_bcc;
+	char kname[KNAME_LEN];
 	char *log;
 	int fd;
 
@@ -41,13 +63,14 @@ int attach_load_prog(struct attach *a, void *mod, const char *name,
 		warn("the probe has no function %s", name);
 		return -ENOENT;
 	}
-	fd = b->func_load(mod, type, kernel_name(name), b->function_start(mod, name),
+	kernel_name(name, kname);
+	fd = b->func_load(mod, type, kname, b->function_start(mod, name),
 			  b->function_size(mod, name), b->license(mod),
 			  b->kern_version(mod), 0, NULL, 0, NULL, -1);
 	log = fd < 0 ? malloc(VERIFIER_LOG) : NULL;
 	if (log) {
 		log[0] = '\0';
-		fd = b->func_load(mod, type, kernel_name(name), b->function_start(mod, name),
+		fd = b->func_load(mod, type, kname, b->function_start(mod, name),
 				  b->function_size(mod, name), b->license(mod),
 				  b->kern_version(mod), 1, log, VERIFIER_LOG,
 				  NULL, -1);
