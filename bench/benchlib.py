@@ -1126,23 +1126,31 @@ def report_h2replay(facts, summary, tables):
     tables.append(t)
 
 
+STARTUP_TARGET_S = 1.0  # issue 14: exec to 'Tracing' within 1 s in every run
+
+
 def report_startup(facts, summary, tables):
     fs = [f for f in facts if f["scenario"] == "startup"]
     if not fs:
         return
     t = Table("5. start-up: exec to the 'Tracing' line, embedded probe",
-              ["config", "median s", "min–max s", "runs", "CPU user+sys s", "VmHWM MB", "BPF programs", "verified insns"])
+              ["config", "median s", "max s", "min s", "runs ≤ %.1f s" % STARTUP_TARGET_S, "runs", "CPU user+sys s",
+               "VmHWM MB", "BPF programs", "verified insns"])
     res = {}
     for f in fs:
         m = f["m"].get("startup") or {}
         pr = f["m"].get("progs") or {}
-        res[f["config"]] = dict(m, **{"progs": pr})
-        t.add(f["config"], fmt(m.get("median_s"), 3), "%s–%s" % (fmt(m.get("min_s"), 3), fmt(m.get("max_s"), 3)),
+        runs = m.get("runs_s") or []
+        within = len([x for x in runs if x <= STARTUP_TARGET_S])
+        res[f["config"]] = dict(m, **{"progs": pr, "runs_within_target": within})
+        t.add(f["config"], fmt(m.get("median_s"), 3), fmt(m.get("max_s"), 3), fmt(m.get("min_s"), 3),
+              "%d of %d" % (within, len(runs)),
               len(m.get("runs_s") or []) if not m.get("failures") else "%d (+%d failed)" % (
                   len(m.get("runs_s") or []), len(m["failures"])),
               "%s + %s" % (fmt(m.get("cpu_user_s"), 2), fmt(m.get("cpu_sys_s"), 2)),
               fmt(m["vmhwm_kb"] / 1024 if m.get("vmhwm_kb") else None, 1),
               fmt(pr.get("programs")), fmt(pr.get("verified_insns")))
+    t.note("issue 14's target: every run within %.1f s (the max counts, not the median)" % STARTUP_TARGET_S)
     t.note("CPU and VmHWM read at the 'Tracing' line (median); sys time is mostly the kernel's BPF verifier, user time LLVM/clang")
     for f in fs:
         pr = f["m"].get("progs") or {}
