@@ -635,8 +635,34 @@ class Table:
 OVERHEAD_NAMES = {"a": "(a) bare", "b": "(b) trace all, JSON to file",
                   "c": "(c) -p nginx worker", "d": "(d) probe returns at once",
                   "b0": "(b0) trace all, baseline binary", "c0": "(c0) -p worker, baseline binary",
+                  "b_sys": "(b_sys) trace all, HTTPSNOOP_HOOKS=syscall",
+                  "c_sys": "(c_sys) -p worker, HTTPSNOOP_HOOKS=syscall",
                   "e": "(e) tshark -i lo -Y http, live"}
-OVERHEAD_ORDER = ("a", "b", "c", "d", "b0", "c0", "e")
+OVERHEAD_ORDER = ("a", "b", "b_sys", "c", "c_sys", "d", "b0", "c0", "e")
+META = {}  # the run's meta (cmd_report), for notes that depend on how it ran
+
+
+def paired(by, rounds, x, y, *path):
+    """x over y, a figure (default: wrk's req/s) paired per round -> spread."""
+    path = path or ("wrk", "rps")
+    out = []
+    for r in rounds:
+        a, b = get(by.get((x, r)), *path), get(by.get((y, r)), *path)
+        if a is not None and b:
+            out.append(a / b)
+    return spread(out)
+
+
+def hooks_note(t, rows):
+    """The --hooks-compare note: what the _sys rows are, and whether they
+    differ from the default ones at all."""
+    hc = META.get("hooks_compare")
+    if not hc:
+        return
+    t.note("%s: the same binary with HTTPSNOOP_HOOKS=syscall (the syscall-tracepoint path), in the same rounds; "
+           "the rows without _sys: its default hooks" % rows)
+    if not hc.get("binary_reads_HTTPSNOOP_HOOKS"):
+        t.note("this binary does not read HTTPSNOOP_HOOKS: both rows ran the same path (their difference is noise)")
 
 
 def tshark_kept_up(m, wrk):
@@ -648,9 +674,8 @@ def tshark_kept_up(m, wrk):
         return None, "-"
     ok = reqs is not None and ts["responses"] >= reqs and (ts.get("drain_s") or 0) <= 1.0 \
         and not ts.get("dropped")
-    return ok, "%s (%s/%s responses, %ss behind%s)" % (
-        "yes" if ok else "NO", ts["responses"], reqs, ts.get("drain_s"),
-        ", %s dropped" % ts["dropped"] if ts.get("dropped") else "")
+    return ok, "%s (%s/%s responses, %ss behind, %s packets dropped)" % (
+        "yes" if ok else "NO", ts["responses"], reqs, ts.get("drain_s"), ts.get("dropped"))
 
 
 def report_overhead(facts, summary, tables):
@@ -713,10 +738,22 @@ def report_overhead(facts, summary, tables):
                 res[c]["of_floor"] = res[c]["ratio"]["median"] / fl
         t.note("of the floor (d): (b) %s, (c) %s  (ratio / floor ratio)" % (
             fmt(res.get("b", {}).get("of_floor"), 3), fmt(res.get("c", {}).get("of_floor"), 3)))
+    if res.get("e", {}).get("rps"):
+        vs = {c: paired(by, rounds, c, "e") for c in ("b", "c")}
+        res["e"]["httpsnoop_over_tshark"] = vs
+        t.note("beside the user's alternative, paired per round: (b) / (e) %s, (c) / (e) %s  (above 1: httpsnoop costs nginx less than live tshark)" % (
+            fmt_spread(vs["b"], 3), fmt_spread(vs["c"], 3)))
+    if res.get("b_sys", {}).get("rps") or res.get("c_sys", {}).get("rps"):
+        vs = {c: paired(by, rounds, c + "_sys", c) for c in ("b", "c")}
+        summary.setdefault("hooks_compare", {})["overhead_syscall_over_default"] = vs
+        t.note("syscall hooks over the default, req/s paired per round: trace all %s, -p %s" % (
+            fmt_spread(vs["b"], 3), fmt_spread(vs["c"], 3)))
+        hooks_note(t, "(b_sys), (c_sys)")
     t.note("txns/s seen: httpsnoop's transactions per second (trace all counts the client side too), tshark's responses per second; tracer CPU: % of one CPU (tshark: tshark + dumpcap)")
     if res.get("e", {}).get("kept_up"):
-        t.note("(e) kept up: every response wrk got printed by tshark within 1 s of the load's end, nothing dropped; per round: " +
+        t.note("(e) kept up: every response wrk got printed by tshark within 1 s of the load's end, no packet dropped (dumpcap's count); per round: " +
                "; ".join(res["e"]["kept_up"]))
+    t.note("issue 14's targets: ratio (b) >= 0.80, (c) >= 0.88")
     t.note("others' CPU: CPU used by processes outside the benchmark during the run, % of the whole machine (noise indicator)")
     t.note("other tracers: most processes outside the benchmark holding BPF programs at the start of a run (their probes also run in (a))")
     summary["overhead"] = res
@@ -854,6 +891,8 @@ def report_cpu(facts, summary, tables):
                   fmt_spread(s["tr"], 2), fmt_spread(s["delta"], 2), fmt_spread(s["total"], 2),
                   fmt_spread(s["others"], 0), ot)
     t.note("per txn: per transaction httpsnoop reported (with 'all' the client side counts too, and any other traffic on the machine); all0/pid0: the --baseline binary")
+    if "all_sys" in configs or "pid_sys" in configs:
+        hooks_note(t, "all_sys, pid_sys")
     t.note("probe+user: the tracer's CPU per transaction, the issue's headline figure; probe: run_time_ns of its BPF programs (BPF_ENABLE_STATS), spent in the traced processes' syscalls; user: httpsnoop's user+sys (/proc/PID/stat, 10 ms ticks)")
     t.note("nginx+client Δ: their CPU per request, traced minus bare in the same round: the kernel side measured from outside (BPF + tracepoint dispatch + ring buffer); noisy")
     summary["cpu"] = res
@@ -938,6 +977,7 @@ def report_https(facts, summary, tables):
                             "user_us_per_txn": tr * 1e6 / txns if tr is not None else None}
         t.note("a further -p run with BPF statistics on: %s txns; probe %s µs/txn + user space %s µs/txn" % (
             txns, fmt(res["stats_run"]["bpf_us_per_txn"], 2), fmt(res["stats_run"]["user_us_per_txn"], 2)))
+    t.note("issue 14's target for -p over TLS: ratio >= 0.60")
     summary["https"] = res
     tables.append(t)
     progs_table("3d. HTTPS: the probe's programs per transaction (the -p run with BPF statistics)",
@@ -1382,6 +1422,7 @@ def cmd_report(args):
     if opt(args, "--meta"):
         with open(opt(args, "--meta")) as f:
             meta = json.load(f)
+    META.update(meta)
     facts = []
     if os.path.exists(facts_path):
         with open(facts_path) as f:
@@ -1404,8 +1445,8 @@ def cmd_report(args):
             "machine: %s; %s CPUs; kernel %s; %s; %s MB RAM" % (
                 meta.get("cpu_model"), meta.get("nproc"), meta.get("kernel"), meta.get("os"),
                 meta.get("mem_mb")),
-            "tree: %s; httpsnoop: %s; mode: %s; nice %s; load avg at start: %s" % (
-                meta.get("git"), meta.get("httpsnoop"), meta.get("mode"), meta.get("nice", 0),
+            "tree: %s; httpsnoop: %s (%s); mode: %s; nice %s; load avg at start: %s" % (
+                meta.get("git"), meta.get("httpsnoop"), meta.get("httpsnoop_path"), meta.get("mode"), meta.get("nice", 0),
                 " ".join(meta.get("loadavg") or []) + ", at end: " + " ".join(open("/proc/loadavg").read().split()[:3]))]
     text = "\n".join(head) + "\n" + "\n".join(t.text() for t in tables) + "\n"
     sys.stdout.write(text)
