@@ -288,6 +288,7 @@ static int live_open(struct app *a)
 			return -1;
 		po.source = text;
 		po.source_name = o->probe_file;
+		po.debug_info = true;
 	} else {
 		po.source = probe_embedded_source;
 		po.source_name = "the built-in probe (see --ebpf)";

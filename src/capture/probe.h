@@ -37,6 +37,9 @@ struct probe_opts {
 	bool user_only;		 /* the probe reads no kernel memory: BCC
 				  * may skip its check of the kernel's
 				  * helpers (see hide_kallsyms) */
+	bool debug_info;	 /* compile with debug information, so that a
+				  * verifier log names the probe's source
+				  * lines (a quarter of the compile time) */
 	bool verbose;
 };
 
