@@ -1,5 +1,5 @@
 #!/bin/bash
-# test-custom-probe.sh -- --ebpf and --probe: an edited probe changes what is traced without a rebuild; a broken one fails with clang's diagnostic; one without the SSL uprobes traces plain HTTP and says HTTPS is not traced.
+# test-custom-probe.sh -- --ebpf and --probe: an edited probe changes what is traced without a rebuild; a broken one fails with clang's diagnostic, an unsafe one with the verifier's log and its source lines; one without the SSL uprobes traces plain HTTP and says HTTPS is not traced.
 . "$(dirname "$0")/lib.sh"
 need_tools curl
 need_bpf
@@ -66,6 +66,26 @@ grep -Eq ":$LINE:[0-9]+: error:" "$T/broken.err" ||
 	fail "no clang diagnostic for line $LINE on stderr"
 grep -q "$T/broken.c" "$T/broken.err" || fail "the error does not name $T/broken.c"
 grep -q '^Tracing' "$T/broken.err" && fail "httpsnoop said Tracing with a broken probe"
+
+# A probe the verifier rejects (a map value used without its NULL check):
+# non-zero, the program named, and the verifier's log showing the source
+# line it stopped at, which only a probe compiled with debug information
+# has (--probe is; the built-in probe is not).
+LINE=$(grep -n -m 1 '^TRACEPOINT_PROBE(sched, sched_process_exit)' "$T/probe.c" | cut -d: -f1)
+[ -n "$LINE" ] || die "no sched_process_exit handler in the built-in probe"
+sed "$((LINE + 1))a\\
+	struct hs_conn_key bad_key = {}; struct hs_conn *bad = hs_conns.lookup(\\&bad_key); if (args->pid == 1) return bad->role; /* REJECTED-BY-THE-VERIFIER */" \
+	"$T/probe.c" >"$T/unsafe.c"
+grep -q REJECTED-BY-THE-VERIFIER "$T/unsafe.c" || die "the sed did not insert the unsafe line"
+timeout 120 "$HTTPSNOOP" --probe "$T/unsafe.c" -P "$PORT" -d 1 >/dev/null 2>"$T/unsafe.err"
+rc=$?
+tail -n 5 "$T/unsafe.err" | sed 's/^/    /' >&2
+[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || fail "a probe the verifier rejects: exit status $rc, expected a failure"
+grep -q "verifier rejected.*sched_process_exit\|sched_process_exit.*verifier rejected" "$T/unsafe.err" ||
+	fail "the verifier's rejection does not name the program"
+grep -q '^; .*REJECTED-BY-THE-VERIFIER' "$T/unsafe.err" ||
+	fail "the verifier's log shows no source line (is --probe compiled without debug information?)"
+grep -q '^Tracing' "$T/unsafe.err" && fail "httpsnoop said Tracing with a probe the verifier rejects"
 
 # A probe file that does not exist: a clear error, non-zero
 "$HTTPSNOOP" --probe "$T/no-such.c" -d 1 >/dev/null 2>"$T/missing.err"
