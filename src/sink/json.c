@@ -35,12 +35,38 @@ static const uint8_t *json_escape(uint8_t **dp, const uint8_t *p,
 	int r;
 
 	while (p < stop) {
-		k = writer_copy_span(d, p, stop, begin, WRITER_C_JSON);
+#ifdef __SSE2__
+		/* Sixteen bytes at a time, and straight back here after a
+		 * quote: a JSON body is full of them. */
+		if (stop - p >= 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)p);
+			unsigned m;
+
+			_mm_storeu_si128((__m128i *)d, v);
+			m = writer_block_odd(v, true);
+			if (!m) {
+				p += 16;
+				d += 16;
+				continue;
+			}
+			k = __builtin_ctz(m);
+		} else
+#endif
+		{
+			k = writer_copy_span(d, p, stop, begin, WRITER_C_JSON);
+		}
 		p += k;
 		d += k;
 		if (p == stop)
 			break;
 		c = *p;
+		if (c == '"' || c == '\\') {
+			d[0] = '\\';
+			d[1] = c;
+			d += 2;
+			p++;
+			continue;
+		}
 		if (writer_byte_class[c] & WRITER_C_JSON) {
 			*d++ = *p++; /* flagged in excess (big-endian) */
 			continue;
@@ -60,9 +86,7 @@ static const uint8_t *json_escape(uint8_t **dp, const uint8_t *p,
 			continue;
 		}
 		*d++ = '\\';
-		if (c == '"' || c == '\\')
-			*d++ = c;
-		else if (c == '\n')
+		if (c == '\n')
 			*d++ = 'n';
 		else if (c == '\r')
 			*d++ = 'r';
@@ -87,9 +111,20 @@ static const uint8_t *json_escape(uint8_t **dp, const uint8_t *p,
 static __attribute__((noinline)) void
 json_str(struct writer_line *out, const uint8_t *p, size_t n)
 {
-	writer_putc(out, '"');
-	writer_put_escaped(out, p, n, json_escape, 6, 8);
-	writer_putc(out, '"');
+	uint8_t *d;
+
+	if (n > WRITER_STEP) {
+		writer_putc(out, '"');
+		writer_put_escaped(out, p, n, json_escape, 6, 8);
+		writer_putc(out, '"');
+		return;
+	}
+	/* Most strings are short: one step, the quotes in its room. */
+	d = (uint8_t *)writer_reserve(out, 6 * n + 8 + 2);
+	*d++ = '"';
+	json_escape(&d, p, p + n, p + n);
+	*d++ = '"';
+	out->len = (char *)d - out->buf;
 }
 
 static void json_cstr(struct writer_line *out, const char *s)

@@ -9,6 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /* event.h uses the kernel's fixed-width types and, being shared with the
  * probe, includes nothing itself. */
 #include <linux/types.h>
@@ -219,9 +223,27 @@ static inline size_t writer_word_first(uint64_t odd)
 #endif
 }
 
+#ifdef __SSE2__
+/* Flags (bit i for byte i) the bytes of v that the word check above
+ * would: not printable ASCII, and with json also quotes and
+ * backslashes.  Compared as signed, a byte >= 0x80 is below 0x20 too.
+ * Every flag is exact; the table decides about tab, CR and LF. */
+static inline unsigned writer_block_odd(__m128i v, bool json)
+{
+	__m128i odd = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+				   _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+
+	if (json)
+		odd = _mm_or_si128(odd, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+						     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+	return (unsigned)_mm_movemask_epi8(odd);
+}
+#endif
+
 /* How many bytes at p, of n, are all in class cls (one class).  Headers
- * and text bodies are mostly printable ASCII: eight bytes are checked at
- * a time, and the table decides about each byte flagged.
+ * and text bodies are mostly printable ASCII: sixteen bytes are checked
+ * at a time where SSE2 is (every x86-64), then eight, and the table
+ * decides about each byte flagged.
  * Every flag is checked, so one flagged in excess (on a big-endian
  * machine the borrow runs towards the first byte) only costs a step. */
 static inline size_t writer_span(const uint8_t *p, size_t n, uint8_t cls)
@@ -230,6 +252,20 @@ static inline size_t writer_span(const uint8_t *p, size_t n, uint8_t cls)
 	size_t i = 0;
 	uint64_t w, odd;
 
+#ifdef __SSE2__
+	while (n - i >= 16) {
+		unsigned m = writer_block_odd(_mm_loadu_si128((const __m128i *)(p + i)), json);
+
+		if (!m) {
+			i += 16;
+			continue;
+		}
+		i += __builtin_ctz(m);
+		if (!(writer_byte_class[p[i]] & cls))
+			return i;
+		i++; /* tab, CR or LF, in a class that has them */
+	}
+#endif
 	while (n - i >= sizeof(w)) {
 		memcpy(&w, p + i, sizeof(w));
 		odd = writer_word_odd(w, json);
@@ -249,10 +285,11 @@ static inline size_t writer_span(const uint8_t *p, size_t n, uint8_t cls)
 
 /* Copies to d the bytes at p, up to stop, that are in class cls, and
  * returns how many.  d has room for stop - p, and bytes past those
- * copied may be written too.  Eight bytes go as one word; the last few
- * go as the word that ends with them, when it is all plain: its first
- * bytes were then copied as they are, just before d, if that was in the
- * same step (begin is where the step started in p). */
+ * copied may be written too.  Sixteen bytes (SSE2) or eight go as one
+ * block; the last few go as the block that ends with them, when it is
+ * all plain: its first bytes were then copied as they are, just before
+ * d, if that was in the same step (begin is where the step started in
+ * p). */
 static inline size_t writer_copy_span(uint8_t *d, const uint8_t *p,
 				      const uint8_t *stop, const uint8_t *begin,
 				      uint8_t cls)
@@ -261,6 +298,26 @@ static inline size_t writer_copy_span(uint8_t *d, const uint8_t *p,
 	size_t i = 0, n = stop - p;
 	uint64_t w, odd;
 
+#ifdef __SSE2__
+	__m128i v;
+	unsigned m;
+
+	while (n - i >= 16) {
+		v = _mm_loadu_si128((const __m128i *)(p + i));
+		_mm_storeu_si128((__m128i *)(d + i), v);
+		m = writer_block_odd(v, json);
+		if (m)
+			return i + __builtin_ctz(m);
+		i += 16;
+	}
+	if (i < n && (size_t)(stop - begin) >= 16) {
+		v = _mm_loadu_si128((const __m128i *)(stop - 16));
+		if (!writer_block_odd(v, json)) {
+			_mm_storeu_si128((__m128i *)(d + n - 16), v);
+			return n;
+		}
+	}
+#endif
 	while (n - i >= sizeof(w)) {
 		memcpy(&w, p + i, sizeof(w));
 		memcpy(d + i, &w, sizeof(w));
