@@ -24,9 +24,11 @@ static uint8_t *json_u_escape(uint8_t *d, uint32_t cp)
 }
 
 /* Escapes p[0..stop) to d, and a little past stop to end a UTF-8
- * sequence (end is where the string ends); returns the next byte. */
+ * sequence (end is where the string ends; the bytes may be read up to
+ * lim); returns the next byte. */
 static const uint8_t *json_escape(uint8_t **dp, const uint8_t *p,
-				  const uint8_t *stop, const uint8_t *end)
+				  const uint8_t *stop, const uint8_t *end,
+				  const uint8_t *lim)
 {
 	const uint8_t *begin = p;
 	uint8_t *d = *dp, c;
@@ -53,7 +55,7 @@ static const uint8_t *json_escape(uint8_t **dp, const uint8_t *p,
 		} else
 #endif
 		{
-			k = writer_copy_span(d, p, stop, begin, WRITER_C_JSON);
+			k = writer_copy_span(d, p, stop, begin, lim, WRITER_C_JSON);
 		}
 		p += k;
 		d += k;
@@ -109,22 +111,29 @@ static const uint8_t *json_escape(uint8_t **dp, const uint8_t *p,
  * A byte becomes six at most ("\u00XX").  Not inlined, so that
  * json_escape() is, once: every string goes through here. */
 static __attribute__((noinline)) void
-json_str(struct writer_line *out, const uint8_t *p, size_t n)
+json_str_lim(struct writer_line *out, const uint8_t *p, size_t n,
+	     const uint8_t *lim)
 {
 	uint8_t *d;
 
 	if (n > WRITER_STEP) {
 		writer_putc(out, '"');
-		writer_put_escaped(out, p, n, json_escape, 6, 8);
+		writer_put_escaped(out, p, n, lim, json_escape, 6, 16);
 		writer_putc(out, '"');
 		return;
 	}
 	/* Most strings are short: one step, the quotes in its room. */
-	d = (uint8_t *)writer_reserve(out, 6 * n + 8 + 2);
+	d = (uint8_t *)writer_reserve(out, 6 * n + 16 + 2);
 	*d++ = '"';
-	json_escape(&d, p, p + n, p + n);
+	json_escape(&d, p, p + n, p + n, lim);
 	*d++ = '"';
 	out->len = (char *)d - out->buf;
+}
+
+/* p[0..n) as a JSON string, the bytes read no further than they go. */
+static void json_str(struct writer_line *out, const uint8_t *p, size_t n)
+{
+	json_str_lim(out, p, n, p + n);
 }
 
 static void json_cstr(struct writer_line *out, const char *s)
@@ -141,7 +150,7 @@ static void json_slice(struct writer_line *out, const struct http_msg *m,
 	const uint8_t *p;
 	size_t n = writer_slice(m, off, len, &p);
 
-	json_str(out, p, n);
+	json_str_lim(out, p, n, writer_slice_lim(m, p, n));
 }
 
 /* RFC 4648 section 4, padded; encoded through a stack buffer so that a

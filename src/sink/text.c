@@ -46,9 +46,11 @@ static uint8_t *text_esc(uint8_t *d, uint8_t c)
 }
 
 /* Escapes p[0..stop) to d, and a little past stop to end a UTF-8
- * sequence (end is where the bytes end); returns the next byte. */
+ * sequence (end is where the bytes end; they may be read up to lim);
+ * returns the next byte. */
 static const uint8_t *text_escape(uint8_t **dp, const uint8_t *p,
-				  const uint8_t *stop, const uint8_t *end)
+				  const uint8_t *stop, const uint8_t *end,
+				  const uint8_t *lim)
 {
 	const uint8_t *begin = p;
 	uint8_t *d = *dp;
@@ -57,7 +59,7 @@ static const uint8_t *text_escape(uint8_t **dp, const uint8_t *p,
 	int r;
 
 	while (p < stop) {
-		k = writer_copy_span(d, p, stop, begin, WRITER_C_TEXT);
+		k = writer_copy_span(d, p, stop, begin, lim, WRITER_C_TEXT);
 		p += k;
 		d += k;
 		if (p == stop)
@@ -92,9 +94,16 @@ static const uint8_t *text_escape(uint8_t **dp, const uint8_t *p,
  * may add three bytes to it.  Not inlined, so that text_escape() is, once:
  * every header and body goes through here. */
 static __attribute__((noinline)) void
-text_put_safe(struct writer_line *out, const uint8_t *p, size_t n)
+text_put_safe_lim(struct writer_line *out, const uint8_t *p, size_t n,
+		  const uint8_t *lim)
 {
-	writer_put_escaped(out, p, n, text_escape, 4, 12);
+	writer_put_escaped(out, p, n, lim, text_escape, 4, 16);
+}
+
+/* The same, the bytes read no further than they go. */
+static void text_put_safe(struct writer_line *out, const uint8_t *p, size_t n)
+{
+	text_put_safe_lim(out, p, n, p + n);
 }
 
 static void text_put_slice(struct writer_line *out, const struct http_msg *m,
@@ -103,7 +112,7 @@ static void text_put_slice(struct writer_line *out, const struct http_msg *m,
 	const uint8_t *p;
 	size_t n = writer_slice(m, off, len, &p);
 
-	text_put_safe(out, p, n);
+	text_put_safe_lim(out, p, n, writer_slice_lim(m, p, n));
 }
 
 /* Local time of day, to the microsecond, as tcpdump prints it (the date

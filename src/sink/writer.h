@@ -139,15 +139,20 @@ static inline void writer_puts(struct writer_line *l, const char *s)
  * the line: escape() turns p[0..stop) (and a little past stop, to end a
  * UTF-8 sequence; end is where the bytes end) into at most
  * grow * (stop - p) + slack bytes at *dp, advances *dp, and returns the
- * next byte.  Text and JSON each have their escape().  Inline, so that
- * the caller's escape() is inlined into it. */
+ * next byte.  lim (>= end) is how far the bytes at p may be read: a
+ * block of sixteen may be read past end, up to lim, and its extra bytes
+ * ignored.  slack must be at least 16, room for such a block.  Text and
+ * JSON each have their escape().  Inline, so that the caller's escape()
+ * is inlined into it. */
 #define WRITER_STEP 1024
 typedef const uint8_t *(*writer_escape_fn)(uint8_t **dp, const uint8_t *p,
 					     const uint8_t *stop,
-					     const uint8_t *end);
+					     const uint8_t *end,
+					     const uint8_t *lim);
 static inline __attribute__((always_inline)) void
 writer_put_escaped(struct writer_line *l, const uint8_t *p, size_t n,
-		   writer_escape_fn escape, size_t grow, size_t slack)
+		   const uint8_t *lim, writer_escape_fn escape, size_t grow,
+		   size_t slack)
 {
 	const uint8_t *end = p + n, *stop;
 	uint8_t *d;
@@ -155,7 +160,7 @@ writer_put_escaped(struct writer_line *l, const uint8_t *p, size_t n,
 	while (p < end) {
 		stop = end - p > WRITER_STEP ? p + WRITER_STEP : end;
 		d = (uint8_t *)writer_reserve(l, grow * (stop - p) + slack);
-		p = escape(&d, p, stop, end);
+		p = escape(&d, p, stop, end, lim);
 		l->len = (char *)d - l->buf;
 	}
 }
@@ -284,15 +289,16 @@ static inline size_t writer_span(const uint8_t *p, size_t n, uint8_t cls)
 }
 
 /* Copies to d the bytes at p, up to stop, that are in class cls, and
- * returns how many.  d has room for stop - p, and bytes past those
+ * returns how many.  d has room for stop - p + 16, and bytes past those
  * copied may be written too.  Sixteen bytes (SSE2) or eight go as one
- * block; the last few go as the block that ends with them, when it is
- * all plain: its first bytes were then copied as they are, just before
- * d, if that was in the same step (begin is where the step started in
- * p). */
+ * block.  The last few go as one block of sixteen when the bytes may be
+ * read that far (lim: a short header inside its message's buffer), or
+ * else as the block that ends with them, when it is all plain: its
+ * first bytes were then copied as they are, just before d, if that was
+ * in the same step (begin is where the step started in p). */
 static inline size_t writer_copy_span(uint8_t *d, const uint8_t *p,
 				      const uint8_t *stop, const uint8_t *begin,
-				      uint8_t cls)
+				      const uint8_t *lim, uint8_t cls)
 {
 	bool json = cls & WRITER_C_JSON;
 	size_t i = 0, n = stop - p;
@@ -309,6 +315,12 @@ static inline size_t writer_copy_span(uint8_t *d, const uint8_t *p,
 		if (m)
 			return i + __builtin_ctz(m);
 		i += 16;
+	}
+	if (i < n && lim - (p + i) >= 16) {
+		v = _mm_loadu_si128((const __m128i *)(p + i));
+		_mm_storeu_si128((__m128i *)(d + i), v);
+		m = writer_block_odd(v, json) & ((1u << (n - i)) - 1);
+		return m ? i + __builtin_ctz(m) : n;
 	}
 	if (i < n && (size_t)(stop - begin) >= 16) {
 		v = _mm_loadu_si128((const __m128i *)(stop - 16));
@@ -349,6 +361,14 @@ static inline size_t writer_slice(const struct http_msg *m, uint32_t off,
 	}
 	*p = (const uint8_t *)m->buf + off;
 	return len;
+}
+
+/* How far the bytes of a slice of m->buf (at p) may be read: to the end
+ * of the allocation (buf_cap), past the slice. */
+static inline const uint8_t *writer_slice_lim(const struct http_msg *m,
+					      const uint8_t *p, size_t n)
+{
+	return m->buf && n ? (const uint8_t *)m->buf + m->buf_cap : p + n;
 }
 
 /* Length of the valid UTF-8 sequence at p (1-4), 0 if p[0] cannot start
