@@ -449,12 +449,27 @@ static void json_grpc(struct writer_line *out, const struct txn *t)
 	writer_putc(out, '}');
 }
 
+/* Per thread: a sink formats on its caller's. */
+static _Thread_local struct writer_memo json_memo;
+
 /* What every record begins with: when, who, and the connection. */
 static void json_conn(struct writer_line *out, const struct conn_info *c,
 		      uint64_t ns)
 {
+	struct writer_memo_slot *slot;
+	unsigned drains;
+	size_t start;
+	bool hit;
+
 	WRITER_LIT(out, "{\"ts\":");
 	json_time(out, ns);
+	slot = writer_memo_find(&json_memo, c, &hit);
+	if (hit) {
+		writer_put(out, slot->buf, slot->len);
+		return;
+	}
+	start = out->len;
+	drains = out->drains;
 	WRITER_LIT(out, ",\"pid\":");
 	writer_put_u64(out, c->pid);
 	WRITER_LIT(out, ",\"tid\":");
@@ -490,6 +505,7 @@ static void json_conn(struct writer_line *out, const struct conn_info *c,
 			 strnlen(c->container_id, sizeof(c->container_id)));
 	else
 		WRITER_LIT(out, "null");
+	writer_memo_keep(slot, c, out, start, drains);
 }
 
 static void json_opt_u64(struct writer_line *out, bool known, uint64_t v)

@@ -484,14 +484,26 @@ static void text_response(struct writer_line *out, const struct txn *t,
 
 /* What every record's line begins with: when, who (the process, its
  * container) and the connection, without a newline. */
+static _Thread_local struct writer_memo text_memo; /* as json.c's */
+
 static void text_conn(struct writer_line *out, const struct conn_info *c,
 		      uint64_t ns)
 {
 	char addr[WRITER_END_LEN];
-	size_t n;
+	struct writer_memo_slot *slot;
+	size_t n, start;
+	unsigned drains;
+	bool hit;
 
 	writer_putc(out, '[');
 	text_put_time(out, ns);
+	slot = writer_memo_find(&text_memo, c, &hit);
+	if (hit) {
+		writer_put(out, slot->buf, slot->len);
+		return;
+	}
+	start = out->len;
+	drains = out->drains;
 	WRITER_LIT(out, "] PID ");
 	writer_put_u64(out, c->pid);
 	WRITER_LIT(out, " (");
@@ -531,6 +543,7 @@ static void text_conn(struct writer_line *out, const struct conn_info *c,
 			writer_putc(out, '?');
 		writer_putc(out, ')');
 	}
+	writer_memo_keep(slot, c, out, start, drains);
 }
 
 int text_format_txn(FILE *f, const struct txn *t, const struct sink_config *o)

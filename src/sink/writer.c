@@ -171,6 +171,7 @@ void writer_line_drain(struct writer_line *l)
 	if (l->len)
 		fwrite_unlocked(l->buf, 1, l->len, l->f);
 	l->len = 0;
+	l->drains++;
 }
 
 int writer_end(struct writer_line *l)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -79,7 +80,8 @@ void writer_close(void *w);
 #define WRITER_LINE_MAX 8192
 struct writer_line {
 	FILE *f;
-	size_t len; /* bytes waiting in buf */
+	size_t len;	 /* bytes waiting in buf */
+	unsigned drains; /* times buf went to f since writer_begin() */
 	char buf[WRITER_LINE_MAX];
 };
 
@@ -91,6 +93,7 @@ static inline void writer_begin(struct writer_line *l, FILE *f)
 	flockfile(f);
 	l->f = f;
 	l->len = 0;
+	l->drains = 0;
 }
 /* Writes what waits to l->f and unlocks it; returns 0, or -errno (-EIO
  * when unknown) if the stream is in error. */
@@ -386,6 +389,58 @@ static inline bool writer_cp_unsafe(uint32_t cp)
 	return (cp >= 0x7f && cp < 0xa0) || cp == 0x061c || cp == 0x200e ||
 	       cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
 	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* --- what a writer printed for a connection --------------------------- */
+
+/* Every record begins with its connection -- process, fd, addresses --
+ * the same bytes for every transaction of a kept-alive connection.  A
+ * writer keeps what it printed for a few connections (a slot each, by
+ * conn_id) and copies those bytes when the conn_info is the same, byte
+ * for byte.  Unix sockets are not kept: their names (conn_info.unx) are
+ * the stream tracker's and complete later. */
+#define WRITER_MEMO_SLOTS 32
+#define WRITER_MEMO_MAX 448 /* bytes kept per connection; longer: not kept */
+struct writer_memo_slot {
+	struct conn_info key; /* what buf was made from */
+	size_t len;	      /* 0: empty */
+	char buf[WRITER_MEMO_MAX];
+};
+struct writer_memo {
+	struct writer_memo_slot slot[WRITER_MEMO_SLOTS];
+};
+
+/* c's slot in m, NULL when c is not kept; *hit says whether its bytes
+ * are c's. */
+static inline struct writer_memo_slot *
+writer_memo_find(struct writer_memo *m, const struct conn_info *c, bool *hit)
+{
+	struct writer_memo_slot *s;
+
+	*hit = false;
+	if (c->local.family == AF_UNIX || c->remote.family == AF_UNIX)
+		return NULL;
+	s = &m->slot[c->conn_id % WRITER_MEMO_SLOTS];
+	*hit = s->len && !memcmp(&s->key, c, sizeof(*c));
+	return s;
+}
+
+/* Keeps in s (from writer_memo_find(), may be NULL) what l gathered for
+ * c since start, l->len then and drains then d, unless l went to its
+ * stream in between or it is too long. */
+static inline void writer_memo_keep(struct writer_memo_slot *s,
+				    const struct conn_info *c,
+				    const struct writer_line *l, size_t start,
+				    unsigned d)
+{
+	if (!s)
+		return;
+	s->len = 0;
+	if (l->drains != d || l->len - start > WRITER_MEMO_MAX)
+		return;
+	s->key = *c;
+	memcpy(s->buf, l->buf + start, l->len - start);
+	s->len = l->len - start;
 }
 
 /* --- JSON strings (json.c), also for the HAR sink -------------------- */
