@@ -253,21 +253,49 @@ static void json_end(struct writer_line *out, const struct conn_info *c,
 		WRITER_LIT(out, "null");
 }
 
+/* One field, ["name","value"], after a comma unless first.  A field of
+ * usual size goes in one step: room for both strings is made at once. */
+static void json_field(struct writer_line *out, const struct http_msg *m,
+		       const struct http_header *h, bool first)
+{
+	const uint8_t *np, *vp;
+	size_t nn = writer_slice(m, h->name_off, h->name_len, &np);
+	size_t vn = writer_slice(m, h->value_off, h->value_len, &vp);
+	uint8_t *d;
+
+	if (nn + vn > WRITER_STEP) {
+		if (!first)
+			writer_putc(out, ',');
+		writer_putc(out, '[');
+		json_str_lim(out, np, nn, writer_slice_lim(m, np, nn));
+		writer_putc(out, ',');
+		json_str_lim(out, vp, vn, writer_slice_lim(m, vp, vn));
+		writer_putc(out, ']');
+		return;
+	}
+	d = (uint8_t *)writer_reserve(out, 6 * (nn + vn) + 2 * 16 + 7);
+	if (!first)
+		*d++ = ',';
+	*d++ = '[';
+	*d++ = '"';
+	json_escape(&d, np, np + nn, np + nn, writer_slice_lim(m, np, nn));
+	*d++ = '"';
+	*d++ = ',';
+	*d++ = '"';
+	json_escape(&d, vp, vp + vn, vp + vn, writer_slice_lim(m, vp, vn));
+	*d++ = '"';
+	*d++ = ']';
+	out->len = (char *)d - out->buf;
+}
+
 static void json_fields(struct writer_line *out, const struct http_msg *m,
 			const struct http_header *f, size_t n)
 {
 	size_t i;
 
 	writer_putc(out, '[');
-	for (i = 0; i < n; i++) {
-		if (i)
-			writer_putc(out, ',');
-		writer_putc(out, '[');
-		json_slice(out, m, f[i].name_off, f[i].name_len);
-		writer_putc(out, ',');
-		json_slice(out, m, f[i].value_off, f[i].value_len);
-		writer_putc(out, ']');
-	}
+	for (i = 0; i < n; i++)
+		json_field(out, m, &f[i], i == 0);
 	writer_putc(out, ']');
 }
 
@@ -275,6 +303,14 @@ static void json_headers(struct writer_line *out, const struct http_msg *m)
 {
 	WRITER_LIT(out, "\"headers\":");
 	json_fields(out, m, m->hdrs, m->nhdrs);
+	if (!m->ntrailers && !m->head_truncated && !m->hdrs_incomplete &&
+	    !m->hdrs_undecoded && m->complete) {
+		/* The usual case, in one copy. */
+		WRITER_LIT(out, ",\"trailers\":[],\"headers_truncated\":false,"
+				"\"headers_incomplete\":false,\"headers_undecoded\":0,"
+				"\"complete\":true");
+		return;
+	}
 	WRITER_LIT(out, ",\"trailers\":");
 	json_fields(out, m, m->trailers, m->ntrailers);
 	WRITER_LIT(out, ",\"headers_truncated\":");
@@ -327,6 +363,11 @@ static void json_body(struct writer_line *out, const struct http_msg *m,
 	WRITER_LIT(out, ",\"body_size\":");
 	writer_put_u64(out, m->body_size);
 	json_preview(out, &b, &body_keys);
+	if (!m->body_missing && !b.coding && !m->decode_error && !m->anomalies) {
+		WRITER_LIT(out, ",\"body_missing\":0,\"body_decoded\":null,"
+				"\"decode_error\":null,\"anomalies\":[]");
+		return;
+	}
 	WRITER_LIT(out, ",\"body_missing\":");
 	writer_put_u64(out, m->body_missing);
 	WRITER_LIT(out, ",\"body_decoded\":");
@@ -355,6 +396,10 @@ static void json_body(struct writer_line *out, const struct http_msg *m,
 
 static void json_version(struct writer_line *out, const struct http_msg *m)
 {
+	if (m->version_major == 1 && m->version_minor == 1) {
+		WRITER_LIT(out, "\"version\":\"1.1\",");
+		return;
+	}
 	WRITER_LIT(out, "\"version\":\"");
 	writer_put_int(out, m->version_major);
 	writer_putc(out, '.');
@@ -526,27 +571,39 @@ int json_format_txn(FILE *f, const struct txn *t, const struct sink_config *o)
 	json_conn(out, &t->conn, txn_time(t, o->clock_offset_ns));
 	WRITER_LIT(out, ",\"protocol\":\"");
 	writer_puts(out, txn_proto_name(t));
-	WRITER_LIT(out, "\",\"stream_id\":");
-	if (t->proto == TXN_H2)
-		writer_put_u64(out, t->stream_id);
-	else
-		WRITER_LIT(out, "null");
-	WRITER_LIT(out, ",\"pushed\":");
-	json_bool(out, t->pushed);
-	WRITER_LIT(out, ",\"request\":");
+	if (t->proto != TXN_H2 && !t->pushed) {
+		WRITER_LIT(out, "\",\"stream_id\":null,\"pushed\":false,\"request\":");
+	} else {
+		WRITER_LIT(out, "\",\"stream_id\":");
+		if (t->proto == TXN_H2)
+			writer_put_u64(out, t->stream_id);
+		else
+			WRITER_LIT(out, "null");
+		WRITER_LIT(out, ",\"pushed\":");
+		json_bool(out, t->pushed);
+		WRITER_LIT(out, ",\"request\":");
+	}
 	json_request(out, &t->req, o);
 	WRITER_LIT(out, ",\"response\":");
 	json_response(out, &t->resp, o);
-	WRITER_LIT(out, ",\"interim_status\":");
-	json_opt_u64(out, t->interim_status, (uint64_t)t->interim_status);
-	WRITER_LIT(out, ",\"upgraded\":");
-	json_bool(out, t->upgraded);
-	WRITER_LIT(out, ",\"latency_ns\":");
+	if (!t->interim_status && !t->upgraded) {
+		WRITER_LIT(out, ",\"interim_status\":null,\"upgraded\":false,\"latency_ns\":");
+	} else {
+		WRITER_LIT(out, ",\"interim_status\":");
+		json_opt_u64(out, t->interim_status, (uint64_t)t->interim_status);
+		WRITER_LIT(out, ",\"upgraded\":");
+		json_bool(out, t->upgraded);
+		WRITER_LIT(out, ",\"latency_ns\":");
+	}
 	known = txn_latency(t, &ns);
 	json_opt_u64(out, known, ns);
 	WRITER_LIT(out, ",\"ttfb_ns\":");
 	known = txn_ttfb(t, &ns);
 	json_opt_u64(out, known, ns);
+	if (!t->grpc && !t->error) {
+		WRITER_LIT(out, ",\"grpc\":null,\"error\":null}\n");
+		return writer_end(out);
+	}
 	WRITER_LIT(out, ",\"grpc\":");
 	json_grpc(out, t);
 	WRITER_LIT(out, ",\"error\":");
