@@ -48,7 +48,8 @@ static uint8_t *text_esc(uint8_t *d, uint8_t c)
 /* Escapes p[0..stop) to d, and a little past stop to end a UTF-8
  * sequence (end is where the bytes end; they may be read up to lim);
  * returns the next byte. */
-static const uint8_t *text_escape(uint8_t **dp, const uint8_t *p,
+static inline __attribute__((always_inline)) const uint8_t *
+text_escape(uint8_t **dp, const uint8_t *p,
 				  const uint8_t *stop, const uint8_t *end,
 				  const uint8_t *lim)
 {
@@ -144,18 +145,41 @@ static void text_put_time(struct writer_line *out, uint64_t ns)
 	writer_put(out, b, 7);
 }
 
+/* One field's line.  A field of usual size goes in one step: room for
+ * the line is made at once. */
+static void text_field(struct writer_line *out, const struct http_msg *m,
+		       const struct http_header *h)
+{
+	const uint8_t *np, *vp;
+	size_t nn = writer_slice(m, h->name_off, h->name_len, &np);
+	size_t vn = writer_slice(m, h->value_off, h->value_len, &vp);
+	uint8_t *d;
+
+	if (nn + vn > WRITER_STEP) {
+		WRITER_LIT(out, TEXT_INDENT);
+		text_put_safe_lim(out, np, nn, writer_slice_lim(m, np, nn));
+		WRITER_LIT(out, ": ");
+		text_put_safe_lim(out, vp, vn, writer_slice_lim(m, vp, vn));
+		writer_putc(out, '\n');
+		return;
+	}
+	d = (uint8_t *)writer_reserve(out, 4 * (nn + vn) + 2 * 16 +
+					      sizeof(TEXT_INDENT ": \n"));
+	memcpy(d, TEXT_INDENT, sizeof(TEXT_INDENT) - 1);
+	d += sizeof(TEXT_INDENT) - 1;
+	text_escape(&d, np, np + nn, np + nn, writer_slice_lim(m, np, nn));
+	*d++ = ':';
+	*d++ = ' ';
+	text_escape(&d, vp, vp + vn, vp + vn, writer_slice_lim(m, vp, vn));
+	*d++ = '\n';
+	out->len = (char *)d - out->buf;
+}
+
 static void text_fields(struct writer_line *out, const struct http_msg *m,
 			const struct http_header *f, size_t n)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		WRITER_LIT(out, TEXT_INDENT);
-		text_put_slice(out, m, f[i].name_off, f[i].name_len);
-		WRITER_LIT(out, ": ");
-		text_put_slice(out, m, f[i].value_off, f[i].value_len);
-		writer_putc(out, '\n');
-	}
+	for (size_t i = 0; i < n; i++)
+		text_field(out, m, &f[i]);
 }
 
 static void text_headers(struct writer_line *out, const struct http_msg *m)
