@@ -38,10 +38,14 @@ static const uint8_t *json_escape(uint8_t **dp, const uint8_t *p,
 
 	while (p < stop) {
 #ifdef __SSE2__
-		/* Sixteen bytes at a time, and straight back here after a
-		 * quote: a JSON body is full of them. */
+		/* Sixteen bytes at a time.  A JSON body is full of quotes:
+		 * those of a block (and backslashes) are escaped one after
+		 * another, each followed by a copy of the next sixteen
+		 * bytes, without looking at the block again. */
 		if (stop - p >= 16) {
+			const uint8_t *blk = p;
 			__m128i v = _mm_loadu_si128((const __m128i *)p);
+			bool other = false;
 			unsigned m;
 
 			_mm_storeu_si128((__m128i *)d, v);
@@ -51,7 +55,35 @@ static const uint8_t *json_escape(uint8_t **dp, const uint8_t *p,
 				d += 16;
 				continue;
 			}
-			k = __builtin_ctz(m);
+			for (;;) {
+				k = blk + __builtin_ctz(m) - p;
+				p += k;
+				d += k;
+				c = *p;
+				if (c != '"' && c != '\\') {
+					other = true; /* see below */
+					break;
+				}
+				d[0] = '\\';
+				d[1] = c;
+				d += 2;
+				p++;
+				m &= m - 1;
+				if (stop - p < 16)
+					break;
+				_mm_storeu_si128((__m128i *)d,
+						 _mm_loadu_si128((const __m128i *)p));
+				if (!m) {
+					/* the rest of the block went with
+					 * that copy */
+					d += blk + 16 - p;
+					p = blk + 16;
+					break;
+				}
+			}
+			if (!other)
+				continue;
+			k = 0;
 		} else
 #endif
 		{

@@ -299,7 +299,8 @@ static inline size_t writer_span(const uint8_t *p, size_t n, uint8_t cls)
  * else as the block that ends with them, when it is all plain: its
  * first bytes were then copied as they are, just before d, if that was
  * in the same step (begin is where the step started in p). */
-static inline size_t writer_copy_span(uint8_t *d, const uint8_t *p,
+static inline __attribute__((always_inline)) size_t
+writer_copy_span(uint8_t *d, const uint8_t *p,
 				      const uint8_t *stop, const uint8_t *begin,
 				      const uint8_t *lim, uint8_t cls)
 {
