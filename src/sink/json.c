@@ -157,7 +157,8 @@ json_str_lim(struct writer_line *out, const uint8_t *p, size_t n,
 	/* Most strings are short: one step, the quotes in its room. */
 	d = (uint8_t *)writer_reserve(out, 6 * n + 16 + 2);
 	*d++ = '"';
-	json_escape(&d, p, p + n, p + n, lim);
+	if (!writer_copy_short(&d, p, n, lim, true))
+		json_escape(&d, p, p + n, p + n, lim);
 	*d++ = '"';
 	out->len = (char *)d - out->buf;
 }
@@ -290,7 +291,7 @@ static void json_end(struct writer_line *out, const struct conn_info *c,
 static void json_field(struct writer_line *out, const struct http_msg *m,
 		       const struct http_header *h, bool first)
 {
-	const uint8_t *np, *vp;
+	const uint8_t *np, *vp, *nlim, *vlim;
 	size_t nn = writer_slice(m, h->name_off, h->name_len, &np);
 	size_t vn = writer_slice(m, h->value_off, h->value_len, &vp);
 	uint8_t *d;
@@ -310,11 +311,15 @@ static void json_field(struct writer_line *out, const struct http_msg *m,
 		*d++ = ',';
 	*d++ = '[';
 	*d++ = '"';
-	json_escape(&d, np, np + nn, np + nn, writer_slice_lim(m, np, nn));
+	nlim = writer_slice_lim(m, np, nn);
+	if (!writer_copy_short(&d, np, nn, nlim, true))
+		json_escape(&d, np, np + nn, np + nn, nlim);
 	*d++ = '"';
 	*d++ = ',';
 	*d++ = '"';
-	json_escape(&d, vp, vp + vn, vp + vn, writer_slice_lim(m, vp, vn));
+	vlim = writer_slice_lim(m, vp, vn);
+	if (!writer_copy_short(&d, vp, vn, vlim, true))
+		json_escape(&d, vp, vp + vn, vp + vn, vlim);
 	*d++ = '"';
 	*d++ = ']';
 	out->len = (char *)d - out->buf;

@@ -98,6 +98,15 @@ static __attribute__((noinline)) void
 text_put_safe_lim(struct writer_line *out, const uint8_t *p, size_t n,
 		  const uint8_t *lim)
 {
+	uint8_t *d;
+
+	if (n < 16) {
+		d = (uint8_t *)writer_reserve(out, 16);
+		if (writer_copy_short(&d, p, n, lim, false)) {
+			out->len = (char *)d - out->buf;
+			return;
+		}
+	}
 	writer_put_escaped(out, p, n, lim, text_escape, 4, 16);
 }
 
@@ -150,7 +159,7 @@ static void text_put_time(struct writer_line *out, uint64_t ns)
 static void text_field(struct writer_line *out, const struct http_msg *m,
 		       const struct http_header *h)
 {
-	const uint8_t *np, *vp;
+	const uint8_t *np, *vp, *nlim, *vlim;
 	size_t nn = writer_slice(m, h->name_off, h->name_len, &np);
 	size_t vn = writer_slice(m, h->value_off, h->value_len, &vp);
 	uint8_t *d;
@@ -167,10 +176,14 @@ static void text_field(struct writer_line *out, const struct http_msg *m,
 					      sizeof(TEXT_INDENT ": \n"));
 	memcpy(d, TEXT_INDENT, sizeof(TEXT_INDENT) - 1);
 	d += sizeof(TEXT_INDENT) - 1;
-	text_escape(&d, np, np + nn, np + nn, writer_slice_lim(m, np, nn));
+	nlim = writer_slice_lim(m, np, nn);
+	if (!writer_copy_short(&d, np, nn, nlim, false))
+		text_escape(&d, np, np + nn, np + nn, nlim);
 	*d++ = ':';
 	*d++ = ' ';
-	text_escape(&d, vp, vp + vn, vp + vn, writer_slice_lim(m, vp, vn));
+	vlim = writer_slice_lim(m, vp, vn);
+	if (!writer_copy_short(&d, vp, vn, vlim, false))
+		text_escape(&d, vp, vp + vn, vp + vn, vlim);
 	*d++ = '\n';
 	out->len = (char *)d - out->buf;
 }

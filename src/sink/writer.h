@@ -354,6 +354,28 @@ writer_copy_span(uint8_t *d, const uint8_t *p,
 	return i;
 }
 
+/* The usual header name or value: shorter than a block, readable as one
+ * (lim, as for writer_copy_span()), all plain.  Then it is copied to *dp
+ * (which has room for 16 bytes) and true returned; else nothing is
+ * done. */
+static inline __attribute__((always_inline)) bool
+writer_copy_short(uint8_t **dp, const uint8_t *p, size_t n,
+		  const uint8_t *lim, bool json)
+{
+#ifdef __SSE2__
+	if (n < 16 && lim - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)p);
+
+		if (!(writer_block_odd(v, json) & ((1u << n) - 1))) {
+			_mm_storeu_si128((__m128i *)*dp, v);
+			*dp += n;
+			return true;
+		}
+	}
+#endif
+	return false;
+}
+
 /* A slice of m->buf as bytes; empty when it does not lie inside buf, so
  * that a parser bug cannot make a writer read out of bounds. */
 static inline size_t writer_slice(const struct http_msg *m, uint32_t off,
