@@ -1,5 +1,6 @@
 /* json.c -- the JSON sink: one transaction as one RFC 8259 object on one line (JSON Lines). */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "sink/writer.h"
@@ -230,45 +231,59 @@ void json_put_base64(struct writer_line *out, const uint8_t *p, size_t n)
 }
 
 /* RFC 3339 UTC with nanoseconds.  The civil date comes from Howard
- * Hinnant's days_from_civil inverse: no gmtime_r, no locale, no lock. */
+ * Hinnant's days_from_civil inverse: no gmtime_r, no locale, no lock.
+ * A busy trace writes many records within one second: the date and
+ * time of day are kept for the last second seen (per thread, as a sink
+ * formats on its caller's), and only the nanoseconds are new. */
 static void json_time(struct writer_line *out, uint64_t ns)
 {
-	uint64_t secs = ns / 1000000000, days = secs / 86400;
-	unsigned sod = (unsigned)(secs % 86400), frac = (unsigned)(ns % 1000000000);
-	uint64_t z = days + 719468, era = z / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp = (5 * doy + 2) / 153;
-	unsigned d = doy - (153 * mp + 2) / 5 + 1;
-	unsigned m = mp < 10 ? mp + 3 : mp - 9;
-	uint64_t y = yoe + era * 400 + (m <= 2);
+	static _Thread_local uint64_t cached_secs = UINT64_MAX;
+	static _Thread_local char cached[20]; /* "YYYY-MM-DDTHH:MM:SS */
+	uint64_t secs = ns / 1000000000;
+	unsigned frac = (unsigned)(ns % 1000000000);
 	char b[32];
 	int i;
 
-	b[0] = '"';
-	b[1] = (char)('0' + y / 1000 % 10);
-	b[2] = (char)('0' + y / 100 % 10);
-	b[3] = (char)('0' + y / 10 % 10);
-	b[4] = (char)('0' + y % 10);
-	b[5] = '-';
-	b[6] = (char)('0' + m / 10);
-	b[7] = (char)('0' + m % 10);
-	b[8] = '-';
-	b[9] = (char)('0' + d / 10);
-	b[10] = (char)('0' + d % 10);
-	b[11] = 'T';
-	b[12] = (char)('0' + sod / 36000);
-	b[13] = (char)('0' + sod / 3600 % 10);
-	b[14] = ':';
-	b[15] = (char)('0' + sod % 3600 / 600);
-	b[16] = (char)('0' + sod % 3600 / 60 % 10);
-	b[17] = ':';
-	b[18] = (char)('0' + sod % 60 / 10);
-	b[19] = (char)('0' + sod % 10);
+	if (secs != cached_secs) {
+		uint64_t days = secs / 86400;
+		unsigned sod = (unsigned)(secs % 86400);
+		uint64_t z = days + 719468, era = z / 146097;
+		unsigned doe = (unsigned)(z - era * 146097);
+		unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+		unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+		unsigned mp = (5 * doy + 2) / 153;
+		unsigned d = doy - (153 * mp + 2) / 5 + 1;
+		unsigned m = mp < 10 ? mp + 3 : mp - 9;
+		uint64_t y = yoe + era * 400 + (m <= 2);
+		char *c = cached;
+
+		c[0] = '"';
+		c[1] = (char)('0' + y / 1000 % 10);
+		c[2] = (char)('0' + y / 100 % 10);
+		c[3] = (char)('0' + y / 10 % 10);
+		c[4] = (char)('0' + y % 10);
+		c[5] = '-';
+		c[6] = (char)('0' + m / 10);
+		c[7] = (char)('0' + m % 10);
+		c[8] = '-';
+		c[9] = (char)('0' + d / 10);
+		c[10] = (char)('0' + d % 10);
+		c[11] = 'T';
+		c[12] = (char)('0' + sod / 36000);
+		c[13] = (char)('0' + sod / 3600 % 10);
+		c[14] = ':';
+		c[15] = (char)('0' + sod % 3600 / 600);
+		c[16] = (char)('0' + sod % 3600 / 60 % 10);
+		c[17] = ':';
+		c[18] = (char)('0' + sod % 60 / 10);
+		c[19] = (char)('0' + sod % 10);
+		cached_secs = secs;
+	}
+	memcpy(b, cached, 20);
 	b[20] = '.';
-	for (i = 29; i > 20; i--, frac /= 10)
-		b[i] = (char)('0' + frac % 10);
+	for (i = 28; i > 21; i -= 2, frac /= 100)
+		memcpy(b + i, writer_pairs + frac % 100 * 2, 2);
+	b[21] = (char)('0' + frac);
 	b[30] = 'Z';
 	b[31] = '"';
 	writer_put(out, b, 32);

@@ -196,8 +196,7 @@ void writer_put_slow(struct writer_line *l, const void *p, size_t n)
 	l->len = n;
 }
 
-/* "00" to "99": two digits per division. */
-static const char writer_pairs[200] =
+const char writer_pairs[200] =
 	"0001020304050607080910111213141516171819"
 	"2021222324252627282930313233343536373839"
 	"4041424344454647484950515253545556575859"

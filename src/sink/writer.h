@@ -177,6 +177,8 @@ void writer_put_int(struct writer_line *l, int64_t v);
 
 /* Lowercase hex digits. */
 extern const char writer_hex[16];
+/* "00" to "99", two digits at 2 * n: two digits per division. */
+extern const char writer_pairs[200];
 
 
 
