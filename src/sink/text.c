@@ -149,8 +149,8 @@ static void text_put_time(struct writer_line *out, uint64_t ns)
 	}
 	writer_put(out, cached, cached_len);
 	b[0] = '.';
-	for (i = 6; i > 0; i--, us /= 10)
-		b[i] = (char)('0' + us % 10);
+	for (i = 5; i > 0; i -= 2, us /= 100)
+		memcpy(b + i, writer_pairs + us % 100 * 2, 2);
 	writer_put(out, b, 7);
 }
 
@@ -396,6 +396,10 @@ static void text_body(struct writer_line *out, const struct http_msg *m,
 
 static void text_version(struct writer_line *out, const struct http_msg *m)
 {
+	if (m->version_major == 1 && m->version_minor == 1) {
+		WRITER_LIT(out, "HTTP/1.1");
+		return;
+	}
 	WRITER_LIT(out, "HTTP/");
 	writer_put_int(out, m->version_major);
 	writer_putc(out, '.');
