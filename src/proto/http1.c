@@ -86,6 +86,32 @@ static __attribute__((noinline)) bool msg_grow(struct http_msg *m, size_t need)
 	return true;
 }
 
+/* memcpy() for a span: most are a few bytes (a method, a header name),
+ * which a call into libc costs more than copying.  Copies n bytes as two
+ * words that may overlap, reading nothing outside s[0..n). */
+static inline void span_copy(char *d, const char *s, size_t n)
+{
+	uint64_t a, b;
+	uint32_t x, y;
+
+	if (n > 16) {
+		memcpy(d, s, n);
+	} else if (n >= 8) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &b, 8);
+	} else if (n >= 4) {
+		memcpy(&x, s, 4);
+		memcpy(&y, s + n - 4, 4);
+		memcpy(d, &x, 4);
+		memcpy(d + n - 4, &y, 4);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			d[i] = s[i];
+	}
+}
+
 /* Appends to the slice being built; a new slice starts after the previous
  * one's NUL.  Returns where the slice starts when new_slice, or -1 (and
  * flags the message) when it is full.  Every span llhttp finds comes
@@ -102,7 +128,7 @@ static inline long msg_append(struct http_msg *m, const char *p, size_t len,
 	need = off + len + 1;
 	if (need > m->buf_cap && !msg_grow(m, need))
 		return -1;
-	memcpy(m->buf + off, p, len);
+	span_copy(m->buf + off, p, len);
 	m->buf_len = off + len;
 	m->buf[m->buf_len] = '\0';
 	return (long)off;
