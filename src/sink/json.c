@@ -411,6 +411,17 @@ static void json_body(struct writer_line *out, const struct http_msg *m,
 {
 	struct writer_body b;
 
+	if (!m->body_size && !m->preview_len && !m->preview_truncated &&
+	    !m->preview_decoded && !m->body_missing && !m->decode_error &&
+	    !m->anomalies) {
+		/* No body (a GET): what writer_body_get() would say of it,
+		 * in one copy. */
+		WRITER_LIT(out, ",\"body_size\":0,\"body\":\"\",\"body_encoding\":\"text\","
+				"\"body_truncated\":false,\"body_missing\":0,"
+				"\"body_decoded\":null,\"decode_error\":null,"
+				"\"anomalies\":[]");
+		return;
+	}
 	writer_body_get(m, o->max_body, &b);
 	WRITER_LIT(out, ",\"body_size\":");
 	writer_put_u64(out, m->body_size);
