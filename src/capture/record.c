@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,55 +90,102 @@ int recorder_close(struct recorder *r)
 	return err;
 }
 
+/* Replay reads the file in blocks of REPLAY_BUF through a buffer of its
+ * own: two fread() calls per record cost more than the record's trip
+ * through the stream tracker.  A record is copied out of the block, so
+ * that it is aligned for struct hs_event whatever its offset. */
+#define REPLAY_BUF (1 << 20)
+_Static_assert(REPLAY_BUF >= sizeof(uint32_t) + RECORD_MAX, "a record fits in a block");
+
+struct replay_in {
+	int fd;
+	uint8_t *buf; /* REPLAY_BUF bytes */
+	size_t pos, len; /* unread: buf[pos..len) */
+	bool eof;
+	int err; /* -EIO after a failed read */
+};
+
+/* Makes want bytes (<= REPLAY_BUF) readable at buf + pos unless the file
+ * ends or fails first; returns how many are. */
+static size_t replay_fill(struct replay_in *in, size_t want)
+{
+	ssize_t r;
+
+	while (in->len - in->pos < want && !in->eof && !in->err) {
+		if (in->pos) {
+			memmove(in->buf, in->buf + in->pos, in->len - in->pos);
+			in->len -= in->pos;
+			in->pos = 0;
+		}
+		r = read(in->fd, in->buf + in->len, REPLAY_BUF - in->len);
+		if (r > 0)
+			in->len += r;
+		else if (r == 0)
+			in->eof = true;
+		else if (errno != EINTR)
+			in->err = -EIO;
+	}
+	return in->len - in->pos;
+}
+
 int replay_file(const char *path, replay_fn fn, void *ctx,
 		int64_t *clock_offset, long *bad_at)
 {
+	struct replay_in in = { .fd = -1 };
 	struct file_header h;
-	uint8_t *buf;
+	uint8_t *rec = NULL;
 	uint32_t n;
-	FILE *f;
+	size_t got;
 	int err = 0;
 
 	*bad_at = 0;
-	f = fopen(path, "re");
-	if (!f)
+	in.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (in.fd < 0)
 		return -errno;
-	buf = malloc(RECORD_MAX);
-	if (!buf) {
-		fclose(f);
-		return -ENOMEM;
+	in.buf = malloc(REPLAY_BUF);
+	rec = malloc(RECORD_MAX);
+	if (!in.buf || !rec) {
+		err = -ENOMEM;
+		goto out;
 	}
-	setvbuf(f, NULL, _IOFBF, 1 << 20);
-	if (fread(&h, sizeof(h), 1, f) != 1 || memcmp(h.magic, magic, sizeof(magic)) ||
-	    h.abi != HS_ABI_VERSION || h.event_size != sizeof(struct hs_event)) {
+	if (replay_fill(&in, sizeof(h)) < sizeof(h)) {
+		err = -EBADMSG;
+		goto out;
+	}
+	memcpy(&h, in.buf, sizeof(h));
+	in.pos = sizeof(h);
+	if (memcmp(h.magic, magic, sizeof(magic)) || h.abi != HS_ABI_VERSION ||
+	    h.event_size != sizeof(struct hs_event)) {
 		err = -EBADMSG;
 		goto out;
 	}
 	*clock_offset = h.clock_offset;
-	/* The offset is counted, not asked for: ftell() is a syscall. */
 	for (long at = sizeof(h);; at += sizeof(n) + n) {
-		size_t got = fread(&n, 1, sizeof(n), f);
-
-		if (got != sizeof(n)) {
-			if (ferror(f)) {
-				err = -EIO;
+		got = replay_fill(&in, sizeof(n));
+		if (got < sizeof(n)) {
+			if (in.err) {
+				err = in.err;
 			} else if (got) {
 				*bad_at = at;
 				err = -EBADMSG;
 			}
 			break;
 		}
-		if (n > RECORD_MAX || fread(buf, 1, n, f) != n) {
+		memcpy(&n, in.buf + in.pos, sizeof(n));
+		if (n > RECORD_MAX || replay_fill(&in, sizeof(n) + n) < sizeof(n) + n) {
 			*bad_at = at;
 			err = -EBADMSG;
 			break;
 		}
-		if (fn(ctx, buf, n))
+		memcpy(rec, in.buf + in.pos + sizeof(n), n);
+		in.pos += sizeof(n) + n;
+		if (fn(ctx, rec, n))
 			break;
 	}
 out:
-	free(buf);
-	fclose(f);
+	free(rec);
+	free(in.buf);
+	close(in.fd);
 	return err;
 }
 

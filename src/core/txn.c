@@ -2,6 +2,7 @@
 #include "core/txn.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -314,18 +315,26 @@ struct txn *txn_get(struct txn_pool *pool)
 	return t;
 }
 
+/* txn_put() empties the messages in place and zeroes what lies around
+ * them, rather than copying them out and back into a zeroed txn. */
+_Static_assert(offsetof(struct txn, resp) ==
+		       offsetof(struct txn, req) + sizeof(struct http_msg),
+	       "req and resp are next to each other");
+
 void txn_put(struct txn_pool *pool, struct txn *t)
 {
-	struct http_msg req = t->req, resp = t->resp;
+	size_t tail = offsetof(struct txn, resp) + sizeof(t->resp);
 
 	if (!pool || pool->n >= TXN_POOL_MAX) {
 		txn_free(t);
 		return;
 	}
 	txn_grpc_free(t->grpc);
-	msg_clear(&req, pool->max_body);
-	msg_clear(&resp, pool->max_body);
-	*t = (struct txn){ .req = req, .resp = resp, .next = pool->free };
+	msg_clear(&t->req, pool->max_body);
+	msg_clear(&t->resp, pool->max_body);
+	memset(t, 0, offsetof(struct txn, req));
+	memset((char *)t + tail, 0, sizeof(*t) - tail);
+	t->next = pool->free;
 	pool->free = t;
 	pool->n++;
 }

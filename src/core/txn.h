@@ -89,7 +89,8 @@ struct http_msg {
 	bool complete;	     /* the parser saw its end */
 	bool head_truncated; /* start line + headers overflowed buf */
 	char *buf;	     /* owned; grows to HTTP_MSG_BUF_MAX */
-	size_t buf_len, buf_cap;
+	size_t buf_len, buf_cap; /* buf_cap: bytes allocated at buf (the
+				  * writers read that far, past a slice) */
 	uint32_t method_off, method_len; /* request */
 	uint32_t target_off, target_len; /* request */
 	uint32_t reason_off, reason_len; /* response */

@@ -61,42 +61,77 @@ static const uint8_t zeros[1];
 
 /* --- messages ------------------------------------------------------- */
 
-/* Appends to the slice being built; a new slice starts after the previous
- * one's NUL.  Returns false (and flags the message) when it is full. */
-static bool msg_append(struct http_msg *m, const char *p, size_t len,
-		       bool new_slice)
+/* Grows m->buf to hold need bytes.  Returns false (and flags the
+ * message) past HTTP_MSG_BUF_MAX or without memory. */
+static __attribute__((noinline)) bool msg_grow(struct http_msg *m, size_t need)
 {
-	size_t need;
+	size_t cap = m->buf_cap ? m->buf_cap : 256;
+	char *nb;
 
-	if (m->head_truncated)
-		return false;
-	if (new_slice && m->buf_len)
-		m->buf_len++; /* keep the NUL that ends the previous slice */
-	need = m->buf_len + len + 1;
 	if (need > HTTP_MSG_BUF_MAX) {
 		m->head_truncated = true;
 		return false;
 	}
-	if (need > m->buf_cap) {
-		size_t cap = m->buf_cap ? m->buf_cap : 256;
-		char *nb;
-
-		while (cap < need)
-			cap *= 2;
-		if (cap > HTTP_MSG_BUF_MAX)
-			cap = HTTP_MSG_BUF_MAX;
-		nb = realloc(m->buf, cap);
-		if (!nb) {
-			m->head_truncated = true;
-			return false;
-		}
-		m->buf = nb;
-		m->buf_cap = cap;
+	while (cap < need)
+		cap *= 2;
+	if (cap > HTTP_MSG_BUF_MAX)
+		cap = HTTP_MSG_BUF_MAX;
+	nb = realloc(m->buf, cap);
+	if (!nb) {
+		m->head_truncated = true;
+		return false;
 	}
-	memcpy(m->buf + m->buf_len, p, len);
-	m->buf_len += len;
-	m->buf[m->buf_len] = '\0';
+	m->buf = nb;
+	m->buf_cap = cap;
 	return true;
+}
+
+/* memcpy() for a span: most are a few bytes (a method, a header name),
+ * which a call into libc costs more than copying.  Copies n bytes as two
+ * words that may overlap, reading nothing outside s[0..n). */
+static inline void span_copy(char *d, const char *s, size_t n)
+{
+	uint64_t a, b;
+	uint32_t x, y;
+
+	if (n > 16) {
+		memcpy(d, s, n);
+	} else if (n >= 8) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &b, 8);
+	} else if (n >= 4) {
+		memcpy(&x, s, 4);
+		memcpy(&y, s + n - 4, 4);
+		memcpy(d, &x, 4);
+		memcpy(d + n - 4, &y, 4);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			d[i] = s[i];
+	}
+}
+
+/* Appends to the slice being built; a new slice starts after the previous
+ * one's NUL.  Returns where the slice starts when new_slice, or -1 (and
+ * flags the message) when it is full.  Every span llhttp finds comes
+ * here: the usual case is a capacity check and a copy. */
+static inline long msg_append(struct http_msg *m, const char *p, size_t len,
+			      bool new_slice)
+{
+	size_t off = m->buf_len, need;
+
+	if (m->head_truncated)
+		return -1;
+	if (new_slice && off)
+		off++; /* keep the NUL that ends the previous slice */
+	need = off + len + 1;
+	if (need > m->buf_cap && !msg_grow(m, need))
+		return -1;
+	span_copy(m->buf + off, p, len);
+	m->buf_len = off + len;
+	m->buf[m->buf_len] = '\0';
+	return (long)off;
 }
 
 /* --- llhttp callbacks ----------------------------------------------- */
@@ -155,21 +190,36 @@ static int on_message_begin(llhttp_t *p)
 	return 0;
 }
 
-static int on_slice(llhttp_t *p, const char *at, size_t len, enum field f)
+/* A span of the start line (method, target or reason phrase): *off and
+ * *slen, the slice in s->msg, grow by at[0..len). */
+static int on_line_span(struct side *s, const char *at, size_t len,
+			enum field f, uint32_t *off, uint32_t *slen)
 {
-	struct side *s = p->data;
+	bool fresh = s->field != f;
+	long start;
+
+	s->field = f;
+	start = msg_append(s->msg, at, len, fresh);
+	if (start < 0)
+		return 0;
+	if (fresh)
+		*off = (uint32_t)start;
+	*slen += len;
+	return 0;
+}
+
+/* A span of a header's name or value.  A new name opens a header; a
+ * header whose name or value did not fit is dropped whole rather than
+ * shown cut. */
+static int on_field_span(struct side *s, const char *at, size_t len,
+			 enum field f)
+{
 	struct http_msg *m = s->msg;
 	bool fresh = s->field != f;
-	uint32_t start;
+	struct http_header *hd;
+	long start;
 
-	if (!m)
-		return 0;
 	s->field = f;
-	/* a value or a reason is the last span of its line */
-	if (f == F_HVALUE || f == F_STATUS)
-		framing_line_end(&s->fr, (const uint8_t *)at + len);
-	else if (f == F_HNAME && len)
-		framing_name_piece(&s->fr, at[len - 1]);
 	if (fresh && f == F_HNAME) {
 		if (m->nhdrs == HTTP_MSG_HDRS_MAX)
 			m->head_truncated = true;
@@ -186,51 +236,34 @@ static int on_slice(llhttp_t *p, const char *at, size_t len, enum field f)
 		}
 		memset(&m->hdrs[m->nhdrs++], 0, sizeof(m->hdrs[0]));
 	}
-	if (m->head_truncated || ((f == F_HNAME || f == F_HVALUE) && !m->nhdrs))
+	if (m->head_truncated || !m->nhdrs)
 		return 0;
-	start = m->buf_len + (fresh && m->buf_len ? 1 : 0);
-	if (!msg_append(m, at, len, fresh)) {
-		/* A header whose name or value did not fit is dropped
-		 * whole rather than shown cut. */
-		if (f == F_HNAME || f == F_HVALUE)
-			m->nhdrs--;
+	start = msg_append(m, at, len, fresh);
+	if (start < 0) {
+		m->nhdrs--;
 		return 0;
 	}
-	switch (f) {
-	case F_METHOD:
+	hd = &m->hdrs[m->nhdrs - 1];
+	if (f == F_HNAME) {
 		if (fresh)
-			m->method_off = start;
-		m->method_len += len;
-		break;
-	case F_URL:
+			hd->name_off = (uint32_t)start;
+		hd->name_len += len;
+	} else {
 		if (fresh)
-			m->target_off = start;
-		m->target_len += len;
-		break;
-	case F_STATUS:
-		if (fresh)
-			m->reason_off = start;
-		m->reason_len += len;
-		break;
-	case F_HNAME:
-		if (fresh)
-			m->hdrs[m->nhdrs - 1].name_off = start;
-		m->hdrs[m->nhdrs - 1].name_len += len;
-		break;
-	case F_HVALUE:
-		if (fresh)
-			m->hdrs[m->nhdrs - 1].value_off = start;
-		m->hdrs[m->nhdrs - 1].value_len += len;
-		break;
-	default:
-		break;
+			hd->value_off = (uint32_t)start;
+		hd->value_len += len;
 	}
 	return 0;
 }
 
 static int on_method(llhttp_t *p, const char *at, size_t len)
 {
-	return on_slice(p, at, len, F_METHOD);
+	struct side *s = p->data;
+
+	if (!s->msg)
+		return 0;
+	return on_line_span(s, at, len, F_METHOD, &s->msg->method_off,
+			    &s->msg->method_len);
 }
 
 /* The version is not kept (llhttp gives it as numbers), but a request
@@ -279,22 +312,45 @@ static int on_status_complete(llhttp_t *p)
 
 static int on_url(llhttp_t *p, const char *at, size_t len)
 {
-	return on_slice(p, at, len, F_URL);
+	struct side *s = p->data;
+
+	if (!s->msg)
+		return 0;
+	return on_line_span(s, at, len, F_URL, &s->msg->target_off,
+			    &s->msg->target_len);
 }
 
+/* A value or a reason is the last span of its line. */
 static int on_status(llhttp_t *p, const char *at, size_t len)
 {
-	return on_slice(p, at, len, F_STATUS);
+	struct side *s = p->data;
+
+	if (!s->msg)
+		return 0;
+	framing_line_end(&s->fr, (const uint8_t *)at + len);
+	return on_line_span(s, at, len, F_STATUS, &s->msg->reason_off,
+			    &s->msg->reason_len);
 }
 
 static int on_header_field(llhttp_t *p, const char *at, size_t len)
 {
-	return on_slice(p, at, len, F_HNAME);
+	struct side *s = p->data;
+
+	if (!s->msg)
+		return 0;
+	if (len)
+		framing_name_piece(&s->fr, at[len - 1]);
+	return on_field_span(s, at, len, F_HNAME);
 }
 
 static int on_header_value(llhttp_t *p, const char *at, size_t len)
 {
-	return on_slice(p, at, len, F_HVALUE);
+	struct side *s = p->data;
+
+	if (!s->msg)
+		return 0;
+	framing_line_end(&s->fr, (const uint8_t *)at + len);
+	return on_field_span(s, at, len, F_HVALUE);
 }
 
 static int on_headers_complete(llhttp_t *p)

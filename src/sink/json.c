@@ -1,5 +1,6 @@
 /* json.c -- the JSON sink: one transaction as one RFC 8259 object on one line (JSON Lines). */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "sink/writer.h"
@@ -24,9 +25,11 @@ static uint8_t *json_u_escape(uint8_t *d, uint32_t cp)
 }
 
 /* Escapes p[0..stop) to d, and a little past stop to end a UTF-8
- * sequence (end is where the string ends); returns the next byte. */
+ * sequence (end is where the string ends; the bytes may be read up to
+ * lim); returns the next byte. */
 static const uint8_t *json_escape(uint8_t **dp, const uint8_t *p,
-				  const uint8_t *stop, const uint8_t *end)
+				  const uint8_t *stop, const uint8_t *end,
+				  const uint8_t *lim)
 {
 	const uint8_t *begin = p;
 	uint8_t *d = *dp, c;
@@ -35,12 +38,70 @@ static const uint8_t *json_escape(uint8_t **dp, const uint8_t *p,
 	int r;
 
 	while (p < stop) {
-		k = writer_copy_span(d, p, stop, begin, WRITER_C_JSON);
+#ifdef __SSE2__
+		/* Sixteen bytes at a time.  A JSON body is full of quotes:
+		 * those of a block (and backslashes) are escaped one after
+		 * another, each followed by a copy of the next sixteen
+		 * bytes, without looking at the block again. */
+		if (stop - p >= 16) {
+			const uint8_t *blk = p;
+			__m128i v = _mm_loadu_si128((const __m128i *)p);
+			bool other = false;
+			unsigned m;
+
+			_mm_storeu_si128((__m128i *)d, v);
+			m = writer_block_odd(v, true);
+			if (!m) {
+				p += 16;
+				d += 16;
+				continue;
+			}
+			for (;;) {
+				k = blk + __builtin_ctz(m) - p;
+				p += k;
+				d += k;
+				c = *p;
+				if (c != '"' && c != '\\') {
+					other = true; /* see below */
+					break;
+				}
+				d[0] = '\\';
+				d[1] = c;
+				d += 2;
+				p++;
+				m &= m - 1;
+				if (stop - p < 16)
+					break;
+				_mm_storeu_si128((__m128i *)d,
+						 _mm_loadu_si128((const __m128i *)p));
+				if (!m) {
+					/* the rest of the block went with
+					 * that copy */
+					d += blk + 16 - p;
+					p = blk + 16;
+					break;
+				}
+			}
+			if (!other)
+				continue;
+			k = 0;
+		} else
+#endif
+		{
+			k = writer_copy_span(d, p, stop, begin, lim, WRITER_C_JSON);
+		}
 		p += k;
 		d += k;
 		if (p == stop)
 			break;
 		c = *p;
+		if (c == '"' || c == '\\') {
+			d[0] = '\\';
+			d[1] = c;
+			d += 2;
+			p++;
+			continue;
+		}
 		if (writer_byte_class[c] & WRITER_C_JSON) {
 			*d++ = *p++; /* flagged in excess (big-endian) */
 			continue;
@@ -60,9 +121,7 @@ static const uint8_t *json_escape(uint8_t **dp, const uint8_t *p,
 			continue;
 		}
 		*d++ = '\\';
-		if (c == '"' || c == '\\')
-			*d++ = c;
-		else if (c == '\n')
+		if (c == '\n')
 			*d++ = 'n';
 		else if (c == '\r')
 			*d++ = 'r';
@@ -85,11 +144,30 @@ static const uint8_t *json_escape(uint8_t **dp, const uint8_t *p,
  * A byte becomes six at most ("\u00XX").  Not inlined, so that
  * json_escape() is, once: every string goes through here. */
 static __attribute__((noinline)) void
-json_str(struct writer_line *out, const uint8_t *p, size_t n)
+json_str_lim(struct writer_line *out, const uint8_t *p, size_t n,
+	     const uint8_t *lim)
 {
-	writer_putc(out, '"');
-	writer_put_escaped(out, p, n, json_escape, 6, 8);
-	writer_putc(out, '"');
+	uint8_t *d;
+
+	if (n > WRITER_STEP) {
+		writer_putc(out, '"');
+		writer_put_escaped(out, p, n, lim, json_escape, 6, 16);
+		writer_putc(out, '"');
+		return;
+	}
+	/* Most strings are short: one step, the quotes in its room. */
+	d = (uint8_t *)writer_reserve(out, 6 * n + 16 + 2);
+	*d++ = '"';
+	if (!writer_copy_short(&d, p, n, lim, true))
+		json_escape(&d, p, p + n, p + n, lim);
+	*d++ = '"';
+	out->len = (char *)d - out->buf;
+}
+
+/* p[0..n) as a JSON string, the bytes read no further than they go. */
+static void json_str(struct writer_line *out, const uint8_t *p, size_t n)
+{
+	json_str_lim(out, p, n, p + n);
 }
 
 static void json_cstr(struct writer_line *out, const char *s)
@@ -106,7 +184,7 @@ static void json_slice(struct writer_line *out, const struct http_msg *m,
 	const uint8_t *p;
 	size_t n = writer_slice(m, off, len, &p);
 
-	json_str(out, p, n);
+	json_str_lim(out, p, n, writer_slice_lim(m, p, n));
 }
 
 /* RFC 4648 section 4, padded; encoded through a stack buffer so that a
@@ -153,45 +231,59 @@ void json_put_base64(struct writer_line *out, const uint8_t *p, size_t n)
 }
 
 /* RFC 3339 UTC with nanoseconds.  The civil date comes from Howard
- * Hinnant's days_from_civil inverse: no gmtime_r, no locale, no lock. */
+ * Hinnant's days_from_civil inverse: no gmtime_r, no locale, no lock.
+ * A busy trace writes many records within one second: the date and
+ * time of day are kept for the last second seen (per thread, as a sink
+ * formats on its caller's), and only the nanoseconds are new. */
 static void json_time(struct writer_line *out, uint64_t ns)
 {
-	uint64_t secs = ns / 1000000000, days = secs / 86400;
-	unsigned sod = (unsigned)(secs % 86400), frac = (unsigned)(ns % 1000000000);
-	uint64_t z = days + 719468, era = z / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp = (5 * doy + 2) / 153;
-	unsigned d = doy - (153 * mp + 2) / 5 + 1;
-	unsigned m = mp < 10 ? mp + 3 : mp - 9;
-	uint64_t y = yoe + era * 400 + (m <= 2);
+	static _Thread_local uint64_t cached_secs = UINT64_MAX;
+	static _Thread_local char cached[20]; /* "YYYY-MM-DDTHH:MM:SS */
+	uint64_t secs = ns / 1000000000;
+	unsigned frac = (unsigned)(ns % 1000000000);
 	char b[32];
 	int i;
 
-	b[0] = '"';
-	b[1] = (char)('0' + y / 1000 % 10);
-	b[2] = (char)('0' + y / 100 % 10);
-	b[3] = (char)('0' + y / 10 % 10);
-	b[4] = (char)('0' + y % 10);
-	b[5] = '-';
-	b[6] = (char)('0' + m / 10);
-	b[7] = (char)('0' + m % 10);
-	b[8] = '-';
-	b[9] = (char)('0' + d / 10);
-	b[10] = (char)('0' + d % 10);
-	b[11] = 'T';
-	b[12] = (char)('0' + sod / 36000);
-	b[13] = (char)('0' + sod / 3600 % 10);
-	b[14] = ':';
-	b[15] = (char)('0' + sod % 3600 / 600);
-	b[16] = (char)('0' + sod % 3600 / 60 % 10);
-	b[17] = ':';
-	b[18] = (char)('0' + sod % 60 / 10);
-	b[19] = (char)('0' + sod % 10);
+	if (secs != cached_secs) {
+		uint64_t days = secs / 86400;
+		unsigned sod = (unsigned)(secs % 86400);
+		uint64_t z = days + 719468, era = z / 146097;
+		unsigned doe = (unsigned)(z - era * 146097);
+		unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+		unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+		unsigned mp = (5 * doy + 2) / 153;
+		unsigned d = doy - (153 * mp + 2) / 5 + 1;
+		unsigned m = mp < 10 ? mp + 3 : mp - 9;
+		uint64_t y = yoe + era * 400 + (m <= 2);
+		char *c = cached;
+
+		c[0] = '"';
+		c[1] = (char)('0' + y / 1000 % 10);
+		c[2] = (char)('0' + y / 100 % 10);
+		c[3] = (char)('0' + y / 10 % 10);
+		c[4] = (char)('0' + y % 10);
+		c[5] = '-';
+		c[6] = (char)('0' + m / 10);
+		c[7] = (char)('0' + m % 10);
+		c[8] = '-';
+		c[9] = (char)('0' + d / 10);
+		c[10] = (char)('0' + d % 10);
+		c[11] = 'T';
+		c[12] = (char)('0' + sod / 36000);
+		c[13] = (char)('0' + sod / 3600 % 10);
+		c[14] = ':';
+		c[15] = (char)('0' + sod % 3600 / 600);
+		c[16] = (char)('0' + sod % 3600 / 60 % 10);
+		c[17] = ':';
+		c[18] = (char)('0' + sod % 60 / 10);
+		c[19] = (char)('0' + sod % 10);
+		cached_secs = secs;
+	}
+	memcpy(b, cached, 20);
 	b[20] = '.';
-	for (i = 29; i > 20; i--, frac /= 10)
-		b[i] = (char)('0' + frac % 10);
+	for (i = 28; i > 21; i -= 2, frac /= 100)
+		memcpy(b + i, writer_pairs + frac % 100 * 2, 2);
+	b[21] = (char)('0' + frac);
 	b[30] = 'Z';
 	b[31] = '"';
 	writer_put(out, b, 32);
@@ -209,21 +301,53 @@ static void json_end(struct writer_line *out, const struct conn_info *c,
 		WRITER_LIT(out, "null");
 }
 
+/* One field, ["name","value"], after a comma unless first.  A field of
+ * usual size goes in one step: room for both strings is made at once. */
+static void json_field(struct writer_line *out, const struct http_msg *m,
+		       const struct http_header *h, bool first)
+{
+	const uint8_t *np, *vp, *nlim, *vlim;
+	size_t nn = writer_slice(m, h->name_off, h->name_len, &np);
+	size_t vn = writer_slice(m, h->value_off, h->value_len, &vp);
+	uint8_t *d;
+
+	if (nn + vn > WRITER_STEP) {
+		if (!first)
+			writer_putc(out, ',');
+		writer_putc(out, '[');
+		json_str_lim(out, np, nn, writer_slice_lim(m, np, nn));
+		writer_putc(out, ',');
+		json_str_lim(out, vp, vn, writer_slice_lim(m, vp, vn));
+		writer_putc(out, ']');
+		return;
+	}
+	d = (uint8_t *)writer_reserve(out, 6 * (nn + vn) + 2 * 16 + 7);
+	if (!first)
+		*d++ = ',';
+	*d++ = '[';
+	*d++ = '"';
+	nlim = writer_slice_lim(m, np, nn);
+	if (!writer_copy_short(&d, np, nn, nlim, true))
+		json_escape(&d, np, np + nn, np + nn, nlim);
+	*d++ = '"';
+	*d++ = ',';
+	*d++ = '"';
+	vlim = writer_slice_lim(m, vp, vn);
+	if (!writer_copy_short(&d, vp, vn, vlim, true))
+		json_escape(&d, vp, vp + vn, vp + vn, vlim);
+	*d++ = '"';
+	*d++ = ']';
+	out->len = (char *)d - out->buf;
+}
+
 static void json_fields(struct writer_line *out, const struct http_msg *m,
 			const struct http_header *f, size_t n)
 {
 	size_t i;
 
 	writer_putc(out, '[');
-	for (i = 0; i < n; i++) {
-		if (i)
-			writer_putc(out, ',');
-		writer_putc(out, '[');
-		json_slice(out, m, f[i].name_off, f[i].name_len);
-		writer_putc(out, ',');
-		json_slice(out, m, f[i].value_off, f[i].value_len);
-		writer_putc(out, ']');
-	}
+	for (i = 0; i < n; i++)
+		json_field(out, m, &f[i], i == 0);
 	writer_putc(out, ']');
 }
 
@@ -231,6 +355,14 @@ static void json_headers(struct writer_line *out, const struct http_msg *m)
 {
 	WRITER_LIT(out, "\"headers\":");
 	json_fields(out, m, m->hdrs, m->nhdrs);
+	if (!m->ntrailers && !m->head_truncated && !m->hdrs_incomplete &&
+	    !m->hdrs_undecoded && m->complete) {
+		/* The usual case, in one copy. */
+		WRITER_LIT(out, ",\"trailers\":[],\"headers_truncated\":false,"
+				"\"headers_incomplete\":false,\"headers_undecoded\":0,"
+				"\"complete\":true");
+		return;
+	}
 	WRITER_LIT(out, ",\"trailers\":");
 	json_fields(out, m, m->trailers, m->ntrailers);
 	WRITER_LIT(out, ",\"headers_truncated\":");
@@ -279,10 +411,26 @@ static void json_body(struct writer_line *out, const struct http_msg *m,
 {
 	struct writer_body b;
 
+	if (!m->body_size && !m->preview_len && !m->preview_truncated &&
+	    !m->preview_decoded && !m->body_missing && !m->decode_error &&
+	    !m->anomalies) {
+		/* No body (a GET): what writer_body_get() would say of it,
+		 * in one copy. */
+		WRITER_LIT(out, ",\"body_size\":0,\"body\":\"\",\"body_encoding\":\"text\","
+				"\"body_truncated\":false,\"body_missing\":0,"
+				"\"body_decoded\":null,\"decode_error\":null,"
+				"\"anomalies\":[]");
+		return;
+	}
 	writer_body_get(m, o->max_body, &b);
 	WRITER_LIT(out, ",\"body_size\":");
 	writer_put_u64(out, m->body_size);
 	json_preview(out, &b, &body_keys);
+	if (!m->body_missing && !b.coding && !m->decode_error && !m->anomalies) {
+		WRITER_LIT(out, ",\"body_missing\":0,\"body_decoded\":null,"
+				"\"decode_error\":null,\"anomalies\":[]");
+		return;
+	}
 	WRITER_LIT(out, ",\"body_missing\":");
 	writer_put_u64(out, m->body_missing);
 	WRITER_LIT(out, ",\"body_decoded\":");
@@ -311,6 +459,10 @@ static void json_body(struct writer_line *out, const struct http_msg *m,
 
 static void json_version(struct writer_line *out, const struct http_msg *m)
 {
+	if (m->version_major == 1 && m->version_minor == 1) {
+		WRITER_LIT(out, "\"version\":\"1.1\",");
+		return;
+	}
 	WRITER_LIT(out, "\"version\":\"");
 	writer_put_int(out, m->version_major);
 	writer_putc(out, '.');
@@ -405,12 +557,27 @@ static void json_grpc(struct writer_line *out, const struct txn *t)
 	writer_putc(out, '}');
 }
 
+/* Per thread: a sink formats on its caller's. */
+static _Thread_local struct writer_memo json_memo;
+
 /* What every record begins with: when, who, and the connection. */
 static void json_conn(struct writer_line *out, const struct conn_info *c,
 		      uint64_t ns)
 {
+	struct writer_memo_slot *slot;
+	unsigned drains;
+	size_t start;
+	bool hit;
+
 	WRITER_LIT(out, "{\"ts\":");
 	json_time(out, ns);
+	slot = writer_memo_find(&json_memo, c, &hit);
+	if (hit) {
+		writer_put(out, slot->buf, slot->len);
+		return;
+	}
+	start = out->len;
+	drains = out->drains;
 	WRITER_LIT(out, ",\"pid\":");
 	writer_put_u64(out, c->pid);
 	WRITER_LIT(out, ",\"tid\":");
@@ -446,6 +613,7 @@ static void json_conn(struct writer_line *out, const struct conn_info *c,
 			 strnlen(c->container_id, sizeof(c->container_id)));
 	else
 		WRITER_LIT(out, "null");
+	writer_memo_keep(slot, c, out, start, drains);
 }
 
 static void json_opt_u64(struct writer_line *out, bool known, uint64_t v)
@@ -466,27 +634,39 @@ int json_format_txn(FILE *f, const struct txn *t, const struct sink_config *o)
 	json_conn(out, &t->conn, txn_time(t, o->clock_offset_ns));
 	WRITER_LIT(out, ",\"protocol\":\"");
 	writer_puts(out, txn_proto_name(t));
-	WRITER_LIT(out, "\",\"stream_id\":");
-	if (t->proto == TXN_H2)
-		writer_put_u64(out, t->stream_id);
-	else
-		WRITER_LIT(out, "null");
-	WRITER_LIT(out, ",\"pushed\":");
-	json_bool(out, t->pushed);
-	WRITER_LIT(out, ",\"request\":");
+	if (t->proto != TXN_H2 && !t->pushed) {
+		WRITER_LIT(out, "\",\"stream_id\":null,\"pushed\":false,\"request\":");
+	} else {
+		WRITER_LIT(out, "\",\"stream_id\":");
+		if (t->proto == TXN_H2)
+			writer_put_u64(out, t->stream_id);
+		else
+			WRITER_LIT(out, "null");
+		WRITER_LIT(out, ",\"pushed\":");
+		json_bool(out, t->pushed);
+		WRITER_LIT(out, ",\"request\":");
+	}
 	json_request(out, &t->req, o);
 	WRITER_LIT(out, ",\"response\":");
 	json_response(out, &t->resp, o);
-	WRITER_LIT(out, ",\"interim_status\":");
-	json_opt_u64(out, t->interim_status, (uint64_t)t->interim_status);
-	WRITER_LIT(out, ",\"upgraded\":");
-	json_bool(out, t->upgraded);
-	WRITER_LIT(out, ",\"latency_ns\":");
+	if (!t->interim_status && !t->upgraded) {
+		WRITER_LIT(out, ",\"interim_status\":null,\"upgraded\":false,\"latency_ns\":");
+	} else {
+		WRITER_LIT(out, ",\"interim_status\":");
+		json_opt_u64(out, t->interim_status, (uint64_t)t->interim_status);
+		WRITER_LIT(out, ",\"upgraded\":");
+		json_bool(out, t->upgraded);
+		WRITER_LIT(out, ",\"latency_ns\":");
+	}
 	known = txn_latency(t, &ns);
 	json_opt_u64(out, known, ns);
 	WRITER_LIT(out, ",\"ttfb_ns\":");
 	known = txn_ttfb(t, &ns);
 	json_opt_u64(out, known, ns);
+	if (!t->grpc && !t->error) {
+		WRITER_LIT(out, ",\"grpc\":null,\"error\":null}\n");
+		return writer_end(out);
+	}
 	WRITER_LIT(out, ",\"grpc\":");
 	json_grpc(out, t);
 	WRITER_LIT(out, ",\"error\":");

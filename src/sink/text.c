@@ -46,9 +46,12 @@ static uint8_t *text_esc(uint8_t *d, uint8_t c)
 }
 
 /* Escapes p[0..stop) to d, and a little past stop to end a UTF-8
- * sequence (end is where the bytes end); returns the next byte. */
-static const uint8_t *text_escape(uint8_t **dp, const uint8_t *p,
-				  const uint8_t *stop, const uint8_t *end)
+ * sequence (end is where the bytes end; they may be read up to lim);
+ * returns the next byte. */
+static inline __attribute__((always_inline)) const uint8_t *
+text_escape(uint8_t **dp, const uint8_t *p,
+				  const uint8_t *stop, const uint8_t *end,
+				  const uint8_t *lim)
 {
 	const uint8_t *begin = p;
 	uint8_t *d = *dp;
@@ -57,7 +60,7 @@ static const uint8_t *text_escape(uint8_t **dp, const uint8_t *p,
 	int r;
 
 	while (p < stop) {
-		k = writer_copy_span(d, p, stop, begin, WRITER_C_TEXT);
+		k = writer_copy_span(d, p, stop, begin, lim, WRITER_C_TEXT);
 		p += k;
 		d += k;
 		if (p == stop)
@@ -92,9 +95,25 @@ static const uint8_t *text_escape(uint8_t **dp, const uint8_t *p,
  * may add three bytes to it.  Not inlined, so that text_escape() is, once:
  * every header and body goes through here. */
 static __attribute__((noinline)) void
-text_put_safe(struct writer_line *out, const uint8_t *p, size_t n)
+text_put_safe_lim(struct writer_line *out, const uint8_t *p, size_t n,
+		  const uint8_t *lim)
 {
-	writer_put_escaped(out, p, n, text_escape, 4, 12);
+	uint8_t *d;
+
+	if (n < 16) {
+		d = (uint8_t *)writer_reserve(out, 16);
+		if (writer_copy_short(&d, p, n, lim, false)) {
+			out->len = (char *)d - out->buf;
+			return;
+		}
+	}
+	writer_put_escaped(out, p, n, lim, text_escape, 4, 16);
+}
+
+/* The same, the bytes read no further than they go. */
+static void text_put_safe(struct writer_line *out, const uint8_t *p, size_t n)
+{
+	text_put_safe_lim(out, p, n, p + n);
 }
 
 static void text_put_slice(struct writer_line *out, const struct http_msg *m,
@@ -103,7 +122,7 @@ static void text_put_slice(struct writer_line *out, const struct http_msg *m,
 	const uint8_t *p;
 	size_t n = writer_slice(m, off, len, &p);
 
-	text_put_safe(out, p, n);
+	text_put_safe_lim(out, p, n, writer_slice_lim(m, p, n));
 }
 
 /* Local time of day, to the microsecond, as tcpdump prints it (the date
@@ -130,23 +149,50 @@ static void text_put_time(struct writer_line *out, uint64_t ns)
 	}
 	writer_put(out, cached, cached_len);
 	b[0] = '.';
-	for (i = 6; i > 0; i--, us /= 10)
-		b[i] = (char)('0' + us % 10);
+	for (i = 5; i > 0; i -= 2, us /= 100)
+		memcpy(b + i, writer_pairs + us % 100 * 2, 2);
 	writer_put(out, b, 7);
+}
+
+/* One field's line.  A field of usual size goes in one step: room for
+ * the line is made at once. */
+static void text_field(struct writer_line *out, const struct http_msg *m,
+		       const struct http_header *h)
+{
+	const uint8_t *np, *vp, *nlim, *vlim;
+	size_t nn = writer_slice(m, h->name_off, h->name_len, &np);
+	size_t vn = writer_slice(m, h->value_off, h->value_len, &vp);
+	uint8_t *d;
+
+	if (nn + vn > WRITER_STEP) {
+		WRITER_LIT(out, TEXT_INDENT);
+		text_put_safe_lim(out, np, nn, writer_slice_lim(m, np, nn));
+		WRITER_LIT(out, ": ");
+		text_put_safe_lim(out, vp, vn, writer_slice_lim(m, vp, vn));
+		writer_putc(out, '\n');
+		return;
+	}
+	d = (uint8_t *)writer_reserve(out, 4 * (nn + vn) + 2 * 16 +
+					      sizeof(TEXT_INDENT ": \n"));
+	memcpy(d, TEXT_INDENT, sizeof(TEXT_INDENT) - 1);
+	d += sizeof(TEXT_INDENT) - 1;
+	nlim = writer_slice_lim(m, np, nn);
+	if (!writer_copy_short(&d, np, nn, nlim, false))
+		text_escape(&d, np, np + nn, np + nn, nlim);
+	*d++ = ':';
+	*d++ = ' ';
+	vlim = writer_slice_lim(m, vp, vn);
+	if (!writer_copy_short(&d, vp, vn, vlim, false))
+		text_escape(&d, vp, vp + vn, vp + vn, vlim);
+	*d++ = '\n';
+	out->len = (char *)d - out->buf;
 }
 
 static void text_fields(struct writer_line *out, const struct http_msg *m,
 			const struct http_header *f, size_t n)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		WRITER_LIT(out, TEXT_INDENT);
-		text_put_slice(out, m, f[i].name_off, f[i].name_len);
-		WRITER_LIT(out, ": ");
-		text_put_slice(out, m, f[i].value_off, f[i].value_len);
-		writer_putc(out, '\n');
-	}
+	for (size_t i = 0; i < n; i++)
+		text_field(out, m, &f[i]);
 }
 
 static void text_headers(struct writer_line *out, const struct http_msg *m)
@@ -350,6 +396,10 @@ static void text_body(struct writer_line *out, const struct http_msg *m,
 
 static void text_version(struct writer_line *out, const struct http_msg *m)
 {
+	if (m->version_major == 1 && m->version_minor == 1) {
+		WRITER_LIT(out, "HTTP/1.1");
+		return;
+	}
 	WRITER_LIT(out, "HTTP/");
 	writer_put_int(out, m->version_major);
 	writer_putc(out, '.');
@@ -475,14 +525,26 @@ static void text_response(struct writer_line *out, const struct txn *t,
 
 /* What every record's line begins with: when, who (the process, its
  * container) and the connection, without a newline. */
+static _Thread_local struct writer_memo text_memo; /* as json.c's */
+
 static void text_conn(struct writer_line *out, const struct conn_info *c,
 		      uint64_t ns)
 {
 	char addr[WRITER_END_LEN];
-	size_t n;
+	struct writer_memo_slot *slot;
+	size_t n, start;
+	unsigned drains;
+	bool hit;
 
 	writer_putc(out, '[');
 	text_put_time(out, ns);
+	slot = writer_memo_find(&text_memo, c, &hit);
+	if (hit) {
+		writer_put(out, slot->buf, slot->len);
+		return;
+	}
+	start = out->len;
+	drains = out->drains;
 	WRITER_LIT(out, "] PID ");
 	writer_put_u64(out, c->pid);
 	WRITER_LIT(out, " (");
@@ -522,6 +584,7 @@ static void text_conn(struct writer_line *out, const struct conn_info *c,
 			writer_putc(out, '?');
 		writer_putc(out, ')');
 	}
+	writer_memo_keep(slot, c, out, start, drains);
 }
 
 int text_format_txn(FILE *f, const struct txn *t, const struct sink_config *o)

@@ -171,6 +171,7 @@ void writer_line_drain(struct writer_line *l)
 	if (l->len)
 		fwrite_unlocked(l->buf, 1, l->len, l->f);
 	l->len = 0;
+	l->drains++;
 }
 
 int writer_end(struct writer_line *l)
@@ -195,15 +196,38 @@ void writer_put_slow(struct writer_line *l, const void *p, size_t n)
 	l->len = n;
 }
 
+const char writer_pairs[200] =
+	"0001020304050607080910111213141516171819"
+	"2021222324252627282930313233343536373839"
+	"4041424344454647484950515253545556575859"
+	"6061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
 void writer_put_u64(struct writer_line *l, uint64_t v)
 {
-	char b[20];
-	int i = sizeof(b);
+	/* Written from the end of b, then 20 bytes at once from where the
+	 * digits start: a copy of known size, with room reserved. */
+	char b[40], *d;
+	size_t i = 20;
 
-	do
-		b[--i] = (char)('0' + v % 10);
-	while (v /= 10);
-	writer_put(l, b + i, sizeof(b) - i);
+	if (v < 10) {
+		writer_putc(l, (char)('0' + v));
+		return;
+	}
+	while (v >= 100) {
+		i -= 2;
+		memcpy(b + i, writer_pairs + v % 100 * 2, 2);
+		v /= 100;
+	}
+	if (v >= 10) {
+		i -= 2;
+		memcpy(b + i, writer_pairs + v * 2, 2);
+	} else {
+		b[--i] = (char)('0' + v);
+	}
+	d = writer_reserve(l, 20);
+	memcpy(d, b + i, 20);
+	l->len += 20 - i;
 }
 
 void writer_put_int(struct writer_line *l, int64_t v)

@@ -8,6 +8,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* event.h uses the kernel's fixed-width types and, being shared with the
  * probe, includes nothing itself. */
@@ -75,7 +80,8 @@ void writer_close(void *w);
 #define WRITER_LINE_MAX 8192
 struct writer_line {
 	FILE *f;
-	size_t len; /* bytes waiting in buf */
+	size_t len;	 /* bytes waiting in buf */
+	unsigned drains; /* times buf went to f since writer_begin() */
 	char buf[WRITER_LINE_MAX];
 };
 
@@ -87,6 +93,7 @@ static inline void writer_begin(struct writer_line *l, FILE *f)
 	flockfile(f);
 	l->f = f;
 	l->len = 0;
+	l->drains = 0;
 }
 /* Writes what waits to l->f and unlocks it; returns 0, or -errno (-EIO
  * when unknown) if the stream is in error. */
@@ -135,15 +142,20 @@ static inline void writer_puts(struct writer_line *l, const char *s)
  * the line: escape() turns p[0..stop) (and a little past stop, to end a
  * UTF-8 sequence; end is where the bytes end) into at most
  * grow * (stop - p) + slack bytes at *dp, advances *dp, and returns the
- * next byte.  Text and JSON each have their escape().  Inline, so that
- * the caller's escape() is inlined into it. */
+ * next byte.  lim (>= end) is how far the bytes at p may be read: a
+ * block of sixteen may be read past end, up to lim, and its extra bytes
+ * ignored.  slack must be at least 16, room for such a block.  Text and
+ * JSON each have their escape().  Inline, so that the caller's escape()
+ * is inlined into it. */
 #define WRITER_STEP 1024
 typedef const uint8_t *(*writer_escape_fn)(uint8_t **dp, const uint8_t *p,
 					     const uint8_t *stop,
-					     const uint8_t *end);
+					     const uint8_t *end,
+					     const uint8_t *lim);
 static inline __attribute__((always_inline)) void
 writer_put_escaped(struct writer_line *l, const uint8_t *p, size_t n,
-		   writer_escape_fn escape, size_t grow, size_t slack)
+		   const uint8_t *lim, writer_escape_fn escape, size_t grow,
+		   size_t slack)
 {
 	const uint8_t *end = p + n, *stop;
 	uint8_t *d;
@@ -151,7 +163,7 @@ writer_put_escaped(struct writer_line *l, const uint8_t *p, size_t n,
 	while (p < end) {
 		stop = end - p > WRITER_STEP ? p + WRITER_STEP : end;
 		d = (uint8_t *)writer_reserve(l, grow * (stop - p) + slack);
-		p = escape(&d, p, stop, end);
+		p = escape(&d, p, stop, end, lim);
 		l->len = (char *)d - l->buf;
 	}
 }
@@ -165,6 +177,8 @@ void writer_put_int(struct writer_line *l, int64_t v);
 
 /* Lowercase hex digits. */
 extern const char writer_hex[16];
+/* "00" to "99", two digits at 2 * n: two digits per division. */
+extern const char writer_pairs[200];
 
 
 
@@ -219,9 +233,27 @@ static inline size_t writer_word_first(uint64_t odd)
 #endif
 }
 
+#ifdef __SSE2__
+/* Flags (bit i for byte i) the bytes of v that the word check above
+ * would: not printable ASCII, and with json also quotes and
+ * backslashes.  Compared as signed, a byte >= 0x80 is below 0x20 too.
+ * Every flag is exact; the table decides about tab, CR and LF. */
+static inline unsigned writer_block_odd(__m128i v, bool json)
+{
+	__m128i odd = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+				   _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+
+	if (json)
+		odd = _mm_or_si128(odd, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+						     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+	return (unsigned)_mm_movemask_epi8(odd);
+}
+#endif
+
 /* How many bytes at p, of n, are all in class cls (one class).  Headers
- * and text bodies are mostly printable ASCII: eight bytes are checked at
- * a time, and the table decides about each byte flagged.
+ * and text bodies are mostly printable ASCII: sixteen bytes are checked
+ * at a time where SSE2 is (every x86-64), then eight, and the table
+ * decides about each byte flagged.
  * Every flag is checked, so one flagged in excess (on a big-endian
  * machine the borrow runs towards the first byte) only costs a step. */
 static inline size_t writer_span(const uint8_t *p, size_t n, uint8_t cls)
@@ -230,6 +262,20 @@ static inline size_t writer_span(const uint8_t *p, size_t n, uint8_t cls)
 	size_t i = 0;
 	uint64_t w, odd;
 
+#ifdef __SSE2__
+	while (n - i >= 16) {
+		unsigned m = writer_block_odd(_mm_loadu_si128((const __m128i *)(p + i)), json);
+
+		if (!m) {
+			i += 16;
+			continue;
+		}
+		i += __builtin_ctz(m);
+		if (!(writer_byte_class[p[i]] & cls))
+			return i;
+		i++; /* tab, CR or LF, in a class that has them */
+	}
+#endif
 	while (n - i >= sizeof(w)) {
 		memcpy(&w, p + i, sizeof(w));
 		odd = writer_word_odd(w, json);
@@ -248,19 +294,48 @@ static inline size_t writer_span(const uint8_t *p, size_t n, uint8_t cls)
 }
 
 /* Copies to d the bytes at p, up to stop, that are in class cls, and
- * returns how many.  d has room for stop - p, and bytes past those
- * copied may be written too.  Eight bytes go as one word; the last few
- * go as the word that ends with them, when it is all plain: its first
- * bytes were then copied as they are, just before d, if that was in the
- * same step (begin is where the step started in p). */
-static inline size_t writer_copy_span(uint8_t *d, const uint8_t *p,
+ * returns how many.  d has room for stop - p + 16, and bytes past those
+ * copied may be written too.  Sixteen bytes (SSE2) or eight go as one
+ * block.  The last few go as one block of sixteen when the bytes may be
+ * read that far (lim: a short header inside its message's buffer), or
+ * else as the block that ends with them, when it is all plain: its
+ * first bytes were then copied as they are, just before d, if that was
+ * in the same step (begin is where the step started in p). */
+static inline __attribute__((always_inline)) size_t
+writer_copy_span(uint8_t *d, const uint8_t *p,
 				      const uint8_t *stop, const uint8_t *begin,
-				      uint8_t cls)
+				      const uint8_t *lim, uint8_t cls)
 {
 	bool json = cls & WRITER_C_JSON;
 	size_t i = 0, n = stop - p;
 	uint64_t w, odd;
 
+#ifdef __SSE2__
+	__m128i v;
+	unsigned m;
+
+	while (n - i >= 16) {
+		v = _mm_loadu_si128((const __m128i *)(p + i));
+		_mm_storeu_si128((__m128i *)(d + i), v);
+		m = writer_block_odd(v, json);
+		if (m)
+			return i + __builtin_ctz(m);
+		i += 16;
+	}
+	if (i < n && lim - (p + i) >= 16) {
+		v = _mm_loadu_si128((const __m128i *)(p + i));
+		_mm_storeu_si128((__m128i *)(d + i), v);
+		m = writer_block_odd(v, json) & ((1u << (n - i)) - 1);
+		return m ? i + __builtin_ctz(m) : n;
+	}
+	if (i < n && (size_t)(stop - begin) >= 16) {
+		v = _mm_loadu_si128((const __m128i *)(stop - 16));
+		if (!writer_block_odd(v, json)) {
+			_mm_storeu_si128((__m128i *)(d + n - 16), v);
+			return n;
+		}
+	}
+#endif
 	while (n - i >= sizeof(w)) {
 		memcpy(&w, p + i, sizeof(w));
 		memcpy(d + i, &w, sizeof(w));
@@ -281,6 +356,28 @@ static inline size_t writer_copy_span(uint8_t *d, const uint8_t *p,
 	return i;
 }
 
+/* The usual header name or value: shorter than a block, readable as one
+ * (lim, as for writer_copy_span()), all plain.  Then it is copied to *dp
+ * (which has room for 16 bytes) and true returned; else nothing is
+ * done. */
+static inline __attribute__((always_inline)) bool
+writer_copy_short(uint8_t **dp, const uint8_t *p, size_t n,
+		  const uint8_t *lim, bool json)
+{
+#ifdef __SSE2__
+	if (n < 16 && lim - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)p);
+
+		if (!(writer_block_odd(v, json) & ((1u << n) - 1))) {
+			_mm_storeu_si128((__m128i *)*dp, v);
+			*dp += n;
+			return true;
+		}
+	}
+#endif
+	return false;
+}
+
 /* A slice of m->buf as bytes; empty when it does not lie inside buf, so
  * that a parser bug cannot make a writer read out of bounds. */
 static inline size_t writer_slice(const struct http_msg *m, uint32_t off,
@@ -292,6 +389,14 @@ static inline size_t writer_slice(const struct http_msg *m, uint32_t off,
 	}
 	*p = (const uint8_t *)m->buf + off;
 	return len;
+}
+
+/* How far the bytes of a slice of m->buf (at p) may be read: to the end
+ * of the allocation (buf_cap), past the slice. */
+static inline const uint8_t *writer_slice_lim(const struct http_msg *m,
+					      const uint8_t *p, size_t n)
+{
+	return m->buf && n ? (const uint8_t *)m->buf + m->buf_cap : p + n;
 }
 
 /* Length of the valid UTF-8 sequence at p (1-4), 0 if p[0] cannot start
@@ -309,6 +414,58 @@ static inline bool writer_cp_unsafe(uint32_t cp)
 	return (cp >= 0x7f && cp < 0xa0) || cp == 0x061c || cp == 0x200e ||
 	       cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
 	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* --- what a writer printed for a connection --------------------------- */
+
+/* Every record begins with its connection -- process, fd, addresses --
+ * the same bytes for every transaction of a kept-alive connection.  A
+ * writer keeps what it printed for a few connections (a slot each, by
+ * conn_id) and copies those bytes when the conn_info is the same, byte
+ * for byte.  Unix sockets are not kept: their names (conn_info.unx) are
+ * the stream tracker's and complete later. */
+#define WRITER_MEMO_SLOTS 32
+#define WRITER_MEMO_MAX 448 /* bytes kept per connection; longer: not kept */
+struct writer_memo_slot {
+	struct conn_info key; /* what buf was made from */
+	size_t len;	      /* 0: empty */
+	char buf[WRITER_MEMO_MAX];
+};
+struct writer_memo {
+	struct writer_memo_slot slot[WRITER_MEMO_SLOTS];
+};
+
+/* c's slot in m, NULL when c is not kept; *hit says whether its bytes
+ * are c's. */
+static inline struct writer_memo_slot *
+writer_memo_find(struct writer_memo *m, const struct conn_info *c, bool *hit)
+{
+	struct writer_memo_slot *s;
+
+	*hit = false;
+	if (c->local.family == AF_UNIX || c->remote.family == AF_UNIX)
+		return NULL;
+	s = &m->slot[c->conn_id % WRITER_MEMO_SLOTS];
+	*hit = s->len && !memcmp(&s->key, c, sizeof(*c));
+	return s;
+}
+
+/* Keeps in s (from writer_memo_find(), may be NULL) what l gathered for
+ * c since start, l->len then and drains then d, unless l went to its
+ * stream in between or it is too long. */
+static inline void writer_memo_keep(struct writer_memo_slot *s,
+				    const struct conn_info *c,
+				    const struct writer_line *l, size_t start,
+				    unsigned d)
+{
+	if (!s)
+		return;
+	s->len = 0;
+	if (l->drains != d || l->len - start > WRITER_MEMO_MAX)
+		return;
+	s->key = *c;
+	memcpy(s->buf, l->buf + start, l->len - start);
+	s->len = l->len - start;
 }
 
 /* --- JSON strings (json.c), also for the HAR sink -------------------- */
