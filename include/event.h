@@ -36,9 +36,10 @@
  * probe; user space sizes its own arrays by the same names. */
 #define HS_MAX_CONNS 65536   /* hs_conns: connections; an insert into a
 			      * full table is counted (HS_STAT_CONN_FULL) */
-#define HS_MAX_SOCKS 65536   /* hs_socks: socket -> addresses (LRU) */
-#define HS_MAX_ACTIVE 16384  /* hs_active, hs_tls_active: calls in flight,
-			      * one per thread; hs_go_active: Go TLS calls
+#define HS_MAX_SOCKS 65536   /* hs_socks: socket -> addresses (LRU);
+			      * hs_sk_conns: socket -> connection (LRU) */
+#define HS_MAX_ACTIVE 16384  /* hs_active, hs_tls_active, hs_mmsg_next:
+			      * calls in flight, one per thread; hs_go_active: Go TLS calls
 			      * in flight, one per goroutine (LRU) */
 #define HS_MAX_SSL 65536     /* hs_ssl_fds: SSL object or *tls.Conn -> fd (LRU) */
 #define HS_MAX_PIDS 1024     /* hs_pids: the -p filter */
@@ -231,6 +232,9 @@ struct hs_conn {
 	__s32 listen_fd; /* the listening socket a server accepted on, -1
 			  * otherwise (a Unix socket's name is its
 			  * listener's) */
+	__u64 sk;	 /* the socket under it, as the sock tracepoints
+			  * name it: set by the socket-level hooks at its
+			  * first I/O (always 0 on the syscall path) */
 };
 
 /* hs_conn.flags, besides HS_F_UNVERIFIED and HS_F_TLS: the direction has
@@ -259,6 +263,10 @@ enum hs_stat {
 				 * would cost a lookup per I/O) */
 	HS_STAT_UNIX_NOT_STREAM, /* Unix datagram and seqpacket sockets
 				  * made while tracing, left out */
+	HS_STAT_NO_USER_BUF,	/* socket-level hooks: bytes of traced
+				 * connections moved with no buffer the
+				 * probe can read (io_uring, splice, 32-bit
+				 * syscalls): sent as gaps */
 	HS_STAT_MAX,
 };
 

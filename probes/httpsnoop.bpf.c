@@ -3,7 +3,19 @@
  * Compiled at startup by BCC.  It uses only syscall, sock and sched
  * tracepoints, user memory and helpers -- never kernel struct layouts --
  * because the kernel headers BCC compiles against may not match the
- * running kernel.  Build-time knobs arrive as -D flags from user space:
+ * running kernel.  Socket I/O is seen one of two ways, chosen by user
+ * space at run time (--hooks):
+ *   - the socket-level hooks (HS_SOCK_HOOKS): one program per socket
+ *     send or receive, on sock:sock_{send,recv}_length, which reads the
+ *     syscall's fd and buffer from its saved registers (orig_ax names the
+ *     syscall).  Reads and writes of files and pipes run nothing.
+ *   - the syscall tracepoints: each I/O syscall's entry records the call
+ *     in hs_active and its exit sends the bytes; the sock tracepoints,
+ *     where the kernel has them, say whether the call was on a socket.
+ * accept, connect, socket, close and sendfile are syscall tracepoints on
+ * both.  Build-time knobs arrive as -D flags from user space:
+ *   HS_SOCK_HOOKS     the socket-level hooks (needs HS_HAVE_SOCK_TP and
+ *                     HS_TASK_REGS)
  *   HS_HAVE_SOCK_TP   sock:sock_{send,recv}_length exist (kernel >= 6.3)
  *   HS_TASK_REGS      a syscall's arguments can be read from the task's
  *                     saved registers (x86-64, kernel >= 5.15 with BTF)
@@ -29,6 +41,15 @@
 
 #include "event.h" /* replaced by the header's text when embedded */
 
+#ifdef HS_SOCK_HOOKS /* which need both */
+#ifndef HS_HAVE_SOCK_TP
+#define HS_HAVE_SOCK_TP
+#endif
+#ifndef HS_TASK_REGS
+#define HS_TASK_REGS
+#endif
+#endif
+
 /* bpf_probe_read_user under a name of our own.  BCC checks each call to
  * it, by name, against the kernel's symbols, and loads all of
  * /proc/kallsyms to do so: half a second of start-up.  User space has
@@ -47,6 +68,7 @@ static long (*hs_read_user)(void *dst, __u32 size, const void *src) =
 #define HS_IPPROTO_MPTCP 262
 #define HS_TCP_ESTABLISHED 1
 #define HS_EINPROGRESS 115
+#define HS_MSG_PEEK 2
 #define HS_SOCK_STREAM 1
 #define HS_SOCK_SEQPACKET 5
 #define HS_SOCK_TYPE_MASK 0xf /* socket(2)'s type without SOCK_NONBLOCK
@@ -150,6 +172,14 @@ struct hs_record {
 /* LRU: a thread killed inside a syscall never reaches its exit tracepoint,
  * and its entry must not hold a slot forever. */
 BPF_TABLE("lru_hash", __u64, struct hs_active, hs_active, HS_MAX_ACTIVE);
+#ifdef HS_SOCK_HOOKS
+/* recvmmsg/sendmmsg move one message per sock tracepoint: the index of
+ * the thread's next message, until the syscall's exit. */
+BPF_TABLE("lru_hash", __u64, __u32, hs_mmsg_next, HS_MAX_ACTIVE);
+/* Socket -> its connection, for socket I/O that names no buffer
+ * (io_uring): a cache, checked against hs_conn.sk, so LRU. */
+BPF_TABLE("lru_hash", __u64, struct hs_conn_key, hs_sk_conns, HS_MAX_SOCKS);
+#endif
 /* Connections; an insert into a full table is counted, never evicts. */
 BPF_HASH(hs_conns, struct hs_conn_key, struct hs_conn, HS_MAX_CONNS);
 /* Socket -> endpoints, from inet_sock_set_state; a cache, so LRU. */
@@ -348,6 +378,7 @@ static __always_inline int late_entry(struct hs_active *a)
 	return 0;
 }
 #endif
+#ifndef HS_SOCK_HOOKS
 /* A Unix socket's I/O costs one lookup once its connection is known not
  * to carry HTTP, or to be a datagram socket (X11, D-Bus and journald
  * keep such sockets busy on real hosts): the call is forgotten here, and
@@ -398,7 +429,7 @@ static __always_inline void mark_sock(void *sk, __u16 family, __u16 protocol,
 		a->is_sock = HS_SOCK_TCP;
 	}
 	a->sk = (__u64)sk;
-	if (flags & 2 /* MSG_PEEK */)
+	if (flags & HS_MSG_PEEK)
 		a->peek = 1;
 }
 
@@ -415,6 +446,7 @@ TRACEPOINT_PROBE(sock, sock_recv_length)
 	return 0;
 }
 #endif
+#endif /* !HS_SOCK_HOOKS */
 
 TRACEPOINT_PROBE(sock, inet_sock_set_state)
 {
@@ -1223,6 +1255,32 @@ static __always_inline void note_cipher(struct hs_active *a, long ret)
 #endif
 }
 
+#ifdef HS_SOCK_HOOKS
+/* The socket under connection key, which the hooks name with each I/O
+ * (a->sk).  A connection learns it at its first I/O; another socket
+ * under the same fd means that the fd was closed unseen (dup2 onto it,
+ * close_range) and now names a new connection, seen mid-stream from
+ * here.  NULL when the table is full. */
+static __always_inline struct hs_conn *conn_sock(struct hs_conn *c,
+						 struct hs_conn_key *key,
+						 struct hs_active *a)
+{
+	__u64 sk = a->sk;
+
+	if (c->sk == sk || !sk)
+		return c;
+	if (c->sk) {
+		hs_conns.delete(key);
+		c = conn_entry(key, a, 0);
+		if (!c)
+			return 0;
+	}
+	c->sk = sk;
+	hs_sk_conns.update(&sk, key);
+	return c;
+}
+#endif
+
 /* The bytes `ret` that a syscall (or, with tls, an SSL call) moved on
  * connection (tgid, key_fd): its entry, positions and filters, inference,
  * then the records' header and the copy, by tail call. */
@@ -1239,6 +1297,10 @@ static __always_inline int conn_data(void *ctx, struct hs_active *ap,
 
 	if (!c)
 		return 0;
+#ifdef HS_SOCK_HOOKS
+	if (!tls && !(c = conn_sock(c, &key, &a)))
+		return 0;
+#endif
 	ts = a.dir == HS_DIR_SEND ? a.ts : bpf_ktime_get_ns();
 	c->last_ts = ts;
 	if (!conn_advance(c, &a, ret, &pos))
@@ -1353,6 +1415,29 @@ static __always_inline void hide_cipher(__u64 id, struct hs_active *a, long ret)
 static __always_inline int go_cipher(__u64 id, struct hs_active *a, long ret);
 #endif
 
+/* Whether the socket I/O a is the ciphertext of a TLS call in flight on
+ * the thread: inside SSL_read/SSL_write (say which fd the SSL object
+ * uses) or a Go program's crypto/tls call.  Then the socket's entry is
+ * marked so that none of its bytes are reported, and 1 is returned. */
+static __always_inline int cipher_io(__u64 id, struct hs_active *a, long ret)
+{
+#ifdef HS_TLS
+	struct hs_tls_call *tc = hs_tls_active.lookup(&id);
+
+	if (tc) {
+		tc->fd = a->fd;
+		hide_cipher(id, a, ret);
+		return 1;
+	}
+#endif
+#ifdef HS_GOTLS
+	if (go_cipher(id, a, ret))
+		return 1;
+#endif
+	return 0;
+}
+
+#ifndef HS_SOCK_HOOKS
 static __always_inline int data_exit(void *ctx, long ret, int kind, int dir)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -1381,25 +1466,11 @@ static __always_inline int data_exit(void *ctx, long ret, int kind, int dir)
 	if (!a.is_sock)
 		return 0;
 #endif
-#ifdef HS_TLS
-	/* Inside SSL_read/SSL_write: these are the ciphertext of a TLS
-	 * connection.  Say which fd the SSL object uses, and mark the
-	 * socket's entry so that none of its bytes are reported. */
-	struct hs_tls_call *tc = hs_tls_active.lookup(&id);
-
-	if (tc) {
-		tc->fd = a.fd;
-		hide_cipher(id, &a, ret);
+	if (cipher_io(id, &a, ret))
 		return 0;
-	}
-#endif
-#ifdef HS_GOTLS
-	/* The same inside a Go program's crypto/tls call. */
-	if (go_cipher(id, &a, ret))
-		return 0;
-#endif
 	return stash_call(ctx, &a, a.fd, ret, 0);
 }
+#endif /* !HS_SOCK_HOOKS */
 
 static __always_inline int conn_exit(long ret, int accept)
 {
@@ -1434,6 +1505,7 @@ static __always_inline int conn_exit(long ret, int accept)
 	return 0;
 }
 
+#ifndef HS_SOCK_HOOKS
 #define HS_DATA_PROBES(name, fdarg, bufarg, lenarg, kind, dir)          \
 	TRACEPOINT_PROBE(syscalls, sys_enter_##name)                     \
 	{                                                                \
@@ -1456,6 +1528,230 @@ HS_DATA_PROBES(sendmsg, fd, msg, flags, HS_K_MSG, HS_DIR_SEND)
 HS_DATA_PROBES(recvmmsg, fd, mmsg, vlen, HS_K_MMSG, HS_DIR_RECV)
 HS_DATA_PROBES(sendmmsg, fd, mmsg, vlen, HS_K_MMSG, HS_DIR_SEND)
 HS_DATA_PROBES(sendfile64, out_fd, offset, count, HS_K_SENDFILE, HS_DIR_SEND)
+#else /* HS_SOCK_HOOKS */
+/* --- the socket-level hooks ------------------------------------------ */
+
+/* x86-64 syscall numbers (arch/x86/entry/syscalls/syscall_64.tbl), as
+ * orig_ax names the syscall in flight. */
+#define HS_NR_READ 0
+#define HS_NR_WRITE 1
+#define HS_NR_READV 19
+#define HS_NR_WRITEV 20
+#define HS_NR_SENDFILE 40
+#define HS_NR_SENDTO 44
+#define HS_NR_RECVFROM 45
+#define HS_NR_SENDMSG 46
+#define HS_NR_RECVMSG 47
+#define HS_NR_SPLICE 275
+#define HS_NR_RECVMMSG 299
+#define HS_NR_SENDMMSG 307
+/* __USER_CS: the saved cs of a 64-bit task entered from user mode.  A
+ * kernel thread's (an io_uring worker's too) saved registers are not a
+ * syscall's, and a 32-bit task's syscalls have other numbers. */
+#define HS_USER_CS 0x33
+
+/* What sock_call makes of a socket I/O. */
+enum hs_how {
+	HS_HOW_SKIP,  /* not reported here (sendfile: its exit does it) */
+	HS_HOW_BUF,   /* a syscall whose fd and buffer are known: in *a */
+	HS_HOW_NOBUF, /* bytes without a buffer to read (io_uring, a
+		       * kernel thread, a 32-bit task): a gap, if the
+		       * socket is known */
+};
+
+/* The syscall in flight, from its number and saved user registers (its
+ * arguments, which the kernel leaves as they were until it returns):
+ * the fd, the buffer and the kind of call, in *a.  dir says which way
+ * the socket's bytes moved; a syscall that moves them the other way is
+ * not the I/O on its own buffer. */
+static __always_inline int sock_call(int dir, struct hs_active *a)
+{
+	struct pt_regs *regs = hs_task_regs(hs_current_task());
+	__u64 nr, id;
+	__u32 n = 0, *next;
+	int recv;
+
+	if ((regs->cs & 0xffff) != HS_USER_CS)
+		return HS_HOW_NOBUF;
+	nr = regs->orig_ax;
+	a->fd = regs->di;
+	a->buf = regs->si;
+	a->arg = regs->dx;
+	if (nr == HS_NR_READ || nr == HS_NR_WRITE || nr == HS_NR_RECVFROM ||
+	    nr == HS_NR_SENDTO) {
+		a->kind = HS_K_BUF;
+		recv = nr == HS_NR_READ || nr == HS_NR_RECVFROM;
+	} else if (nr == HS_NR_READV || nr == HS_NR_WRITEV) {
+		a->kind = HS_K_IOV;
+		recv = nr == HS_NR_READV;
+	} else if (nr == HS_NR_RECVMSG || nr == HS_NR_SENDMSG) {
+		a->kind = HS_K_MSG;
+		recv = nr == HS_NR_RECVMSG;
+	} else if (nr == HS_NR_RECVMMSG || nr == HS_NR_SENDMMSG) {
+		/* One message per tracepoint, in order: this one's msghdr
+		 * is the next of the array.  (Every message is copied, not
+		 * only the first as on the syscall path.) */
+		id = bpf_get_current_pid_tgid();
+		next = hs_mmsg_next.lookup(&id);
+		if (next)
+			n = *next;
+		a->buf += (__u64)n * sizeof(struct hs_mmsghdr);
+		n++;
+		hs_mmsg_next.update(&id, &n);
+		a->kind = HS_K_MSG;
+		recv = nr == HS_NR_RECVMMSG;
+	} else if (nr == HS_NR_SENDFILE) {
+		/* Its exit reports it, once: before Linux 6.5 its pages
+		 * reach TCP without sock_sendmsg, so this may not fire. */
+		return HS_HOW_SKIP;
+	} else if (nr == HS_NR_SPLICE && dir == HS_DIR_SEND) {
+		/* splice(fd_in, off_in, fd_out, ...): pages, no buffer. */
+		a->fd = regs->dx;
+		a->buf = 0;
+		a->kind = HS_K_SENDFILE;
+		return HS_HOW_BUF;
+	} else {
+		return HS_HOW_NOBUF;
+	}
+	return recv == (dir == HS_DIR_RECV) ? HS_HOW_BUF : HS_HOW_NOBUF;
+}
+
+/* Socket I/O that names no buffer of the current task (io_uring, a
+ * kernel thread, a 32-bit task): counted, and a gap in its connection
+ * when the socket is one this process's connections know, so that the
+ * positions after it stay right. */
+static __always_inline int sock_nobuf(void *ctx, struct hs_active *a,
+				      __u64 id, long ret)
+{
+	__u64 sk = a->sk;
+	struct hs_conn_key *kp = hs_sk_conns.lookup(&sk);
+	struct hs_conn_key key;
+	struct hs_conn *c;
+
+	if (!kp || kp->tgid != id >> 32)
+		return 0;
+	key = *kp;
+	c = hs_conns.lookup(&key);
+	if (!c || c->sk != sk)
+		return 0;
+	stat_add(HS_STAT_NO_USER_BUF, ret);
+	a->fd = key.fd;
+	a->buf = 0;
+	a->kind = HS_K_SENDFILE;
+	return stash_call(ctx, a, key.fd, ret, 0);
+}
+
+/* Every socket send and receive on the machine comes here once, with
+ * the bytes it moved (ret): a send's after the kernel took them from
+ * the sender's buffer, a receive's after it filled the receiver's, and
+ * both before the syscall returns, so that the buffer is still the
+ * call's. */
+static __always_inline int sock_io(void *ctx, void *skp, __u16 family,
+				   __u16 protocol, int ret, int flags, int dir)
+{
+	__u64 id = bpf_get_current_pid_tgid(), sk = (__u64)skp;
+	struct hs_active a = {};
+	struct hs_conn_key key;
+	struct hs_conn *c;
+	int how;
+
+	/* EAGAIN and other errors, EOF, and MSG_PEEK (its bytes are read
+	 * again) move nothing. */
+	if (ret <= 0 || (flags & HS_MSG_PEEK))
+		return 0;
+	if (family == HS_AF_UNIX)
+		a.is_sock = HS_SOCK_UNIX;
+	else if ((family == HS_AF_INET || family == HS_AF_INET6) &&
+		 (protocol == HS_IPPROTO_TCP || protocol == HS_IPPROTO_MPTCP))
+		a.is_sock = HS_SOCK_TCP;
+	else
+		return 0;
+	if (!task_wanted(id >> 32))
+		return 0;
+	how = sock_call(dir, &a);
+	if (how == HS_HOW_SKIP)
+		return 0;
+	a.ts = bpf_ktime_get_ns();
+	a.sk = sk;
+	a.dir = dir;
+	if (how == HS_HOW_NOBUF)
+		return sock_nobuf(ctx, &a, id, ret);
+	if (a.fd < 0 || cipher_io(id, &a, ret))
+		return 0;
+	/* A connection known not to carry HTTP costs this one lookup, as
+	 * on the syscall path: positions, counters and memory-BIO ties are
+	 * kept (a Unix one's bytes are not counted), nothing is copied. */
+	key.tgid = id >> 32;
+	key.fd = a.fd;
+	c = hs_conns.lookup(&key);
+	if (c && c->proto >= HS_P_OTHER && (c->sk == sk || !c->sk)) {
+		if (a.is_sock == HS_SOCK_TCP) {
+			c->pos[dir & 1] += ret;
+			if (c->proto == HS_P_OTHER)
+				stat_add(HS_STAT_NON_HTTP_BYTES, ret);
+			note_cipher(&a, ret);
+		}
+		return 0;
+	}
+	return stash_call(ctx, &a, a.fd, ret, 0);
+}
+
+TRACEPOINT_PROBE(sock, sock_send_length)
+{
+	return sock_io(args, args->sk, args->family, args->protocol,
+		       args->ret, args->flags, HS_DIR_SEND);
+}
+
+TRACEPOINT_PROBE(sock, sock_recv_length)
+{
+	return sock_io(args, args->sk, args->family, args->protocol,
+		       args->ret, args->flags, HS_DIR_RECV);
+}
+
+/* sendfile(2): the bytes it moved, as a gap, on a connection the probe
+ * knows (so the fd is a socket), dated at its return. */
+TRACEPOINT_PROBE(syscalls, sys_exit_sendfile64)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct pt_regs *regs;
+	struct hs_active a = {};
+	struct hs_conn_key key = { .tgid = id >> 32 };
+	struct hs_conn *c;
+
+	if (args->ret <= 0 || !task_wanted(id >> 32))
+		return 0;
+	regs = hs_task_regs(hs_current_task());
+	key.fd = regs->di;
+	c = hs_conns.lookup(&key);
+	if (!c)
+		return 0;
+	a.ts = bpf_ktime_get_ns();
+	a.sk = c->sk;
+	a.fd = key.fd;
+	a.kind = HS_K_SENDFILE;
+	a.dir = HS_DIR_SEND;
+	a.is_sock = c->local.family == HS_AF_UNIX ? HS_SOCK_UNIX : HS_SOCK_TCP;
+	return stash_call(args, &a, key.fd, args->ret, 0);
+}
+
+/* The end of a recvmmsg/sendmmsg: the thread's next one starts at its
+ * message 0. */
+static __always_inline int mmsg_exit(void)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	hs_mmsg_next.delete(&id);
+	return 0;
+}
+TRACEPOINT_PROBE(syscalls, sys_exit_recvmmsg)
+{
+	return mmsg_exit();
+}
+TRACEPOINT_PROBE(syscalls, sys_exit_sendmmsg)
+{
+	return mmsg_exit();
+}
+#endif /* HS_SOCK_HOOKS */
 
 TRACEPOINT_PROBE(syscalls, sys_enter_accept)
 {

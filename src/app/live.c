@@ -265,6 +265,7 @@ static int live_open(struct app *a)
 		.unix_filter = o->nunix > 0,
 		.comm = o->comm,
 		.ringbuf_kb = APP_RINGBUF_KB,
+		.hooks = o->hooks,
 		.tls = !o->no_tls,
 		.verbose = o->verbose,
 	};

@@ -141,6 +141,19 @@ static const char *set_tls_lib(struct options *o, const char *arg)
 	return NULL;
 }
 
+static const char *set_hooks(struct options *o, const char *arg)
+{
+	if (!strcmp(arg, "auto"))
+		o->hooks = PROBE_HOOKS_AUTO;
+	else if (!strcmp(arg, "sock"))
+		o->hooks = PROBE_HOOKS_SOCK;
+	else if (!strcmp(arg, "syscall"))
+		o->hooks = PROBE_HOOKS_SYSCALL;
+	else
+		return "expected auto, sock or syscall";
+	return NULL;
+}
+
 static const char *set_redact_header(struct options *o, const char *arg)
 {
 	if (!*arg || redact_add_header(&o->redact, arg))
@@ -275,6 +288,11 @@ static const struct opt opts[] = {
 	  .col = 28, .help = "redact this header too (repeatable)" },
 	{ .name = "redact-query", .key = 265, .arg = "NAME", .set = set_redact_query,
 	  .col = 28, .help = "redact this query parameter's value (repeatable)" },
+	{ .name = "hooks", .key = 281, .arg = "HOW", .set = set_hooks,
+	  .help = "how the probe sees socket I/O: sock (one program per\n"
+		  "socket send or receive; Linux 6.3+ with BTF, x86-64),\n"
+		  "syscall (enter and exit of each I/O syscall), or auto\n"
+		  "(the default: sock where the kernel has it; -v says)" },
 	{ .name = "verbose", .key = 'v', .field = FIELD(verbose),
 	  .help = "say which kernel features are in use" },
 	{ .name = "method", .key = 268, .arg = "M", .set = set_method,
@@ -339,7 +357,7 @@ void options_usage(FILE *f)
 	      "                 [-b BYTES] [--body-lines N] [-d SECONDS] [--probe FILE]\n"
 	      "                 [--ebpf] [-v] [-h] [-V]\n"
 	      "                 [--record FILE | --replay FILE] [--no-tls] [--tls-lib PATH]...\n"
-	      "                 [--no-redact]\n"
+	      "                 [--no-redact] [--hooks auto|sock|syscall]\n"
 	      "                 [--redact-header NAME]... [--redact-query NAME]...\n"
 	      "                 [--method M] [--path GLOB] [--host GLOB] [--status SPEC]\n"
 	      "                 [--min-latency D] [--summary] [--summary-json FILE] [--top]\n"

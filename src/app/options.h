@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "capture/probe.h"
 #include "core/redact.h"
 #include "prof/filter.h"
 #include "sink/sink.h"
@@ -43,6 +44,7 @@ struct options {
 	const char *replay;
 	const char *tls_libs[OPT_MAX_TLS_LIBS];
 	size_t ntls_libs;
+	enum probe_hooks hooks; /* --hooks */
 	bool no_tls;
 	bool ebpf;
 	bool verbose;

@@ -1,13 +1,16 @@
 /* features.c -- what the running kernel offers the probe, tested at start rather than assumed. */
 #include "capture/features.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <bcc/libbpf.h>
 
 #include "capture/preflight.h"
+#include "core/util.h"
 
 static bool have_ringbuf(void)
 {
@@ -84,8 +87,25 @@ static bool have_sock_tp(void)
 	return access(path, F_OK) == 0;
 }
 
-void features_detect(struct features *f)
+/* The hook path asked for: --hooks, else HTTPSNOOP_HOOKS (a way to
+ * choose for tests and benchmarks that run httpsnoop deep inside). */
+static enum probe_hooks hooks_wanted(enum probe_hooks hooks)
 {
+	const char *env = getenv("HTTPSNOOP_HOOKS");
+
+	if (hooks != PROBE_HOOKS_AUTO || !env)
+		return hooks;
+	if (!strcmp(env, "sock"))
+		return PROBE_HOOKS_SOCK;
+	if (!strcmp(env, "syscall"))
+		return PROBE_HOOKS_SYSCALL;
+	return PROBE_HOOKS_AUTO;
+}
+
+int features_detect(struct features *f, enum probe_hooks hooks)
+{
+	const char *why = NULL;
+
 	f->sock_tp = have_sock_tp();
 	f->ringbuf = have_ringbuf();
 	/* Kernels before 5.5 read user memory with plain probe_read. */
@@ -93,8 +113,28 @@ void features_detect(struct features *f)
 				      ? BPF_FUNC_probe_read_user
 				      : BPF_FUNC_probe_read;
 	f->task_regs = have_task_regs();
-	snprintf(f->desc, sizeof(f->desc), "%s, %s%s",
-		 f->ringbuf ? "ring buffer" : "perf buffer",
-		 f->sock_tp ? "sock tracepoints" : "accept/connect tracking + /proc",
-		 f->task_regs ? ", syscall arguments from registers" : "");
+	hooks = hooks_wanted(hooks);
+	/* The socket-level hooks read the syscall's fd and buffer from the
+	 * task's saved registers, inside sock:sock_{send,recv}_length. */
+	if (!f->sock_tp)
+		why = "the kernel has no sock:sock_send_length tracepoint (Linux 6.3+)";
+	else if (!f->task_regs)
+		why = "the probe cannot read a syscall's registers "
+		      "(bpf_task_pt_regs: Linux 5.15+ with BTF, x86-64)";
+	f->sock_hooks = hooks != PROBE_HOOKS_SYSCALL && !why;
+	if (hooks == PROBE_HOOKS_SOCK && why) {
+		warn("the socket-level hooks cannot be used: %s; "
+		     "use --hooks syscall (or auto)", why);
+		return -ENOTSUP;
+	}
+	if (f->sock_hooks)
+		snprintf(f->desc, sizeof(f->desc), "%s, socket-level hooks "
+			 "(sock:sock_{send,recv}_length, syscall arguments from registers)",
+			 f->ringbuf ? "ring buffer" : "perf buffer");
+	else
+		snprintf(f->desc, sizeof(f->desc), "%s, syscall tracepoints + %s%s",
+			 f->ringbuf ? "ring buffer" : "perf buffer",
+			 f->sock_tp ? "sock tracepoints" : "accept/connect tracking + /proc",
+			 f->task_regs ? ", syscall arguments from registers" : "");
+	return 0;
 }

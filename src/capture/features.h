@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 
+#include "capture/probe.h"
+
 struct features {
 	bool ringbuf;	      /* BPF ring buffer (5.8); else perf buffers */
 	bool sock_tp;	      /* sock:sock_{send,recv}_length (6.3) */
@@ -11,13 +13,19 @@ struct features {
 			       * BPF_FUNC_probe_read */
 	bool task_regs;	      /* a syscall's arguments from the task's
 			       * registers (5.15, BTF, x86-64) */
-	char desc[128];	      /* for --verbose */
+	bool sock_hooks;      /* the socket-level hooks are in use: they
+			       * need sock_tp and task_regs */
+	char desc[160];	      /* for --verbose */
 };
 
-/* Tests the kernel.  HTTPSNOOP_FORCE_PERF_BUFFER,
- * HTTPSNOOP_FORCE_NO_SOCK_TP and HTTPSNOOP_FORCE_NO_TASK_REGS in the
- * environment turn those off, so that the fallbacks can be tested on a
- * kernel that has them. */
-void features_detect(struct features *f);
+/* Tests the kernel, and chooses the hook path `hooks` asks for
+ * (PROBE_HOOKS_AUTO: the socket-level hooks where the kernel has them,
+ * unless HTTPSNOOP_HOOKS=sock|syscall in the environment chooses).
+ * HTTPSNOOP_FORCE_PERF_BUFFER, HTTPSNOOP_FORCE_NO_SOCK_TP and
+ * HTTPSNOOP_FORCE_NO_TASK_REGS in the environment turn those off, so
+ * that the fallbacks can be tested on a kernel that has them.  Returns
+ * 0, or -ENOTSUP after saying why when the socket-level hooks were asked
+ * for and the kernel cannot have them. */
+int features_detect(struct features *f, enum probe_hooks hooks);
 
 #endif

@@ -44,6 +44,8 @@ static int probe_cflags(const struct probe *p, const struct probe_opts *o,
 		snprintf(defs[n++], CFLAG_LEN, "-DHS_HAVE_SOCK_TP");
 	if (p->feat.task_regs)
 		snprintf(defs[n++], CFLAG_LEN, "-DHS_TASK_REGS");
+	if (p->feat.sock_hooks)
+		snprintf(defs[n++], CFLAG_LEN, "-DHS_SOCK_HOOKS");
 	if (!p->feat.ringbuf)
 		snprintf(defs[n++], CFLAG_LEN, "-DHS_PERF_BUFFER");
 	if (o->npids)
@@ -164,7 +166,8 @@ int probe_open(struct probe **out, const struct probe_opts *o,
 	p->o = o;
 	uprobe_init(&p->up);
 	gouprobe_init(&p->go);
-	features_detect(&p->feat);
+	if ((err = features_detect(&p->feat, o->hooks)))
+		goto fail;
 	job.ncflags = probe_cflags(p, o, defs);
 	for (int i = 0; i < job.ncflags; i++)
 		cflags[i] = defs[i];

@@ -14,6 +14,16 @@
  * probes/httpsnoop.bpf.c), NUL-terminated. */
 extern const char probe_embedded_source[];
 
+/* How the probe sees socket I/O (see the top of probes/httpsnoop.bpf.c). */
+enum probe_hooks {
+	PROBE_HOOKS_AUTO = 0, /* the socket-level hooks where the kernel
+			       * has them, else the syscall tracepoints;
+			       * HTTPSNOOP_HOOKS=sock|syscall in the
+			       * environment stands for a choice */
+	PROBE_HOOKS_SOCK,     /* the socket-level hooks, or fail */
+	PROBE_HOOKS_SYSCALL,  /* the syscall tracepoints */
+};
+
 struct probe_opts {
 	const char *source;	 /* probe text to compile */
 	const char *source_name; /* shown in compile errors */
@@ -32,6 +42,7 @@ struct probe_opts {
 				  * most HS_MAX_CGROUPS) */
 	size_t ncgroups;
 	unsigned ringbuf_kb;	 /* ring buffer size */
+	enum probe_hooks hooks;	 /* the hook path asked for (--hooks) */
 	bool tls;		 /* compile the OpenSSL uprobes in, and Go's
 				  * crypto/tls ones where the kernel can */
 	bool user_only;		 /* the probe reads no kernel memory: BCC

@@ -60,6 +60,7 @@ const struct stat_desc stats_table[] = {
 	KERNEL("TLS without socket", HS_STAT_TLS_NO_FD, "SSL calls whose socket was never seen"),
 	KERNEL("Unix non-HTTP conns", HS_STAT_UNIX_OTHER, "Unix stream connections found not HTTP"),
 	KERNEL("Unix non-stream", HS_STAT_UNIX_NOT_STREAM, "Unix datagram and seqpacket sockets made while tracing, left out"),
+	KERNEL("no-buffer bytes", HS_STAT_NO_USER_BUF, "bytes of traced connections moved with no buffer to read (io_uring, 32-bit tasks): gaps"),
 	KERNEL("kernel records", HS_STAT_EVENTS, "records the probe submitted"),
 	GAUGE("open connections", STAT_G_OPEN, "connections tracked in user space now"),
 	GAUGE("kernel table", STAT_G_KERNEL_TABLE, "entries in the probe's connection table now"),

@@ -64,6 +64,9 @@ static void test_values(void)
 		{ "--tls-lib /x --tls-lib /y", 0 }, { "--no-tls --tls-lib /x", 2 },
 		{ "--record a --replay b", 2 }, { "--container ab --replay b", 2 },
 		{ "--no-redact", 0 }, { "--redact-header X-Token --redact-query key", 0 },
+		{ "--hooks sock", 0 }, { "--hooks syscall", 0 }, { "--hooks auto", 0 },
+		{ "--hooks=syscall", 0 }, { "--hooks kprobe", 2 }, { "--hooks", 2 },
+		{ "--hooks=", 2 },
 		{ "--no-such-option", 2 }, { "-Z", 2 }, { "stray", 2 },
 		{ "--help", OPTIONS_DONE }, { "-V", OPTIONS_DONE }, { "--vers", OPTIONS_DONE },
 		{ "--pid=5 --port=80 --max-body=7", 0 },
@@ -139,7 +142,7 @@ static const char *placeholder_value(const char *after)
 		{ " PID ", " 1" }, { " COMM ", " x" }, { " PORT ", " 80" },
 		{ " ID ", " ab" }, { " FILE ", " f" }, { " FMT ", " json" },
 		{ " N ", " 1" }, { " SECS ", " 1" }, { " PATH ", " /x" },
-		{ " NAME ", " X" }, { " M ", " GET" }, { " GLOB ", " /x" },
+		{ " NAME ", " X" }, { " HOW ", " syscall" }, { " M ", " GET" }, { " GLOB ", " /x" },
 		{ " SPEC ", " 5xx" }, { " D ", " 1ms" }, { " [ADDR:]PORT ", " 9464" },
 		{ " PATTERN ", " /a/{id}" },
 	};
