@@ -1753,15 +1753,9 @@ TRACEPOINT_PROBE(syscalls, sys_exit_sendmmsg)
 }
 #endif /* HS_SOCK_HOOKS */
 
-TRACEPOINT_PROBE(syscalls, sys_enter_accept)
-{
-	return enter(args->fd, (__u64)args->upeer_sockaddr,
-		     (__u64)args->upeer_addrlen, HS_K_ACCEPT, 0);
-}
-TRACEPOINT_PROBE(syscalls, sys_exit_accept)
-{
-	return conn_exit(args->ret, 1);
-}
+/* accept4's programs serve accept(2) too, whose arguments are its first
+ * three: user space attaches them to both (attach.c's shared_tp), so
+ * that they are compiled once. */
 TRACEPOINT_PROBE(syscalls, sys_enter_accept4)
 {
 	return enter(args->fd, (__u64)args->upeer_sockaddr,

@@ -69,8 +69,12 @@ int attach_load_prog(struct attach *a, void *mod, const char *name,
 			  b->kern_version(mod), 0, NULL, 0, NULL, -1);
 	log = fd < 0 ? malloc(VERIFIER_LOG) : NULL;
 	if (log) {
+		/* Again for the log, under the function's own name: BCC finds
+		 * a function's line information (a --probe file is compiled
+		 * with it) by that name, and the log then quotes the source
+		 * line of each instruction. */
 		log[0] = '\0';
-		fd = b->func_load(mod, type, kname, b->function_start(mod, name),
+		fd = b->func_load(mod, type, name, b->function_start(mod, name),
 				  b->function_size(mod, name), b->license(mod),
 				  b->kern_version(mod), 1, log, VERIFIER_LOG,
 				  NULL, -1);
@@ -145,6 +149,52 @@ static bool split_tp(const char *fn, char *cat, char *ev, size_t n)
 	return true;
 }
 
+/* Tracepoints whose arguments lie where another's do (accept's are
+ * accept4's first three): the probe defines one program, attached to
+ * both, so that LLVM compiles it once -- start-up is mostly LLVM.  A
+ * probe with a program of its own for the second keeps that. */
+static const struct {
+	const char *fn, *cat, *ev;
+} shared_tp[] = {
+	{ "tracepoint__syscalls__sys_enter_accept4", "syscalls", "sys_enter_accept" },
+	{ "tracepoint__syscalls__sys_exit_accept4", "syscalls", "sys_exit_accept" },
+};
+
+static int attach_tp(struct attach *a, int fd, const char *cat, const char *ev)
+{
+	int afd;
+
+	if (a->ntp == ATTACH_MAX_TP)
+		return -E2BIG;
+	afd = bpf_attach_tracepoint(fd, cat, ev);
+	if (afd < 0) {
+		warn("failed to attach tracepoint %s:%s: %s", cat, ev, strerror(errno));
+		return -ENOENT;
+	}
+	snprintf(a->tp_name[a->ntp], ATTACH_NAME_LEN, "%s:%s", cat, ev);
+	a->tp_fd[a->ntp++] = afd;
+	return 0;
+}
+
+/* Attaches program fd (function name) to the events it shares with name. */
+static int attach_shared(struct attach *a, void *mod, const char *name, int fd)
+{
+	for (size_t i = 0; i < sizeof(shared_tp) / sizeof(shared_tp[0]); i++) {
+		char own[128];
+		int err;
+
+		if (strcmp(name, shared_tp[i].fn))
+			continue;
+		snprintf(own, sizeof(own), "tracepoint__%s__%s", shared_tp[i].cat,
+			 shared_tp[i].ev);
+		if (compile_bcc.function_start(mod, own))
+			continue;
+		if ((err = attach_tp(a, fd, shared_tp[i].cat, shared_tp[i].ev)))
+			return err;
+	}
+	return 0;
+}
+
 int attach_all(struct attach *a, void *mod)
 {
 	size_t n = compile_bcc.num_functions(mod);
@@ -155,26 +205,17 @@ int attach_all(struct attach *a, void *mod)
 	for (size_t i = 0; i < n; i++) {
 		const char *name = compile_bcc.function_name(mod, i);
 		char cat[64], ev[64];
-		int fd, afd;
+		int fd;
 
 		if (!split_tp(name, cat, ev, sizeof(cat)))
 			continue;
+		/* The fd is a->prog_fd's to close. */
 		fd = attach_load_prog(a, mod, name, BPF_PROG_TYPE_TRACEPOINT);
 		if (fd < 0)
 			return fd;
-		if (a->ntp == ATTACH_MAX_TP) {
-			close(fd);
-			return -E2BIG;
-		}
-		afd = bpf_attach_tracepoint(fd, cat, ev);
-		if (afd < 0) {
-			warn("failed to attach tracepoint %s:%s: %s", cat, ev,
-			     strerror(errno));
-			close(fd);
-			return -ENOENT;
-		}
-		snprintf(a->tp_name[a->ntp], ATTACH_NAME_LEN, "%s:%s", cat, ev);
-		a->tp_fd[a->ntp++] = afd;
+		if ((err = attach_tp(a, fd, cat, ev)) ||
+		    (err = attach_shared(a, mod, name, fd)))
+			return err;
 	}
 	if (!a->ntp) {
 		warn("the probe defines no TRACEPOINT_PROBE: nothing to attach");
