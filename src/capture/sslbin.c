@@ -76,18 +76,34 @@ int sslbin_cheap_entry(const uint8_t *code, size_t len)
 	size_t at = 0;
 
 	decoder_init(&d);
-	for (int i = 0; i < 2 && at < len; i++) {
+	for (int i = 0; i < SSLBIN_ENTRY_INSNS && at < len; i++) {
 		if (ZYAN_FAILED(ZydisDecoderDecodeFull(&d, code + at, len - at, &in, op)))
 			return -1;
 		if (emulated(&in, op))
 			return (int)at;
-		/* Only an endbr64 may come first: it leaves the stack as
-		 * the call made it. */
-		if (in.mnemonic != ZYDIS_MNEMONIC_ENDBR64)
+		/* An endbr64 (first only), test and cmp change no register
+		 * but the flags, and no memory. */
+		if (!(in.mnemonic == ZYDIS_MNEMONIC_ENDBR64 && at == 0) &&
+		    in.mnemonic != ZYDIS_MNEMONIC_TEST && in.mnemonic != ZYDIS_MNEMONIC_CMP)
 			return -1;
 		at += in.length;
 	}
 	return -1;
+}
+
+uint64_t sslbin_cheap_offset(const char *path, uint64_t off)
+{
+	uint8_t code[SSLBIN_ENTRY_INSNS * 15];
+	ssize_t got = -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), at = -1;
+
+	if (fd >= 0) {
+		got = pread(fd, code, sizeof(code), off);
+		close(fd);
+	}
+	if (got > 0)
+		at = sslbin_cheap_entry(code, got);
+	return at < 0 ? off : off + at;
 }
 
 /* The executable section of the ELF file that holds file offset off, as
@@ -139,7 +155,7 @@ uint64_t sslbin_shared_callee(const char *path, uint64_t off, uint64_t off_ex,
 			      char *why, size_t n)
 {
 	uint64_t lo, hi, a, b, ret = 0;
-	uint8_t code[16];
+	uint8_t code[SSLBIN_ENTRY_INSNS * 15];
 	ssize_t got;
 	int fd = open(path, O_RDONLY | O_CLOEXEC), at;
 

@@ -29,9 +29,13 @@
 int sslbin_first_call(const uint8_t *code, size_t len, int64_t *target);
 
 /* Where in a function (code: its first bytes) a uprobe costs no
- * single-step: 0 when its first instruction is one the kernel emulates,
- * 4 past an endbr64 that one follows (the stack pointer is untouched
- * there, as a return probe needs), -1 when there is no such place. */
+ * single step and still sees the registers and the stack as the call
+ * left them (as entry and return probes need): its first instruction
+ * when the kernel emulates it, else the first emulated one past an
+ * endbr64 and instructions that only set flags (test, cmp: SSL_free
+ * opens with `test %rdi,%rdi; je`), at most SSLBIN_ENTRY_INSNS in.
+ * Returns its offset, or -1 when there is no such place. */
+#define SSLBIN_ENTRY_INSNS 4
 int sslbin_cheap_entry(const uint8_t *code, size_t len);
 
 /* The file offset at which to probe the function that both functions
@@ -39,6 +43,10 @@ int sslbin_cheap_entry(const uint8_t *code, size_t len);
  * inside the same executable section, at its cheap entry; 0 when they
  * call different functions, or none, or when it has no cheap entry (why
  * says which, for --verbose). */
+/* off, or where past it the function at file offset off of the ELF
+ * file at path is cheap to probe (sslbin_cheap_entry). */
+uint64_t sslbin_cheap_offset(const char *path, uint64_t off);
+
 uint64_t sslbin_shared_callee(const char *path, uint64_t off, uint64_t off_ex,
 			      char *why, size_t n);
 

@@ -162,9 +162,9 @@ static int attach_dir(struct uprobe *u, int e, const char *path, char *why, size
 	}
 	snprintf(why + at, n - at, "%s%s at the exported functions (%s)", at ? "; " : "",
 		 name, how);
-	if (off && (got = attach_pair(u, e, path, off)) < 0)
+	if (off && (got = attach_pair(u, e, path, sslbin_cheap_offset(path, off))) < 0)
 		return got;
-	if (off_ex && (r = attach_pair(u, e + 4, path, off_ex)) < 0)
+	if (off_ex && (r = attach_pair(u, e + 4, path, sslbin_cheap_offset(path, off_ex))) < 0)
 		return got ? got : r;
 	return got + r;
 }
@@ -181,10 +181,10 @@ int probe_attach_tls(struct probe *p, const char *path)
 			return attached ? attached : n;
 		attached += n;
 	}
-	/* SSL_free: once per connection, so its entry costs little
-	 * wherever it is. */
+	/* SSL_free, once per connection: past its null check, where a
+	 * probe costs no single step (sslbin_cheap_entry). */
 	if (u->prog_fd[UPROBE_FREE] >= 0 && (off = sym_offset(path, slots[UPROBE_FREE].sym))) {
-		if ((n = attach_slot(u, UPROBE_FREE, path, off)))
+		if ((n = attach_slot(u, UPROBE_FREE, path, sslbin_cheap_offset(path, off))))
 			return attached ? attached : n;
 		attached++;
 	}

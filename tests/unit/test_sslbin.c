@@ -96,6 +96,14 @@ static const struct entry_fixture {
 	{ "sub rsp (SSL_read 3.0)", { 0x48, 0x83, 0xec, 0x18 }, 4, -1 },
 	{ "endbr64, sub rsp", { 0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x83, 0xec, 0x18 }, 8, -1 },
 	{ "endbr64, endbr64, push", { 0xf3, 0x0f, 0x1e, 0xfa, 0xf3, 0x0f, 0x1e, 0xfa, 0x55 }, 9, -1 },
+	{ "test rdi, je (SSL_free 3.0)", { 0x48, 0x85, 0xff, 0x0f, 0x84, 0x97, 0x03, 0x00, 0x00 }, 9, 3 },
+	{ "endbr64, cmp, test, push", { 0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x83, 0xfe, 0x00, 0x85, 0xd2,
+					0x55 }, 11, 10 },
+	{ "cmp memory, jne rel8", { 0x83, 0x3f, 0x00, 0x75, 0x02 }, 5, 3 },
+	{ "test, sub rsp", { 0x48, 0x85, 0xff, 0x48, 0x83, 0xec, 0x18 }, 7, -1 },
+	{ "test, mov, push", { 0x48, 0x85, 0xff, 0x48, 0x89, 0xf8, 0x55 }, 7, -1 },
+	{ "four tests, then push", { 0x85, 0xff, 0x85, 0xff, 0x85, 0xff, 0x85, 0xff, 0x55 }, 9, -1 },
+	{ "three tests, then push", { 0x85, 0xff, 0x85, 0xff, 0x85, 0xff, 0x55 }, 7, 6 },
 	{ "nop", { 0x90, 0x55 }, 2, 0 },
 	{ "nopl (not emulated)", { 0x0f, 0x1f, 0x44, 0x00, 0x00 }, 5, -1 },
 	{ "call rel32", { 0xe8, 0x00, 0x00, 0x00, 0x00 }, 5, 0 },
@@ -185,6 +193,33 @@ static uint64_t objdump_first_call(const char *path, uint64_t off)
 	return target;
 }
 
+/* The first n instructions objdump decodes at file offset off of path:
+ * mnemonics in m, addresses in a.  Returns how many. */
+static int objdump_insns(const char *path, uint64_t off, char m[][16], uint64_t *a, int n)
+{
+	char cmd[512], line[512];
+	int k = 0;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "objdump -d --no-show-raw-insn --start-address=0x%llx "
+		 "--stop-address=0x%llx '%s' 2>/dev/null", (unsigned long long)off,
+		 (unsigned long long)off + 64, path);
+	if (!(f = popen(cmd, "r")))
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long addr;
+		char mn[16];
+
+		if (k < n && sscanf(line, " %llx:\t%15s", &addr, mn) == 2) {
+			a[k] = addr;
+			snprintf(m[k], 16, "%s", mn);
+			k++;
+		}
+	}
+	pclose(f);
+	return k;
+}
+
 static void test_libssl(void)
 {
 	static const char *const libs[] = {
@@ -223,6 +258,25 @@ static void test_libssl(void)
 		      "%s: the probe place of %s is not a push: %02x %02x", path, fn, b[0], b[1]);
 		if (fd >= 0)
 			close(fd);
+	}
+	/* SSL_free: where objdump says the instruction after the
+	 * flag-setting ones at its start is. */
+	{
+		uint64_t off = sym_offset(path, "SSL_free");
+		uint64_t got = sslbin_cheap_offset(path, off);
+		char m[SSLBIN_ENTRY_INSNS + 1][16];
+		uint64_t a[SSLBIN_ENTRY_INSNS + 1];
+		int k = objdump_insns(path, off, m, a, SSLBIN_ENTRY_INSNS + 1), i;
+
+		for (i = 0; i < k && (!strcmp(m[i], "test") || !strcmp(m[i], "cmp") ||
+				      (i == 0 && !strcmp(m[i], "endbr64"))); i++)
+			;
+		check(off && i < k && got == a[i] &&
+		      (!strcmp(m[i], "push") || m[i][0] == 'j' || !strcmp(m[i], "call")),
+		      "%s: SSL_free probed at 0x%llx, objdump's first emulated instruction %s "
+		      "at 0x%llx", path, (unsigned long long)got, i < k ? m[i] : "?",
+		      i < k ? (unsigned long long)a[i] : 0ULL);
+		check(sslbin_cheap_offset("/nonexistent", 42) == 42, "a missing file moves a probe");
 	}
 	/* The read and the write side are different functions. */
 	check(sslbin_shared_callee(path, sym_offset(path, "SSL_read"),
