@@ -154,6 +154,8 @@ static int attach_dir(struct uprobe *u, int e, const char *path, char *why, size
 		snprintf(how, sizeof(how), "HTTPSNOOP_TLS_EXPORTED is set");
 	else if (!off || !off_ex)
 		snprintf(how, sizeof(how), "%s or %s is missing", slots[e].sym, slots[e + 4].sym);
+	else if (u->prog_fd[e + 4] < 0 || u->prog_fd[e + 5] < 0)
+		snprintf(how, sizeof(how), "the probe lacks the %s programs", slots[e + 4].sym);
 	else
 		inner = sslbin_shared_callee(path, off, off_ex, how, sizeof(how));
 	if (inner) {
