@@ -2023,11 +2023,12 @@ static __always_inline int tls_exit(struct pt_regs *ctx)
 	c = *cp;
 	hs_tls_active.delete(&id);
 	if (c.ex) {
-		/* SSL_read_ex/SSL_write_ex: 1 on success, the count in
-		 * *outlen. */
+		/* SSL_read_ex/SSL_write_ex (or the internal function both
+		 * they and SSL_read/SSL_write call, see sslbin.h): > 0 on
+		 * success, the count in *outlen. */
 		__u64 n = 0;
 
-		if (ret != 1 || hs_read_user(&n, sizeof(n), (void *)c.outlen))
+		if (ret <= 0 || hs_read_user(&n, sizeof(n), (void *)c.outlen))
 			return 0;
 		ret = n;
 	}

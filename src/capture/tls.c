@@ -17,6 +17,7 @@
 
 #include "capture/procfs.h"
 #include "capture/gotls.h"
+#include "capture/uprobe.h"
 #include "core/util.h"
 
 #define TLS_MAX_LIBS 128 /* distinct library files; past it, none more */
@@ -74,7 +75,8 @@ static void attach(struct tls *t, const char *path, bool named)
 	else if (n < 0)
 		warn("failed to attach uprobes to %s: %s", path, strerror(-n));
 	else if (t->verbose)
-		fprintf(stderr, "httpsnoop: TLS: attached to %s (%d uprobes)\n", path, n);
+		fprintf(stderr, "httpsnoop: TLS: attached to %s (%d uprobes; %s)\n", path, n,
+			uprobe_tls_how(t->p));
 }
 
 static bool is_libssl(const char *path)

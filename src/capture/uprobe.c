@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 
 #include "capture/compile.h"
 #include "capture/probe_impl.h"
+#include "capture/sslbin.h"
 
 /* The uprobe slots (see HS_UPROBE_SLOTS in event.h): the symbol and
  * whether the program runs on its return. */
@@ -27,6 +29,8 @@ static const struct {
 	{ "SSL_read_ex", false },  { "SSL_read_ex", true },
 	{ "SSL_free", false },
 };
+
+#define UPROBE_FREE 8 /* the slot of SSL_free */
 
 /* The probe's program for uprobe slot i. */
 static void slot_fn(char *buf, size_t n, int i)
@@ -77,7 +81,7 @@ bool probe_has_tls(const struct probe *p)
 	return false;
 }
 
-/* Attaches slot i's program at sym's offset in the library at path.
+/* Attaches slot i's program at file offset `offset` in the library at path.
  * Returns 0 or -errno. */
 static int attach_slot(struct uprobe *u, int i, const char *path, uint64_t offset)
 {
@@ -94,29 +98,104 @@ static int attach_slot(struct uprobe *u, int i, const char *path, uint64_t offse
 	return 0;
 }
 
-int probe_attach_tls(struct probe *p, const char *path)
+/* The file offset of symbol name in path, 0 when it has none. */
+static uint64_t sym_offset(const char *path, const char *name)
 {
-	struct uprobe *u = &p->up;
 	struct bcc_symbol_option opt = { .use_debug_file = 0,
 					 .check_debug_file_crc = 0,
 					 .lazy_symbolize = 1,
 					 .use_symbol_type = (1 << 2) | (1 << 10) /* FUNC, GNU_IFUNC */ };
-	int attached = 0, err;
+	struct bcc_symbol sym = { 0 };
+	uint64_t off;
 
-	for (int i = 0; i < HS_UPROBE_SLOTS; i++) {
-		struct bcc_symbol sym = { 0 };
+	if (bcc_resolve_symname(path, name, 0, 0, &opt, &sym))
+		return 0;
+	off = sym.offset;
+	bcc_procutils_free(sym.module);
+	return off;
+}
 
-		/* A slot without its program: an edited probe. */
-		if (u->prog_fd[i] < 0 ||
-		    bcc_resolve_symname(path, slots[i].sym, 0, 0, &opt, &sym))
+/* Attaches the entry and return slots of a function (e = its entry
+ * slot, e + 1 its return) at off.  Returns how many were attached (a
+ * slot without its program, in an edited probe, is passed over), or
+ * -errno. */
+static int attach_pair(struct uprobe *u, int e, const char *path, uint64_t off)
+{
+	int n = 0, err;
+
+	for (int i = e; i < e + 2; i++) {
+		if (u->prog_fd[i] < 0)
 			continue;
-		err = attach_slot(u, i, path, sym.offset);
-		bcc_procutils_free(sym.module);
-		if (err)
-			return attached ? attached : err;
+		if ((err = attach_slot(u, i, path, off)))
+			return err;
+		n++;
+	}
+	return n;
+}
+
+/* One direction: SSL_write (slots 0, 1) with SSL_write_ex (4, 5), or
+ * SSL_read (2, 3) with SSL_read_ex (6, 7).  Where both exported
+ * functions first call one internal function that is cheap to probe
+ * (sslbin.h), the _ex programs, whose arguments and result it has, go
+ * there alone, and see each call of either once; else each function's
+ * programs go at its own entry.  Appends to why how it went.  Returns how
+ * many uprobes were attached, or -errno. */
+static int attach_dir(struct uprobe *u, int e, const char *path, char *why, size_t n)
+{
+	uint64_t off = sym_offset(path, slots[e].sym);
+	uint64_t off_ex = sym_offset(path, slots[e + 4].sym);
+	const char *name = e == 0 ? "writes" : "reads";
+	size_t at = strlen(why);
+	uint64_t inner = 0;
+	char how[128];
+	int got = 0, r = 0;
+
+	if (getenv("HTTPSNOOP_TLS_EXPORTED"))
+		snprintf(how, sizeof(how), "HTTPSNOOP_TLS_EXPORTED is set");
+	else if (!off || !off_ex)
+		snprintf(how, sizeof(how), "%s or %s is missing", slots[e].sym, slots[e + 4].sym);
+	else if (u->prog_fd[e + 4] < 0 || u->prog_fd[e + 5] < 0)
+		snprintf(how, sizeof(how), "the probe lacks the %s programs", slots[e + 4].sym);
+	else
+		inner = sslbin_shared_callee(path, off, off_ex, how, sizeof(how));
+	if (inner) {
+		snprintf(why + at, n - at, "%s%s at %s", at ? "; " : "", name, how);
+		return attach_pair(u, e + 4, path, inner);
+	}
+	snprintf(why + at, n - at, "%s%s at the exported functions (%s)", at ? "; " : "",
+		 name, how);
+	if (off && (got = attach_pair(u, e, path, sslbin_cheap_offset(path, off))) < 0)
+		return got;
+	if (off_ex && (r = attach_pair(u, e + 4, path, sslbin_cheap_offset(path, off_ex))) < 0)
+		return got ? got : r;
+	return got + r;
+}
+
+int probe_attach_tls(struct probe *p, const char *path)
+{
+	struct uprobe *u = &p->up;
+	uint64_t off;
+	int attached = 0, n;
+
+	u->how[0] = '\0';
+	for (int e = 0; e < 4; e += 2) {
+		if ((n = attach_dir(u, e, path, u->how, sizeof(u->how))) < 0)
+			return attached ? attached : n;
+		attached += n;
+	}
+	/* SSL_free, once per connection: past its null check, where a
+	 * probe costs no single step (sslbin_cheap_entry). */
+	if (u->prog_fd[UPROBE_FREE] >= 0 && (off = sym_offset(path, slots[UPROBE_FREE].sym))) {
+		if ((n = attach_slot(u, UPROBE_FREE, path, sslbin_cheap_offset(path, off))))
+			return attached ? attached : n;
 		attached++;
 	}
 	return attached;
+}
+
+const char *uprobe_tls_how(const struct probe *p)
+{
+	return p->up.how;
 }
 
 void uprobe_close(struct uprobe *u)

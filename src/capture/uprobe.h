@@ -15,6 +15,8 @@ struct uprobe {
 	int prog_fd[HS_UPROBE_SLOTS]; /* by slot; -1: the probe has none */
 	char ev[UPROBE_MAX][UPROBE_EV_LEN]; /* attachments, to detach */
 	int nev;
+	char how[320]; /* where the last library's reads and writes are
+			* probed, and why there, for --verbose */
 };
 
 /* Marks every slot empty. */
@@ -26,6 +28,12 @@ int uprobe_load(struct attach *a, void *mod, int sock);
 /* In the parent: keeps the program of one slot.  0, or -E2BIG for a
  * slot out of range. */
 int uprobe_set_prog(struct uprobe *u, int slot, int fd);
+/* Where the last probe_attach_tls put the uprobes of reads and writes
+ * (at the internal function SSL_read and SSL_read_ex share, see
+ * sslbin.h, or why at the exported functions).  Valid until the next
+ * call. */
+struct probe;
+const char *uprobe_tls_how(const struct probe *p);
 /* Detaches everything and closes the programs. */
 void uprobe_close(struct uprobe *u);
 
