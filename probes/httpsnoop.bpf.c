@@ -2084,13 +2084,14 @@ static __always_inline int tls_free(struct pt_regs *ctx)
 /* Attached by user space to every libssl it finds (uprobe__NAME on entry,
  * uretprobe__NAME on return; see HS_UPROBE_SLOTS). */
 int uprobe__SSL_write(struct pt_regs *ctx) { return tls_enter(ctx, HS_DIR_SEND, 0); }
-int uretprobe__SSL_write(struct pt_regs *ctx) { return tls_exit(ctx); }
 int uprobe__SSL_read(struct pt_regs *ctx) { return tls_enter(ctx, HS_DIR_RECV, 0); }
-int uretprobe__SSL_read(struct pt_regs *ctx) { return tls_exit(ctx); }
 int uprobe__SSL_write_ex(struct pt_regs *ctx) { return tls_enter(ctx, HS_DIR_SEND, 1); }
-int uretprobe__SSL_write_ex(struct pt_regs *ctx) { return tls_exit(ctx); }
 int uprobe__SSL_read_ex(struct pt_regs *ctx) { return tls_enter(ctx, HS_DIR_RECV, 1); }
-int uretprobe__SSL_read_ex(struct pt_regs *ctx) { return tls_exit(ctx); }
+/* The return of all four: the entry left what it needs in hs_tls_active.
+ * User space attaches this one program to each (uprobe.c), so that it is
+ * compiled once; a probe may still define uretprobe__SSL_read and the
+ * like, one for each. */
+int uretprobe__SSL(struct pt_regs *ctx) { return tls_exit(ctx); }
 int uprobe__SSL_free(struct pt_regs *ctx) { return tls_free(ctx); }
 #endif
 

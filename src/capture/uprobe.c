@@ -45,17 +45,30 @@ void uprobe_init(struct uprobe *u)
 	u->nev = 0;
 }
 
+/* The return program every return slot without one of its own shares. */
+#define UPROBE_SHARED_RET "uretprobe__SSL"
+
 int uprobe_load(struct attach *a, void *mod, int sock)
 {
+	int shared_ret = -1;
+
 	/* Libraries are found later, by the parent: load the programs now. */
 	for (int i = 0; i < HS_UPROBE_SLOTS; i++) {
 		char fn[64];
 		int fd, err;
 
 		slot_fn(fn, sizeof(fn), i);
-		if (!compile_bcc.function_start(mod, fn))
+		if (compile_bcc.function_start(mod, fn)) {
+			fd = attach_load_prog(a, mod, fn, BPF_PROG_TYPE_KPROBE);
+		} else if (slots[i].ret &&
+			   compile_bcc.function_start(mod, UPROBE_SHARED_RET)) {
+			if (shared_ret < 0)
+				shared_ret = attach_load_prog(a, mod, UPROBE_SHARED_RET,
+							      BPF_PROG_TYPE_KPROBE);
+			fd = shared_ret;
+		} else {
 			continue; /* an edited probe without it: no TLS there */
-		fd = attach_load_prog(a, mod, fn, BPF_PROG_TYPE_KPROBE);
+		}
 		if (fd < 0)
 			return fd;
 		err = compile_send(sock, COMPILE_FD_UPROBE, i, fn, fd);
