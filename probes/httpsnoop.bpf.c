@@ -1528,6 +1528,10 @@ HS_DATA_PROBES(sendmsg, fd, msg, flags, HS_K_MSG, HS_DIR_SEND)
 HS_DATA_PROBES(recvmmsg, fd, mmsg, vlen, HS_K_MMSG, HS_DIR_RECV)
 HS_DATA_PROBES(sendmmsg, fd, mmsg, vlen, HS_K_MMSG, HS_DIR_SEND)
 HS_DATA_PROBES(sendfile64, out_fd, offset, count, HS_K_SENDFILE, HS_DIR_SEND)
+/* splice(2) into a socket moves pages, as sendfile does: a gap of its
+ * length, so that what follows on the connection stays in place.  (A
+ * splice out of a socket, fd_in, is not seen on this path.) */
+HS_DATA_PROBES(splice, fd_out, off_out, len, HS_K_SENDFILE, HS_DIR_SEND)
 #else /* HS_SOCK_HOOKS */
 /* --- the socket-level hooks ------------------------------------------ */
 

@@ -8,7 +8,7 @@ DIR=$(cd "$(dirname "$0")" && pwd)
 # move bytes, sendfile accounting, fd reuse, connections opened before
 # tracing, TLS (socket and memory BIOs, Go), hostile peers, Unix sockets,
 # and nginx against its access log.
-TESTS=(nginx-curl syscalls sendfile fd-reuse preexisting-conn tls tls-membio
+TESTS=(nginx-curl syscalls sendfile uring-splice fd-reuse preexisting-conn tls tls-membio
 	hostile unix-non-http unix-filters unix-grpc unix-podman go-tls)
 
 # uses NAME ENV... -- ARGS: what httpsnoop -v says it uses, with ENV.
