@@ -56,6 +56,24 @@ static const uint8_t *json_escape(uint8_t **dp, const uint8_t *p,
 				d += 16;
 				continue;
 			}
+			if (lim - p >= 32 && m == writer_block_quotes(v)) {
+				/* Only quotes and backslashes: each gets its
+				 * backslash, then the rest of the block goes
+				 * one byte further on, as one copy. */
+				size_t extra = 0;
+
+				do {
+					k = __builtin_ctz(m);
+					d[k + extra] = '\\';
+					_mm_storeu_si128((__m128i *)(d + k + extra + 1),
+							 _mm_loadu_si128((const __m128i *)(p + k)));
+					extra++;
+					m &= m - 1;
+				} while (m);
+				p += 16;
+				d += 16 + extra;
+				continue;
+			}
 			for (;;) {
 				k = blk + __builtin_ctz(m) - p;
 				p += k;

@@ -248,6 +248,15 @@ static inline unsigned writer_block_odd(__m128i v, bool json)
 						     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
 	return (unsigned)_mm_movemask_epi8(odd);
 }
+
+/* Flags the quotes and backslashes of v: the bytes JSON escapes with a
+ * backslash alone. */
+static inline unsigned writer_block_quotes(__m128i v)
+{
+	return (unsigned)_mm_movemask_epi8(
+		_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+			     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+}
 #endif
 
 /* How many bytes at p, of n, are all in class cls (one class).  Headers
