@@ -642,13 +642,12 @@ static void json_opt_u64(struct writer_line *out, bool known, uint64_t v)
 		WRITER_LIT(out, "null");
 }
 
-int json_format_txn(FILE *f, const struct txn *t, const struct sink_config *o)
+static void json_txn(struct writer_line *out, const struct txn *t,
+		     const struct sink_config *o)
 {
-	struct writer_line line, *out = &line;
 	uint64_t ns = 0;
 	bool known;
 
-	writer_begin(out, f);
 	json_conn(out, &t->conn, txn_time(t, o->clock_offset_ns));
 	WRITER_LIT(out, ",\"protocol\":\"");
 	writer_puts(out, txn_proto_name(t));
@@ -683,25 +682,32 @@ int json_format_txn(FILE *f, const struct txn *t, const struct sink_config *o)
 	json_opt_u64(out, known, ns);
 	if (!t->grpc && !t->error) {
 		WRITER_LIT(out, ",\"grpc\":null,\"error\":null}\n");
-		return writer_end(out);
+		return;
 	}
 	WRITER_LIT(out, ",\"grpc\":");
 	json_grpc(out, t);
 	WRITER_LIT(out, ",\"error\":");
 	json_cstr(out, t->error);
 	WRITER_LIT(out, "}\n");
-	return writer_end(out);
+}
+
+int json_format_txn(FILE *f, const struct txn *t, const struct sink_config *o)
+{
+	struct writer_line line;
+
+	writer_begin(&line, f);
+	json_txn(&line, t, o);
+	return writer_end(&line);
 }
 
 /* A WebSocket message: the connection, then what it was.  The payload
  * is text when it reads as text, else base64, as bodies are. */
-int json_format_ws(FILE *f, const struct ws_msg *m, const struct sink_config *o)
+static void json_ws(struct writer_line *out, const struct ws_msg *m,
+		    const struct sink_config *o)
 {
-	struct writer_line line, *out = &line;
 	struct writer_body b;
 
 	writer_ws_payload(m, o->max_body, &b);
-	writer_begin(out, f);
 	json_conn(out, &m->conn, txn_realtime(m->first_ts, o->clock_offset_ns));
 	WRITER_LIT(out, ",\"protocol\":\"websocket\",\"direction\":");
 	if (m->dir == HS_DIR_SEND)
@@ -731,9 +737,17 @@ int json_format_ws(FILE *f, const struct ws_msg *m, const struct sink_config *o)
 	WRITER_LIT(out, ",\"error\":");
 	json_cstr(out, m->error);
 	WRITER_LIT(out, "}\n");
-	return writer_end(out);
 }
 
-static const struct writer_fmt json_fmt = { SINK_JSON, json_format_txn, json_format_ws };
+int json_format_ws(FILE *f, const struct ws_msg *m, const struct sink_config *o)
+{
+	struct writer_line line;
+
+	writer_begin(&line, f);
+	json_ws(&line, m, o);
+	return writer_end(&line);
+}
+
+static const struct writer_fmt json_fmt = { SINK_JSON, json_txn, json_ws };
 
 const struct sink_ops json_sink = WRITER_SINK("json", &json_fmt);

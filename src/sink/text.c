@@ -587,17 +587,23 @@ static void text_conn(struct writer_line *out, const struct conn_info *c,
 	writer_memo_keep(slot, c, out, start, drains);
 }
 
-int text_format_txn(FILE *f, const struct txn *t, const struct sink_config *o)
+static void text_txn(struct writer_line *out, const struct txn *t,
+		     const struct sink_config *o)
 {
-	struct writer_line line, *out = &line;
-
-	writer_begin(out, f);
 	text_conn(out, &t->conn, txn_time(t, o->clock_offset_ns));
 	writer_putc(out, '\n');
 	text_request(out, t, o);
 	text_response(out, t, o);
 	writer_putc(out, '\n');
-	return writer_end(out);
+}
+
+int text_format_txn(FILE *f, const struct txn *t, const struct sink_config *o)
+{
+	struct writer_line line;
+
+	writer_begin(&line, f);
+	text_txn(&line, t, o);
+	return writer_end(&line);
 }
 
 /* Of a WebSocket message's payload, the text line shows this much. */
@@ -606,13 +612,12 @@ int text_format_txn(FILE *f, const struct txn *t, const struct sink_config *o)
 /* One line: the connection, the direction (sent by the traced process:
  * →), the kind, the size, and but for a binary message the start of the
  * payload, escaped (a newline in it shows as \x0a). */
-int text_format_ws(FILE *f, const struct ws_msg *m, const struct sink_config *o)
+static void text_ws(struct writer_line *out, const struct ws_msg *m,
+		    const struct sink_config *o)
 {
-	struct writer_line line, *out = &line;
 	struct writer_body b;
 	size_t n;
 
-	writer_begin(out, f);
 	text_conn(out, &m->conn, txn_realtime(m->first_ts, o->clock_offset_ns));
 	if (m->dir == HS_DIR_SEND)
 		WRITER_LIT(out, " ws → ");
@@ -646,9 +651,17 @@ int text_format_ws(FILE *f, const struct ws_msg *m, const struct sink_config *o)
 	}
 	text_lost(out, m->missing, "error", m->error);
 	writer_putc(out, '\n');
-	return writer_end(out);
 }
 
-static const struct writer_fmt text_fmt = { SINK_TEXT, text_format_txn, text_format_ws };
+int text_format_ws(FILE *f, const struct ws_msg *m, const struct sink_config *o)
+{
+	struct writer_line line;
+
+	writer_begin(&line, f);
+	text_ws(&line, m, o);
+	return writer_end(&line);
+}
+
+static const struct writer_fmt text_fmt = { SINK_TEXT, text_txn, text_ws };
 
 const struct sink_ops text_sink = WRITER_SINK("text", &text_fmt);

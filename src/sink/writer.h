@@ -27,11 +27,16 @@
  * write(2) per 256 KiB rather than one per line. */
 #define WRITER_BUF_SIZE (256 * 1024)
 
-/* How a writing sink formats records to its stream. */
+struct writer_line;
+
+/* How a writing sink formats records: each op appends one record to a
+ * line (below), which the writer hands to its output. */
 struct writer_fmt {
 	enum sink_format format; /* the -f that chooses it */
-	int (*txn)(FILE *f, const struct txn *t, const struct sink_config *cfg);
-	int (*ws)(FILE *f, const struct ws_msg *m, const struct sink_config *cfg);
+	void (*txn)(struct writer_line *out, const struct txn *t,
+		    const struct sink_config *cfg);
+	void (*ws)(struct writer_line *out, const struct ws_msg *m,
+		   const struct sink_config *cfg);
 };
 
 /* The ops of a writing sink (sink.h): fmt, a struct writer_fmt, is its
@@ -47,7 +52,7 @@ struct writer;
  * opened with O_NOFOLLOW and created with mode 0600 (traffic may hold
  * secrets); a regular file is truncated, a FIFO or character device is
  * written as is, anything else fails with EINVAL.  stdout is flushed,
- * then written through a duplicate of fd 1 so that the stream and its
+ * then written through a duplicate of fd 1 so that the fd and its
  * buffer are owned here.  When the target is a terminal every record is
  * flushed as it is written; otherwise the owner should call
  * writer_flush() when it goes idle (e.g. after each poll batch).
@@ -72,26 +77,37 @@ void writer_close(void *w);
 
 /* --- the line buffer -------------------------------------------------- */
 
-/* Where a writer gathers a record before it reaches stdio.  A line
- * is made of many small pieces (a quote, a comma, a number); each costs a
- * store here, where a call into stdio costs a hundred instructions or so.
- * writer_line_end() hands the line on in one fwrite; a transaction larger
- * than the buffer goes in several. */
+/* Where a writer gathers records before they reach their output.  A
+ * record is made of many small pieces (a quote, a comma, a number); each
+ * costs a store here, where a call into stdio costs a hundred
+ * instructions or so.  A writing sink's line is its output buffer
+ * (WRITER_BUF_SIZE bytes) and goes to its fd with write(2) when full or
+ * flushed: no stdio, no lock, no second copy.  A line on a stdio stream
+ * (writer_begin(): a record formatted into memory, or the HAR sink)
+ * gathers one record in own[] and hands it on in one fwrite; a record
+ * larger than that goes in several. */
 #define WRITER_LINE_MAX 8192
 struct writer_line {
-	FILE *f;
+	char *buf;	 /* where bytes gather: own, or the writer's */
 	size_t len;	 /* bytes waiting in buf */
-	unsigned drains; /* times buf went to f since writer_begin() */
-	char buf[WRITER_LINE_MAX];
+	size_t cap;	 /* bytes buf holds, at least WRITER_LINE_MAX */
+	unsigned drains; /* times buf was emptied (a record's bytes may
+			  * then be partly gone) */
+	FILE *f;	 /* where they go: a stream, or when NULL */
+	int fd;		 /* this fd */
+	int err;	 /* fd: first write error (positive errno), or 0 */
+	char own[WRITER_LINE_MAX];
 };
 
 /* Locks f (a record is written whole, even with threads) and starts
- * the line. */
+ * a line on it, in l->own. */
 static inline void writer_begin(struct writer_line *l, FILE *f)
 {
 	errno = 0;
 	flockfile(f);
 	l->f = f;
+	l->buf = l->own;
+	l->cap = sizeof(l->own);
 	l->len = 0;
 	l->drains = 0;
 }
@@ -102,7 +118,7 @@ int writer_end(struct writer_line *l);
 /* For writer_put(): a piece that does not fit in what is left. */
 void writer_put_slow(struct writer_line *l, const void *p, size_t n);
 
-/* Writes what waits to l->f, and empties l. */
+/* Writes what waits to the line's output, and empties l. */
 void writer_line_drain(struct writer_line *l);
 
 /* Makes room for n bytes (n <= WRITER_LINE_MAX) and returns where they
@@ -110,14 +126,14 @@ void writer_line_drain(struct writer_line *l);
  * wrote. */
 static inline char *writer_reserve(struct writer_line *l, size_t n)
 {
-	if (n > sizeof(l->buf) - l->len)
+	if (n > l->cap - l->len)
 		writer_line_drain(l);
 	return l->buf + l->len;
 }
 
 static inline void writer_put(struct writer_line *l, const void *p, size_t n)
 {
-	if (n > sizeof(l->buf) - l->len) {
+	if (n > l->cap - l->len) {
 		writer_put_slow(l, p, n);
 		return;
 	}
@@ -127,7 +143,7 @@ static inline void writer_put(struct writer_line *l, const void *p, size_t n)
 
 static inline void writer_putc(struct writer_line *l, char c)
 {
-	if (l->len == sizeof(l->buf))
+	if (l->len == l->cap)
 		writer_put_slow(l, &c, 1);
 	else
 		l->buf[l->len++] = c;
