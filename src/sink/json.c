@@ -321,10 +321,11 @@ static void json_end(struct writer_line *out, const struct conn_info *c,
 
 /* One field, ["name","value"], after a comma unless first.  A field of
  * usual size goes in one step: room for both strings is made at once. */
-static void json_field(struct writer_line *out, const struct http_msg *m,
-		       const struct http_header *h, bool first)
+static inline __attribute__((always_inline)) void
+json_field(struct writer_line *out, const struct http_msg *m,
+	   const struct http_header *h, bool first)
 {
-	const uint8_t *np, *vp, *nlim, *vlim;
+	const uint8_t *np, *vp;
 	size_t nn = writer_slice(m, h->name_off, h->name_len, &np);
 	size_t vn = writer_slice(m, h->value_off, h->value_len, &vp);
 	uint8_t *d;
@@ -344,15 +345,11 @@ static void json_field(struct writer_line *out, const struct http_msg *m,
 		*d++ = ',';
 	*d++ = '[';
 	*d++ = '"';
-	nlim = writer_slice_lim(m, np, nn);
-	if (!writer_copy_short(&d, np, nn, nlim, true))
-		json_escape(&d, np, np + nn, np + nn, nlim);
+	writer_put_slice(&d, m, np, nn, json_escape, true);
 	*d++ = '"';
 	*d++ = ',';
 	*d++ = '"';
-	vlim = writer_slice_lim(m, vp, vn);
-	if (!writer_copy_short(&d, vp, vn, vlim, true))
-		json_escape(&d, vp, vp + vn, vp + vn, vlim);
+	writer_put_slice(&d, m, vp, vn, json_escape, true);
 	*d++ = '"';
 	*d++ = ']';
 	out->len = (char *)d - out->buf;

@@ -156,10 +156,11 @@ static void text_put_time(struct writer_line *out, uint64_t ns)
 
 /* One field's line.  A field of usual size goes in one step: room for
  * the line is made at once. */
-static void text_field(struct writer_line *out, const struct http_msg *m,
-		       const struct http_header *h)
+static inline __attribute__((always_inline)) void
+text_field(struct writer_line *out, const struct http_msg *m,
+	   const struct http_header *h)
 {
-	const uint8_t *np, *vp, *nlim, *vlim;
+	const uint8_t *np, *vp;
 	size_t nn = writer_slice(m, h->name_off, h->name_len, &np);
 	size_t vn = writer_slice(m, h->value_off, h->value_len, &vp);
 	uint8_t *d;
@@ -176,14 +177,10 @@ static void text_field(struct writer_line *out, const struct http_msg *m,
 					      sizeof(TEXT_INDENT ": \n"));
 	memcpy(d, TEXT_INDENT, sizeof(TEXT_INDENT) - 1);
 	d += sizeof(TEXT_INDENT) - 1;
-	nlim = writer_slice_lim(m, np, nn);
-	if (!writer_copy_short(&d, np, nn, nlim, false))
-		text_escape(&d, np, np + nn, np + nn, nlim);
+	writer_put_slice(&d, m, np, nn, text_escape, false);
 	*d++ = ':';
 	*d++ = ' ';
-	vlim = writer_slice_lim(m, vp, vn);
-	if (!writer_copy_short(&d, vp, vn, vlim, false))
-		text_escape(&d, vp, vp + vn, vp + vn, vlim);
+	writer_put_slice(&d, m, vp, vn, text_escape, false);
 	*d++ = '\n';
 	out->len = (char *)d - out->buf;
 }

@@ -424,6 +424,21 @@ static inline const uint8_t *writer_slice_lim(const struct http_msg *m,
 	return m->buf && n ? (const uint8_t *)m->buf + m->buf_cap : p + n;
 }
 
+/* Writes the slice p[0..n) of m->buf (from writer_slice()) at *dp, which
+ * has room for what escape() makes of it plus 16 bytes, and advances
+ * *dp: as it is when it is short and plain (the usual header name or
+ * value), else through escape() (json: the JSON writer's, else the text
+ * writer's).  Both writers show each header's name and value so. */
+static inline __attribute__((always_inline)) void
+writer_put_slice(uint8_t **dp, const struct http_msg *m, const uint8_t *p,
+		 size_t n, writer_escape_fn escape, bool json)
+{
+	const uint8_t *lim = writer_slice_lim(m, p, n);
+
+	if (!writer_copy_short(dp, p, n, lim, json))
+		escape(dp, p, p + n, p + n, lim);
+}
+
 /* Length of the valid UTF-8 sequence at p (1-4), 0 if p[0] cannot start
  * one, or -1 if p[0..n) is a valid but incomplete prefix.  Overlong
  * forms, surrogates and code points past U+10FFFF are invalid.  n > 0.
