@@ -124,8 +124,8 @@ static __attribute__((noinline)) size_t redact_field(struct http_msg *m,
 
 /* The fields of arr (m's headers, or its HTTP/2 trailers: gRPC
  * metadata is both).  Most are ruled out by their name's length. */
-static size_t redact_fields(const struct redact *r, struct http_msg *m,
-			    struct http_header *arr, size_t count)
+static inline size_t redact_fields(const struct redact *r, struct http_msg *m,
+				   struct http_header *arr, size_t count)
 {
 	size_t n = 0;
 

@@ -16,11 +16,9 @@ static bool slice_ok(const struct http_msg *m, uint32_t off, uint32_t len)
 	return m->buf && off <= m->buf_len && len <= m->buf_len - off;
 }
 
-const char *http_msg_header(const struct http_msg *m, const char *name,
-			    size_t *len)
+const char *http_msg_header_n(const struct http_msg *m, const char *name,
+			      size_t n, size_t *len)
 {
-	size_t n = strlen(name);
-
 	for (size_t i = 0; i < m->nhdrs; i++) {
 		const struct http_header *h = &m->hdrs[i];
 
@@ -274,6 +272,11 @@ void txn_pool_free(struct txn_pool *pool)
  * empty message reads "" as with no buf. */
 static void msg_clear(struct http_msg *m, size_t preview_size)
 {
+	struct http_header *hdrs, *trailers;
+	size_t buf_cap, hdrs_cap, trailers_cap;
+	uint8_t *preview;
+	char *buf;
+
 	if (m->buf_cap > TXN_POOL_KEEP) {
 		free(m->buf);
 		m->buf = NULL;
@@ -293,11 +296,23 @@ static void msg_clear(struct http_msg *m, size_t preview_size)
 		free(m->preview);
 		m->preview = NULL;
 	}
-	*m = (struct http_msg){ .buf = m->buf, .buf_cap = m->buf_cap,
-				.hdrs = m->hdrs, .hdrs_cap = m->hdrs_cap,
-				.trailers = m->trailers,
-				.trailers_cap = m->trailers_cap,
-				.preview = m->preview };
+	/* One memset, then what is kept: a compound literal is zeroed
+	 * field by field. */
+	buf = m->buf;
+	buf_cap = m->buf_cap;
+	hdrs = m->hdrs;
+	trailers = m->trailers;
+	hdrs_cap = m->hdrs_cap;
+	trailers_cap = m->trailers_cap;
+	preview = m->preview;
+	memset(m, 0, sizeof(*m));
+	m->buf = buf;
+	m->buf_cap = buf_cap;
+	m->hdrs = hdrs;
+	m->hdrs_cap = hdrs_cap;
+	m->trailers = trailers;
+	m->trailers_cap = trailers_cap;
+	m->preview = preview;
 	if (m->buf)
 		m->buf[0] = '\0';
 }

@@ -215,11 +215,18 @@ static inline const char *http_str(const struct http_msg *m, uint32_t off)
 	return m->buf ? m->buf + off : "";
 }
 
-/* Returns the value of the first header called `name` (ASCII
+/* Returns the value of the first header called name[0..n) (ASCII
  * case-insensitive), or NULL; *len receives its length.  Headers whose
  * slices do not lie inside buf are passed over. */
-const char *http_msg_header(const struct http_msg *m, const char *name,
-			    size_t *len);
+const char *http_msg_header_n(const struct http_msg *m, const char *name,
+			      size_t n, size_t *len);
+/* The same for a NUL-terminated name; inline, so that a literal's
+ * length is known when compiling. */
+static inline const char *http_msg_header(const struct http_msg *m,
+					  const char *name, size_t *len)
+{
+	return http_msg_header_n(m, name, __builtin_strlen(name), len);
+}
 
 /* The content-coding of a message's body, from its first
  * Content-Encoding header (RFC 9110 section 8.4.1: x-gzip is gzip;
