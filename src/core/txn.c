@@ -212,6 +212,7 @@ int http_msg_copy(struct http_msg *dst, const struct http_msg *src)
 	dst->hdrs = NULL;
 	dst->trailers = NULL;
 	dst->preview = NULL;
+	dst->preview_cap = 0;
 	dst->buf_cap = src->buf ? src->buf_len + 1 : 0;
 	dst->hdrs_cap = src->nhdrs;
 	dst->trailers_cap = src->ntrailers;
@@ -274,6 +275,7 @@ static void msg_clear(struct http_msg *m, size_t preview_size)
 {
 	struct http_header *hdrs, *trailers;
 	size_t buf_cap, hdrs_cap, trailers_cap;
+	size_t preview_cap;
 	uint8_t *preview;
 	char *buf;
 
@@ -295,6 +297,7 @@ static void msg_clear(struct http_msg *m, size_t preview_size)
 	if (preview_size > TXN_POOL_KEEP) {
 		free(m->preview);
 		m->preview = NULL;
+		m->preview_cap = 0;
 	}
 	/* One memset, then what is kept: a compound literal is zeroed
 	 * field by field. */
@@ -305,6 +308,7 @@ static void msg_clear(struct http_msg *m, size_t preview_size)
 	hdrs_cap = m->hdrs_cap;
 	trailers_cap = m->trailers_cap;
 	preview = m->preview;
+	preview_cap = m->preview_cap;
 	memset(m, 0, sizeof(*m));
 	m->buf = buf;
 	m->buf_cap = buf_cap;
@@ -313,6 +317,7 @@ static void msg_clear(struct http_msg *m, size_t preview_size)
 	m->trailers = trailers;
 	m->trailers_cap = trailers_cap;
 	m->preview = preview;
+	m->preview_cap = preview_cap;
 	if (m->buf)
 		m->buf[0] = '\0';
 }

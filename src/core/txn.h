@@ -113,6 +113,9 @@ struct http_msg {
 	bool chunked;
 	uint8_t *preview;      /* owned; decoded body, max_body bytes */
 	size_t preview_len;
+	size_t preview_cap;    /* bytes allocated at preview, 0 when not
+				* known: the writers may read that far, past
+				* preview_len */
 	bool preview_truncated; /* the body had more than the preview holds */
 	bool preview_decoded;	/* preview is the decoded content-coding */
 	const char *decode_error; /* static string, or NULL */

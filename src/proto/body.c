@@ -7,10 +7,12 @@
 
 static int preview_alloc(struct body *b)
 {
+	/* BODY_PREVIEW_SLACK more, which the writers may read. */
 	if (!b->msg->preview && b->max) {
-		b->msg->preview = malloc(b->max);
+		b->msg->preview = malloc(b->max + BODY_PREVIEW_SLACK);
 		if (!b->msg->preview)
 			return -1;
+		b->msg->preview_cap = b->max + BODY_PREVIEW_SLACK;
 	}
 	return 0;
 }

@@ -39,10 +39,44 @@ static const uint8_t *json_escape(uint8_t **dp, const uint8_t *p,
 
 	while (p < stop) {
 #ifdef __SSE2__
-		/* Sixteen bytes at a time.  A JSON body is full of quotes:
-		 * those of a block (and backslashes) are escaped one after
-		 * another, each followed by a copy of the next sixteen
-		 * bytes, without looking at the block again. */
+		/* A block that may be read whole (lim): sixteen bytes, or
+		 * the last few.  When it has only quotes and backslashes
+		 * (a JSON body is full of them), each gets its backslash,
+		 * then the rest of the block goes one byte further on, as
+		 * one copy. */
+		if (lim - p >= 32) {
+			size_t n = stop - p < 16 ? (size_t)(stop - p) : 16;
+			unsigned keep = (1u << n) - 1;
+			__m128i v = _mm_loadu_si128((const __m128i *)p);
+			unsigned m;
+
+			_mm_storeu_si128((__m128i *)d, v);
+			m = writer_block_odd(v, true) & keep;
+			if (!m) {
+				p += n;
+				d += n;
+				continue;
+			}
+			if (m == (writer_block_quotes(v) & keep)) {
+				size_t extra = 0;
+
+				do {
+					k = __builtin_ctz(m);
+					d[k + extra] = '\\';
+					_mm_storeu_si128((__m128i *)(d + k + extra + 1),
+							 _mm_loadu_si128((const __m128i *)(p + k)));
+					extra++;
+					m &= m - 1;
+				} while (m);
+				p += n;
+				d += n + extra;
+				continue;
+			}
+		}
+		/* Else sixteen bytes at a time: the quotes of a block (and
+		 * backslashes) are escaped one after another, each followed
+		 * by a copy of the next sixteen bytes, without looking at
+		 * the block again. */
 		if (stop - p >= 16) {
 			const uint8_t *blk = p;
 			__m128i v = _mm_loadu_si128((const __m128i *)p);
@@ -54,24 +88,6 @@ static const uint8_t *json_escape(uint8_t **dp, const uint8_t *p,
 			if (!m) {
 				p += 16;
 				d += 16;
-				continue;
-			}
-			if (lim - p >= 32 && m == writer_block_quotes(v)) {
-				/* Only quotes and backslashes: each gets its
-				 * backslash, then the rest of the block goes
-				 * one byte further on, as one copy. */
-				size_t extra = 0;
-
-				do {
-					k = __builtin_ctz(m);
-					d[k + extra] = '\\';
-					_mm_storeu_si128((__m128i *)(d + k + extra + 1),
-							 _mm_loadu_si128((const __m128i *)(p + k)));
-					extra++;
-					m &= m - 1;
-				} while (m);
-				p += 16;
-				d += 16 + extra;
 				continue;
 			}
 			for (;;) {
@@ -196,13 +212,24 @@ static void json_cstr(struct writer_line *out, const char *s)
 		WRITER_LIT(out, "null");
 }
 
-static void json_slice(struct writer_line *out, const struct http_msg *m,
-		       uint32_t off, uint32_t len)
+/* A slice of m->buf as a JSON string; a short one (a method, a target,
+ * a reason) in one step, as a header's name is. */
+static inline void json_slice(struct writer_line *out, const struct http_msg *m,
+			      uint32_t off, uint32_t len)
 {
 	const uint8_t *p;
 	size_t n = writer_slice(m, off, len, &p);
+	uint8_t *d;
 
-	json_str_lim(out, p, n, writer_slice_lim(m, p, n));
+	if (n > WRITER_STEP) {
+		json_str_lim(out, p, n, writer_slice_lim(m, p, n));
+		return;
+	}
+	d = (uint8_t *)writer_reserve(out, 6 * n + 16 + 2);
+	*d++ = '"';
+	writer_put_slice(&d, m, p, n, json_escape, true);
+	*d++ = '"';
+	out->len = (char *)d - out->buf;
 }
 
 /* RFC 4648 section 4, padded; encoded through a stack buffer so that a
@@ -412,7 +439,7 @@ static void json_preview(struct writer_line *out, const struct writer_body *b,
 {
 	writer_put(out, k->open, k->open_len);
 	if (b->text) {
-		json_str(out, b->data, b->text_len);
+		json_str_lim(out, b->data, b->text_len, b->lim);
 		writer_put(out, k->text, k->text_len);
 	} else {
 		json_base64(out, b->data, b->len);

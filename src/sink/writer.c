@@ -321,7 +321,8 @@ int writer_utf8_len(const uint8_t *p, size_t n, uint32_t *cp)
 /* Text means printable: valid UTF-8 with no C0/C1 control other than
  * tab, CR and LF.  When the preview was cut, its last character may be
  * cut too; that tail is dropped rather than calling the body binary. */
-static bool writer_is_text(const uint8_t *p, size_t n, bool cut, size_t *text_len)
+static bool writer_is_text(const uint8_t *p, size_t n, const uint8_t *lim,
+			   bool cut, size_t *text_len)
 {
 	size_t i = 0;
 	uint32_t cp;
@@ -330,7 +331,7 @@ static bool writer_is_text(const uint8_t *p, size_t n, bool cut, size_t *text_le
 	while (i < n) {
 		uint8_t c;
 
-		i += writer_span(p + i, n - i, WRITER_C_BODY);
+		i += writer_span(p + i, n - i, lim, WRITER_C_BODY);
 		if (i == n)
 			break;
 		c = p[i];
@@ -358,6 +359,7 @@ static void writer_view(struct writer_body *b, const uint8_t *p, size_t len,
 	b->len = p ? len : 0;
 	if (b->len > max)
 		b->len = max;
+	b->lim = b->data + b->len;
 }
 
 void writer_ws_payload(const struct ws_msg *m, size_t max_body,
@@ -365,7 +367,7 @@ void writer_ws_payload(const struct ws_msg *m, size_t max_body,
 {
 	writer_view(b, m->preview, m->preview_len, max_body);
 	b->truncated = m->preview_truncated || b->len < m->preview_len;
-	b->text = writer_is_text(b->data, b->len, b->truncated, &b->text_len);
+	b->text = writer_is_text(b->data, b->len, b->lim, b->truncated, &b->text_len);
 }
 
 void writer_body_get(const struct http_msg *m, size_t max_body,
@@ -376,7 +378,9 @@ void writer_body_get(const struct http_msg *m, size_t max_body,
 	 * preview was not decoded. */
 	b->truncated = m->preview_truncated || b->len < m->preview_len ||
 		       (!m->preview_decoded && m->body_size > b->len);
-	b->text = writer_is_text(b->data, b->len, b->truncated, &b->text_len);
+	if (m->preview && m->preview_cap >= b->len)
+		b->lim = m->preview + m->preview_cap;
+	b->text = writer_is_text(b->data, b->len, b->lim, b->truncated, &b->text_len);
 	if (m->preview_decoded)
 		http_msg_coding(m, &b->coding, &b->coding_len);
 }

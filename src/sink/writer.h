@@ -277,11 +277,13 @@ static inline unsigned writer_block_quotes(__m128i v)
 
 /* How many bytes at p, of n, are all in class cls (one class).  Headers
  * and text bodies are mostly printable ASCII: sixteen bytes are checked
- * at a time where SSE2 is (every x86-64), then eight, and the table
- * decides about each byte flagged.
+ * at a time where SSE2 is (every x86-64) -- the last few too, as a block
+ * of sixteen, when the bytes may be read that far (lim >= p + n) --
+ * then eight, and the table decides about each byte flagged.
  * Every flag is checked, so one flagged in excess (on a big-endian
  * machine the borrow runs towards the first byte) only costs a step. */
-static inline size_t writer_span(const uint8_t *p, size_t n, uint8_t cls)
+static inline size_t writer_span(const uint8_t *p, size_t n,
+				 const uint8_t *lim, uint8_t cls)
 {
 	bool json = cls & WRITER_C_JSON;
 	size_t i = 0;
@@ -299,6 +301,15 @@ static inline size_t writer_span(const uint8_t *p, size_t n, uint8_t cls)
 		if (!(writer_byte_class[p[i]] & cls))
 			return i;
 		i++; /* tab, CR or LF, in a class that has them */
+	}
+	if (i < n && lim - (p + i) >= 16) {
+		unsigned m = writer_block_odd(_mm_loadu_si128((const __m128i *)(p + i)), json) &
+			     ((1u << (n - i)) - 1);
+
+		for (; m; m &= m - 1)
+			if (!(writer_byte_class[p[i + __builtin_ctz(m)]] & cls))
+				return i + __builtin_ctz(m);
+		return n;
 	}
 #endif
 	while (n - i >= sizeof(w)) {
@@ -522,6 +533,8 @@ void json_put_base64(struct writer_line *out, const uint8_t *p, size_t n);
 struct writer_body {
 	const uint8_t *data; /* the preview */
 	size_t len;	     /* bytes shown (<= max_body) */
+	const uint8_t *lim;  /* how far data may be read (>= data + len):
+			      * the preview's allocation, when known */
 	bool text;	     /* valid UTF-8 with no controls but \t \r \n */
 	size_t text_len;     /* when text: len minus an incomplete UTF-8
 			      * tail cut off by the preview cap */
