@@ -273,12 +273,6 @@ void txn_pool_free(struct txn_pool *pool)
  * empty message reads "" as with no buf. */
 static void msg_clear(struct http_msg *m, size_t preview_size)
 {
-	struct http_header *hdrs, *trailers;
-	size_t buf_cap, hdrs_cap, trailers_cap;
-	size_t preview_cap;
-	uint8_t *preview;
-	char *buf;
-
 	if (m->buf_cap > TXN_POOL_KEEP) {
 		free(m->buf);
 		m->buf = NULL;
@@ -299,25 +293,9 @@ static void msg_clear(struct http_msg *m, size_t preview_size)
 		m->preview = NULL;
 		m->preview_cap = 0;
 	}
-	/* One memset, then what is kept: a compound literal is zeroed
-	 * field by field. */
-	buf = m->buf;
-	buf_cap = m->buf_cap;
-	hdrs = m->hdrs;
-	trailers = m->trailers;
-	hdrs_cap = m->hdrs_cap;
-	trailers_cap = m->trailers_cap;
-	preview = m->preview;
-	preview_cap = m->preview_cap;
-	memset(m, 0, sizeof(*m));
-	m->buf = buf;
-	m->buf_cap = buf_cap;
-	m->hdrs = hdrs;
-	m->hdrs_cap = hdrs_cap;
-	m->trailers = trailers;
-	m->trailers_cap = trailers_cap;
-	m->preview = preview;
-	m->preview_cap = preview_cap;
+	/* What the message said goes; its allocations, first in it,
+	 * stay. */
+	memset(&m->present, 0, sizeof(*m) - offsetof(struct http_msg, present));
 	if (m->buf)
 		m->buf[0] = '\0';
 }
