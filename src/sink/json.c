@@ -45,11 +45,14 @@ static const uint8_t *json_escape(uint8_t **dp, const uint8_t *p,
 		 * then the rest of the block goes one byte further on, as
 		 * one copy. */
 		if (lim - p >= 32) {
-			size_t n = stop - p < 16 ? (size_t)(stop - p) : 16;
-			unsigned keep = (1u << n) - 1;
+			size_t n = 16;
 			__m128i v = _mm_loadu_si128((const __m128i *)p);
-			unsigned m;
+			unsigned m, keep = 0xffff;
 
+			if (stop - p < 16) {
+				n = (size_t)(stop - p);
+				keep = (1u << n) - 1;
+			}
 			_mm_storeu_si128((__m128i *)d, v);
 			m = writer_block_odd(v, true) & keep;
 			if (!m) {
@@ -433,9 +436,11 @@ struct json_keys {
 static const struct json_keys body_keys = JSON_KEYS("body");
 static const struct json_keys payload_keys = JSON_KEYS("payload");
 
-/* A preview: text when it reads as text, else base64. */
-static void json_preview(struct writer_line *out, const struct writer_body *b,
-			 const struct json_keys *k)
+/* A preview: text when it reads as text, else base64.  Inlined, so
+ * that the keys' lengths are known and each is copied inline. */
+static inline __attribute__((always_inline)) void
+json_preview(struct writer_line *out, const struct writer_body *b,
+	     const struct json_keys *k)
 {
 	writer_put(out, k->open, k->open_len);
 	if (b->text) {
