@@ -116,12 +116,21 @@ static void text_put_safe(struct writer_line *out, const uint8_t *p, size_t n)
 	text_put_safe_lim(out, p, n, p + n);
 }
 
-static void text_put_slice(struct writer_line *out, const struct http_msg *m,
-			   uint32_t off, uint32_t len)
+/* A slice of m->buf; a short one (a method, a target, a reason) in one
+ * step, as a header's name is. */
+static inline void text_put_slice(struct writer_line *out, const struct http_msg *m,
+				  uint32_t off, uint32_t len)
 {
 	const uint8_t *p;
 	size_t n = writer_slice(m, off, len, &p);
+	uint8_t *d;
 
+	if (n <= WRITER_STEP) {
+		d = (uint8_t *)writer_reserve(out, 4 * n + 16);
+		writer_put_slice(&d, m, p, n, text_escape, false);
+		out->len = (char *)d - out->buf;
+		return;
+	}
 	text_put_safe_lim(out, p, n, writer_slice_lim(m, p, n));
 }
 
