@@ -17,9 +17,9 @@ struct redact {
 					      * most names are ruled out by
 					      * length alone */
 	size_t nheaders;
-	uint64_t header_lens; /* bit l set when a listed name has l bytes
-			       * (bit 63: 63 or more): most headers are
-			       * ruled out by this alone */
+	uint64_t header_keys; /* a bit per listed name, chosen by its
+			       * length and first letter (redact.c): most
+			       * headers are ruled out by this alone */
 	const char *query[REDACT_MAX_NAMES];
 	size_t query_len[REDACT_MAX_NAMES];
 	size_t nquery;

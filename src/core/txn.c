@@ -16,11 +16,9 @@ static bool slice_ok(const struct http_msg *m, uint32_t off, uint32_t len)
 	return m->buf && off <= m->buf_len && len <= m->buf_len - off;
 }
 
-const char *http_msg_header(const struct http_msg *m, const char *name,
-			    size_t *len)
+const char *http_msg_header_n(const struct http_msg *m, const char *name,
+			      size_t n, size_t *len)
 {
-	size_t n = strlen(name);
-
 	for (size_t i = 0; i < m->nhdrs; i++) {
 		const struct http_header *h = &m->hdrs[i];
 
@@ -214,6 +212,7 @@ int http_msg_copy(struct http_msg *dst, const struct http_msg *src)
 	dst->hdrs = NULL;
 	dst->trailers = NULL;
 	dst->preview = NULL;
+	dst->preview_cap = 0;
 	dst->buf_cap = src->buf ? src->buf_len + 1 : 0;
 	dst->hdrs_cap = src->nhdrs;
 	dst->trailers_cap = src->ntrailers;
@@ -292,12 +291,11 @@ static void msg_clear(struct http_msg *m, size_t preview_size)
 	if (preview_size > TXN_POOL_KEEP) {
 		free(m->preview);
 		m->preview = NULL;
+		m->preview_cap = 0;
 	}
-	*m = (struct http_msg){ .buf = m->buf, .buf_cap = m->buf_cap,
-				.hdrs = m->hdrs, .hdrs_cap = m->hdrs_cap,
-				.trailers = m->trailers,
-				.trailers_cap = m->trailers_cap,
-				.preview = m->preview };
+	/* What the message said goes; its allocations, first in it,
+	 * stay. */
+	memset(&m->present, 0, sizeof(*m) - offsetof(struct http_msg, present));
 	if (m->buf)
 		m->buf[0] = '\0';
 }

@@ -85,22 +85,32 @@ enum http_anomaly {
  * so that what reads HTTP/1 messages reads them too.  Trailers are a
  * second header array over the same buf. */
 struct http_msg {
+	/* What a pool keeps from one message to the next (txn_put()):
+	 * the allocations, first, so that the rest is cleared at once. */
+	char *buf;	     /* owned; grows to HTTP_MSG_BUF_MAX */
+	size_t buf_cap;	     /* bytes allocated at buf (the writers read
+			      * that far, past a slice) */
+	struct http_header *hdrs; /* owned */
+	size_t hdrs_cap;
+	struct http_header *trailers; /* owned; h2 (HTTP/1 trailers are
+				       * parsed as headers) */
+	size_t trailers_cap;
+	uint8_t *preview;      /* owned; decoded body, max_body bytes */
+	size_t preview_cap;    /* bytes allocated at preview, 0 when not
+				* known: the writers may read that far, past
+				* preview_len */
+	/* What the message says. */
 	bool present;
 	bool complete;	     /* the parser saw its end */
 	bool head_truncated; /* start line + headers overflowed buf */
-	char *buf;	     /* owned; grows to HTTP_MSG_BUF_MAX */
-	size_t buf_len, buf_cap; /* buf_cap: bytes allocated at buf (the
-				  * writers read that far, past a slice) */
+	size_t buf_len;
 	uint32_t method_off, method_len; /* request */
 	uint32_t target_off, target_len; /* request */
 	uint32_t reason_off, reason_len; /* response */
 	int status;			 /* response */
 	int version_major, version_minor;
-	struct http_header *hdrs; /* owned */
-	size_t nhdrs, hdrs_cap;
-	struct http_header *trailers; /* owned; h2 (HTTP/1 trailers are
-				       * parsed as headers) */
-	size_t ntrailers, trailers_cap;
+	size_t nhdrs;
+	size_t ntrailers;
 	uint8_t unknown;	  /* HTTP_U_*: what could not be decoded */
 	uint32_t hdrs_undecoded;  /* header fields that could not be
 				   * decoded (h2, table state unknown) */
@@ -111,7 +121,6 @@ struct http_msg {
 				* including bytes lost to gaps */
 	uint64_t body_missing; /* of those, bytes never captured */
 	bool chunked;
-	uint8_t *preview;      /* owned; decoded body, max_body bytes */
 	size_t preview_len;
 	bool preview_truncated; /* the body had more than the preview holds */
 	bool preview_decoded;	/* preview is the decoded content-coding */
@@ -215,11 +224,18 @@ static inline const char *http_str(const struct http_msg *m, uint32_t off)
 	return m->buf ? m->buf + off : "";
 }
 
-/* Returns the value of the first header called `name` (ASCII
+/* Returns the value of the first header called name[0..n) (ASCII
  * case-insensitive), or NULL; *len receives its length.  Headers whose
  * slices do not lie inside buf are passed over. */
-const char *http_msg_header(const struct http_msg *m, const char *name,
-			    size_t *len);
+const char *http_msg_header_n(const struct http_msg *m, const char *name,
+			      size_t n, size_t *len);
+/* The same for a NUL-terminated name; inline, so that a literal's
+ * length is known when compiling. */
+static inline const char *http_msg_header(const struct http_msg *m,
+					  const char *name, size_t *len)
+{
+	return http_msg_header_n(m, name, __builtin_strlen(name), len);
+}
 
 /* The content-coding of a message's body, from its first
  * Content-Encoding header (RFC 9110 section 8.4.1: x-gzip is gzip;
@@ -281,7 +297,9 @@ void txn_grpc_free(struct txn_grpc *g);
  * once it is warm, a transaction costs no allocation.  A pool holds at
  * most TXN_POOL_MAX transactions, and keeps no buffer larger than
  * TXN_POOL_KEEP bytes (96 KB at most in all).  Previews are of max_body
- * bytes.  One pool serves the connections of one stream tracker. */
+ * bytes (kept when max_body is at most TXN_POOL_KEEP), plus the body
+ * decoder's few bytes of slack (BODY_PREVIEW_SLACK).  One pool serves
+ * the connections of one stream tracker. */
 #define TXN_POOL_MAX 16
 #define TXN_POOL_KEEP 1024
 struct txn_pool;

@@ -7,12 +7,24 @@
 
 static int preview_alloc(struct body *b)
 {
+	/* BODY_PREVIEW_SLACK more, which the writers may read. */
 	if (!b->msg->preview && b->max) {
-		b->msg->preview = malloc(b->max);
+		b->msg->preview = malloc(b->max + BODY_PREVIEW_SLACK);
 		if (!b->msg->preview)
 			return -1;
+		b->msg->preview_cap = b->max + BODY_PREVIEW_SLACK;
 	}
 	return 0;
+}
+
+/* Whether msg has a header whose name is as long as Content-Encoding:
+ * most have none, which this rules out without the lookup's calls. */
+static inline bool maybe_coded(const struct http_msg *msg)
+{
+	for (size_t i = 0; i < msg->nhdrs; i++)
+		if (msg->hdrs[i].name_len == sizeof("Content-Encoding") - 1)
+			return true;
+	return false;
 }
 
 void body_begin(struct body *b, struct http_msg *msg, size_t max)
@@ -25,7 +37,8 @@ void body_begin(struct body *b, struct http_msg *msg, size_t max)
 	b->max = max;
 	/* "deflate" is the zlib format -- raw deflate is also seen in the
 	 * wild, so a failed zlib header falls back to raw below. */
-	b->coding = http_msg_coding(msg, &name, &len);
+	b->coding = maybe_coded(msg) ? http_msg_coding(msg, &name, &len)
+				     : HTTP_CODING_NONE;
 	if ((b->coding != HTTP_CODING_GZIP && b->coding != HTTP_CODING_DEFLATE) || !max)
 		return;
 	b->z = calloc(1, sizeof(z_stream));

@@ -9,6 +9,10 @@
 
 struct z_stream_s;
 
+/* Bytes allocated past a preview's max, which writers may read (not
+ * use): a block of them is checked at a time (msg->preview_cap). */
+#define BODY_PREVIEW_SLACK 32
+
 /* Fills msg->preview with at most `max` bytes.  The decoder's state is
  * owned here and freed by body_end() (also safe without body_begin). */
 struct body {

@@ -208,11 +208,25 @@ static int on_line_span(struct side *s, const char *at, size_t len,
 	return 0;
 }
 
+/* Makes room for one more header; -1 without memory. */
+static __attribute__((noinline)) int hdrs_grow(struct http_msg *m)
+{
+	size_t cap = m->hdrs_cap ? m->hdrs_cap * 2 : 16;
+	struct http_header *nh = realloc(m->hdrs, cap * sizeof(*nh));
+
+	if (!nh)
+		return -1;
+	m->hdrs = nh;
+	m->hdrs_cap = cap;
+	return 0;
+}
+
 /* A span of a header's name or value.  A new name opens a header; a
  * header whose name or value did not fit is dropped whole rather than
- * shown cut. */
-static int on_field_span(struct side *s, const char *at, size_t len,
-			 enum field f)
+ * shown cut.  Inlined into each of its two callers, where f is known:
+ * it runs for every header twice. */
+static inline __attribute__((always_inline)) int
+on_field_span(struct side *s, const char *at, size_t len, enum field f)
 {
 	struct http_msg *m = s->msg;
 	bool fresh = s->field != f;
@@ -220,30 +234,27 @@ static int on_field_span(struct side *s, const char *at, size_t len,
 	long start;
 
 	s->field = f;
-	if (fresh && f == F_HNAME) {
-		if (m->nhdrs == HTTP_MSG_HDRS_MAX)
-			m->head_truncated = true;
-		if (m->head_truncated)
-			return 0;
-		if (m->nhdrs == m->hdrs_cap) {
-			size_t cap = m->hdrs_cap ? m->hdrs_cap * 2 : 16;
-			struct http_header *nh = realloc(m->hdrs, cap * sizeof(*nh));
-
-			if (!nh)
-				return -1;
-			m->hdrs = nh;
-			m->hdrs_cap = cap;
-		}
-		memset(&m->hdrs[m->nhdrs++], 0, sizeof(m->hdrs[0]));
-	}
-	if (m->head_truncated || !m->nhdrs)
+	if (m->head_truncated)
 		return 0;
+	if (fresh && f == F_HNAME) {
+		if (m->nhdrs == HTTP_MSG_HDRS_MAX) {
+			m->head_truncated = true;
+			return 0;
+		}
+		if (m->nhdrs == m->hdrs_cap && hdrs_grow(m))
+			return -1;
+		hd = &m->hdrs[m->nhdrs++];
+		*hd = (struct http_header){ 0 };
+	} else {
+		if (!m->nhdrs)
+			return 0;
+		hd = &m->hdrs[m->nhdrs - 1];
+	}
 	start = msg_append(m, at, len, fresh);
 	if (start < 0) {
 		m->nhdrs--;
 		return 0;
 	}
-	hd = &m->hdrs[m->nhdrs - 1];
 	if (f == F_HNAME) {
 		if (fresh)
 			hd->name_off = (uint32_t)start;

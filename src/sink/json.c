@@ -39,10 +39,47 @@ static const uint8_t *json_escape(uint8_t **dp, const uint8_t *p,
 
 	while (p < stop) {
 #ifdef __SSE2__
-		/* Sixteen bytes at a time.  A JSON body is full of quotes:
-		 * those of a block (and backslashes) are escaped one after
-		 * another, each followed by a copy of the next sixteen
-		 * bytes, without looking at the block again. */
+		/* A block that may be read whole (lim): sixteen bytes, or
+		 * the last few.  When it has only quotes and backslashes
+		 * (a JSON body is full of them), each gets its backslash,
+		 * then the rest of the block goes one byte further on, as
+		 * one copy. */
+		if (lim - p >= 32) {
+			size_t n = 16;
+			__m128i v = _mm_loadu_si128((const __m128i *)p);
+			unsigned m, keep = 0xffff;
+
+			if (stop - p < 16) {
+				n = (size_t)(stop - p);
+				keep = (1u << n) - 1;
+			}
+			_mm_storeu_si128((__m128i *)d, v);
+			m = writer_block_odd(v, true) & keep;
+			if (!m) {
+				p += n;
+				d += n;
+				continue;
+			}
+			if (m == (writer_block_quotes(v) & keep)) {
+				size_t extra = 0;
+
+				do {
+					k = __builtin_ctz(m);
+					d[k + extra] = '\\';
+					_mm_storeu_si128((__m128i *)(d + k + extra + 1),
+							 _mm_loadu_si128((const __m128i *)(p + k)));
+					extra++;
+					m &= m - 1;
+				} while (m);
+				p += n;
+				d += n + extra;
+				continue;
+			}
+		}
+		/* Else sixteen bytes at a time: the quotes of a block (and
+		 * backslashes) are escaped one after another, each followed
+		 * by a copy of the next sixteen bytes, without looking at
+		 * the block again. */
 		if (stop - p >= 16) {
 			const uint8_t *blk = p;
 			__m128i v = _mm_loadu_si128((const __m128i *)p);
@@ -178,13 +215,24 @@ static void json_cstr(struct writer_line *out, const char *s)
 		WRITER_LIT(out, "null");
 }
 
-static void json_slice(struct writer_line *out, const struct http_msg *m,
-		       uint32_t off, uint32_t len)
+/* A slice of m->buf as a JSON string; a short one (a method, a target,
+ * a reason) in one step, as a header's name is. */
+static inline void json_slice(struct writer_line *out, const struct http_msg *m,
+			      uint32_t off, uint32_t len)
 {
 	const uint8_t *p;
 	size_t n = writer_slice(m, off, len, &p);
+	uint8_t *d;
 
-	json_str_lim(out, p, n, writer_slice_lim(m, p, n));
+	if (n > WRITER_STEP) {
+		json_str_lim(out, p, n, writer_slice_lim(m, p, n));
+		return;
+	}
+	d = (uint8_t *)writer_reserve(out, 6 * n + 16 + 2);
+	*d++ = '"';
+	writer_put_slice(&d, m, p, n, json_escape, true);
+	*d++ = '"';
+	out->len = (char *)d - out->buf;
 }
 
 /* RFC 4648 section 4, padded; encoded through a stack buffer so that a
@@ -303,10 +351,11 @@ static void json_end(struct writer_line *out, const struct conn_info *c,
 
 /* One field, ["name","value"], after a comma unless first.  A field of
  * usual size goes in one step: room for both strings is made at once. */
-static void json_field(struct writer_line *out, const struct http_msg *m,
-		       const struct http_header *h, bool first)
+static inline __attribute__((always_inline)) void
+json_field(struct writer_line *out, const struct http_msg *m,
+	   const struct http_header *h, bool first)
 {
-	const uint8_t *np, *vp, *nlim, *vlim;
+	const uint8_t *np, *vp;
 	size_t nn = writer_slice(m, h->name_off, h->name_len, &np);
 	size_t vn = writer_slice(m, h->value_off, h->value_len, &vp);
 	uint8_t *d;
@@ -326,15 +375,11 @@ static void json_field(struct writer_line *out, const struct http_msg *m,
 		*d++ = ',';
 	*d++ = '[';
 	*d++ = '"';
-	nlim = writer_slice_lim(m, np, nn);
-	if (!writer_copy_short(&d, np, nn, nlim, true))
-		json_escape(&d, np, np + nn, np + nn, nlim);
+	writer_put_slice(&d, m, np, nn, json_escape, true);
 	*d++ = '"';
 	*d++ = ',';
 	*d++ = '"';
-	vlim = writer_slice_lim(m, vp, vn);
-	if (!writer_copy_short(&d, vp, vn, vlim, true))
-		json_escape(&d, vp, vp + vn, vp + vn, vlim);
+	writer_put_slice(&d, m, vp, vn, json_escape, true);
 	*d++ = '"';
 	*d++ = ']';
 	out->len = (char *)d - out->buf;
@@ -391,13 +436,15 @@ struct json_keys {
 static const struct json_keys body_keys = JSON_KEYS("body");
 static const struct json_keys payload_keys = JSON_KEYS("payload");
 
-/* A preview: text when it reads as text, else base64. */
-static void json_preview(struct writer_line *out, const struct writer_body *b,
-			 const struct json_keys *k)
+/* A preview: text when it reads as text, else base64.  Inlined, so
+ * that the keys' lengths are known and each is copied inline. */
+static inline __attribute__((always_inline)) void
+json_preview(struct writer_line *out, const struct writer_body *b,
+	     const struct json_keys *k)
 {
 	writer_put(out, k->open, k->open_len);
 	if (b->text) {
-		json_str(out, b->data, b->text_len);
+		json_str_lim(out, b->data, b->text_len, b->lim);
 		writer_put(out, k->text, k->text_len);
 	} else {
 		json_base64(out, b->data, b->len);
@@ -624,13 +671,12 @@ static void json_opt_u64(struct writer_line *out, bool known, uint64_t v)
 		WRITER_LIT(out, "null");
 }
 
-int json_format_txn(FILE *f, const struct txn *t, const struct sink_config *o)
+static void json_txn(struct writer_line *out, const struct txn *t,
+		     const struct sink_config *o)
 {
-	struct writer_line line, *out = &line;
 	uint64_t ns = 0;
 	bool known;
 
-	writer_begin(out, f);
 	json_conn(out, &t->conn, txn_time(t, o->clock_offset_ns));
 	WRITER_LIT(out, ",\"protocol\":\"");
 	writer_puts(out, txn_proto_name(t));
@@ -665,25 +711,32 @@ int json_format_txn(FILE *f, const struct txn *t, const struct sink_config *o)
 	json_opt_u64(out, known, ns);
 	if (!t->grpc && !t->error) {
 		WRITER_LIT(out, ",\"grpc\":null,\"error\":null}\n");
-		return writer_end(out);
+		return;
 	}
 	WRITER_LIT(out, ",\"grpc\":");
 	json_grpc(out, t);
 	WRITER_LIT(out, ",\"error\":");
 	json_cstr(out, t->error);
 	WRITER_LIT(out, "}\n");
-	return writer_end(out);
+}
+
+int json_format_txn(FILE *f, const struct txn *t, const struct sink_config *o)
+{
+	struct writer_line line;
+
+	writer_begin(&line, f);
+	json_txn(&line, t, o);
+	return writer_end(&line);
 }
 
 /* A WebSocket message: the connection, then what it was.  The payload
  * is text when it reads as text, else base64, as bodies are. */
-int json_format_ws(FILE *f, const struct ws_msg *m, const struct sink_config *o)
+static void json_ws(struct writer_line *out, const struct ws_msg *m,
+		    const struct sink_config *o)
 {
-	struct writer_line line, *out = &line;
 	struct writer_body b;
 
 	writer_ws_payload(m, o->max_body, &b);
-	writer_begin(out, f);
 	json_conn(out, &m->conn, txn_realtime(m->first_ts, o->clock_offset_ns));
 	WRITER_LIT(out, ",\"protocol\":\"websocket\",\"direction\":");
 	if (m->dir == HS_DIR_SEND)
@@ -713,9 +766,17 @@ int json_format_ws(FILE *f, const struct ws_msg *m, const struct sink_config *o)
 	WRITER_LIT(out, ",\"error\":");
 	json_cstr(out, m->error);
 	WRITER_LIT(out, "}\n");
-	return writer_end(out);
 }
 
-static const struct writer_fmt json_fmt = { SINK_JSON, json_format_txn, json_format_ws };
+int json_format_ws(FILE *f, const struct ws_msg *m, const struct sink_config *o)
+{
+	struct writer_line line;
+
+	writer_begin(&line, f);
+	json_ws(&line, m, o);
+	return writer_end(&line);
+}
+
+static const struct writer_fmt json_fmt = { SINK_JSON, json_txn, json_ws };
 
 const struct sink_ops json_sink = WRITER_SINK("json", &json_fmt);

@@ -116,12 +116,21 @@ static void text_put_safe(struct writer_line *out, const uint8_t *p, size_t n)
 	text_put_safe_lim(out, p, n, p + n);
 }
 
-static void text_put_slice(struct writer_line *out, const struct http_msg *m,
-			   uint32_t off, uint32_t len)
+/* A slice of m->buf; a short one (a method, a target, a reason) in one
+ * step, as a header's name is. */
+static inline void text_put_slice(struct writer_line *out, const struct http_msg *m,
+				  uint32_t off, uint32_t len)
 {
 	const uint8_t *p;
 	size_t n = writer_slice(m, off, len, &p);
+	uint8_t *d;
 
+	if (n <= WRITER_STEP) {
+		d = (uint8_t *)writer_reserve(out, 4 * n + 16);
+		writer_put_slice(&d, m, p, n, text_escape, false);
+		out->len = (char *)d - out->buf;
+		return;
+	}
 	text_put_safe_lim(out, p, n, writer_slice_lim(m, p, n));
 }
 
@@ -156,10 +165,11 @@ static void text_put_time(struct writer_line *out, uint64_t ns)
 
 /* One field's line.  A field of usual size goes in one step: room for
  * the line is made at once. */
-static void text_field(struct writer_line *out, const struct http_msg *m,
-		       const struct http_header *h)
+static inline __attribute__((always_inline)) void
+text_field(struct writer_line *out, const struct http_msg *m,
+	   const struct http_header *h)
 {
-	const uint8_t *np, *vp, *nlim, *vlim;
+	const uint8_t *np, *vp;
 	size_t nn = writer_slice(m, h->name_off, h->name_len, &np);
 	size_t vn = writer_slice(m, h->value_off, h->value_len, &vp);
 	uint8_t *d;
@@ -176,14 +186,10 @@ static void text_field(struct writer_line *out, const struct http_msg *m,
 					      sizeof(TEXT_INDENT ": \n"));
 	memcpy(d, TEXT_INDENT, sizeof(TEXT_INDENT) - 1);
 	d += sizeof(TEXT_INDENT) - 1;
-	nlim = writer_slice_lim(m, np, nn);
-	if (!writer_copy_short(&d, np, nn, nlim, false))
-		text_escape(&d, np, np + nn, np + nn, nlim);
+	writer_put_slice(&d, m, np, nn, text_escape, false);
 	*d++ = ':';
 	*d++ = ' ';
-	vlim = writer_slice_lim(m, vp, vn);
-	if (!writer_copy_short(&d, vp, vn, vlim, false))
-		text_escape(&d, vp, vp + vn, vp + vn, vlim);
+	writer_put_slice(&d, m, vp, vn, text_escape, false);
 	*d++ = '\n';
 	out->len = (char *)d - out->buf;
 }
@@ -587,17 +593,23 @@ static void text_conn(struct writer_line *out, const struct conn_info *c,
 	writer_memo_keep(slot, c, out, start, drains);
 }
 
-int text_format_txn(FILE *f, const struct txn *t, const struct sink_config *o)
+static void text_txn(struct writer_line *out, const struct txn *t,
+		     const struct sink_config *o)
 {
-	struct writer_line line, *out = &line;
-
-	writer_begin(out, f);
 	text_conn(out, &t->conn, txn_time(t, o->clock_offset_ns));
 	writer_putc(out, '\n');
 	text_request(out, t, o);
 	text_response(out, t, o);
 	writer_putc(out, '\n');
-	return writer_end(out);
+}
+
+int text_format_txn(FILE *f, const struct txn *t, const struct sink_config *o)
+{
+	struct writer_line line;
+
+	writer_begin(&line, f);
+	text_txn(&line, t, o);
+	return writer_end(&line);
 }
 
 /* Of a WebSocket message's payload, the text line shows this much. */
@@ -606,13 +618,12 @@ int text_format_txn(FILE *f, const struct txn *t, const struct sink_config *o)
 /* One line: the connection, the direction (sent by the traced process:
  * →), the kind, the size, and but for a binary message the start of the
  * payload, escaped (a newline in it shows as \x0a). */
-int text_format_ws(FILE *f, const struct ws_msg *m, const struct sink_config *o)
+static void text_ws(struct writer_line *out, const struct ws_msg *m,
+		    const struct sink_config *o)
 {
-	struct writer_line line, *out = &line;
 	struct writer_body b;
 	size_t n;
 
-	writer_begin(out, f);
 	text_conn(out, &m->conn, txn_realtime(m->first_ts, o->clock_offset_ns));
 	if (m->dir == HS_DIR_SEND)
 		WRITER_LIT(out, " ws → ");
@@ -646,9 +657,17 @@ int text_format_ws(FILE *f, const struct ws_msg *m, const struct sink_config *o)
 	}
 	text_lost(out, m->missing, "error", m->error);
 	writer_putc(out, '\n');
-	return writer_end(out);
 }
 
-static const struct writer_fmt text_fmt = { SINK_TEXT, text_format_txn, text_format_ws };
+int text_format_ws(FILE *f, const struct ws_msg *m, const struct sink_config *o)
+{
+	struct writer_line line;
+
+	writer_begin(&line, f);
+	text_ws(&line, m, o);
+	return writer_end(&line);
+}
+
+static const struct writer_fmt text_fmt = { SINK_TEXT, text_txn, text_ws };
 
 const struct sink_ops text_sink = WRITER_SINK("text", &text_fmt);

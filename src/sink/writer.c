@@ -12,12 +12,10 @@
 #include "core/util.h"
 
 struct writer {
-	FILE *f;
-	char *buf; /* stdio buffer of f, freed after fclose */
+	struct writer_line line; /* its buf: the output buffer, for fd */
 	struct sink_config cfg;
 	const struct writer_fmt *fmt;
 	bool flush_each; /* a terminal: show each record at once */
-	int err;	 /* first write error (positive errno), or 0 */
 };
 
 /* A duplicate of stdout, or path checked as writer_open() says. */
@@ -68,75 +66,59 @@ bool writer_wanted(const struct sink_config *cfg, const void *fmt)
 void *writer_open(const struct sink_config *cfg, const void *fmt)
 {
 	struct writer *o;
-	int fd, err;
+	int fd = -1, err;
 
 	o = calloc(1, sizeof(*o));
 	if (!o)
 		goto fail;
 	o->cfg = *cfg;
 	o->fmt = fmt;
+	o->line.buf = malloc(WRITER_BUF_SIZE);
+	if (!o->line.buf)
+		goto fail;
+	o->line.cap = WRITER_BUF_SIZE;
 	fd = writer_open_fd(cfg->output);
 	if (fd < 0)
 		goto fail;
+	o->line.fd = fd;
 	o->flush_each = isatty(fd);
-	o->buf = malloc(WRITER_BUF_SIZE);
-	if (!o->buf || !(o->f = fdopen(fd, "w"))) {
-		err = errno;
-		close(fd);
-		errno = err;
-		goto fail;
-	}
-	if (setvbuf(o->f, o->buf, _IOFBF, WRITER_BUF_SIZE) != 0) {
-		errno = ENOMEM;
-		goto fail;
-	}
 	return o;
 
 fail:
 	err = errno;
-	if (o && o->f)
-		fclose(o->f);
 	if (o)
-		free(o->buf);
+		free(o->line.buf);
 	free(o);
 	warn("failed to open output %s: %s", cfg->output, strerror(err));
 	errno = err;
 	return NULL;
 }
 
-static void writer_note_error(struct writer *o, int err)
+/* After a record: shows it at once on a terminal. */
+static void writer_done(struct writer *o)
 {
-	if (!o->err)
-		o->err = err > 0 ? err : EIO;
-}
-
-/* After a record: remembers a write error, and shows the record at once
- * on a terminal. */
-static void writer_done(struct writer *o, int r)
-{
-	if (r < 0)
-		writer_note_error(o, -r);
-	if (o->flush_each) {
-		errno = 0;
-		if (fflush(o->f) == EOF)
-			writer_note_error(o, errno);
-	}
+	if (o->flush_each)
+		writer_line_drain(&o->line);
 }
 
 void writer_txn(void *w, const struct txn *t)
 {
 	struct writer *o = w;
 
-	if (o && t)
-		writer_done(o, o->fmt->txn(o->f, t, &o->cfg));
+	if (o && t) {
+		o->fmt->txn(&o->line, t, &o->cfg);
+		writer_done(o);
+	}
 }
 
 void writer_ws(void *w, const struct ws_msg *m)
 {
 	struct writer *o = w;
 
-	if (o && m)
-		writer_done(o, o->fmt->ws(o->f, m, &o->cfg));
+	if (o && m) {
+		o->fmt->ws(&o->line, m, &o->cfg);
+		writer_done(o);
+	}
 }
 
 int writer_flush(void *w)
@@ -145,10 +127,8 @@ int writer_flush(void *w)
 
 	if (!o)
 		return -EINVAL;
-	errno = 0;
-	if (fflush(o->f) == EOF || ferror(o->f))
-		writer_note_error(o, errno);
-	return o->err ? -o->err : 0;
+	writer_line_drain(&o->line);
+	return o->line.err ? -o->line.err : 0;
 }
 
 void writer_close(void *w)
@@ -157,8 +137,9 @@ void writer_close(void *w)
 
 	if (!o)
 		return;
-	fclose(o->f);
-	free(o->buf);
+	writer_line_drain(&o->line);
+	close(o->line.fd);
+	free(o->line.buf);
 	free(o);
 }
 
@@ -166,10 +147,33 @@ void writer_close(void *w)
 
 const char writer_hex[16] = "0123456789abcdef";
 
+/* All of p[0..n) to fd; the first error is kept in *err (and what it
+ * cut is lost, as a failed stream's buffer is). */
+static void writer_write(int fd, const char *p, size_t n, int *err)
+{
+	ssize_t r;
+
+	while (n && !*err) {
+		r = write(fd, p, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			*err = r < 0 ? errno : EIO;
+			return;
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+}
+
 void writer_line_drain(struct writer_line *l)
 {
-	if (l->len)
-		fwrite_unlocked(l->buf, 1, l->len, l->f);
+	if (l->len) {
+		if (l->f)
+			fwrite_unlocked(l->buf, 1, l->len, l->f);
+		else
+			writer_write(l->fd, l->buf, l->len, &l->err);
+	}
 	l->len = 0;
 	l->drains++;
 }
@@ -179,7 +183,7 @@ int writer_end(struct writer_line *l)
 	int err;
 
 	writer_line_drain(l);
-	err = ferror(l->f) ? (errno ? -errno : -EIO) : 0;
+	err = ferror_unlocked(l->f) ? (errno ? -errno : -EIO) : 0;
 	funlockfile(l->f);
 	return err;
 }
@@ -187,9 +191,12 @@ int writer_end(struct writer_line *l)
 void writer_put_slow(struct writer_line *l, const void *p, size_t n)
 {
 	writer_line_drain(l);
-	if (n >= sizeof(l->buf)) {
+	if (n >= l->cap) {
 		/* A large preview: no point in copying it twice. */
-		fwrite_unlocked(p, 1, n, l->f);
+		if (l->f)
+			fwrite_unlocked(p, 1, n, l->f);
+		else
+			writer_write(l->fd, p, n, &l->err);
 		return;
 	}
 	memcpy(l->buf, p, n);
@@ -314,7 +321,8 @@ int writer_utf8_len(const uint8_t *p, size_t n, uint32_t *cp)
 /* Text means printable: valid UTF-8 with no C0/C1 control other than
  * tab, CR and LF.  When the preview was cut, its last character may be
  * cut too; that tail is dropped rather than calling the body binary. */
-static bool writer_is_text(const uint8_t *p, size_t n, bool cut, size_t *text_len)
+static bool writer_is_text(const uint8_t *p, size_t n, const uint8_t *lim,
+			   bool cut, size_t *text_len)
 {
 	size_t i = 0;
 	uint32_t cp;
@@ -323,7 +331,7 @@ static bool writer_is_text(const uint8_t *p, size_t n, bool cut, size_t *text_le
 	while (i < n) {
 		uint8_t c;
 
-		i += writer_span(p + i, n - i, WRITER_C_BODY);
+		i += writer_span(p + i, n - i, lim, WRITER_C_BODY);
 		if (i == n)
 			break;
 		c = p[i];
@@ -351,6 +359,7 @@ static void writer_view(struct writer_body *b, const uint8_t *p, size_t len,
 	b->len = p ? len : 0;
 	if (b->len > max)
 		b->len = max;
+	b->lim = b->data + b->len;
 }
 
 void writer_ws_payload(const struct ws_msg *m, size_t max_body,
@@ -358,7 +367,7 @@ void writer_ws_payload(const struct ws_msg *m, size_t max_body,
 {
 	writer_view(b, m->preview, m->preview_len, max_body);
 	b->truncated = m->preview_truncated || b->len < m->preview_len;
-	b->text = writer_is_text(b->data, b->len, b->truncated, &b->text_len);
+	b->text = writer_is_text(b->data, b->len, b->lim, b->truncated, &b->text_len);
 }
 
 void writer_body_get(const struct http_msg *m, size_t max_body,
@@ -369,7 +378,9 @@ void writer_body_get(const struct http_msg *m, size_t max_body,
 	 * preview was not decoded. */
 	b->truncated = m->preview_truncated || b->len < m->preview_len ||
 		       (!m->preview_decoded && m->body_size > b->len);
-	b->text = writer_is_text(b->data, b->len, b->truncated, &b->text_len);
+	if (m->preview && m->preview_cap >= b->len)
+		b->lim = m->preview + m->preview_cap;
+	b->text = writer_is_text(b->data, b->len, b->lim, b->truncated, &b->text_len);
 	if (m->preview_decoded)
 		http_msg_coding(m, &b->coding, &b->coding_len);
 }

@@ -27,11 +27,16 @@
  * write(2) per 256 KiB rather than one per line. */
 #define WRITER_BUF_SIZE (256 * 1024)
 
-/* How a writing sink formats records to its stream. */
+struct writer_line;
+
+/* How a writing sink formats records: each op appends one record to a
+ * line (below), which the writer hands to its output. */
 struct writer_fmt {
 	enum sink_format format; /* the -f that chooses it */
-	int (*txn)(FILE *f, const struct txn *t, const struct sink_config *cfg);
-	int (*ws)(FILE *f, const struct ws_msg *m, const struct sink_config *cfg);
+	void (*txn)(struct writer_line *out, const struct txn *t,
+		    const struct sink_config *cfg);
+	void (*ws)(struct writer_line *out, const struct ws_msg *m,
+		   const struct sink_config *cfg);
 };
 
 /* The ops of a writing sink (sink.h): fmt, a struct writer_fmt, is its
@@ -47,7 +52,7 @@ struct writer;
  * opened with O_NOFOLLOW and created with mode 0600 (traffic may hold
  * secrets); a regular file is truncated, a FIFO or character device is
  * written as is, anything else fails with EINVAL.  stdout is flushed,
- * then written through a duplicate of fd 1 so that the stream and its
+ * then written through a duplicate of fd 1 so that the fd and its
  * buffer are owned here.  When the target is a terminal every record is
  * flushed as it is written; otherwise the owner should call
  * writer_flush() when it goes idle (e.g. after each poll batch).
@@ -72,26 +77,37 @@ void writer_close(void *w);
 
 /* --- the line buffer -------------------------------------------------- */
 
-/* Where a writer gathers a record before it reaches stdio.  A line
- * is made of many small pieces (a quote, a comma, a number); each costs a
- * store here, where a call into stdio costs a hundred instructions or so.
- * writer_line_end() hands the line on in one fwrite; a transaction larger
- * than the buffer goes in several. */
+/* Where a writer gathers records before they reach their output.  A
+ * record is made of many small pieces (a quote, a comma, a number); each
+ * costs a store here, where a call into stdio costs a hundred
+ * instructions or so.  A writing sink's line is its output buffer
+ * (WRITER_BUF_SIZE bytes) and goes to its fd with write(2) when full or
+ * flushed: no stdio, no lock, no second copy.  A line on a stdio stream
+ * (writer_begin(): a record formatted into memory, or the HAR sink)
+ * gathers one record in own[] and hands it on in one fwrite; a record
+ * larger than that goes in several. */
 #define WRITER_LINE_MAX 8192
 struct writer_line {
-	FILE *f;
+	char *buf;	 /* where bytes gather: own, or the writer's */
 	size_t len;	 /* bytes waiting in buf */
-	unsigned drains; /* times buf went to f since writer_begin() */
-	char buf[WRITER_LINE_MAX];
+	size_t cap;	 /* bytes buf holds, at least WRITER_LINE_MAX */
+	unsigned drains; /* times buf was emptied (a record's bytes may
+			  * then be partly gone) */
+	FILE *f;	 /* where they go: a stream, or when NULL */
+	int fd;		 /* this fd */
+	int err;	 /* fd: first write error (positive errno), or 0 */
+	char own[WRITER_LINE_MAX];
 };
 
 /* Locks f (a record is written whole, even with threads) and starts
- * the line. */
+ * a line on it, in l->own. */
 static inline void writer_begin(struct writer_line *l, FILE *f)
 {
 	errno = 0;
 	flockfile(f);
 	l->f = f;
+	l->buf = l->own;
+	l->cap = sizeof(l->own);
 	l->len = 0;
 	l->drains = 0;
 }
@@ -102,7 +118,7 @@ int writer_end(struct writer_line *l);
 /* For writer_put(): a piece that does not fit in what is left. */
 void writer_put_slow(struct writer_line *l, const void *p, size_t n);
 
-/* Writes what waits to l->f, and empties l. */
+/* Writes what waits to the line's output, and empties l. */
 void writer_line_drain(struct writer_line *l);
 
 /* Makes room for n bytes (n <= WRITER_LINE_MAX) and returns where they
@@ -110,14 +126,14 @@ void writer_line_drain(struct writer_line *l);
  * wrote. */
 static inline char *writer_reserve(struct writer_line *l, size_t n)
 {
-	if (n > sizeof(l->buf) - l->len)
+	if (n > l->cap - l->len)
 		writer_line_drain(l);
 	return l->buf + l->len;
 }
 
 static inline void writer_put(struct writer_line *l, const void *p, size_t n)
 {
-	if (n > sizeof(l->buf) - l->len) {
+	if (n > l->cap - l->len) {
 		writer_put_slow(l, p, n);
 		return;
 	}
@@ -127,7 +143,7 @@ static inline void writer_put(struct writer_line *l, const void *p, size_t n)
 
 static inline void writer_putc(struct writer_line *l, char c)
 {
-	if (l->len == sizeof(l->buf))
+	if (l->len == l->cap)
 		writer_put_slow(l, &c, 1);
 	else
 		l->buf[l->len++] = c;
@@ -248,15 +264,26 @@ static inline unsigned writer_block_odd(__m128i v, bool json)
 						     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
 	return (unsigned)_mm_movemask_epi8(odd);
 }
+
+/* Flags the quotes and backslashes of v: the bytes JSON escapes with a
+ * backslash alone. */
+static inline unsigned writer_block_quotes(__m128i v)
+{
+	return (unsigned)_mm_movemask_epi8(
+		_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+			     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+}
 #endif
 
 /* How many bytes at p, of n, are all in class cls (one class).  Headers
  * and text bodies are mostly printable ASCII: sixteen bytes are checked
- * at a time where SSE2 is (every x86-64), then eight, and the table
- * decides about each byte flagged.
+ * at a time where SSE2 is (every x86-64) -- the last few too, as a block
+ * of sixteen, when the bytes may be read that far (lim >= p + n) --
+ * then eight, and the table decides about each byte flagged.
  * Every flag is checked, so one flagged in excess (on a big-endian
  * machine the borrow runs towards the first byte) only costs a step. */
-static inline size_t writer_span(const uint8_t *p, size_t n, uint8_t cls)
+static inline size_t writer_span(const uint8_t *p, size_t n,
+				 const uint8_t *lim, uint8_t cls)
 {
 	bool json = cls & WRITER_C_JSON;
 	size_t i = 0;
@@ -274,6 +301,15 @@ static inline size_t writer_span(const uint8_t *p, size_t n, uint8_t cls)
 		if (!(writer_byte_class[p[i]] & cls))
 			return i;
 		i++; /* tab, CR or LF, in a class that has them */
+	}
+	if (i < n && lim - (p + i) >= 16) {
+		unsigned m = writer_block_odd(_mm_loadu_si128((const __m128i *)(p + i)), json) &
+			     ((1u << (n - i)) - 1);
+
+		for (; m; m &= m - 1)
+			if (!(writer_byte_class[p[i + __builtin_ctz(m)]] & cls))
+				return i + __builtin_ctz(m);
+		return n;
 	}
 #endif
 	while (n - i >= sizeof(w)) {
@@ -399,6 +435,21 @@ static inline const uint8_t *writer_slice_lim(const struct http_msg *m,
 	return m->buf && n ? (const uint8_t *)m->buf + m->buf_cap : p + n;
 }
 
+/* Writes the slice p[0..n) of m->buf (from writer_slice()) at *dp, which
+ * has room for what escape() makes of it plus 16 bytes, and advances
+ * *dp: as it is when it is short and plain (the usual header name or
+ * value), else through escape() (json: the JSON writer's, else the text
+ * writer's).  Both writers show each header's name and value so. */
+static inline __attribute__((always_inline)) void
+writer_put_slice(uint8_t **dp, const struct http_msg *m, const uint8_t *p,
+		 size_t n, writer_escape_fn escape, bool json)
+{
+	const uint8_t *lim = writer_slice_lim(m, p, n);
+
+	if (!writer_copy_short(dp, p, n, lim, json))
+		escape(dp, p, p + n, p + n, lim);
+}
+
 /* Length of the valid UTF-8 sequence at p (1-4), 0 if p[0] cannot start
  * one, or -1 if p[0..n) is a valid but incomplete prefix.  Overlong
  * forms, surrogates and code points past U+10FFFF are invalid.  n > 0.
@@ -482,6 +533,8 @@ void json_put_base64(struct writer_line *out, const uint8_t *p, size_t n);
 struct writer_body {
 	const uint8_t *data; /* the preview */
 	size_t len;	     /* bytes shown (<= max_body) */
+	const uint8_t *lim;  /* how far data may be read (>= data + len):
+			      * the preview's allocation, when known */
 	bool text;	     /* valid UTF-8 with no controls but \t \r \n */
 	size_t text_len;     /* when text: len minus an incomplete UTF-8
 			      * tail cut off by the preview cap */

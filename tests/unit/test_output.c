@@ -1196,20 +1196,23 @@ static void test_escape(void)
 	}
 }
 
-/* writer_span() steps eight bytes at a time: it must agree with the
- * byte class table, wherever the stopping byte falls in a step. */
+/* writer_span() steps sixteen or eight bytes at a time: it must agree
+ * with the byte class table, wherever the stopping byte falls in a step,
+ * and whether or not it may read past the bytes (lim), which are then
+ * all odd bytes that it must not count. */
 static void test_span(void)
 {
 	static const uint8_t odd[] = { 0x00, 0x09, 0x0a, 0x0d, 0x1f, '"', '\\',
 				       0x7e, 0x7f, 0x80, 0xc3, 0xff, 0x20 };
 	static const uint8_t cls[] = { WRITER_C_JSON, WRITER_C_TEXT, WRITER_C_BODY };
-	uint8_t buf[40];
+	uint8_t buf[40 + 16];
 	size_t want;
 
-	for (size_t len = 0; len <= sizeof(buf); len++) {
+	for (size_t len = 0; len <= 40; len++) {
 		for (size_t at = 0; at <= len; at++) {
 			for (size_t k = 0; k < sizeof(odd); k++) {
-				memset(buf, 'a', sizeof(buf));
+				memset(buf, 'a', len);
+				memset(buf + len, 0x01, sizeof(buf) - len);
 				if (at < len)
 					buf[at] = odd[k];
 				for (size_t c = 0; c < sizeof(cls); c++) {
@@ -1217,8 +1220,11 @@ static void test_span(void)
 						       (writer_byte_class[buf[want]] & cls[c]);
 					     want++)
 						;
-					CHECK(writer_span(buf, len, cls[c]) == want,
+					CHECK(writer_span(buf, len, buf + len, cls[c]) == want,
 					      "span: byte 0x%02x at %zu of %zu, class %u",
+					      odd[k], at, len, cls[c]);
+					CHECK(writer_span(buf, len, buf + sizeof(buf), cls[c]) == want,
+					      "span, read past: byte 0x%02x at %zu of %zu, class %u",
 					      odd[k], at, len, cls[c]);
 				}
 			}
