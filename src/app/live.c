@@ -69,15 +69,24 @@ bool app_admit_live(void *ctx, struct conn_info *c, unsigned flags)
 		}
 	}
 	if (c->local.family == 0 && c->fd >= 0) {
-		const struct known_sock *k;
+		const struct known_sock *k = known_find(a, c->pid, c->fd);
 
-		if (sock < 0)
-			sock = procfs_is_socket(c->pid, c->fd, &inode);
-		if (sock == 1)
-			procfs_tcp_endpoints(c->pid, inode, &c->local, &c->remote);
-		if (c->local.family == 0 && (k = known_find(a, c->pid, c->fd))) {
+		/* The probe saw neither its ESTABLISHED nor its accept or
+		 * connect: the socket open under this fd at the start.  Its
+		 * records may arrive a poll period late, when /proc shows
+		 * the fd closed, or reused by another connection. */
+		if (k && c->role == HS_ROLE_UNKNOWN) {
 			c->local = k->local;
 			c->remote = k->remote;
+		} else {
+			if (sock < 0)
+				sock = procfs_is_socket(c->pid, c->fd, &inode);
+			if (sock == 1)
+				procfs_tcp_endpoints(c->pid, inode, &c->local, &c->remote);
+			if (c->local.family == 0 && k) {
+				c->local = k->local;
+				c->remote = k->remote;
+			}
 		}
 	}
 	snprintf(c->container_id, sizeof(c->container_id), "%s",

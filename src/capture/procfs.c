@@ -83,6 +83,7 @@ static int parse_hex_addr(const char *s, struct hs_addr *a, int family)
 {
 	unsigned words[4], port;
 
+	memset(a, 0, sizeof(*a)); /* an IPv4 address leaves 12 bytes unused */
 	if (family == AF_INET) {
 		if (sscanf(s, "%8X:%X", &words[0], &port) != 2)
 			return -EINVAL;
@@ -112,19 +113,24 @@ static int parse_tcp_line(const char *line, int family, uint64_t *inode,
 	return 0;
 }
 
+/* Each line is parsed aside: a socket that is not in the table (closed
+ * under its fd, or in another table) must leave local and remote as they
+ * were, not holding the last line's addresses -- another connection's. */
 static int scan(const char *path, int family, uint64_t inode,
 		struct hs_addr *local, struct hs_addr *remote)
 {
 	char line[512];
 	uint64_t ino;
+	struct hs_addr l, r;
 	FILE *f = fopen(path, "re");
 	int err = -ENOENT;
 
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f))
-		if (parse_tcp_line(line, family, &ino, local, remote) == 0 &&
-		    ino == inode) {
+		if (parse_tcp_line(line, family, &ino, &l, &r) == 0 && ino == inode) {
+			*local = l;
+			*remote = r;
 			err = 0;
 			break;
 		}

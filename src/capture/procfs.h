@@ -36,7 +36,8 @@ typedef int (*procfs_sock_fn)(void *ctx, uint32_t pid, int32_t fd,
 int procfs_each_socket(uint32_t pid, procfs_sock_fn fn, void *ctx);
 
 /* Finds the TCP endpoints of socket `inode` in /proc/PID/net/tcp{,6}.
- * Returns 0 and fills local/remote, or -ENOENT. */
+ * Returns 0 and fills local/remote, or -errno (-ENOENT: not there, a
+ * socket closed under its fd among them) and leaves them untouched. */
 int procfs_tcp_endpoints(uint32_t pid, uint64_t inode, struct hs_addr *local,
 			 struct hs_addr *remote);
 

@@ -4,51 +4,73 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <unistd.h>
 
 #include <Zydis/Zydis.h>
 
-static void decoder_init(ZydisDecoder *d)
-{
-	ZydisDecoderInit(d, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
-}
+/* walk's callback, for each instruction decoded at offset `at`: WALK_NEXT
+ * to go on to the next one, anything else to end the walk with it. */
+#define WALK_NEXT INT_MIN
+typedef int (*walk_fn)(void *ctx, size_t at, const ZydisDecodedInstruction *in,
+		       const ZydisDecodedOperand *op);
 
-int sslbin_first_call(const uint8_t *code, size_t len, int64_t *target)
+/* Decodes code from its start, one instruction after the other, at most
+ * max of them, and calls fn on each.  Returns what fn ended the walk
+ * with, or `end` when an instruction does not decode, len is used up or
+ * max is reached first. */
+static int walk(const uint8_t *code, size_t len, int max, int end, walk_fn fn,
+		void *ctx)
 {
 	ZydisDecoder d;
 	ZydisDecodedInstruction in;
 	ZydisDecodedOperand op[ZYDIS_MAX_OPERAND_COUNT];
 	size_t at = 0;
+	int r;
 
-	decoder_init(&d);
-	for (int i = 0; i < SSLBIN_SCAN_INSNS && at < len; i++) {
+	ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+	for (int i = 0; i < max && at < len; i++) {
 		if (ZYAN_FAILED(ZydisDecoderDecodeFull(&d, code + at, len - at, &in, op)))
-			return -ENOENT;
-		switch (in.meta.category) {
-		case ZYDIS_CATEGORY_CALL:
-			if (in.operand_count_visible < 1 ||
-			    op[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE || !op[0].imm.is_relative)
-				return -ENOENT; /* indirect: no fixed callee */
-			*target = (int64_t)(at + in.length) + op[0].imm.value.s;
-			return 0;
-		case ZYDIS_CATEGORY_COND_BR:
-			break; /* fall through: the path of valid arguments */
-		case ZYDIS_CATEGORY_UNCOND_BR:
-		case ZYDIS_CATEGORY_RET:
-		case ZYDIS_CATEGORY_INTERRUPT:
-		case ZYDIS_CATEGORY_SYSCALL:
-		case ZYDIS_CATEGORY_SYSTEM:
-			return -ENOENT;
-		default:
-			if (in.mnemonic == ZYDIS_MNEMONIC_UD2 || in.mnemonic == ZYDIS_MNEMONIC_HLT)
-				return -ENOENT;
-			break;
-		}
+			return end;
+		if ((r = fn(ctx, at, &in, op)) != WALK_NEXT)
+			return r;
 		at += in.length;
 	}
-	return -ENOENT;
+	return end;
+}
+
+static int first_call_at(void *ctx, size_t at, const ZydisDecodedInstruction *in,
+			 const ZydisDecodedOperand *op)
+{
+	int64_t *target = ctx;
+
+	switch (in->meta.category) {
+	case ZYDIS_CATEGORY_CALL:
+		if (in->operand_count_visible < 1 ||
+		    op[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE || !op[0].imm.is_relative)
+			return -ENOENT; /* indirect: no fixed callee */
+		*target = (int64_t)(at + in->length) + op[0].imm.value.s;
+		return 0;
+	case ZYDIS_CATEGORY_COND_BR:
+		return WALK_NEXT; /* fall through: the path of valid arguments */
+	case ZYDIS_CATEGORY_UNCOND_BR:
+	case ZYDIS_CATEGORY_RET:
+	case ZYDIS_CATEGORY_INTERRUPT:
+	case ZYDIS_CATEGORY_SYSCALL:
+	case ZYDIS_CATEGORY_SYSTEM:
+		return -ENOENT;
+	default:
+		if (in->mnemonic == ZYDIS_MNEMONIC_UD2 || in->mnemonic == ZYDIS_MNEMONIC_HLT)
+			return -ENOENT;
+		return WALK_NEXT;
+	}
+}
+
+int sslbin_first_call(const uint8_t *code, size_t len, int64_t *target)
+{
+	return walk(code, len, SSLBIN_SCAN_INSNS, -ENOENT, first_call_at, target);
 }
 
 /* Whether the kernel's x86 uprobes emulate the instruction rather than
@@ -68,27 +90,23 @@ static bool emulated(const ZydisDecodedInstruction *in, const ZydisDecodedOperan
 	return false;
 }
 
+static int cheap_entry_at(void *ctx, size_t at, const ZydisDecodedInstruction *in,
+			  const ZydisDecodedOperand *op)
+{
+	(void)ctx;
+	if (emulated(in, op))
+		return (int)at;
+	/* An endbr64 (first only), test and cmp change no register but
+	 * the flags, and no memory. */
+	if ((in->mnemonic == ZYDIS_MNEMONIC_ENDBR64 && at == 0) ||
+	    in->mnemonic == ZYDIS_MNEMONIC_TEST || in->mnemonic == ZYDIS_MNEMONIC_CMP)
+		return WALK_NEXT;
+	return -1;
+}
+
 int sslbin_cheap_entry(const uint8_t *code, size_t len)
 {
-	ZydisDecoder d;
-	ZydisDecodedInstruction in;
-	ZydisDecodedOperand op[ZYDIS_MAX_OPERAND_COUNT];
-	size_t at = 0;
-
-	decoder_init(&d);
-	for (int i = 0; i < SSLBIN_ENTRY_INSNS && at < len; i++) {
-		if (ZYAN_FAILED(ZydisDecoderDecodeFull(&d, code + at, len - at, &in, op)))
-			return -1;
-		if (emulated(&in, op))
-			return (int)at;
-		/* An endbr64 (first only), test and cmp change no register
-		 * but the flags, and no memory. */
-		if (!(in.mnemonic == ZYDIS_MNEMONIC_ENDBR64 && at == 0) &&
-		    in.mnemonic != ZYDIS_MNEMONIC_TEST && in.mnemonic != ZYDIS_MNEMONIC_CMP)
-			return -1;
-		at += in.length;
-	}
-	return -1;
+	return walk(code, len, SSLBIN_ENTRY_INSNS, -1, cheap_entry_at, NULL);
 }
 
 uint64_t sslbin_cheap_offset(const char *path, uint64_t off)

@@ -1,5 +1,5 @@
 #!/bin/bash
-# test-tls-membio.sh -- HTTPS through OpenSSL's memory BIOs (python asyncio: a websockets server and client, a stdlib HTTP server and client; Node.js when its OpenSSL keeps its symbols): the upgrade and every transaction reported on both sides, tied to their sockets, also on a connection opened before tracing.
+# test-tls-membio.sh -- HTTPS through OpenSSL's memory BIOs (python asyncio: a websockets server and client, a stdlib HTTP server and client; Node.js when its OpenSSL keeps its symbols): the upgrade and every transaction reported on both sides, tied to their sockets and with their addresses, also on a connection opened before tracing whose records reach the tracer after its fds were reused.
 #
 # asyncio moves the ciphertext with its own recv/send and hands it to
 # OpenSSL through memory BIOs, so no syscall happens inside SSL_read or
@@ -21,7 +21,8 @@ while [ "$HPORT" = "$WPORT" ]; do HPORT=$(free_port); done
 $PY "$PEERS" ws-server "$WPORT" "$T/cert.pem" "$T/key.pem" >"$T/ws-server.out" 2>&1 &
 WS_SERVER=$!
 track "$WS_SERVER"
-$PY "$PEERS" http-server "$HPORT" "$T/cert.pem" "$T/key.pem" >"$T/http-server.out" 2>&1 &
+$PY "$PEERS" http-server "$HPORT" "$T/cert.pem" "$T/key.pem" "$T/http-server.log" \
+	>"$T/http-server.out" 2>&1 &
 HTTP_SERVER=$!
 track "$HTTP_SERVER"
 wait_listen "$WPORT" || die "the websockets server did not listen"
@@ -45,14 +46,27 @@ else
 fi
 
 # A connection opened, and used, before tracing.
-$PY "$PEERS" http-client "$HPORT" pre 10 "$T/pre.expect" "$T/go" &
+$PY "$PEERS" http-client "$HPORT" pre 10 "$T/pre.expect" "$T/go" "$T/again" &
 PRE=$!
 track "$PRE"
 for i in $(seq 200); do [ -s "$T/pre.expect.ready" ] && break; sleep 0.1; done
 [ -s "$T/pre.expect.ready" ] || die "the first client did not make its first request"
 
 hs_start hs "${HSARGS[@]}"
+# The tracer is stopped while that connection makes its requests and
+# closes, and a new one takes its fds on both sides: its records wait in
+# the kernel's buffer, and reach the tracer when /proc shows the new
+# connection under the fds that were its.
+kill -STOP "${HS_PID[hs]}"
 touch "$T/go"
+for i in $(seq 300); do [ -e "$T/again.ready" ] && break; sleep 0.1; done
+kill -CONT "${HS_PID[hs]}"
+[ -e "$T/again.ready" ] || die "the first client did not open its second connection"
+for i in $(seq 300); do
+	[ "$(jq -c 'select(.request.target == "/pre-again/0")' "$T/hs.jsonl" | wc -l)" -ge 2 ] && break
+	sleep 0.1
+done
+touch "$T/again.done"
 wait "$PRE" || fail "the client of the connection opened before tracing failed"
 $PY "$PEERS" ws-client "$WPORT" 5 "$T/ws.log" &
 WS_CLIENT=$!
@@ -92,34 +106,44 @@ wsc=$(jq -r --argjson p "$WS_CLIENT" 'select(.pid == $p) | .local' "$T/hs.jsonl"
 check_side "websockets server" "$WS_SERVER" server "$T/ws.expect" "127.0.0.1:$WPORT" "$wsc"
 check_side "websockets client" "$WS_CLIENT" client,unknown "$T/ws.expect" "$wsc" "127.0.0.1:$WPORT"
 
-# asyncio HTTP, a new connection: both sides
-nc=$(jq -r --argjson p "$NEW" 'select(.pid == $p) | .local' "$T/hs.jsonl" | head -n 1)
-check_side "asyncio client" "$NEW" client,unknown "$T/new.expect" "$nc" "127.0.0.1:$HPORT"
-jq -c --arg l "$nc" 'select(.remote == $l)' "$T/hs.jsonl" >"$T/new-server.jsonl"
-$CHECK expect --jsonl "$T/new-server.jsonl" --pid "$HTTP_SERVER" --expect "$T/new.expect" --ordered ||
-	fail "asyncio server, new connection: transactions differ from the client's"
-
-# asyncio HTTP, the connection opened before tracing: both sides
-pc="127.0.0.1:$(cat "$T/pre.expect.ready")"
-# Known flaw: in about one run in four, this side's records carry wrong
-# addresses (once the server's view of the connection, once another
-# connection's); until that is found, only its transactions are checked.
-$CHECK expect --jsonl "$T/hs.jsonl" --pid "$PRE" --expect "$T/pre.expect" --ordered ||
-	fail "asyncio client, opened before tracing: transactions differ from the peer's"
-n=$(jq -c --argjson p "$PRE" 'select(.pid == $p and .tls != true)' "$T/hs.jsonl" | wc -l)
-[ "$n" = 0 ] || fail "asyncio client, opened before tracing: $n records not marked TLS"
-# The same flaw shows on the server's side too (seen once in CI, on the
-# syscall path, with both sides' addresses another connection's): its
-# records are picked by their targets, and wrong addresses are logged.
-jq -c 'select((.request.target // "") | startswith("/pre/"))' "$T/hs.jsonl" >"$T/pre-server.jsonl"
-$CHECK expect --jsonl "$T/pre-server.jsonl" --pid "$HTTP_SERVER" --expect "$T/pre.expect" --ordered ||
-	fail "asyncio server, connection opened before tracing: transactions differ from the client's"
-n=$(jq -c --argjson p "$HTTP_SERVER" --arg l "$pc" 'select(.pid == $p and .remote != $l)' \
-	"$T/pre-server.jsonl" | wc -l)
-[ "$n" = 0 ] || log "known flaw: $n server records of the connection opened before tracing carry another connection's addresses"
-n=$(jq -c --argjson p "$HTTP_SERVER" 'select(.pid == $p and .tls == true and
-	(.role == "server" or .role == "unknown"))' "$T/hs.jsonl" | wc -l)
-[ "$n" = 30 ] || fail "asyncio server: $n TLS transactions with its socket's role, expected 30"
+# asyncio HTTP: each connection's records on both sides, against the
+# addresses of the client's socket as it reports them; and every record
+# of the server against what its socket reported for that request (its
+# log).  The connection opened before tracing is found by the ciphertext
+# around its SSL calls, and its addresses in /proc at the start.
+check_conn() {   # check_conn WHAT PID ROLES PREFIX EXPECT LOCAL REMOTE
+	local what=$1 pid=$2 roles=$3 prefix=$4 expect=$5 l=$6 r=$7 bad
+	jq -c --argjson p "$pid" --arg n "$prefix" \
+		'select(.pid == $p and ((.request.target // "") | startswith($n)))' \
+		"$T/hs.jsonl" >"$T/conn.jsonl"
+	$CHECK expect --jsonl "$T/conn.jsonl" --pid "$pid" --expect "$expect" --ordered ||
+		fail "$what: transactions differ from the peer's"
+	bad=$(jq -c --arg roles "$roles" --arg l "$l" --arg r "$r" '
+		.role as $role | select(.tls != true or .local != $l or .remote != $r or
+		       (($roles | split(",")) | index($role)) == null) |
+		[.role, .local, .remote, .tls, .request.target]' "$T/conn.jsonl")
+	[ -z "$bad" ] || fail "$what: wrong role, address or TLS mark: $bad"
+}
+for c in new:new pre:pre again:pre-again; do
+	file=${c%%:*} name=${c#*:}
+	read -r cl sv <"$T/$file.expect.addr"
+	pid=$PRE
+	[ "$file" = new ] && pid=$NEW
+	check_conn "asyncio client, /$name/" "$pid" client,unknown "/$name/" "$T/$file.expect" "$cl" "$sv"
+	check_conn "asyncio server, /$name/" "$HTTP_SERVER" server,unknown "/$name/" "$T/$file.expect" "$sv" "$cl"
+done
+fds=$(jq -r --argjson p "$PRE" 'select(.pid == $p) | .fd' "$T/hs.jsonl" | sort -u | tr '\n' ' ')
+log "the first client's fds, before and after: $fds(one: the second connection took the fd)"
+$CHECK sane --jsonl "$T/hs.jsonl" --pid "$HTTP_SERVER" || fail "asyncio server: incomplete or erroneous"
+$CHECK sane --jsonl "$T/hs.jsonl" --pid "$PRE" || fail "asyncio client, opened before tracing: incomplete or erroneous"
+bad=$(jq -c --argjson p "$HTTP_SERVER" --slurpfile gt "$T/http-server.log" '
+	select(.pid == $p) | (.request.target // "") as $t |
+	([$gt[] | select(.target == $t)] | first) as $g |
+	select($g == null or .local != $g.local or .remote != $g.remote) |
+	[.role, .local, .remote, $t, $g.local, $g.remote]' "$T/hs.jsonl")
+[ -z "$bad" ] || fail "asyncio server: addresses differ from its socket's (record, then the server's own view): $bad"
+n=$(jq -c --argjson p "$HTTP_SERVER" 'select(.pid == $p)' "$T/hs.jsonl" | wc -l)
+[ "$n" = 31 ] || fail "asyncio server: $n transactions, expected 31"
 
 # Node.js: both sides
 if [ -n "$NODE" ]; then

@@ -6,28 +6,14 @@
  * text does not hold whole.
  */
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "capture/container.h"
+#include "check.h"
 
-static int failures;
-
-/* Prints one failed check, and counts it. */
-static void __attribute__((format(printf, 1, 2))) fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	failures++;
-	fputs("FAIL: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 /* Ids of 64 hex digits, as the runtimes make them. */
 #define ID_A "85b10ba07c97f82cdbaf6597630814532b42fec06ebd404473f0a41bf2ac9f78"
@@ -112,10 +98,9 @@ static void test_fixtures(void)
 		char out[CONTAINER_ID_LEN + 1] = "";
 		int r = container_parse_cgroup(f->text, out);
 
-		if (r != (*f->id != '\0'))
-			fail("%s: returned %d", f->name, r);
-		else if (r == 1 && strcmp(out, f->id))
-			fail("%s: id %s, expected %s", f->name, out, f->id);
+		CHECK(r == (*f->id != '\0'), "%s: returned %d", f->name, r);
+		CHECK(r != 1 || !strcmp(out, f->id), "%s: id %s, expected %s", f->name,
+		      out, f->id);
 	}
 }
 
@@ -140,14 +125,15 @@ static void test_cut(void)
 		for (size_t cut = 0; cut <= len; cut++) {
 			char out[CONTAINER_ID_LEN + 1] = "";
 			char *buf = malloc(cut + 1);
+			int r;
 
 			if (!buf)
 				abort();
 			memcpy(buf, text, cut);
 			buf[cut] = '\0';
-			if (container_parse_cgroup(buf, out) == 1 &&
-			    !(is_id(out) && strstr(buf, out)))
-				fail("%s cut at %zu: found %s", fixtures[i].name, cut, out);
+			r = container_parse_cgroup(buf, out);
+			CHECK(r != 1 || (is_id(out) && strstr(buf, out)), "%s cut at %zu: found %s",
+			      fixtures[i].name, cut, out);
 			free(buf);
 		}
 	}
@@ -157,10 +143,11 @@ static void test_cut(void)
 static void test_short_id(void)
 {
 	char text[128], out[CONTAINER_ID_LEN + 1] = "";
+	int r;
 
 	snprintf(text, sizeof(text), "0::/docker/%.63s\n", ID_B);
-	if (container_parse_cgroup(text, out) != 0)
-		fail("63 digits taken for an id: %s", out);
+	r = container_parse_cgroup(text, out);
+	CHECK(r == 0, "63 digits taken for an id: %s", out);
 }
 
 int main(void)

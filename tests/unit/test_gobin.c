@@ -44,19 +44,7 @@
 #include <unistd.h>
 
 #include "capture/gobin.h"
-
-static int failures, checks;
-
-#define CHECK(cond, ...)                                                      \
-	do {                                                                  \
-		checks++;                                                     \
-		if (!(cond)) {                                                \
-			failures++;                                           \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                         \
-			fputc('\n', stderr);                                  \
-		}                                                             \
-	} while (0)
+#include "check.h"
 
 static const char *objdump_cmd = "objdump", *readelf_cmd = "readelf";
 static char tmpdir[] = "/tmp/test_gobin.XXXXXX";

@@ -21,17 +21,8 @@
 #include "sink/sink.h"
 #include "sink/writer.h"
 
-static int failures;
+#include "check.h"
 
-#define CHECK(cond, ...)                                                      \
-	do {                                                                  \
-		if (!(cond)) {                                                \
-			failures++;                                           \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                         \
-			fputc('\n', stderr);                                  \
-		}                                                             \
-	} while (0)
 
 /* 2026-11-24T14:02:11.123456789Z is T0 on the monotonic clock. */
 #define T0 5000000000ULL
@@ -605,18 +596,7 @@ static const struct fixture fixtures[] = {
 
 #define NFIXTURES (sizeof(fixtures) / sizeof(fixtures[0]))
 
-/* ---- random hostile transactions ---- */
-
-static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t rng(void)
-{
-	/* xorshift64: reproducible across runs and libcs. */
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
+/* ---- random hostile transactions (check.h's rng: the same on every run) ---- */
 
 /* Bytes biased towards what breaks escapers. */
 static size_t rand_bytes(uint8_t *b, size_t max)

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,23 +14,7 @@
 #include <unistd.h>
 
 #include "capture/sslbin.h"
-
-static int failures, checks;
-
-static void __attribute__((format(printf, 2, 3))) check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	checks++;
-	if (ok)
-		return;
-	failures++;
-	fputs("FAIL: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
+#include "check.h"
 
 #define NONE INT64_MIN
 
@@ -74,10 +57,10 @@ static void test_first_call(void)
 			int r = sslbin_first_call(f->code, cut, &t);
 
 			if (cut == f->len) {
-				check(f->target == NONE ? r == -ENOENT : r == 0 && t == f->target,
+				CHECK(f->target == NONE ? r == -ENOENT : r == 0 && t == f->target,
 				      "%s: got %d, target %lld", f->name, r, (long long)t);
 			} else {
-				check(r == -ENOENT || t == f->target,
+				CHECK(r == -ENOENT || t == f->target,
 				      "%s cut at %zu: a call to %lld", f->name, cut, (long long)t);
 			}
 		}
@@ -123,9 +106,9 @@ static void test_cheap_entry(void)
 			int at = sslbin_cheap_entry(f->code, cut);
 
 			if (cut == f->len)
-				check(at == f->at, "%s: %d, expected %d", f->name, at, f->at);
+				CHECK(at == f->at, "%s: %d, expected %d", f->name, at, f->at);
 			else
-				check(at == -1 || at == f->at, "%s cut at %zu: %d", f->name, cut, at);
+				CHECK(at == -1 || at == f->at, "%s cut at %zu: %d", f->name, cut, at);
 		}
 	}
 }
@@ -244,15 +227,15 @@ static void test_libssl(void)
 		uint8_t b[2] = { 0 };
 		int fd;
 
-		check(off && off_ex, "%s: no %s/%s", path, fn, fn_ex);
-		check(want && want == objdump_first_call(path, off_ex),
+		CHECK(off && off_ex, "%s: no %s/%s", path, fn, fn_ex);
+		CHECK(want && want == objdump_first_call(path, off_ex),
 		      "%s: objdump says %s and %s call different functions first", path, fn, fn_ex);
 		/* OpenSSL 3's internal functions open with a push (a cheap
 		 * probe), possibly after an endbr64. */
-		check(got == want || got == want + 4, "%s: %s's shared callee at 0x%llx, objdump "
+		CHECK(got == want || got == want + 4, "%s: %s's shared callee at 0x%llx, objdump "
 		      "says 0x%llx (%s)", path, fn, (unsigned long long)got, (unsigned long long)want, why);
 		fd = open(path, O_RDONLY);
-		check(fd >= 0 && pread(fd, b, 2, got) == 2 &&
+		CHECK(fd >= 0 && pread(fd, b, 2, got) == 2 &&
 		      (b[0] == 0x55 || (b[0] >= 0x50 && b[0] <= 0x57) ||
 		       (b[0] == 0x41 && b[1] >= 0x50 && b[1] <= 0x57)),
 		      "%s: the probe place of %s is not a push: %02x %02x", path, fn, b[0], b[1]);
@@ -271,18 +254,18 @@ static void test_libssl(void)
 		for (i = 0; i < k && (!strcmp(m[i], "test") || !strcmp(m[i], "cmp") ||
 				      (i == 0 && !strcmp(m[i], "endbr64"))); i++)
 			;
-		check(off && i < k && got == a[i] &&
+		CHECK(off && i < k && got == a[i] &&
 		      (!strcmp(m[i], "push") || m[i][0] == 'j' || !strcmp(m[i], "call")),
 		      "%s: SSL_free probed at 0x%llx, objdump's first emulated instruction %s "
 		      "at 0x%llx", path, (unsigned long long)got, i < k ? m[i] : "?",
 		      i < k ? (unsigned long long)a[i] : 0ULL);
-		check(sslbin_cheap_offset("/nonexistent", 42) == 42, "a missing file moves a probe");
+		CHECK(sslbin_cheap_offset("/nonexistent", 42) == 42, "a missing file moves a probe");
 	}
 	/* The read and the write side are different functions. */
-	check(sslbin_shared_callee(path, sym_offset(path, "SSL_read"),
+	CHECK(sslbin_shared_callee(path, sym_offset(path, "SSL_read"),
 				   sym_offset(path, "SSL_write_ex"), why, sizeof(why)) == 0,
 	      "SSL_read and SSL_write_ex share a callee?");
-	check(sslbin_shared_callee("/nonexistent", 1, 2, why, sizeof(why)) == 0,
+	CHECK(sslbin_shared_callee("/nonexistent", 1, 2, why, sizeof(why)) == 0,
 	      "a missing file has a callee");
 }
 

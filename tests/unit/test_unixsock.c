@@ -20,20 +20,10 @@
 
 #include "capture/procfs.h"
 #include "capture/unixsock.h"
+#include "check.h"
 #include "core/util.h"
 #include "event.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                                      \
-	do {                                                                  \
-		if (!(cond)) {                                                \
-			failures++;                                           \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                         \
-			fputc('\n', stderr);                                  \
-		}                                                             \
-	} while (0)
 
 /* ---- unixsock_name, table-driven ---- */
 
