@@ -182,14 +182,17 @@ def http_server(path, log):
             if self.path.startswith("/status/"):
                 status = int(self.path.split("/")[2])
             body = b"" if status in (204, 304) else b"unix says %d\n" % status
+            # logged before it is sent: a client that has its response
+            # finds it in the log (a line written after could still be
+            # missing when the test reads the log)
+            with lock:
+                out.write("GET %s %d %d\n" % (self.path, status, len(body)))
             self.send_response(status)
             if status not in (204, 304):
                 self.send_header("Content-Type", "text/plain")
                 self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
-            with lock:
-                out.write("GET %s %d %d\n" % (self.path, status, len(body)))
 
         def address_string(self):
             return "unix"
