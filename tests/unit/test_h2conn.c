@@ -311,7 +311,8 @@ static void feed_end(struct feed *f)
 {
 	stream_close_all(f->st, f->ts + 1000, "tracing stopped");
 	stream_free(f->st);
-	qsort(f->got.lines, f->got.n, sizeof(*f->got.lines), by_stream);
+	if (f->got.n) /* qsort(NULL, 0, ...) is undefined (UBSan says so) */
+		qsort(f->got.lines, f->got.n, sizeof(*f->got.lines), by_stream);
 }
 
 /* ---- runs ------------------------------------------------------------ */
