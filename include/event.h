@@ -88,7 +88,8 @@ enum hs_go_prog {
 #define HS_GOCK_VAL(ck) ((int)((ck) >> 32)) /* SRC_STACK: n is at RSP + this;
 					    * SRC_CONST: n is this */
 enum hs_gock_src {
-	HS_GOCK_SRC_NONE = 0,  /* not known: the handshake's, which is not needed */
+	HS_GOCK_SRC_NONE = 0,  /* not known: the handshake's, which is not read,
+				* or a Write's: then the length it was given */
 	HS_GOCK_SRC_REG = 1,
 	HS_GOCK_SRC_STACK = 2,
 	HS_GOCK_SRC_CONST = 3,

@@ -2114,8 +2114,9 @@ int uprobe__SSL_free(struct pt_regs *ctx) { return tls_free(ctx); }
  * - a call is over at the last direct CALL before a RET (e.g. of
  *   runtime.deferreturn), or at each branch into the run of code that
  *   ends at the RET -- when its condition, tested in the flags here,
- *   holds -- and n is then in a register, in the frame, or a constant;
- *   or, where gobin found neither certain, at the RET itself.
+ *   holds -- and n is then in a register, in the frame, or a constant
+ *   (for a Write it may be unknown: then its length is taken); or, where
+ *   gobin found neither certain, at the RET itself.
  *
  * The register ABI (Go's "internal ABI specification", internal/abi):
  * integer arguments and results go in RAX, RBX, RCX, RDI, RSI, R8..R11,
@@ -2152,6 +2153,7 @@ struct hs_go_call {
 	__u64 conn; /* the *tls.Conn */
 	__u64 buf;  /* b's bytes */
 	__u64 ts;   /* entry time (a Read is dated at its return) */
+	__s64 len;  /* a Write's length, for an end whose n is not known */
 	__s32 fd;   /* the socket a syscall inside used, or -1 */
 	__u8 dir;   /* enum hs_dir, or HS_GO_HS */
 	__u8 sent;  /* a Write's bytes went at its start */
@@ -2190,6 +2192,7 @@ static __always_inline int go_enter(struct pt_regs *ctx, int dir)
 		return 0;
 	c.conn = ctx->ax;
 	c.buf = ctx->bx;
+	c.len = (long)ctx->cx;
 	c.ts = bpf_ktime_get_ns();
 	c.fd = -1;
 	c.dir = dir;
@@ -2207,6 +2210,8 @@ static __always_inline int go_enter(struct pt_regs *ctx, int dir)
 	return 0;
 }
 
+/* n < 0: not known (a Write's end that gobin could not follow: its
+ * length is taken, as for a Write reported at its start). */
 static __always_inline int go_return(struct pt_regs *ctx, int hs, long n)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -2226,6 +2231,8 @@ static __always_inline int go_return(struct pt_regs *ctx, int hs, long n)
 		}
 		return 0;
 	}
+	if (n < 0 && c.dir == HS_DIR_SEND)
+		n = c.len;
 	if (n <= 0 || c.sent)
 		return 0;
 	/* As for syscalls: a send is dated by its entry, a receive by its
@@ -2278,7 +2285,7 @@ int uprobe__go_tls(struct pt_regs *ctx)
 {
 	__u64 ck = bpf_get_attach_cookie(ctx);
 	__u32 fn = HS_GOCK_FN(ck), cc = HS_GOCK_COND(ck);
-	long n = 0;
+	long n = -1;
 
 	if (!(ck & HS_GOCK_RET)) {
 		/* The JBE to morestack: taken, the function starts over. */
@@ -2294,7 +2301,7 @@ int uprobe__go_tls(struct pt_regs *ctx)
 		break;
 	case HS_GOCK_SRC_STACK:
 		if (hs_read_user(&n, sizeof(n), (void *)(ctx->sp + HS_GOCK_VAL(ck))))
-			n = 0;
+			n = -1;
 		break;
 	case HS_GOCK_SRC_CONST:
 		n = HS_GOCK_VAL(ck);

@@ -978,6 +978,26 @@ static bool sim_run(ZydisDecoder *dec, const uint8_t *code, uint64_t len, uint64
 	return !s.lost && n->src != GOBIN_SRC_NONE && n->val >= INT32_MIN && n->val <= INT32_MAX;
 }
 
+/* What a site's n is wanted for (ret_sites). */
+enum want_n {
+	N_NONE, /* the handshake: its result is not read */
+	N_WANT, /* Write: reported at its start once its socket is known, so n
+		 * is only wanted for a first Write; where it is not certain,
+		 * the probe takes the length Write was given (GOBIN_SRC_NONE) */
+	N_NEED, /* Read: the bytes it moved */
+};
+
+/* n at a site whose code runs from from to the RET at ret: false where it
+ * is needed and not certain. */
+static bool site_n(ZydisDecoder *dec, const uint8_t *code, uint64_t len, uint64_t from,
+		   uint64_t ret, enum want_n want, struct sval *n)
+{
+	if (want != N_NONE && sim_run(dec, code, len, from, ret, n))
+		return true;
+	*n = (struct sval){ 0 };
+	return want != N_NEED;
+}
+
 static int add_site(struct gobin_func *f, uint64_t off, int cond, const struct sval *n, bool ret)
 {
 	if (f->nsite == GOBIN_MAX_SITES)
@@ -1013,9 +1033,9 @@ static bool falls_through(const ZydisDecodedInstruction *in)
  *   RET or trap ends the walk.
  * n is found by following the code from each site to the RET (sim_run).
  * Where some way in cannot be probed so (the function's entry), or n is
- * not certain, the RET itself is the one site. */
+ * needed and not certain, the RET itself is the one site. */
 static int ret_sites(ZydisDecoder *dec, const uint8_t *code, uint64_t len, const uint8_t *mark,
-		     uint64_t ret, bool need_n, struct gobin_func *f)
+		     uint64_t ret, enum want_n want, struct gobin_func *f)
 {
 	ZydisDecodedInstruction in;
 	ZydisDecodedOperand op[ZYDIS_MAX_OPERAND_COUNT];
@@ -1029,14 +1049,13 @@ static int ret_sites(ZydisDecoder *dec, const uint8_t *code, uint64_t len, const
 		if (decode_at(dec, code, len, p, &in, op))
 			goto stepped;
 		if (p != ret && in.meta.category == ZYDIS_CATEGORY_CALL && emulated(&in, op)) {
-			if (!sim_run(dec, code, len, p, ret, &n) && need_n)
-				goto stepped;
-			if (add_site(f, p, GOBIN_ALWAYS, need_n ? &n : &none, false))
+			if (!site_n(dec, code, len, p, ret, want, &n) ||
+			    add_site(f, p, GOBIN_ALWAYS, &n, false))
 				goto stepped;
 			break;
 		}
 		if (mark[p] & AT_TARGET) {
-			if (!sim_run(dec, code, len, p, ret, &n) && need_n)
+			if (!site_n(dec, code, len, p, ret, want, &n))
 				goto stepped;
 			for (uint64_t b = 0; b < len; b++) {
 				ZyanU64 t;
@@ -1048,7 +1067,7 @@ static int ret_sites(ZydisDecoder *dec, const uint8_t *code, uint64_t len, const
 					continue;
 				if (!emulated(&in, op) ||
 				    add_site(f, b, in.meta.category == ZYDIS_CATEGORY_COND_BR ?
-						   jcc_cond(&in) : GOBIN_ALWAYS, need_n ? &n : &none, false))
+						   jcc_cond(&in) : GOBIN_ALWAYS, &n, false))
 					goto stepped;
 			}
 		}
@@ -1058,10 +1077,10 @@ static int ret_sites(ZydisDecoder *dec, const uint8_t *code, uint64_t len, const
 		if (decode_at(dec, code, len, q, &in, op))
 			goto stepped;
 		if (in.meta.category == ZYDIS_CATEGORY_COND_BR) {
-			if (!sim_run(dec, code, len, p, ret, &n) && need_n)
+			if (!site_n(dec, code, len, p, ret, want, &n))
 				goto stepped;
 			if (!emulated(&in, op) ||
-			    add_site(f, q, jcc_cond(&in) ^ 1, need_n ? &n : &none, false))
+			    add_site(f, q, jcc_cond(&in) ^ 1, &n, false))
 				goto stepped;
 			break;
 		}
@@ -1073,7 +1092,7 @@ static int ret_sites(ZydisDecoder *dec, const uint8_t *code, uint64_t len, const
 		return 0;
 stepped:
 	f->nsite = first;
-	n = need_n ? (struct sval){ .src = GOBIN_SRC_REG, .reg = GOBIN_RAX } : none;
+	n = want != N_NONE ? (struct sval){ .src = GOBIN_SRC_REG, .reg = GOBIN_RAX } : none;
 	f->nstepped++;
 	return add_site(f, ret, GOBIN_ALWAYS, &n, true);
 }
@@ -1161,7 +1180,8 @@ int gobin_scan(const uint8_t *code, uint64_t len, int k, struct gobin_func *f,
 			goto out;
 		}
 	for (uint32_t i = 0; i < f->nret; i++)
-		if (ret_sites(&dec, code, len, mark, f->ret[i] - f->entry, k != GOBIN_HANDSHAKE, f)) {
+		if (ret_sites(&dec, code, len, mark, f->ret[i] - f->entry,
+			      k == GOBIN_READ ? N_NEED : k == GOBIN_WRITE ? N_WANT : N_NONE, f)) {
 			snprintf(why, wn, "%s has more than %d places to probe", name, GOBIN_MAX_SITES);
 			goto out;
 		}

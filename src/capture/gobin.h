@@ -44,7 +44,9 @@ struct gobin_site {
 			* nibble of its opcode; a fall-through the negation),
 			* or GOBIN_ALWAYS */
 	uint8_t src;   /* enum gobin_src: where n (RAX at the RET) is here;
-			* GOBIN_SRC_NONE for the handshake, whose result is not read */
+			* GOBIN_SRC_NONE: not known -- the handshake's, which is
+			* not read, or a Write's that is not certain (the probe
+			* then takes the length Write was given) */
 	uint8_t reg;   /* GOBIN_SRC_REG: enum gobin_reg */
 	bool ret;      /* it is the RET: single-stepped */
 	int32_t val;   /* GOBIN_SRC_STACK: n is the 8 bytes at RSP + val;

@@ -447,7 +447,7 @@ static void check_sites(const char *path, const char *how, const char *name,
 
 			CHECK(branch && s->cond <= GOBIN_ALWAYS, "%s%s: %s: site 0x%" PRIx64 " is \"%s\", "
 			      "not an emulated branch or call", path, how, name, va, insn);
-			CHECK(s->src != GOBIN_SRC_NONE || !strcmp(name, gobin_fn_name[GOBIN_HANDSHAKE]),
+			CHECK(s->src != GOBIN_SRC_NONE || strcmp(name, gobin_fn_name[GOBIN_READ]),
 			      "%s%s: %s: site 0x%" PRIx64 " does not know n", path, how, name, va);
 		}
 	}
@@ -1023,7 +1023,7 @@ static const struct crafted {
 		MS }, GOBIN_OK, 0, 2,
 	  { { 0x9, 0x4, GOBIN_SRC_NONE, 0, false, 0 },
 	    { 0x9, 0x5, GOBIN_SRC_NONE, 0, false, 0 } } },
-	{ "a store through another register: the frame is not certain", GOBIN_WRITE, {
+	{ "a store through another register: the frame is not certain", GOBIN_READ, {
 		PRO,
 		0xe8, 0x00, 0x00, 0x00, 0x00,       /*  6: call 0xb */
 		0x48, 0x89, 0x0f,                   /*  b: mov [rdi],rcx */
@@ -1032,6 +1032,22 @@ static const struct crafted {
 		0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc,
 		MS }, GOBIN_OK, 1, 1,
 	  { { 0x13, A, GOBIN_SRC_REG, GOBIN_RAX, true, 0 } } },
+	{ "the same in a Write: its length is taken", GOBIN_WRITE, {
+		PRO,
+		0xe8, 0x00, 0x00, 0x00, 0x00, 0x48, 0x89, 0x0f, 0x48, 0x8b, 0x44, 0x24, 0x08, 0xc3,
+		0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc,
+		MS }, GOBIN_OK, 0, 1,
+	  { { 0x6, A, GOBIN_SRC_NONE, 0, false, 0 } } },
+	{ "a sum (Write's n + m): not followed", GOBIN_WRITE, {
+		PRO,
+		0xe8, 0x00, 0x00, 0x00, 0x00,       /*  6: call 0xb */
+		0x48, 0x8b, 0x5c, 0x24, 0x38,       /*  b: mov rbx,[rsp+0x38] */
+		0x48, 0x01, 0xf3,                   /* 10: add rbx,rsi */
+		0x48, 0x89, 0xd8,                   /* 13: mov rax,rbx */
+		0xc3,                               /* 16: ret */
+		0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc,
+		MS }, GOBIN_OK, 0, 1,
+	  { { 0x6, A, GOBIN_SRC_NONE, 0, false, 0 } } },
 	{ "the stack check's branch is a JB, not Go's JBE", GOBIN_READ, {
 		0x49, 0x3b, 0x66, 0x10, 0x72, 0x1a,
 		0xc3, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc,
