@@ -994,7 +994,7 @@ def report_gotls(facts, summary, tables):
               ["config", "req/s", "ratio", "hs txns", "tracer µs/txn", "tracer CPU %", "Go server+client µs/req",
                "lost ev", "others' CPU %", "other tracers", "rounds"])
     res = {}
-    for c in ("bare", "traced"):
+    for c in ("bare", "traced", "traced0"):
         cols = {k: [] for k in ("rps", "ratio", "txns", "tr_t", "tr_pct", "peer", "lost", "others")}
         for r in rounds:
             m = by.get((c, r))
@@ -1007,7 +1007,7 @@ def report_gotls(facts, summary, tables):
             cols["peer"].append(((m.get("server_cpu_s") or 0) + (m.get("client_cpu_s") or 0)) * 1e6 / m["requests"])
             if a and a.get("requests") and a.get("duration_s"):
                 cols["ratio"].append(rps / (a["requests"] / a["duration_s"]))
-            if c == "traced":
+            if c != "bare":
                 txns = get(m, "hs", "transactions")
                 tr = m.get("tracer_cpu_s")
                 cols["txns"].append(txns)
@@ -1020,14 +1020,14 @@ def report_gotls(facts, summary, tables):
         res[c] = s
         if not s["rps"]:
             continue
-        traced = c == "traced"
+        traced = c != "bare"
         t.add(c, fmt_spread(s["rps"], 0), fmt_spread(s["ratio"], 3) if traced else "1",
               fmt_spread(s["txns"], 0) if traced else "", fmt_spread(s["tr_t"], 2) if traced else "",
               fmt_spread(s["tr_pct"], 0) if traced else "", fmt_spread(s["peer"], 1),
               fmt(med(cols["lost"]), 0) if traced else "", fmt_spread(s["others"], 0),
               fmt(max([get(by.get((c, r)), "other_bpf", "count") or 0 for r in rounds] or [0])),
               len(cols["rps"]))
-    t.note("hs txns: transactions httpsnoop reported: two per request (the client's and the server's side); tracer µs/txn: its user+sys CPU per transaction")
+    t.note("hs txns: transactions httpsnoop reported: two per request (the client's and the server's side); tracer µs/txn: its user+sys CPU per transaction; traced0: the --baseline binary")
     t.note("tracer CPU: % of one CPU during the run; Go server+client: their CPU per request (the probe's run time in their syscalls and uprobes is in it)")
     summary["gotls"] = res
     tables.append(t)

@@ -65,16 +65,34 @@ enum hs_call {
  * uprobe__SSL_free (src/capture/uprobe.c lists them by slot). */
 #define HS_UPROBE_SLOTS 9
 
-/* Go's crypto/tls (the probe's HS_GOTLS block): its uprobe programs, by
- * slot.  Each is attached by user space at a function's entry, or at
- * every one of its return instructions (never as a uretprobe). */
+/* Go's crypto/tls (the probe's HS_GOTLS block): one uprobe program,
+ * uprobe__go_tls (slot HS_GO_PROG), that user space (gouprobe.c) attaches
+ * at every place gobin.c chooses in a Go binary -- never as a uretprobe --
+ * and tells what each place is by the attachment's cookie
+ * (bpf_get_attach_cookie, Linux 5.15): */
 enum hs_go_prog {
-	HS_GO_WRITE = 0,	 /* uprobe__go_tls_write: (*Conn).Write's entry */
-	HS_GO_READ = 1,		 /* uprobe__go_tls_read: (*Conn).Read's entry */
-	HS_GO_HANDSHAKE = 2,	 /* uprobe__go_tls_handshake: handshakeContext's */
-	HS_GO_RET = 3,		 /* uprobe__go_tls_ret: Write's and Read's RETs */
-	HS_GO_HANDSHAKE_RET = 4, /* uprobe__go_tls_handshake_ret */
-	HS_GO_PROGS = 5,
+	HS_GO_PROG = 0, /* uprobe__go_tls */
+	HS_GO_PROGS = 1,
+};
+#define HS_GOCK_FN(ck) ((ck) & 3)	   /* 0 (*Conn).Write, 1 Read, 2 handshakeContext */
+#define HS_GOCK_RET (1ull << 2)		   /* a place where a call is over; else its
+					    * entry: the stack check's JBE */
+#define HS_GOCK_COND(ck) (((ck) >> 3) & 31) /* over when this x86 condition holds
+					    * (a Jcc's: the low nibble of its
+					    * opcode), or HS_GOCK_ALWAYS */
+#define HS_GOCK_ALWAYS 16
+#define HS_GOCK_SRC(ck) (((ck) >> 8) & 3)   /* where its result n is: enum hs_gock_src */
+#define HS_GOCK_REG(ck) (((ck) >> 10) & 15) /* HS_GOCK_SRC_REG: 0 rax, 1 rbx, 2 rcx,
+					    * 3 rdx, 4 rsi, 5 rdi, 6-11 r8-r13,
+					    * 12 r15, 13 rbp */
+#define HS_GOCK_VAL(ck) ((int)((ck) >> 32)) /* SRC_STACK: n is at RSP + this;
+					    * SRC_CONST: n is this */
+enum hs_gock_src {
+	HS_GOCK_SRC_NONE = 0,  /* not known: the handshake's, which is not read,
+				* or a Write's: then the length it was given */
+	HS_GOCK_SRC_REG = 1,
+	HS_GOCK_SRC_STACK = 2,
+	HS_GOCK_SRC_CONST = 3,
 };
 
 enum hs_ev_type {

@@ -31,7 +31,7 @@
  *                     TCP connections do not
  *   HS_WAKEUP_EVERY   records per CPU between consumer wake-ups
  *   HS_TLS            OpenSSL uprobes (uprobe__SSL_*) are compiled in
- *   HS_GOTLS          Go crypto/tls uprobes (uprobe__go_tls_*) too (with
+ *   HS_GOTLS          Go crypto/tls uprobes (uprobe__go_tls) too (with
  *                     HS_TLS; needs bpf_task_pt_regs, Linux 5.15)
  *
  * The embedded copy is preceded by include/event.h, so `httpsnoop --ebpf`
@@ -2103,13 +2103,24 @@ int uprobe__SSL_free(struct pt_regs *ctx) { return tls_free(ctx); }
 /* ---- Go's crypto/tls ------------------------------------------------
  * crypto/tls.(*Conn).Write, Read and handshakeContext of Go programs
  * built by Go 1.17+ for x86-64 (the register ABI).  User space (gobin.c,
- * gouprobe.c) puts a uprobe at each function's start and one on each of
- * its RET instructions -- never a uretprobe: Go moves and scans goroutine
- * stacks, and the return address a uretprobe rewrites makes the runtime
- * abort the program ("unexpected return pc").  The "start" is just past
- * the prologue's stack check: when the stack must grow, morestack runs the
- * function again from its first instruction, and a probe there would see
- * the call twice.
+ * gouprobe.c) puts this one program, uprobe__go_tls, at each function's
+ * start and at every place where a call of it is over -- never a
+ * uretprobe: Go moves and scans goroutine stacks, and the return address
+ * a uretprobe rewrites makes the runtime abort the program ("unexpected
+ * return pc").  Each attachment's cookie says what its place is
+ * (event.h's HS_GOCK_*).  The places are branches and calls, which the
+ * kernel emulates (0.5 us a hit), rather than the instructions around
+ * them, which it single-steps (20-35 us on a Firecracker VM):
+ * - the start is the prologue's JBE to morestack, after the stack check.
+ *   When the stack must grow, the branch is taken (CF or ZF set), and
+ *   morestack runs the function again from its first instruction: that
+ *   pass is ignored, so a call is seen once;
+ * - a call is over at the last direct CALL before a RET (e.g. of
+ *   runtime.deferreturn), or at each branch into the run of code that
+ *   ends at the RET -- when its condition, tested in the flags here,
+ *   holds -- and n is then in a register, in the frame, or a constant
+ *   (for a Write it may be unknown: then its length is taken); or, where
+ *   gobin found neither certain, at the RET itself.
  *
  * The register ABI (Go's "internal ABI specification", internal/abi):
  * integer arguments and results go in RAX, RBX, RCX, RDI, RSI, R8..R11,
@@ -2146,6 +2157,7 @@ struct hs_go_call {
 	__u64 conn; /* the *tls.Conn */
 	__u64 buf;  /* b's bytes */
 	__u64 ts;   /* entry time (a Read is dated at its return) */
+	__s64 len;  /* a Write's length, for an end whose n is not known */
 	__s32 fd;   /* the socket a syscall inside used, or -1 */
 	__u8 dir;   /* enum hs_dir, or HS_GO_HS */
 	__u8 sent;  /* a Write's bytes went at its start */
@@ -2184,6 +2196,7 @@ static __always_inline int go_enter(struct pt_regs *ctx, int dir)
 		return 0;
 	c.conn = ctx->ax;
 	c.buf = ctx->bx;
+	c.len = (long)ctx->cx;
 	c.ts = bpf_ktime_get_ns();
 	c.fd = -1;
 	c.dir = dir;
@@ -2201,13 +2214,14 @@ static __always_inline int go_enter(struct pt_regs *ctx, int dir)
 	return 0;
 }
 
-static __always_inline int go_return(struct pt_regs *ctx, int hs)
+/* n < 0: not known (a Write's end that gobin could not follow: its
+ * length is taken, as for a Write reported at its start). */
+static __always_inline int go_return(struct pt_regs *ctx, int hs, long n)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct hs_go_key k = { .tgid = id >> 32, .hs = hs, .g = ctx->r14 };
 	struct hs_go_call *cp = hs_go_active.lookup(&k);
 	struct hs_go_call c;
-	long n = (long)ctx->ax;
 
 	if (!cp)
 		return 0;
@@ -2221,6 +2235,8 @@ static __always_inline int go_return(struct pt_regs *ctx, int hs)
 		}
 		return 0;
 	}
+	if (n < 0 && c.dir == HS_DIR_SEND)
+		n = c.len;
 	if (n <= 0 || c.sent)
 		return 0;
 	/* As for syscalls: a send is dated by its entry, a receive by its
@@ -2231,11 +2247,72 @@ static __always_inline int go_return(struct pt_regs *ctx, int hs)
 	return go_data(ctx, id, c.conn, c.fd, c.buf, c.ts, c.dir, n);
 }
 
-/* Attached by user space to every Go binary with crypto/tls (gotls.c),
- * at the entries and at each RET; slots in enum hs_go_prog. */
-int uprobe__go_tls_write(struct pt_regs *ctx) { return go_enter(ctx, HS_DIR_SEND); }
-int uprobe__go_tls_read(struct pt_regs *ctx) { return go_enter(ctx, HS_DIR_RECV); }
-int uprobe__go_tls_handshake(struct pt_regs *ctx) { return go_enter(ctx, HS_GO_HS); }
-int uprobe__go_tls_ret(struct pt_regs *ctx) { return go_return(ctx, 0); }
-int uprobe__go_tls_handshake_ret(struct pt_regs *ctx) { return go_return(ctx, 1); }
+#define HS_X86_CF 0x0001
+#define HS_X86_PF 0x0004
+#define HS_X86_ZF 0x0040
+#define HS_X86_SF 0x0080
+#define HS_X86_OF 0x0800
+
+/* Whether the x86 condition cc (a Jcc's opcode's low nibble) holds in
+ * the flags: the branch will be taken.  Odd codes negate even ones. */
+static __always_inline int go_cond(__u64 fl, __u32 cc)
+{
+	int t;
+
+	switch (cc >> 1) {
+	case 0: t = !!(fl & HS_X86_OF); break;				  /* O */
+	case 1: t = !!(fl & HS_X86_CF); break;				  /* B */
+	case 2: t = !!(fl & HS_X86_ZF); break;				  /* E */
+	case 3: t = !!(fl & (HS_X86_CF | HS_X86_ZF)); break;		  /* BE */
+	case 4: t = !!(fl & HS_X86_SF); break;				  /* S */
+	case 5: t = !!(fl & HS_X86_PF); break;				  /* P */
+	case 6: t = !(fl & HS_X86_SF) != !(fl & HS_X86_OF); break;	  /* L */
+	default: t = (fl & HS_X86_ZF) || !(fl & HS_X86_SF) != !(fl & HS_X86_OF); /* LE */
+	}
+	return cc & 1 ? !t : t;
+}
+
+/* A register by HS_GOCK_REG's numbering.  Each is loaded at a fixed
+ * offset: the verifier refuses a load at a computed offset of the
+ * context, which a switch compiles to. */
+static __always_inline long go_reg(struct pt_regs *ctx, __u32 r)
+{
+	long v[14] = { ctx->ax, ctx->bx, ctx->cx, ctx->dx, ctx->si, ctx->di, ctx->r8,
+		       ctx->r9, ctx->r10, ctx->r11, ctx->r12, ctx->r13, ctx->r15, ctx->bp };
+
+	return r < 14 ? v[r] : 0;
+}
+
+/* Attached by user space to every Go binary with crypto/tls (gotls.c,
+ * gouprobe.c), at each place gobin.c chose; the cookie says which. */
+int uprobe__go_tls(struct pt_regs *ctx)
+{
+	__u64 ck = bpf_get_attach_cookie(ctx);
+	__u32 fn = HS_GOCK_FN(ck), cc = HS_GOCK_COND(ck);
+	long n = -1;
+
+	if (!(ck & HS_GOCK_RET)) {
+		/* The JBE to morestack: taken, the function starts over. */
+		if (ctx->flags & (HS_X86_CF | HS_X86_ZF))
+			return 0;
+		return go_enter(ctx, fn == 0 ? HS_DIR_SEND : fn == 1 ? HS_DIR_RECV : HS_GO_HS);
+	}
+	if (cc != HS_GOCK_ALWAYS && !go_cond(ctx->flags, cc))
+		return 0;
+	switch (HS_GOCK_SRC(ck)) {
+	case HS_GOCK_SRC_REG:
+		n = go_reg(ctx, HS_GOCK_REG(ck));
+		break;
+	case HS_GOCK_SRC_STACK:
+		if (hs_read_user(&n, sizeof(n), (void *)(ctx->sp + HS_GOCK_VAL(ck))))
+			n = -1;
+		break;
+	case HS_GOCK_SRC_CONST:
+		n = HS_GOCK_VAL(ck);
+		break;
+	default:
+		break;
+	}
+	return go_return(ctx, fn == 2, n);
+}
 #endif

@@ -3,6 +3,7 @@
 #define HS_GOBIN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Return instructions of one function: a function with more is refused
@@ -17,17 +18,59 @@
 enum gobin_fn { GOBIN_WRITE, GOBIN_READ, GOBIN_HANDSHAKE, GOBIN_NFN };
 extern const char *const gobin_fn_name[GOBIN_NFN];
 
+/* Places probed where a call is over, at most, in one function: its
+ * returns' own, or the branches into them (Read has 7 returns and 25
+ * places in Go 1.19). */
+#define GOBIN_MAX_SITES 96
+
+/* Where a call's result n is at a site: the order of event.h's
+ * enum hs_gock_src and HS_GOCK_REG. */
+enum gobin_src { GOBIN_SRC_NONE, GOBIN_SRC_REG, GOBIN_SRC_STACK, GOBIN_SRC_CONST };
+enum gobin_reg {
+	GOBIN_RAX, GOBIN_RBX, GOBIN_RCX, GOBIN_RDX, GOBIN_RSI, GOBIN_RDI, GOBIN_R8,
+	GOBIN_R9, GOBIN_R10, GOBIN_R11, GOBIN_R12, GOBIN_R13, GOBIN_R15, GOBIN_RBP,
+	GOBIN_NREG,
+};
+#define GOBIN_ALWAYS 16 /* gobin_site.cond of a site that is no conditional branch */
+
+/* A place where a call of the function is over: a direct CALL in the
+ * straight run of code that ends at a RET, or a branch into that run,
+ * which the kernel emulates; or, where neither will do, the RET itself,
+ * which it must single-step (20-35 us a hit on a Firecracker VM, against
+ * about 0.5 us). */
+struct gobin_site {
+	uint64_t off;  /* file offset of the probed instruction */
+	uint8_t cond;  /* over when this x86 condition holds (a Jcc's: the low
+			* nibble of its opcode; a fall-through the negation),
+			* or GOBIN_ALWAYS */
+	uint8_t src;   /* enum gobin_src: where n (RAX at the RET) is here;
+			* GOBIN_SRC_NONE: not known -- the handshake's, which is
+			* not read, or a Write's that is not certain (the probe
+			* then takes the length Write was given) */
+	uint8_t reg;   /* GOBIN_SRC_REG: enum gobin_reg */
+	bool ret;      /* it is the RET: single-stepped */
+	int32_t val;   /* GOBIN_SRC_STACK: n is the 8 bytes at RSP + val;
+			* GOBIN_SRC_CONST: n is val */
+};
+
 /* One function, as the probe needs it (all zero when absent). */
 struct gobin_func {
 	uint64_t addr;                /* link-time virtual address of the entry */
 	uint64_t end;                 /* first address past it (symbol size, or the next function's entry) */
 	uint64_t entry;               /* file offset of the entry */
-	uint64_t body;                /* file offset past the prologue's stack check and
-				       * its branch to morestack: where the entry uprobe
-				       * goes (a stack growth runs the prologue twice,
-				       * the body once), the arguments still in registers */
+	uint64_t check;               /* file offset of the JBE to morestack after the
+				       * prologue's stack check: the entry probe, which
+				       * the kernel emulates; the arguments are still in
+				       * their registers, and a call whose stack must grow
+				       * (and which runs the prologue twice) takes the
+				       * branch, which the probe sees in the flags */
 	uint64_t ret[GOBIN_MAX_RETS]; /* file offsets of its return instructions, ascending */
 	uint32_t nret;
+	struct gobin_site site[GOBIN_MAX_SITES]; /* where a call is over: every path
+						   * to a RET passes exactly one */
+	uint32_t nsite;
+	uint32_t nstepped;            /* of nret, the RETs probed themselves (no
+				       * cheaper place was certain) */
 };
 
 /* The layout of .gopclntab, named by the Go versions that wrote it. */
@@ -67,5 +110,13 @@ struct gobin {
  * gobin_result, or -errno when the file cannot be opened or read.  g is
  * the caller's and is filled as far as the analysis got. */
 int gobin_analyse(const char *path, unsigned flags, struct gobin *g);
+
+/* The analysis of one function's code: code[0, len) is function k
+ * (enum gobin_fn) loaded at link-time address f->addr, whose entry is at
+ * file offset f->entry; fills f->check, ret, site and their counts.
+ * GOBIN_OK, or GOBIN_REFUSED with why[0, n) saying why (then f is not to
+ * be used).  gobin_analyse calls it; tests feed it crafted code. */
+int gobin_scan(const uint8_t *code, uint64_t len, int k, struct gobin_func *f,
+	       char *why, size_t n);
 
 #endif

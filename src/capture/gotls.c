@@ -182,11 +182,23 @@ static void consider(struct gotls *t, uint32_t pid)
 		     g->version, strerror(-r));
 		goto out;
 	}
-	if (t->verbose)
+	if (t->verbose) {
+		uint32_t nret = 0, stepped = 0;
+
+		for (int k = 0; k < GOBIN_NFN; k++) {
+			nret += g->fn[k].nret;
+			stepped += g->fn[k].nstepped;
+		}
 		fprintf(stderr, "httpsnoop: Go TLS: attached to %s (pid %u, %s, %s%s): "
 			"%d uprobes; read in %.1f ms, attached in %.1f ms\n", name, pid,
 			g->version, g->pie ? "PIE, " : "", g->from_pclntab ? "stripped" : "symbols",
 			r, (t1 - t0) / 1e6, (util_now_ns() - t1) / 1e6);
+		/* As for OpenSSL (sslbin.c): say where the probes cost more. */
+		fprintf(stderr, "httpsnoop: Go TLS: %s: entries at the stack check's JBE; "
+			"%u of %u returns at branches and calls the kernel emulates%s\n",
+			name, nret - stepped, nret, stepped ? ", the rest at the RET itself, "
+			"which it single-steps (no cheaper place was certain)" : "");
+	}
 out:
 	free(g);
 	close(fd);

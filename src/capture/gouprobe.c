@@ -1,21 +1,29 @@
-/* gouprobe.c -- the probe's uprobe programs for Go's crypto/tls, and their attachment to each Go binary (probe_attach_go).
+/* gouprobe.c -- the probe's uprobe program for Go's crypto/tls, and its attachment to each Go binary (probe_attach_go).
  *
- * Where they go is gobin.c's analysis: one uprobe at each function's
- * body (just past the prologue's stack check) and one at each of its
- * return instructions, by file offset.  A
- * return is never probed with a uretprobe: Go moves goroutine stacks,
- * and a return address rewritten by the kernel makes the runtime abort
- * the program.
+ * Where it goes is gobin.c's analysis, by file offset: at each function's
+ * stack check (the JBE to morestack), and at every place where a call is
+ * over (gobin_site).  A return is never probed with a uretprobe: Go moves
+ * goroutine stacks, and a return address rewritten by the kernel makes
+ * the runtime abort the program.
+ *
+ * One program serves every place; each attachment tells it what the place
+ * is by its BPF cookie (event.h's HS_GOCK_*), read with
+ * bpf_get_attach_cookie (Linux 5.15, as bpf_task_pt_regs, which Go TLS
+ * needs anyway).  BCC's bpf_attach_uprobe sets no cookie, so the uprobe is
+ * opened here through the uprobe PMU (perf_event_open, Linux 4.17) and
+ * the program linked to it with BPF_LINK_CREATE.
  */
 #include "capture/gouprobe.h"
 
 #include <errno.h>
+#include <linux/bpf.h>
+#include <linux/perf_event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
-
-#include <bcc/libbpf.h>
 
 #include "capture/compile.h"
 #include "capture/gobin.h"
@@ -23,53 +31,21 @@
 
 /* The probe's programs, by enum hs_go_prog. */
 static const char *const prog_name[HS_GO_PROGS] = {
-	[HS_GO_WRITE] = "uprobe__go_tls_write",
-	[HS_GO_READ] = "uprobe__go_tls_read",
-	[HS_GO_HANDSHAKE] = "uprobe__go_tls_handshake",
-	[HS_GO_RET] = "uprobe__go_tls_ret",
-	[HS_GO_HANDSHAKE_RET] = "uprobe__go_tls_handshake_ret",
+	[HS_GO_PROG] = "uprobe__go_tls",
 };
 
-/* For each function gobin finds: its entry's program and its returns'. */
-static const struct {
-	enum hs_go_prog entry, ret;
-} fn_progs[GOBIN_NFN] = {
-	[GOBIN_WRITE] = { HS_GO_WRITE, HS_GO_RET },
-	[GOBIN_READ] = { HS_GO_READ, HS_GO_RET },
-	[GOBIN_HANDSHAKE] = { HS_GO_HANDSHAKE, HS_GO_HANDSHAKE_RET },
-};
-
-/* Whether the kernel lets a tracepoint program read the current task's
- * saved user registers: bpf_get_current_task_btf (5.11) and
- * bpf_task_pt_regs (5.15), which need the kernel's BTF.  The probe reads
- * R14 -- Go's goroutine -- at syscalls that way. */
-static bool have_task_regs(void)
-{
-	const struct bpf_insn insns[] = {
-		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_get_current_task_btf },
-		BPF_MOV64_REG(BPF_REG_1, BPF_REG_0),
-		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_task_pt_regs },
-		BPF_MOV64_IMM(BPF_REG_0, 0),
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	int fd;
-
-	if (getenv("HTTPSNOOP_FORCE_NO_TASK_REGS"))
-		return false;
-	fd = bcc_prog_load(BPF_PROG_TYPE_TRACEPOINT, "hs_feature", insns,
-			   sizeof(insns), "GPL", 0, 0, NULL, 0);
-	if (fd < 0)
-		return false;
-	close(fd);
-	return true;
-}
+_Static_assert((int)GOBIN_SRC_REG == (int)HS_GOCK_SRC_REG &&
+	       (int)GOBIN_SRC_STACK == (int)HS_GOCK_SRC_STACK &&
+	       (int)GOBIN_SRC_CONST == (int)HS_GOCK_SRC_CONST && GOBIN_ALWAYS == HS_GOCK_ALWAYS &&
+	       GOBIN_WRITE == 0 && GOBIN_READ == 1 && GOBIN_HANDSHAKE == 2,
+	       "gobin.h and event.h's HS_GOCK_* must agree");
 
 void gouprobe_init(struct gouprobe *g)
 {
 	for (int i = 0; i < HS_GO_PROGS; i++)
 		g->prog_fd[i] = -1;
 	g->nev = 0;
-	g->regs = have_task_regs();
+	g->pmu = -1;
 }
 
 int gouprobe_load(struct attach *a, void *mod, int sock)
@@ -99,33 +75,67 @@ int gouprobe_set_prog(struct gouprobe *g, int slot, int fd)
 
 bool probe_has_go(const struct probe *p)
 {
-	return p->go.prog_fd[HS_GO_WRITE] >= 0 && p->go.prog_fd[HS_GO_READ] >= 0 &&
-	       p->go.prog_fd[HS_GO_RET] >= 0;
+	return p->go.prog_fd[HS_GO_PROG] >= 0;
 }
 
-/* One uprobe: program prog at file offset off of path. */
-static int attach_one(struct gouprobe *g, enum hs_go_prog prog, const char *path,
-		      uint64_t off)
+/* The uprobe PMU's type, from sysfs.  0 and *type, or -errno. */
+static int uprobe_pmu(int *type)
 {
-	int fd;
+	FILE *f = fopen("/sys/bus/event_source/devices/uprobe/type", "re");
+	int ok;
+
+	if (!f)
+		return -errno;
+	ok = fscanf(f, "%d", type) == 1;
+	fclose(f);
+	return ok ? 0 : -EINVAL;
+}
+
+/* One uprobe at file offset off of path, running the program with
+ * cookie ck. */
+static int attach_one(struct gouprobe *g, const char *path, uint64_t off, uint64_t ck)
+{
+	struct perf_event_attr pa = { 0 };
+	union bpf_attr la;
+	int pfd, lfd, err;
 
 	if (g->nev == GOUPROBE_MAX)
 		return -E2BIG;
-	snprintf(g->ev[g->nev], GOUPROBE_EV_LEN, "hs_%d_go%d", getpid(), g->nev);
-	errno = 0;
-	fd = bpf_attach_uprobe(g->prog_fd[prog], BPF_PROBE_ENTRY, g->ev[g->nev], path,
-			       off, -1, 0);
-	if (fd < 0)
-		return errno ? -errno : -EINVAL;
-	g->fd[g->nev++] = fd;
+	if (g->pmu < 0 && (err = uprobe_pmu(&g->pmu)))
+		return err;
+	pa.size = sizeof(pa);
+	pa.type = (uint32_t)g->pmu;
+	pa.config1 = (uint64_t)(uintptr_t)path; /* uprobe_path */
+	pa.config2 = off;			/* probe_offset */
+	pa.sample_period = 1;
+	pa.wakeup_events = 1;
+	/* Every process that maps the file (pid -1: on CPU 0 stands for
+	 * all of them, as BCC does). */
+	pfd = (int)syscall(__NR_perf_event_open, &pa, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	if (pfd < 0)
+		return -errno;
+	memset(&la, 0, sizeof(la));
+	la.link_create.prog_fd = (uint32_t)g->prog_fd[HS_GO_PROG];
+	la.link_create.target_fd = (uint32_t)pfd;
+	la.link_create.attach_type = BPF_PERF_EVENT;
+	la.link_create.perf_event.bpf_cookie = ck;
+	lfd = (int)syscall(__NR_bpf, BPF_LINK_CREATE, &la, sizeof(la));
+	if (lfd < 0 || ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0)) {
+		err = -errno;
+		if (lfd >= 0)
+			close(lfd);
+		close(pfd);
+		return err;
+	}
+	g->fd[g->nev] = pfd;
+	g->link[g->nev++] = lfd;
 	return 0;
 }
 
-/* Whether the entry and return programs of function k are there. */
-static bool fn_ready(const struct gouprobe *g, const struct gobin *b, int k)
+static uint64_t site_cookie(int k, const struct gobin_site *s)
 {
-	return b->fn[k].addr && g->prog_fd[fn_progs[k].entry] >= 0 &&
-	       g->prog_fd[fn_progs[k].ret] >= 0;
+	return (uint64_t)k | HS_GOCK_RET | (uint64_t)s->cond << 3 | (uint64_t)s->src << 8 |
+	       (uint64_t)s->reg << 10 | (uint64_t)(uint32_t)s->val << 32;
 }
 
 int probe_attach_go(struct probe *p, const char *path, const struct gobin *b)
@@ -135,24 +145,22 @@ int probe_attach_go(struct probe *p, const char *path, const struct gobin *b)
 
 	if (!probe_has_go(p))
 		return -ENOTSUP;
-	/* The returns before the entries: an entry whose returns are not
-	 * yet probed would leave a call in flight until the goroutine's
-	 * next one replaces it. */
+	/* The ends before the entries: an entry whose ends are not yet
+	 * probed would leave a call in flight until the goroutine's next
+	 * one replaces it. */
 	for (int k = 0; k < GOBIN_NFN && !err; k++)
-		for (uint32_t i = 0; fn_ready(g, b, k) && i < b->fn[k].nret && !err; i++)
-			err = attach_one(g, fn_progs[k].ret, path, b->fn[k].ret[i]);
-	/* The "entry" probe goes at the body, past the stack check: a call
-	 * whose stack grows runs the prologue twice. */
+		for (uint32_t i = 0; b->fn[k].addr && i < b->fn[k].nsite && !err; i++)
+			err = attach_one(g, path, b->fn[k].site[i].off, site_cookie(k, &b->fn[k].site[i]));
 	for (int k = 0; k < GOBIN_NFN && !err; k++)
-		if (fn_ready(g, b, k))
-			err = attach_one(g, fn_progs[k].entry, path, b->fn[k].body);
+		if (b->fn[k].addr)
+			err = attach_one(g, path, b->fn[k].check, (uint64_t)k);
 	if (err) {
 		/* All of a binary or nothing: half its probes would pair
 		 * nothing. */
 		while (g->nev > first) {
 			g->nev--;
-			bpf_close_perf_event_fd(g->fd[g->nev]);
-			bpf_detach_uprobe(g->ev[g->nev]);
+			close(g->link[g->nev]);
+			close(g->fd[g->nev]);
 		}
 		return err;
 	}
@@ -162,8 +170,8 @@ int probe_attach_go(struct probe *p, const char *path, const struct gobin *b)
 void gouprobe_close(struct gouprobe *g)
 {
 	for (int i = 0; i < g->nev; i++) {
-		bpf_close_perf_event_fd(g->fd[i]);
-		bpf_detach_uprobe(g->ev[i]);
+		close(g->link[i]);
+		close(g->fd[i]);
 	}
 	g->nev = 0;
 	for (int i = 0; i < HS_GO_PROGS; i++) {

@@ -60,7 +60,7 @@ static int probe_cflags(const struct probe *p, const struct probe_opts *o,
 		snprintf(defs[n++], CFLAG_LEN, "-DHS_TLS");
 	/* Go's crypto/tls comes with TLS, where the kernel lets the probe
 	 * read a task's registers (gouprobe.c). */
-	if (o->tls && p->go.regs)
+	if (o->tls && p->feat.task_regs)
 		snprintf(defs[n++], CFLAG_LEN, "-DHS_GOTLS");
 	else if (o->tls)
 		warn("this kernel has no bpf_task_pt_regs (Linux 5.15+, with BTF): "
@@ -107,7 +107,7 @@ static int child_build(void *ctx, void *mod, int sock)
 	    (err = attach_all(&p->att, mod)) ||
 	    (err = attach_send_progs(&p->att, sock)) ||
 	    (p->o->tls && (err = uprobe_load(&p->att, mod, sock))) ||
-	    (p->o->tls && p->go.regs && (err = gouprobe_load(&p->att, mod, sock))))
+	    (p->o->tls && p->feat.task_regs && (err = gouprobe_load(&p->att, mod, sock))))
 		return err;
 	for (size_t i = 0; i < n; i++)
 		if ((err = compile_send(sock, COMPILE_FD_TABLE, 0,

@@ -310,37 +310,66 @@ static bool same_funcs(const struct gobin *a, const struct gobin *b)
 		const struct gobin_func *x = &a->fn[k], *y = &b->fn[k];
 
 		if (x->addr != y->addr || x->entry != y->entry || x->nret != y->nret ||
-		    memcmp(x->ret, y->ret, x->nret * sizeof(x->ret[0])))
+		    memcmp(x->ret, y->ret, x->nret * sizeof(x->ret[0])) || x->check != y->check ||
+		    x->nsite != y->nsite || x->nstepped != y->nstepped)
 			return false;
+		for (uint32_t i = 0; i < x->nsite; i++)
+			if (x->site[i].off != y->site[i].off || x->site[i].cond != y->site[i].cond ||
+			    x->site[i].src != y->site[i].src || x->site[i].reg != y->site[i].reg ||
+			    x->site[i].val != y->site[i].val || x->site[i].ret != y->site[i].ret)
+				return false;
 	}
 	return true;
 }
 
-/* The address after the first conditional jump of the function at start
- * (its branch to morestack), by objdump; 0 if none in its first 64 bytes. */
-static uint64_t truth_body(const char *path, uint64_t start)
+/* The address of the first conditional jump of the function at start
+ * (its branch to morestack), by objdump, if it is a JBE; 0 if not, or if
+ * none is in its first 64 bytes. */
+static uint64_t truth_check(const char *path, uint64_t start)
 {
 	char *out = run(NULL, "'%s' -d --no-show-raw-insn --start-address=0x%" PRIx64
 			" --stop-address=0x%" PRIx64 " '%s'", objdump_cmd, start, start + 64, path);
 	char *line, *save = NULL;
-	uint64_t body = 0;
-	bool after = false;
+	uint64_t check = 0;
 
 	if (!out)
 		return 0;
-	for (line = strtok_r(out, "\n", &save); line && !body; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		uint64_t a;
 		const char *insn = objdump_insn(line, &a);
 
-		if (!insn)
+		if (!insn || insn[0] != 'j' || !strncmp(insn, "jmp", 3))
 			continue;
-		if (after)
-			body = a;
-		else if (insn[0] == 'j' && strncmp(insn, "jmp", 3))
-			after = true;
+		if (!strncmp(insn, "jbe ", 4))
+			check = a;
+		break;
 	}
 	free(out);
-	return body;
+	return check;
+}
+
+/* objdump's instruction at addr (in the caller's buf), "" if none starts
+ * there. */
+static const char *truth_insn_at(const char *path, uint64_t addr, char *buf, size_t n)
+{
+	char *out = run(NULL, "'%s' -d --no-show-raw-insn --start-address=0x%" PRIx64
+			" --stop-address=0x%" PRIx64 " '%s'", objdump_cmd, addr, addr + 16, path);
+	char *line, *save = NULL;
+
+	buf[0] = '\0';
+	if (!out)
+		return buf;
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		uint64_t a;
+		const char *insn = objdump_insn(line, &a);
+
+		if (insn && a == addr) {
+			snprintf(buf, n, "%s", insn);
+			break;
+		}
+	}
+	free(out);
+	return buf;
 }
 
 /* Whether objdump finds only INT3 padding (or nothing) in [start, stop). */
@@ -367,6 +396,53 @@ static bool only_padding(const char *path, uint64_t start, uint64_t stop)
 }
 
 /* One analysis of path (flags) against its ground truth. */
+/* The places where a call is over, against objdump: each is a RET of the
+ * function, or a direct CALL or a relative branch (which the kernel
+ * emulates) inside it; every RET probed itself is counted as such, and
+ * every other RET has at least one cheaper place (the integration tests
+ * check that each call is then seen exactly once). */
+static void check_sites(const char *path, const char *how, const char *name,
+			const struct truth *t, const struct gobin_func *f)
+{
+	uint32_t stepped = 0;
+	char insn[256];
+
+	CHECK(f->nsite >= f->nret, "%s%s: %s: %u sites for %u returns", path, how, name,
+	      f->nsite, f->nret);
+	for (uint32_t i = 0; i < f->nsite; i++) {
+		const struct gobin_site *s = &f->site[i];
+		uint64_t va = f->addr + (s->off - f->entry);
+		bool is_ret = false;
+
+		CHECK(s->off >= f->entry && s->off < f->entry + (f->end - f->addr),
+		      "%s%s: %s: site 0x%" PRIx64 " outside it", path, how, name, s->off);
+		CHECK(truth_off(t, va) == s->off, "%s%s: %s: site file offset 0x%" PRIx64, path, how,
+		      name, s->off);
+		truth_insn_at(path, va, insn, sizeof(insn));
+		for (uint32_t j = 0; j < f->nret; j++)
+			is_ret |= f->ret[j] == s->off;
+		if (s->ret) {
+			stepped++;
+			CHECK(is_ret && !strncmp(insn, "ret", 3), "%s%s: %s: stepped site 0x%" PRIx64
+			      " is \"%s\", not a RET", path, how, name, va, insn);
+		} else {
+			const char *arg = insn + strcspn(insn, " ");
+			bool branch;
+
+			arg += strspn(arg, " ");
+			branch = (insn[0] == 'j' || !strncmp(insn, "call", 4)) &&
+				 *arg != '*'; /* not indirect */
+
+			CHECK(branch && s->cond <= GOBIN_ALWAYS, "%s%s: %s: site 0x%" PRIx64 " is \"%s\", "
+			      "not an emulated branch or call", path, how, name, va, insn);
+			CHECK(s->src != GOBIN_SRC_NONE || strcmp(name, gobin_fn_name[GOBIN_READ]),
+			      "%s%s: %s: site 0x%" PRIx64 " does not know n", path, how, name, va);
+		}
+	}
+	CHECK(stepped == f->nstepped, "%s%s: %s: %u stepped sites, nstepped %u", path, how, name,
+	      stepped, f->nstepped);
+}
+
 static void check_one(const char *go, const char *path, const struct truth *t, unsigned flags,
 		      bool expect_tls)
 {
@@ -456,9 +532,10 @@ static void check_one(const char *go, const char *path, const struct truth *t, u
 			continue;
 		CHECK(f->entry == truth_off(t, f->addr), "%s%s: %s at file offset 0x%" PRIx64
 		      ", readelf's segments say 0x%" PRIx64, path, how, name, f->entry, truth_off(t, f->addr));
-		CHECK(f->body == truth_off(t, truth_body(path, f->addr)), "%s%s: %s's body at 0x%" PRIx64
-		      ", objdump's first conditional jump is before 0x%" PRIx64, path, how, name,
-		      f->body, truth_body(path, f->addr));
+		CHECK(f->check == truth_off(t, truth_check(path, f->addr)), "%s%s: %s's stack check "
+		      "branch at 0x%" PRIx64 ", objdump's first conditional jump (a JBE) is at 0x%" PRIx64,
+		      path, how, name, f->check, truth_check(path, f->addr));
+		check_sites(path, how, name, t, f);
 		n = truth_rets(path, t, f->addr, f->end, want, GOBIN_MAX_RETS);
 		CHECK(n > 0 && (uint32_t)n == f->nret && !memcmp(want, f->ret, f->nret * sizeof(f->ret[0])),
 		      "%s%s: %s has %u returns, objdump finds %d%s", path, how, name, f->nret, n,
@@ -856,6 +933,153 @@ static bool check_dir(const char *dir, bool hostile)
 	return true;
 }
 
+/* ---- crafted code: gobin_scan on functions written for one case each ---- */
+
+/* Every crafted function starts with Go's stack check and ends with its
+ * call to morestack at 0x20:
+ *   0: cmp rsp,[r14+0x10]   4: jbe 0x20   ...   20: call 0x25   25: jmp 0 */
+#define PRO 0x49, 0x3b, 0x66, 0x10, 0x76, 0x1a
+#define MS 0xe8, 0x00, 0x00, 0x00, 0x00, 0xeb, 0xd9
+#define CRAFT_LEN 0x27
+#define A GOBIN_ALWAYS
+
+static const struct crafted {
+	const char *name;
+	int k;                 /* enum gobin_fn: the handshake needs no n */
+	uint8_t code[CRAFT_LEN];
+	int result;            /* GOBIN_OK or GOBIN_REFUSED */
+	uint32_t nstepped;
+	uint32_t nsite;
+	struct gobin_site site[4]; /* off relative to the entry */
+} crafted[] = {
+	{ "a direct call before the RET; n in the frame", GOBIN_READ, {
+		PRO,
+		0x48, 0x83, 0xec, 0x18,             /*  6: sub rsp,0x18 */
+		0x48, 0x89, 0x4c, 0x24, 0x08,       /*  a: mov [rsp+8],rcx */
+		0xe8, 0x00, 0x00, 0x00, 0x00,       /*  f: call 0x14 */
+		0x48, 0x8b, 0x44, 0x24, 0x08,       /* 14: mov rax,[rsp+8] */
+		0x48, 0x83, 0xc4, 0x18,             /* 19: add rsp,0x18 */
+		0xc3, 0xcc, 0xcc,                   /* 1d: ret */
+		MS }, GOBIN_OK, 0, 1,
+	  { { 0xf, A, GOBIN_SRC_STACK, 0, false, 8 } } },
+	{ "the same in the handshake: n not wanted", GOBIN_HANDSHAKE, {
+		PRO,
+		0x48, 0x83, 0xec, 0x18, 0x48, 0x89, 0x4c, 0x24, 0x08, 0xe8, 0x00, 0x00, 0x00, 0x00,
+		0x48, 0x8b, 0x44, 0x24, 0x08, 0x48, 0x83, 0xc4, 0x18, 0xc3, 0xcc, 0xcc,
+		MS }, GOBIN_OK, 0, 1,
+	  { { 0xf, A, GOBIN_SRC_NONE, 0, false, 0 } } },
+	{ "a JE and a JMP into the run; n in RCX", GOBIN_WRITE, {
+		PRO,
+		0x48, 0x85, 0xc9,                   /*  6: test rcx,rcx */
+		0x74, 0x05,                         /*  9: je 0x10 */
+		0x31, 0xc9,                         /*  b: xor ecx,ecx */
+		0xeb, 0x01,                         /*  d: jmp 0x10 */
+		0x90,                               /*  f: nop */
+		0x48, 0x89, 0xc8,                   /* 10: mov rax,rcx */
+		0xc3,                               /* 13: ret */
+		0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc,
+		MS }, GOBIN_OK, 0, 2,
+	  { { 0x9, 0x4, GOBIN_SRC_REG, GOBIN_RCX, false, 0 },
+	    { 0xd, A, GOBIN_SRC_REG, GOBIN_RCX, false, 0 } } },
+	{ "a JNE falling through to one RET, taken to another", GOBIN_READ, {
+		PRO,
+		0x48, 0x85, 0xc0,                   /*  6: test rax,rax */
+		0x75, 0x04,                         /*  9: jne 0xf */
+		0x31, 0xc0,                         /*  b: xor eax,eax */
+		0xc3,                               /*  d: ret */
+		0xcc,                               /*  e: int3 */
+		0x48, 0x8b, 0x44, 0x24, 0x08,       /*  f: mov rax,[rsp+8] */
+		0xc3,                               /* 14: ret */
+		0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc,
+		MS }, GOBIN_OK, 0, 2,
+	  { { 0x9, 0x4, GOBIN_SRC_CONST, 0, false, 0 },
+	    { 0x9, 0x5, GOBIN_SRC_STACK, 0, false, 8 } } },
+	{ "n computed on a way in: the RET is single-stepped", GOBIN_READ, {
+		PRO,
+		0x48, 0x85, 0xc9,                   /*  6: test rcx,rcx */
+		0x74, 0x03,                         /*  9: je 0xe */
+		0x48, 0xff, 0xc1,                   /*  b: inc rcx */
+		0x48, 0x89, 0xc8,                   /*  e: mov rax,rcx */
+		0xc3,                               /* 11: ret */
+		0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc,
+		MS }, GOBIN_OK, 1, 1,
+	  { { 0x11, A, GOBIN_SRC_REG, GOBIN_RAX, true, 0 } } },
+	{ "the same in the handshake: both ways through the JE", GOBIN_HANDSHAKE, {
+		PRO,
+		0x48, 0x85, 0xc9, 0x74, 0x03, 0x48, 0xff, 0xc1, 0x48, 0x89, 0xc8, 0xc3,
+		0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc,
+		MS }, GOBIN_OK, 0, 2,
+	  { { 0x9, 0x4, GOBIN_SRC_NONE, 0, false, 0 },
+	    { 0x9, 0x5, GOBIN_SRC_NONE, 0, false, 0 } } },
+	{ "a store through another register: the frame is not certain", GOBIN_READ, {
+		PRO,
+		0xe8, 0x00, 0x00, 0x00, 0x00,       /*  6: call 0xb */
+		0x48, 0x89, 0x0f,                   /*  b: mov [rdi],rcx */
+		0x48, 0x8b, 0x44, 0x24, 0x08,       /*  e: mov rax,[rsp+8] */
+		0xc3,                               /* 13: ret */
+		0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc,
+		MS }, GOBIN_OK, 1, 1,
+	  { { 0x13, A, GOBIN_SRC_REG, GOBIN_RAX, true, 0 } } },
+	{ "the same in a Write: its length is taken", GOBIN_WRITE, {
+		PRO,
+		0xe8, 0x00, 0x00, 0x00, 0x00, 0x48, 0x89, 0x0f, 0x48, 0x8b, 0x44, 0x24, 0x08, 0xc3,
+		0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc,
+		MS }, GOBIN_OK, 0, 1,
+	  { { 0x6, A, GOBIN_SRC_NONE, 0, false, 0 } } },
+	{ "a sum (Write's n + m): not followed", GOBIN_WRITE, {
+		PRO,
+		0xe8, 0x00, 0x00, 0x00, 0x00,       /*  6: call 0xb */
+		0x48, 0x8b, 0x5c, 0x24, 0x38,       /*  b: mov rbx,[rsp+0x38] */
+		0x48, 0x01, 0xf3,                   /* 10: add rbx,rsi */
+		0x48, 0x89, 0xd8,                   /* 13: mov rax,rbx */
+		0xc3,                               /* 16: ret */
+		0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc,
+		MS }, GOBIN_OK, 0, 1,
+	  { { 0x6, A, GOBIN_SRC_NONE, 0, false, 0 } } },
+	{ "the stack check's branch is a JB, not Go's JBE", GOBIN_READ, {
+		0x49, 0x3b, 0x66, 0x10, 0x72, 0x1a,
+		0xc3, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc,
+		0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc,
+		MS }, GOBIN_REFUSED, 0, 0, { { 0 } } },
+	{ "a branch into the middle of an instruction", GOBIN_READ, {
+		PRO,
+		0x74, 0x01,                         /*  6: je 0x9 (inside the mov at 8) */
+		0x48, 0x89, 0xc8,                   /*  8: mov rax,rcx */
+		0xc3,                               /*  b: ret */
+		0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc,
+		0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc,
+		MS }, GOBIN_REFUSED, 0, 0, { { 0 } } },
+};
+
+static void check_crafted(void)
+{
+	for (size_t i = 0; i < sizeof(crafted) / sizeof(crafted[0]); i++) {
+		const struct crafted *c = &crafted[i];
+		struct gobin_func f = { .addr = 0x401000, .end = 0x401000 + CRAFT_LEN, .entry = 0x1000 };
+		char why[200] = "";
+		int r = gobin_scan(c->code, CRAFT_LEN, c->k, &f, why, sizeof(why));
+		bool same = true;
+
+		CHECK(r == c->result, "crafted \"%s\": %d, not %d (%s)", c->name, r, c->result, why);
+		if (r != GOBIN_OK || c->result != GOBIN_OK)
+			continue;
+		CHECK(f.check == 0x1004, "crafted \"%s\": check at 0x%" PRIx64, c->name, f.check);
+		CHECK(f.nstepped == c->nstepped, "crafted \"%s\": %u stepped, not %u", c->name,
+		      f.nstepped, c->nstepped);
+		same = f.nsite == c->nsite;
+		for (uint32_t j = 0; same && j < f.nsite; j++) {
+			const struct gobin_site *x = &f.site[j], *y = &c->site[j];
+
+			same = x->off == 0x1000 + y->off && x->cond == y->cond && x->src == y->src &&
+			       x->ret == y->ret && (x->src != GOBIN_SRC_REG || x->reg == y->reg) &&
+			       ((x->src != GOBIN_SRC_STACK && x->src != GOBIN_SRC_CONST) || x->val == y->val);
+		}
+		CHECK(same, "crafted \"%s\": other sites (%u, first at +0x%" PRIx64 " cond %u src %u)",
+		      c->name, f.nsite, f.nsite ? f.site[0].off - 0x1000 : 0,
+		      f.nsite ? f.site[0].cond : 0, f.nsite ? f.site[0].src : 0);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *go = getenv("GO") ? getenv("GO") : "go";
@@ -865,9 +1089,11 @@ int main(int argc, char **argv)
 		objdump_cmd = getenv("OBJDUMP");
 	if (getenv("READELF"))
 		readelf_cmd = getenv("READELF");
+	check_crafted();
 	if (argc < 2) {
-		fprintf(stderr, "test_gobin: no Go programs to read (golang-go not installed): skipped\n");
-		return 77;
+		fprintf(stderr, "test_gobin: crafted code: %d checks, %d failed; no Go programs "
+			"to read (golang-go not installed): skipped\n", checks, failures);
+		return failures ? 1 : 77;
 	}
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
