@@ -44,7 +44,7 @@ static void kernel_name(const char *fn, char out[KNAME_LEN])
 	} else {
 		p = fn;
 	}
-	if (!strncmp(p, "go_tls_", 7)) { /* go_tls_handshake{,_ret} */
+	if (!strncmp(p, "go_tls_", 7)) { /* older probes: go_tls_read, ... */
 		p += 7;
 		pre = "go_";
 	}
