@@ -1301,7 +1301,12 @@ static __always_inline int conn_data(void *ctx, struct hs_active *ap,
 	if (!tls && !(c = conn_sock(c, &key, &a)))
 		return 0;
 #endif
+#ifdef HS_SOCK_HOOKS
+	/* A hook runs once a receive's bytes are in: its a.ts is the time. */
+	ts = a.dir == HS_DIR_SEND || !tls ? a.ts : bpf_ktime_get_ns();
+#else
 	ts = a.dir == HS_DIR_SEND ? a.ts : bpf_ktime_get_ns();
+#endif
 	c->last_ts = ts;
 	if (!conn_advance(c, &a, ret, &pos))
 		goto not_http;
@@ -1326,6 +1331,13 @@ static __always_inline int conn_data(void *ctx, struct hs_active *ap,
 	r->total = ret;
 	r->ubuf = iov ? iov : buf;
 	r->cnt = iov ? cnt : 0;
+	/* One buffer that fits one record, nearly every call, is sent from
+	 * here: the tail call to hs_emit_buf (a retpoline) and its scratch
+	 * lookup cost more than the copy. */
+	if (!iov && ret <= HS_CHUNK_MAX) {
+		emit_one(ctx, r, buf, ret);
+		return 0;
+	}
 	return tail_call(ctx, tls, iov ? HS_CALL_EMIT_IOV : HS_CALL_EMIT_BUF, ret);
 not_http:
 	if (!tls)
@@ -1671,11 +1683,12 @@ static __always_inline int sock_io(void *ctx, void *skp, __u16 family,
 	how = sock_call(dir, &a);
 	if (how == HS_HOW_SKIP)
 		return 0;
-	a.ts = bpf_ktime_get_ns();
 	a.sk = sk;
 	a.dir = dir;
-	if (how == HS_HOW_NOBUF)
+	if (how == HS_HOW_NOBUF) {
+		a.ts = bpf_ktime_get_ns();
 		return sock_nobuf(ctx, &a, id, ret);
+	}
 	if (a.fd < 0 || cipher_io(id, &a, ret))
 		return 0;
 	/* A connection known not to carry HTTP costs this one lookup, as
@@ -1693,6 +1706,7 @@ static __always_inline int sock_io(void *ctx, void *skp, __u16 family,
 		}
 		return 0;
 	}
+	a.ts = bpf_ktime_get_ns();
 	return stash_call(ctx, &a, a.fd, ret, 0);
 }
 
@@ -2009,7 +2023,7 @@ static __always_inline int go_data(void *ctx, __u64 id, __u64 conn, __s32 fd,
 static __always_inline int tls_exit(struct pt_regs *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct hs_tls_call *cp = hs_tls_active.lookup(&id);
+	struct hs_tls_call *cp;
 	struct hs_tls_call c;
 	struct hs_ssl_key k = {};
 	struct hs_active a = {};
@@ -2018,6 +2032,14 @@ static __always_inline int tls_exit(struct pt_regs *ctx)
 	long ret = (int)PT_REGS_RC(ctx);
 	struct hs_ssl *s;
 
+	/* A call that moved nothing (SSL_ERROR_WANT_READ, most returns of
+	 * SSL_read on a non-blocking socket) has only its entry to drop:
+	 * every variant returns <= 0 on failure, _ex ones 0. */
+	if (ret <= 0) {
+		hs_tls_active.delete(&id);
+		return 0;
+	}
+	cp = hs_tls_active.lookup(&id);
 	if (!cp)
 		return 0;
 	c = *cp;
