@@ -213,7 +213,11 @@ BPF_HASH(hs_ports, __u16, __u8, HS_MAX_PORTS);
 BPF_HASH(hs_cgroups, __u64, __u8, HS_MAX_CGROUPS);
 #endif
 #ifdef HS_TLS
-/* An SSL_read/SSL_write in flight on one thread. */
+/* An SSL_read/SSL_write in flight on one thread, or the thread's last
+ * one.  A returned call's entry stays (live 0) for the thread's next
+ * call to overwrite in place: an LRU update allocates a node and a
+ * delete frees it, each under a lock, and nginx makes five SSL calls
+ * per request. */
 struct hs_tls_call {
 	__u64 ssl;    /* the SSL object */
 	__u64 buf;    /* plaintext buffer */
@@ -222,6 +226,7 @@ struct hs_tls_call {
 	__s32 fd;     /* the socket seen by a syscall inside, or -1 */
 	__u8 dir;
 	__u8 ex;
+	__u8 live;    /* 1 from the call's entry to its return */
 };
 struct hs_ssl_key {
 	__u64 ssl;
@@ -1436,7 +1441,7 @@ static __always_inline int cipher_io(__u64 id, struct hs_active *a, long ret)
 #ifdef HS_TLS
 	struct hs_tls_call *tc = hs_tls_active.lookup(&id);
 
-	if (tc) {
+	if (tc && tc->live) {
 		tc->fd = a->fd;
 		hide_cipher(id, a, ret);
 		return 1;
@@ -1935,7 +1940,7 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
 static __always_inline int tls_enter(struct pt_regs *ctx, int dir, int ex)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct hs_tls_call c = {};
+	struct hs_tls_call c = {}, *p;
 
 	if (!task_wanted(id >> 32))
 		return 0;
@@ -1946,7 +1951,12 @@ static __always_inline int tls_enter(struct pt_regs *ctx, int dir, int ex)
 	c.fd = -1;
 	c.dir = dir;
 	c.ex = ex;
-	hs_tls_active.update(&id, &c);
+	c.live = 1;
+	p = hs_tls_active.lookup(&id);
+	if (p)
+		*p = c;
+	else
+		hs_tls_active.update(&id, &c);
 	return 0;
 }
 
@@ -2032,25 +2042,23 @@ static __always_inline int tls_exit(struct pt_regs *ctx)
 	long ret = (int)PT_REGS_RC(ctx);
 	struct hs_ssl *s;
 
-	/* A call that moved nothing (SSL_ERROR_WANT_READ, most returns of
-	 * SSL_read on a non-blocking socket) has only its entry to drop:
-	 * every variant returns <= 0 on failure, _ex ones 0. */
-	if (ret <= 0) {
-		hs_tls_active.delete(&id);
-		return 0;
-	}
 	cp = hs_tls_active.lookup(&id);
-	if (!cp)
+	if (!cp || !cp->live)
+		return 0;
+	cp->live = 0;
+	/* A call that moved nothing (SSL_ERROR_WANT_READ, most returns of
+	 * SSL_read on a non-blocking socket) is done with: every variant
+	 * returns <= 0 on failure, _ex ones 0. */
+	if (ret <= 0)
 		return 0;
 	c = *cp;
-	hs_tls_active.delete(&id);
 	if (c.ex) {
 		/* SSL_read_ex/SSL_write_ex (or the internal function both
 		 * they and SSL_read/SSL_write call, see sslbin.h): > 0 on
 		 * success, the count in *outlen. */
 		__u64 n = 0;
 
-		if (ret <= 0 || hs_read_user(&n, sizeof(n), (void *)c.outlen))
+		if (hs_read_user(&n, sizeof(n), (void *)c.outlen))
 			return 0;
 		ret = n;
 	}
