@@ -213,7 +213,11 @@ BPF_HASH(hs_ports, __u16, __u8, HS_MAX_PORTS);
 BPF_HASH(hs_cgroups, __u64, __u8, HS_MAX_CGROUPS);
 #endif
 #ifdef HS_TLS
-/* An SSL_read/SSL_write in flight on one thread. */
+/* An SSL_read/SSL_write in flight on one thread, or the thread's last
+ * one.  A returned call's entry stays (live 0) for the thread's next
+ * call to overwrite in place: an LRU update allocates a node and a
+ * delete frees it, each under a lock, and nginx makes five SSL calls
+ * per request. */
 struct hs_tls_call {
 	__u64 ssl;    /* the SSL object */
 	__u64 buf;    /* plaintext buffer */
@@ -222,6 +226,7 @@ struct hs_tls_call {
 	__s32 fd;     /* the socket seen by a syscall inside, or -1 */
 	__u8 dir;
 	__u8 ex;
+	__u8 live;    /* 1 from the call's entry to its return */
 };
 struct hs_ssl_key {
 	__u64 ssl;
@@ -1301,7 +1306,12 @@ static __always_inline int conn_data(void *ctx, struct hs_active *ap,
 	if (!tls && !(c = conn_sock(c, &key, &a)))
 		return 0;
 #endif
+#ifdef HS_SOCK_HOOKS
+	/* A hook runs once a receive's bytes are in: its a.ts is the time. */
+	ts = a.dir == HS_DIR_SEND || !tls ? a.ts : bpf_ktime_get_ns();
+#else
 	ts = a.dir == HS_DIR_SEND ? a.ts : bpf_ktime_get_ns();
+#endif
 	c->last_ts = ts;
 	if (!conn_advance(c, &a, ret, &pos))
 		goto not_http;
@@ -1326,6 +1336,13 @@ static __always_inline int conn_data(void *ctx, struct hs_active *ap,
 	r->total = ret;
 	r->ubuf = iov ? iov : buf;
 	r->cnt = iov ? cnt : 0;
+	/* One buffer that fits one record, nearly every call, is sent from
+	 * here: the tail call to hs_emit_buf (a retpoline) and its scratch
+	 * lookup cost more than the copy. */
+	if (!iov && ret <= HS_CHUNK_MAX) {
+		emit_one(ctx, r, buf, ret);
+		return 0;
+	}
 	return tail_call(ctx, tls, iov ? HS_CALL_EMIT_IOV : HS_CALL_EMIT_BUF, ret);
 not_http:
 	if (!tls)
@@ -1424,7 +1441,7 @@ static __always_inline int cipher_io(__u64 id, struct hs_active *a, long ret)
 #ifdef HS_TLS
 	struct hs_tls_call *tc = hs_tls_active.lookup(&id);
 
-	if (tc) {
+	if (tc && tc->live) {
 		tc->fd = a->fd;
 		hide_cipher(id, a, ret);
 		return 1;
@@ -1675,11 +1692,12 @@ static __always_inline int sock_io(void *ctx, void *skp, __u16 family,
 	how = sock_call(dir, &a);
 	if (how == HS_HOW_SKIP)
 		return 0;
-	a.ts = bpf_ktime_get_ns();
 	a.sk = sk;
 	a.dir = dir;
-	if (how == HS_HOW_NOBUF)
+	if (how == HS_HOW_NOBUF) {
+		a.ts = bpf_ktime_get_ns();
 		return sock_nobuf(ctx, &a, id, ret);
+	}
 	if (a.fd < 0 || cipher_io(id, &a, ret))
 		return 0;
 	/* A connection known not to carry HTTP costs this one lookup, as
@@ -1697,6 +1715,7 @@ static __always_inline int sock_io(void *ctx, void *skp, __u16 family,
 		}
 		return 0;
 	}
+	a.ts = bpf_ktime_get_ns();
 	return stash_call(ctx, &a, a.fd, ret, 0);
 }
 
@@ -1925,7 +1944,7 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
 static __always_inline int tls_enter(struct pt_regs *ctx, int dir, int ex)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct hs_tls_call c = {};
+	struct hs_tls_call c = {}, *p;
 
 	if (!task_wanted(id >> 32))
 		return 0;
@@ -1936,7 +1955,12 @@ static __always_inline int tls_enter(struct pt_regs *ctx, int dir, int ex)
 	c.fd = -1;
 	c.dir = dir;
 	c.ex = ex;
-	hs_tls_active.update(&id, &c);
+	c.live = 1;
+	p = hs_tls_active.lookup(&id);
+	if (p)
+		*p = c;
+	else
+		hs_tls_active.update(&id, &c);
 	return 0;
 }
 
@@ -2013,7 +2037,7 @@ static __always_inline int go_data(void *ctx, __u64 id, __u64 conn, __s32 fd,
 static __always_inline int tls_exit(struct pt_regs *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct hs_tls_call *cp = hs_tls_active.lookup(&id);
+	struct hs_tls_call *cp;
 	struct hs_tls_call c;
 	struct hs_ssl_key k = {};
 	struct hs_active a = {};
@@ -2022,17 +2046,23 @@ static __always_inline int tls_exit(struct pt_regs *ctx)
 	long ret = (int)PT_REGS_RC(ctx);
 	struct hs_ssl *s;
 
-	if (!cp)
+	cp = hs_tls_active.lookup(&id);
+	if (!cp || !cp->live)
+		return 0;
+	cp->live = 0;
+	/* A call that moved nothing (SSL_ERROR_WANT_READ, most returns of
+	 * SSL_read on a non-blocking socket) is done with: every variant
+	 * returns <= 0 on failure, _ex ones 0. */
+	if (ret <= 0)
 		return 0;
 	c = *cp;
-	hs_tls_active.delete(&id);
 	if (c.ex) {
 		/* SSL_read_ex/SSL_write_ex (or the internal function both
 		 * they and SSL_read/SSL_write call, see sslbin.h): > 0 on
 		 * success, the count in *outlen. */
 		__u64 n = 0;
 
-		if (ret <= 0 || hs_read_user(&n, sizeof(n), (void *)c.outlen))
+		if (hs_read_user(&n, sizeof(n), (void *)c.outlen))
 			return 0;
 		ret = n;
 	}
