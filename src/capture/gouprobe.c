@@ -28,6 +28,7 @@
 #include "capture/compile.h"
 #include "capture/gobin.h"
 #include "capture/probe_impl.h"
+#include "core/util.h"
 
 /* The probe's programs, by enum hs_go_prog. */
 static const char *const prog_name[HS_GO_PROGS] = {
@@ -48,13 +49,21 @@ void gouprobe_init(struct gouprobe *g)
 	g->pmu = -1;
 }
 
-int gouprobe_load(struct attach *a, void *mod, int sock)
+int gouprobe_load(struct attach *a, void *mod, int sock, const char *source_name)
 {
 	for (int i = 0; i < HS_GO_PROGS; i++) {
 		int fd, err;
 
-		if (!compile_bcc.function_start(mod, prog_name[i]))
-			continue; /* an edited probe without it: no Go TLS there */
+		if (!compile_bcc.function_start(mod, prog_name[i])) {
+			/* an edited probe without it: no Go TLS there */
+			if (compile_bcc.function_start(mod, "uprobe__go_tls_read"))
+				warn("%s has the Go TLS programs of an older httpsnoop "
+				     "(uprobe__go_tls_read, ...), not %s: HTTPS from Go "
+				     "programs is not traced; start again from "
+				     "'httpsnoop --ebpf' of this version",
+				     source_name, prog_name[i]);
+			continue;
+		}
 		fd = attach_load_prog(a, mod, prog_name[i], BPF_PROG_TYPE_KPROBE);
 		if (fd < 0)
 			return fd;

@@ -24,9 +24,10 @@ struct gouprobe {
 /* Marks every slot empty. */
 void gouprobe_init(struct gouprobe *g);
 /* In the compiling child: loads the Go uprobe program if the module has
- * it (an edited probe may not) and sends it to the parent.  Returns 0 or
- * -errno. */
-int gouprobe_load(struct attach *a, void *mod, int sock);
+ * it (an edited probe may not; one with the programs of an older version
+ * is warned about, named source_name) and sends it to the parent.
+ * Returns 0 or -errno. */
+int gouprobe_load(struct attach *a, void *mod, int sock, const char *source_name);
 /* In the parent: keeps the program of one slot.  0, or -E2BIG. */
 int gouprobe_set_prog(struct gouprobe *g, int slot, int fd);
 /* Detaches everything and closes the programs. */

@@ -25,19 +25,30 @@ BIN_MTIME=$(stat -c %Y "$HTTPSNOOP")
 grep -v '^int uprobe__SSL\|^int uretprobe__SSL' "$T/probe.c" >"$T/notls.c"
 cmp -s "$T/probe.c" "$T/notls.c" && die "the probe no longer defines uprobe__SSL_*; update the grep"
 
+# A probe edited from an older version, whose Go TLS programs had other
+# names, still traces; httpsnoop says that Go's HTTPS is not traced.
+sed 's/^int uprobe__go_tls(/int uprobe__go_tls_read(/' "$T/probe.c" >"$T/oldgo.c"
+cmp -s "$T/probe.c" "$T/oldgo.c" && die "the probe no longer defines uprobe__go_tls; update the sed"
+
 hs_spawn builtin -P "$PORT"
 hs_spawn edited -P "$PORT" --probe "$T/noget.c"
 hs_spawn notls -P "$PORT" --probe "$T/notls.c"
+hs_spawn oldgo -P "$PORT" --probe "$T/oldgo.c"
 hs_wait builtin
 hs_wait edited
 hs_wait notls
+hs_wait oldgo
 grep -q 'has no SSL uprobes.*HTTPS is not traced' "$T/notls.err" ||
 	fail "a probe without SSL uprobes: no word that HTTPS is not traced"
+grep -q 'oldgo.c has the Go TLS programs of an older httpsnoop.*HTTPS from Go programs is not traced' \
+	"$T/oldgo.err" || fail "a probe with old Go TLS program names: no word that Go's HTTPS is not traced"
+grep -q 'Go TLS programs of an older' "$T/builtin.err" "$T/edited.err" &&
+	fail "the Go TLS warning for a probe that has the current programs"
 
 curl -sS -o /dev/null "$URL/health" || fail "curl GET failed"
 curl -sS -o /dev/null --data-binary 'posted' "$URL/echo" || fail "curl POST failed"
 curl -sS -o /dev/null "$URL/users" || fail "curl GET failed"
-hs_stop builtin edited notls
+hs_stop builtin edited notls oldgo
 hs_show_stats edited
 
 printf 'GET /health 200 15\nPOST /echo 200 6\nGET /users 200 157\n' >"$T/builtin.expect"
@@ -46,6 +57,8 @@ $CHECK expect --jsonl "$T/builtin.jsonl" --pid "$DEMO_PID" --role server \
 	--expect "$T/builtin.expect" --ordered || fail "the built-in probe"
 $CHECK expect --jsonl "$T/notls.jsonl" --pid "$DEMO_PID" --role server \
 	--expect "$T/builtin.expect" --ordered || fail "the probe without SSL uprobes"
+$CHECK expect --jsonl "$T/oldgo.jsonl" --pid "$DEMO_PID" --role server \
+	--expect "$T/builtin.expect" --ordered || fail "the probe with old Go TLS program names"
 $CHECK expect --jsonl "$T/edited.jsonl" --pid "$DEMO_PID" --role server \
 	--expect "$T/edited.expect" --ordered || fail "the edited probe still traced GETs, or lost the POST"
 $CHECK expect --jsonl "$T/edited.jsonl" --role client --port "$PORT" \
