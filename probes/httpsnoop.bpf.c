@@ -1,6 +1,6 @@
 /* httpsnoop.bpf.c -- the eBPF probe: finds HTTP on TCP and Unix stream sockets and copies its bytes to user space.
  *
- * Compiled at startup by BCC.  It uses only syscall, sock and sched
+ * Compiled at startup by BCC.  It uses only syscall, sock, tcp and sched
  * tracepoints, user memory and helpers -- never kernel struct layouts --
  * because the kernel headers BCC compiles against may not match the
  * running kernel.  Socket I/O is seen one of two ways, chosen by user
@@ -17,6 +17,8 @@
  *   HS_SOCK_HOOKS     the socket-level hooks (needs HS_HAVE_SOCK_TP and
  *                     HS_TASK_REGS)
  *   HS_HAVE_SOCK_TP   sock:sock_{send,recv}_length exist (kernel >= 6.3)
+ *   HS_HAVE_TCP_SEND_TP  with HS_SOCK_HOOKS: tcp:tcp_sendmsg_locked
+ *                     exists (kernel >= 6.12) and dates TCP sends
  *   HS_TASK_REGS      a syscall's arguments can be read from the task's
  *                     saved registers (x86-64, kernel >= 5.15 with BTF)
  *   HS_PERF_BUFFER    no BPF ring buffer: use a perf buffer
@@ -1662,6 +1664,54 @@ static __always_inline int sock_nobuf(void *ctx, struct hs_active *a,
 	return stash_call(ctx, a, key.fd, ret, 0);
 }
 
+#ifdef HS_HAVE_TCP_SEND_TP
+/* When the current TCP send began.  sock:sock_send_length fires once the
+ * kernel has sent the bytes, and on loopback the receiver may have read
+ * them by then: a send dated there can come after the receive it caused.
+ * tcp:tcp_sendmsg_locked fires before the first byte is queued, and again
+ * for each further segment of the same call, with the bytes still to go
+ * (never more than at the call's start).  Its first firing is kept in a
+ * per-CPU slot (an array lookup, no hash update) until the call's
+ * sock:sock_send_length.  A thread that sleeps mid-send and wakes on the
+ * other CPU finds no slot there and dates its send at its end, as
+ * without this tracepoint. */
+struct hs_send_start {
+	__u64 id; /* the thread, or 0 */
+	__u64 ts;
+	__s64 left;
+};
+BPF_PERCPU_ARRAY(hs_send_start, struct hs_send_start, 1);
+
+TRACEPOINT_PROBE(tcp, tcp_sendmsg_locked)
+{
+	__u32 zero = 0;
+	__u64 id = bpf_get_current_pid_tgid();
+	struct hs_send_start *s = hs_send_start.lookup(&zero);
+
+	if (!s || (s->id == id && args->msg_left <= s->left))
+		return 0;
+	s->id = id;
+	s->left = args->msg_left;
+	s->ts = bpf_ktime_get_ns();
+	return 0;
+}
+
+/* When this thread's TCP send began, or 0.  Every send on the CPU
+ * empties the slot, so that none is left for a later call. */
+static __always_inline __u64 send_began(__u64 id)
+{
+	__u32 zero = 0;
+	struct hs_send_start *s = hs_send_start.lookup(&zero);
+	__u64 ts;
+
+	if (!s)
+		return 0;
+	ts = s->id == id ? s->ts : 0;
+	s->id = 0;
+	return ts;
+}
+#endif
+
 /* Every socket send and receive on the machine comes here once, with
  * the bytes it moved (ret): a send's after the kernel took them from
  * the sender's buffer, a receive's after it filled the receiver's, and
@@ -1676,6 +1726,10 @@ static __always_inline int sock_io(void *ctx, void *skp, __u16 family,
 	struct hs_conn *c;
 	int how;
 
+#ifdef HS_HAVE_TCP_SEND_TP
+	if (dir == HS_DIR_SEND)
+		a.ts = send_began(id);
+#endif
 	/* EAGAIN and other errors, EOF, and MSG_PEEK (its bytes are read
 	 * again) move nothing. */
 	if (ret <= 0 || (flags & HS_MSG_PEEK))
@@ -1695,7 +1749,8 @@ static __always_inline int sock_io(void *ctx, void *skp, __u16 family,
 	a.sk = sk;
 	a.dir = dir;
 	if (how == HS_HOW_NOBUF) {
-		a.ts = bpf_ktime_get_ns();
+		if (!a.ts)
+			a.ts = bpf_ktime_get_ns();
 		return sock_nobuf(ctx, &a, id, ret);
 	}
 	if (a.fd < 0 || cipher_io(id, &a, ret))
@@ -1715,7 +1770,8 @@ static __always_inline int sock_io(void *ctx, void *skp, __u16 family,
 		}
 		return 0;
 	}
-	a.ts = bpf_ktime_get_ns();
+	if (!a.ts)
+		a.ts = bpf_ktime_get_ns();
 	return stash_call(ctx, &a, a.fd, ret, 0);
 }
 

@@ -76,14 +76,16 @@ static bool have_task_regs(void)
 #endif
 }
 
-static bool have_sock_tp(void)
+/* Whether tracefs lists the tracepoint event ("sock/sock_recv_length"),
+ * unless the environment variable `force_no` is set. */
+static bool have_event(const char *event, const char *force_no)
 {
 	char path[256];
 	const char *dir = preflight_tracefs_dir();
 
-	if (getenv("HTTPSNOOP_FORCE_NO_SOCK_TP") || !dir)
+	if (getenv(force_no) || !dir)
 		return false;
-	snprintf(path, sizeof(path), "%s/events/sock/sock_recv_length", dir);
+	snprintf(path, sizeof(path), "%s/events/%s", dir, event);
 	return access(path, F_OK) == 0;
 }
 
@@ -106,7 +108,7 @@ int features_detect(struct features *f, enum probe_hooks hooks)
 {
 	const char *why = NULL;
 
-	f->sock_tp = have_sock_tp();
+	f->sock_tp = have_event("sock/sock_recv_length", "HTTPSNOOP_FORCE_NO_SOCK_TP");
 	f->ringbuf = have_ringbuf();
 	/* Kernels before 5.5 read user memory with plain probe_read. */
 	f->read_user_helper = have_helper(BPF_FUNC_probe_read_user)
@@ -122,6 +124,10 @@ int features_detect(struct features *f, enum probe_hooks hooks)
 		why = "the probe cannot read a syscall's registers "
 		      "(bpf_task_pt_regs: Linux 5.15+ with BTF, x86-64)";
 	f->sock_hooks = hooks != PROBE_HOOKS_SYSCALL && !why;
+	/* Only the socket-level hooks date a send after it is done; this
+	 * tracepoint (Linux 6.12) fires when a TCP send begins. */
+	f->tcp_send_tp = f->sock_hooks &&
+			 have_event("tcp/tcp_sendmsg_locked", "HTTPSNOOP_FORCE_NO_TCP_SEND_TP");
 	if (hooks == PROBE_HOOKS_SOCK && why) {
 		warn("the socket-level hooks cannot be used: %s; "
 		     "use --hooks syscall (or auto)", why);
@@ -129,8 +135,10 @@ int features_detect(struct features *f, enum probe_hooks hooks)
 	}
 	if (f->sock_hooks)
 		snprintf(f->desc, sizeof(f->desc), "%s, socket-level hooks "
-			 "(sock:sock_{send,recv}_length, syscall arguments from registers)",
-			 f->ringbuf ? "ring buffer" : "perf buffer");
+			 "(sock:sock_{send,recv}_length, %s, syscall arguments from registers)",
+			 f->ringbuf ? "ring buffer" : "perf buffer",
+			 f->tcp_send_tp ? "TCP sends dated at tcp:tcp_sendmsg_locked"
+					: "TCP sends dated at their end");
 	else
 		snprintf(f->desc, sizeof(f->desc), "%s, syscall tracepoints + %s%s",
 			 f->ringbuf ? "ring buffer" : "perf buffer",

@@ -15,14 +15,17 @@ struct features {
 			       * registers (5.15, BTF, x86-64) */
 	bool sock_hooks;      /* the socket-level hooks are in use: they
 			       * need sock_tp and task_regs */
+	bool tcp_send_tp;     /* with them, tcp:tcp_sendmsg_locked (6.12)
+			       * dates a TCP send at its start */
 	char desc[160];	      /* for --verbose */
 };
 
 /* Tests the kernel, and chooses the hook path `hooks` asks for
  * (PROBE_HOOKS_AUTO: the socket-level hooks where the kernel has them,
  * unless HTTPSNOOP_HOOKS=sock|syscall in the environment chooses).
- * HTTPSNOOP_FORCE_PERF_BUFFER, HTTPSNOOP_FORCE_NO_SOCK_TP and
- * HTTPSNOOP_FORCE_NO_TASK_REGS in the environment turn those off, so
+ * HTTPSNOOP_FORCE_PERF_BUFFER, HTTPSNOOP_FORCE_NO_SOCK_TP,
+ * HTTPSNOOP_FORCE_NO_TASK_REGS and HTTPSNOOP_FORCE_NO_TCP_SEND_TP in the
+ * environment turn those off, so
  * that the fallbacks can be tested on a kernel that has them.  Returns
  * 0, or -ENOTSUP after saying why when the socket-level hooks were asked
  * for and the kernel cannot have them. */

@@ -46,6 +46,8 @@ static int probe_cflags(const struct probe *p, const struct probe_opts *o,
 		snprintf(defs[n++], CFLAG_LEN, "-DHS_TASK_REGS");
 	if (p->feat.sock_hooks)
 		snprintf(defs[n++], CFLAG_LEN, "-DHS_SOCK_HOOKS");
+	if (p->feat.tcp_send_tp)
+		snprintf(defs[n++], CFLAG_LEN, "-DHS_HAVE_TCP_SEND_TP");
 	if (!p->feat.ringbuf)
 		snprintf(defs[n++], CFLAG_LEN, "-DHS_PERF_BUFFER");
 	if (o->npids)
@@ -107,7 +109,7 @@ static int child_build(void *ctx, void *mod, int sock)
 	    (err = attach_all(&p->att, mod)) ||
 	    (err = attach_send_progs(&p->att, sock)) ||
 	    (p->o->tls && (err = uprobe_load(&p->att, mod, sock))) ||
-	    (p->o->tls && p->feat.task_regs && (err = gouprobe_load(&p->att, mod, sock))))
+	    (p->o->tls && p->feat.task_regs && (err = gouprobe_load(&p->att, mod, sock, p->o->source_name))))
 		return err;
 	for (size_t i = 0; i < n; i++)
 		if ((err = compile_send(sock, COMPILE_FD_TABLE, 0,

@@ -1,5 +1,5 @@
 #!/bin/bash
-# test-fallbacks.sh -- the paths for older kernels, forced on this one: a perf buffer instead of the ring buffer, accept/connect tracking + /proc instead of the sock tracepoints, no syscall arguments from registers; each must trace the demo exactly, and file I/O that looks like HTTP must not be reported.
+# test-fallbacks.sh -- the paths for older kernels, forced on this one: a perf buffer instead of the ring buffer, accept/connect tracking + /proc instead of the sock tracepoints, no syscall arguments from registers, TCP sends dated at their end; each must trace the demo exactly, and file I/O that looks like HTTP must not be reported.
 . "$(dirname "$0")/lib.sh"
 need_tools curl
 need_bpf
@@ -39,6 +39,9 @@ run nosocktp HTTPSNOOP_FORCE_NO_SOCK_TP=1 'accept/connect tracking'
 # Without reading a syscall's arguments from the task's registers (kernels
 # before 5.15, no BTF, not x86-64): only what entered after the start.
 run noregs HTTPSNOOP_FORCE_NO_TASK_REGS=1 'sock tracepoints$'
+# Without tcp:tcp_sendmsg_locked (kernels before 6.12): TCP sends dated at
+# their end.
+run notcpsend HTTPSNOOP_FORCE_NO_TCP_SEND_TP=1 'TCP sends dated at their end'
 
 # A perf buffer is one buffer per CPU, read one after the other, so the
 # records of a thread that moves between CPUs come in out of order unless
