@@ -47,6 +47,8 @@
 #define HS_MAX_CGROUPS 1024  /* hs_cgroups: the --container filter */
 #define HS_MAX_UNIX_NAMES 4096 /* hs_unix_names: Unix clients' connect(2)
 				* paths until their first bytes (LRU) */
+#define HS_MAX_TLS_PROCS 16384 /* hs_tls_procs: processes that made TLS
+				* calls (LRU) */
 
 /* The slots of the probe's tail-call tables, hs_calls (tracepoint
  * programs) and hs_calls_kp (kprobe programs, for the uprobes), which

@@ -258,6 +258,13 @@ struct hs_tls_send {
 	__u64 len; /* its plaintext bytes */
 };
 BPF_TABLE("lru_hash", __u64, struct hs_tls_call, hs_tls_active, HS_MAX_ACTIVE);
+/* The processes that have made TLS calls, with what they called (enum
+ * hs_tls_lib bits): the socket I/O of any other process, nearly all of
+ * it on most hosts, costs cipher_io this one lookup.  An entry is made at
+ * a thread's first SSL call and at each Go TLS call, and goes at the
+ * process's exit. */
+enum hs_tls_lib { HS_LIB_SSL = 1, HS_LIB_GO = 2 };
+BPF_TABLE("lru_hash", __u32, __u8, hs_tls_procs, HS_MAX_TLS_PROCS);
 BPF_TABLE("lru_hash", struct hs_ssl_key, struct hs_ssl, hs_ssls, HS_MAX_SSL);
 BPF_TABLE("lru_hash", __u64, struct hs_tls_recv, hs_tls_recv, HS_MAX_ACTIVE);
 BPF_TABLE("lru_hash", __u64, struct hs_tls_send, hs_tls_send, HS_MAX_ACTIVE);
@@ -1215,6 +1222,17 @@ static __always_inline void tls_tie(__u32 tgid, struct hs_ssl *s, __s32 fd,
 	}
 }
 
+/* Notes that process tgid calls the TLS library lib. */
+static __always_inline void tls_proc_add(__u32 tgid, __u8 lib)
+{
+	__u8 *v = hs_tls_procs.lookup(&tgid);
+
+	if (!v)
+		hs_tls_procs.update(&tgid, &lib);
+	else if (!(*v & lib))
+		*v |= lib;
+}
+
 /* The socket fd a thread received ciphertext on within HS_TIE_NS, or -1. */
 static __always_inline __s32 tls_recent_recv(__u64 id)
 {
@@ -1441,17 +1459,24 @@ static __always_inline int go_cipher(__u64 id, struct hs_active *a, long ret);
 static __always_inline int cipher_io(__u64 id, struct hs_active *a, long ret)
 {
 #ifdef HS_TLS
-	struct hs_tls_call *tc = hs_tls_active.lookup(&id);
+	__u32 tgid = id >> 32;
+	__u8 *lib = hs_tls_procs.lookup(&tgid);
+	struct hs_tls_call *tc;
 
-	if (tc && tc->live) {
-		tc->fd = a->fd;
-		hide_cipher(id, a, ret);
-		return 1;
+	if (!lib)
+		return 0;
+	if (*lib & HS_LIB_SSL) {
+		tc = hs_tls_active.lookup(&id);
+		if (tc && tc->live) {
+			tc->fd = a->fd;
+			hide_cipher(id, a, ret);
+			return 1;
+		}
 	}
-#endif
 #ifdef HS_GOTLS
-	if (go_cipher(id, a, ret))
+	if ((*lib & HS_LIB_GO) && go_cipher(id, a, ret))
 		return 1;
+#endif
 #endif
 	return 0;
 }
@@ -1954,9 +1979,24 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 	__u32 zero = 0;
 	struct hs_record *r;
 
+#ifdef HS_TLS
+	/* A thread's SSL call entry goes with it: a later thread of another
+	 * process with the same id must start afresh (tls_enter notes its
+	 * process in hs_tls_procs only then). */
+	hs_tls_active.delete(&id);
+#endif
 	/* The leader's exit stands for the process: user space then drops
 	 * whatever the process left in hs_conns. */
-	if ((__u32)id != id >> 32 || !task_wanted(id >> 32))
+	if ((__u32)id != id >> 32)
+		return 0;
+#ifdef HS_TLS
+	{
+		__u32 tgid = id >> 32;
+
+		hs_tls_procs.delete(&tgid);
+	}
+#endif
+	if (!task_wanted(id >> 32))
 		return 0;
 	r = hs_scratch.lookup(&zero);
 	if (!r)
@@ -2013,10 +2053,12 @@ static __always_inline int tls_enter(struct pt_regs *ctx, int dir, int ex)
 	c.ex = ex;
 	c.live = 1;
 	p = hs_tls_active.lookup(&id);
-	if (p)
+	if (p) {
 		*p = c;
-	else
+	} else {
+		tls_proc_add(id >> 32, HS_LIB_SSL);
 		hs_tls_active.update(&id, &c);
+	}
 	return 0;
 }
 
@@ -2286,6 +2328,7 @@ static __always_inline int go_enter(struct pt_regs *ctx, int dir)
 	c.ts = bpf_ktime_get_ns();
 	c.fd = -1;
 	c.dir = dir;
+	tls_proc_add(id >> 32, HS_LIB_GO);
 	if (dir == HS_DIR_SEND && (long)ctx->cx > 0) {
 		struct hs_ssl_key sk = { .ssl = c.conn, .tgid = id >> 32 };
 		__s32 *fdp = hs_go_fds.lookup(&sk);
