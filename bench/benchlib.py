@@ -1192,6 +1192,8 @@ def report_startup(facts, summary, tables):
               fmt(pr.get("programs")), fmt(pr.get("verified_insns")))
     t.note("issue 14's target: every run within %.1f s (the max counts, not the median)" % STARTUP_TARGET_S)
     t.note("CPU and VmHWM read at the 'Tracing' line (median); sys time is mostly the kernel's BPF verifier, user time LLVM/clang")
+    t.note("embedded: the compiled probe read from the probe cache where the binary has one; "
+           "compiled: --no-probe-cache, clang and LLVM at every start")
     for f in fs:
         pr = f["m"].get("progs") or {}
         if pr.get("heavy_programs"):

@@ -23,7 +23,6 @@
  *                     saved registers (x86-64, kernel >= 5.15 with BTF)
  *   HS_PERF_BUFFER    no BPF ring buffer: use a perf buffer
  *   HS_RINGBUF_PAGES  ring buffer size in pages (power of two)
- *   HS_SELF_TGID      httpsnoop's own pid, never traced
  *   HS_FILTER_PID     only tgids in hs_pids are traced
  *   HS_FILTER_PORT    only connections with a port in hs_ports
  *   HS_FILTER_COMM    a string literal the task's comm must equal
@@ -198,10 +197,12 @@ BPF_TABLE("lru_hash", __u64, struct hs_unix_name, hs_unix_names, HS_MAX_UNIX_NAM
 BPF_PERCPU_ARRAY(hs_stats, __u64, HS_STAT_MAX);
 BPF_PERCPU_ARRAY(hs_scratch, struct hs_record, 1);
 BPF_ARRAY(hs_next_id, __u64, 1);
-/* Set to 1 by user space once every program is attached: until then a
- * syscall may be seen at one end and not the other, and byte positions
- * would silently miss what went through unattached syscalls. */
-BPF_ARRAY(hs_armed, __u32, 1);
+/* [0]: set to 1 by user space once every program is attached: until
+ * then a syscall may be seen at one end and not the other, and byte
+ * positions would silently miss what went through unattached syscalls.
+ * [1]: httpsnoop's own pid, never traced (a map value, not a -D flag, so
+ * that the compiled probe is the same at every start and can be kept). */
+BPF_ARRAY(hs_armed, __u32, 2);
 /* Never used by the probe: user space reads its leaf size and entry count
  * to check that an edited probe agrees on struct hs_event and the ABI. */
 BPF_ARRAY(hs_abi, struct hs_event, HS_ABI_VERSION);
@@ -317,10 +318,10 @@ static __always_inline int comm_matches(void)
 /* Cheap checks first: this runs on every read and write on the machine. */
 static __always_inline int task_wanted_any_cgroup(__u32 tgid)
 {
-	__u32 zero = 0;
-	__u32 *armed = hs_armed.lookup(&zero);
+	__u32 zero = 0, one = 1;
+	__u32 *armed = hs_armed.lookup(&zero), *self = hs_armed.lookup(&one);
 
-	if (tgid == HS_SELF_TGID || !armed || !*armed)
+	if (!armed || !*armed || !self || tgid == *self)
 		return 0;
 #ifdef HS_FILTER_PID
 	if (!hs_pids.lookup(&tgid))

@@ -303,6 +303,7 @@ static int live_open(struct app *a)
 		po.source = probe_embedded_source;
 		po.source_name = "the built-in probe (see --ebpf)";
 		po.user_only = true;
+		po.cache = !o->no_probe_cache;
 	}
 	err = probe_open(&a->probe, &po, app_on_record, a);
 	free(text);

@@ -269,6 +269,10 @@ static const struct opt opts[] = {
 		  "'httpsnoop --ebpf > FILE'); no rebuild needed" },
 	{ .name = "ebpf", .key = 258, .field = FIELD(ebpf),
 	  .help = "print the built-in probe source and exit" },
+	{ .name = "no-probe-cache", .key = 282, .field = FIELD(no_probe_cache),
+	  .help = "compile the built-in probe even when a compiled copy\n"
+		  "for this kernel and build is kept in " PROBE_CACHE_DIR "\n"
+		  "(it is then not kept either)" },
 	{ .name = "record", .key = 259, .arg = "FILE", .field = FIELD(record),
 	  .help = "also save the raw probe records to FILE" },
 	{ .name = "replay", .key = 260, .arg = "FILE", .field = FIELD(replay),
@@ -355,7 +359,7 @@ void options_usage(FILE *f)
 	fputs("Usage: httpsnoop [-p PID]... [-c COMM] [-P PORT]... [--unix PATH]...\n"
 	      "                 [--container ID] [-o FILE] [-f text|json]\n"
 	      "                 [-b BYTES] [--body-lines N] [-d SECONDS] [--probe FILE]\n"
-	      "                 [--ebpf] [-v] [-h] [-V]\n"
+	      "                 [--ebpf] [--no-probe-cache] [-v] [-h] [-V]\n"
 	      "                 [--record FILE | --replay FILE] [--no-tls] [--tls-lib PATH]...\n"
 	      "                 [--no-redact] [--hooks auto|sock|syscall]\n"
 	      "                 [--redact-header NAME]... [--redact-query NAME]...\n"

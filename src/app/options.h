@@ -47,6 +47,7 @@ struct options {
 	enum probe_hooks hooks; /* --hooks */
 	bool no_tls;
 	bool ebpf;
+	bool no_probe_cache;
 	bool verbose;
 	struct sink_config sinks; /* -f, -o, -b, the views (the clock
 				   * offset and statistics are set later) */

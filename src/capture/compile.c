@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "capture/probecache.h"
 #include "core/util.h"
 
 struct compile_bcc compile_bcc;
@@ -121,15 +122,18 @@ int compile_send(int sock, enum compile_fd kind, int slot, const char *name,
 static int child_main(const struct compile_job *job, int sock)
 {
 	uint64_t t0 = util_now_ns(), t1;
-	void *mod;
+	void *mod = job->cache ? pcache_load(job) : NULL;
+	bool cached = mod != NULL;
 	int n;
 
-	if (job->user_only)
-		hide_kallsyms();
-	if (load_bcc())
-		return 1;
-	mod = compile_bcc.create_c_from_string(job->source, 0, job->cflags,
-					       job->ncflags, true, NULL);
+	if (!cached) {
+		if (job->user_only)
+			hide_kallsyms();
+		if (load_bcc())
+			return 1;
+		mod = compile_bcc.create_c_from_string(job->source, 0, job->cflags,
+						       job->ncflags, true, NULL);
+	}
 	t1 = util_now_ns();
 	if (!mod) {
 		warn("failed to compile the probe %s: clang's diagnostics are above; "
@@ -141,9 +145,13 @@ static int child_main(const struct compile_job *job, int sock)
 	if (n < 0)
 		return 1;
 	if (job->verbose)
-		fprintf(stderr, "httpsnoop: probe compiled in %.0f ms, loaded and "
-			"attached %d programs in %.0f ms\n", (t1 - t0) / 1e6,
+		fprintf(stderr, "httpsnoop: probe %s in %.0f ms, loaded and "
+			"attached %d programs in %.0f ms\n",
+			cached ? "read from the cache" : "compiled", (t1 - t0) / 1e6,
 			n, (util_now_ns() - t1) / 1e6);
+	/* Kept only once the kernel's verifier has taken every program. */
+	if (job->cache && !cached)
+		pcache_save(job, mod);
 	return compile_send(sock, COMPILE_FD_DONE, 0, NULL, -1) ? 1 : 0;
 }
 

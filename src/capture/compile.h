@@ -53,6 +53,8 @@ struct compile_job {
 	const char **cflags;	 /* -D flags for clang */
 	int ncflags;
 	bool user_only;		 /* the probe reads no kernel memory */
+	bool cache;		 /* use and keep the compiled probe in the
+				  * cache (probecache.h) */
 	bool verbose;		 /* say how long compiling took */
 	compile_child_fn child;	 /* runs in the child, on its copy of ctx */
 	compile_recv_fn recv;	 /* runs in the parent */

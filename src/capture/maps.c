@@ -45,7 +45,15 @@ static int fill(struct maps *m, const char *name, const void *keys,
 
 int maps_ready(struct maps *m, const struct probe_opts *o)
 {
+	uint32_t one = 1, self = getpid();
+
 	m->conns_fd = maps_fd(m, "hs_conns");
+	/* hs_armed[1]: httpsnoop itself, never traced (a probe of an older
+	 * version has one entry, and HS_SELF_TGID instead). */
+	if (bpf_update_elem(maps_fd(m, "hs_armed"), &one, &self, 0) && o->cache) {
+		warn("failed to tell the probe httpsnoop's own pid: %s", strerror(errno));
+		return -EIO;
+	}
 	if (fill(m, "hs_pids", o->pids, o->npids, sizeof(*o->pids)) ||
 	    fill(m, "hs_cgroups", o->cgroups, o->ncgroups, sizeof(*o->cgroups)) ||
 	    fill(m, "hs_ports", o->ports, o->nports, sizeof(*o->ports)))

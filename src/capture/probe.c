@@ -32,7 +32,11 @@ static int probe_cflags(const struct probe *p, const struct probe_opts *o,
 {
 	int n = 0;
 
-	snprintf(defs[n++], CFLAG_LEN, "-DHS_SELF_TGID=%d", getpid());
+	/* httpsnoop's own pid is in hs_armed for the probe to skip; an
+	 * edited probe of an older version has it as this flag (which would
+	 * make every compile differ: no cache then). */
+	if (!o->cache)
+		snprintf(defs[n++], CFLAG_LEN, "-DHS_SELF_TGID=%d", getpid());
 	snprintf(defs[n++], CFLAG_LEN, "-DHS_RINGBUF_PAGES=%u",
 		 o->ringbuf_kb / 4 < 16 ? 16 : o->ringbuf_kb / 4);
 	/* 256 records (4 MB at most per CPU; the ring is 16 MB): measured
@@ -152,6 +156,7 @@ int probe_open(struct probe **out, const struct probe_opts *o,
 		.source_name = o->source_name,
 		.cflags = cflags,
 		.user_only = o->user_only,
+		.cache = o->cache,
 		.verbose = o->verbose,
 		.child = child_build,
 		.recv = child_fd,

@@ -24,6 +24,10 @@ enum probe_hooks {
 	PROBE_HOOKS_SYSCALL,  /* the syscall tracepoints */
 };
 
+/* Where compiled copies of the built-in probe are kept (probe_opts.cache),
+ * unless HTTPSNOOP_CACHE_DIR in the environment names another. */
+#define PROBE_CACHE_DIR "/var/cache/httpsnoop"
+
 struct probe_opts {
 	const char *source;	 /* probe text to compile */
 	const char *source_name; /* shown in compile errors */
@@ -48,6 +52,9 @@ struct probe_opts {
 	bool user_only;		 /* the probe reads no kernel memory: BCC
 				  * may skip its check of the kernel's
 				  * helpers (see hide_kallsyms) */
+	bool cache;		 /* use and keep the compiled probe in the
+				  * cache (probecache.h); the self-exclusion
+				  * is then hs_armed's, not a -D flag */
 	bool debug_info;	 /* compile with debug information, so that a
 				  * verifier log names the probe's source
 				  * lines (a quarter of the compile time) */
