@@ -57,6 +57,14 @@ struct http1 {
 static llhttp_settings_t settings;
 static bool settings_ready;
 
+/* What llhttp_execute() runs, from p to endp: llhttp's parser, or its
+ * copy built with SSE4.2 where the CPU has it (meson.build says why). */
+typedef int (*parse_fn)(llhttp_t *p, const char *at, const char *endp);
+#ifdef HS_LLHTTP_SSE42
+int llhttp__internal_execute_sse42(llhttp_t *p, const char *at, const char *endp);
+#endif
+static parse_fn parse;
+
 static const uint8_t zeros[1];
 
 /* --- messages ------------------------------------------------------- */
@@ -540,6 +548,12 @@ static void settings_init(void)
 	settings.on_headers_complete = on_headers_complete;
 	settings.on_body = on_body;
 	settings.on_message_complete = on_message_complete;
+	parse = llhttp__internal_execute;
+#ifdef HS_LLHTTP_SSE42
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("sse4.2"))
+		parse = llhttp__internal_execute_sse42;
+#endif
 	settings_ready = true;
 }
 
@@ -681,7 +695,8 @@ static int execute(struct http1 *h, struct side *s, const uint8_t *data,
 	llhttp_errno_t err;
 
 	for (;;) {
-		err = llhttp_execute(&s->parser, (const char *)p, end - p);
+		err = (llhttp_errno_t)parse(&s->parser, (const char *)p,
+					    (const char *)end);
 		if (err == HPE_OK)
 			return 0;
 		if (err == HPE_PAUSED) {
