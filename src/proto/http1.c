@@ -30,6 +30,8 @@ struct side {
 	bool in_body;	/* between headers-complete and message-complete */
 	bool feeding_gap;
 	bool method_ok;	/* llhttp recognised the request's method */
+	bool value_ws;	/* a piece of a header's value ended in
+			 * whitespace: trim the values */
 	enum field field;     /* which slice the last data callback grew */
 	struct txn *txn;      /* transaction being parsed, or NULL */
 	struct http_msg *msg; /* message being parsed (in txn, or scratch) */
@@ -165,6 +167,7 @@ static int on_message_begin(llhttp_t *p)
 	s->field = F_NONE;
 	s->in_body = false;
 	s->method_ok = false;
+	s->value_ws = false;
 	if (s->is_request) {
 		t = txn_get(h->env->pool);
 		if (!t)
@@ -369,6 +372,8 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len)
 	if (!s->msg)
 		return 0;
 	framing_line_end(&s->fr, (const uint8_t *)at + len);
+	if (len && (at[len - 1] == ' ' || at[len - 1] == '\t'))
+		s->value_ws = true;
 	return on_field_span(s, at, len, F_HVALUE);
 }
 
@@ -381,13 +386,16 @@ static int on_headers_complete(llhttp_t *p)
 
 	s->field = F_NONE;
 	/* RFC 9110 section 5.5: whitespace around a field value is not
-	 * part of it (llhttp drops only the leading part). */
-	for (size_t i = 0; i < m->nhdrs; i++) {
-		struct http_header *hd = &m->hdrs[i];
+	 * part of it (llhttp drops only the leading part).  Values are
+	 * looked at only when a piece of one ended in whitespace. */
+	if (s->value_ws) {
+		for (size_t i = 0; i < m->nhdrs; i++) {
+			struct http_header *hd = &m->hdrs[i];
 
-		while (hd->value_len && (m->buf[hd->value_off + hd->value_len - 1] == ' ' ||
-					 m->buf[hd->value_off + hd->value_len - 1] == '\t'))
-			m->buf[hd->value_off + --hd->value_len] = '\0';
+			while (hd->value_len && (m->buf[hd->value_off + hd->value_len - 1] == ' ' ||
+						 m->buf[hd->value_off + hd->value_len - 1] == '\t'))
+				m->buf[hd->value_off + --hd->value_len] = '\0';
+		}
 	}
 	/* A request whose length cannot be known has none here; what
 	 * follows is looked at afresh (execute()). */
