@@ -234,9 +234,8 @@ static __attribute__((noinline)) int hdrs_grow(struct http_msg *m)
 
 /* A span of a header's name or value.  A new name opens a header; a
  * header whose name or value did not fit is dropped whole rather than
- * shown cut.  Inlined into each of its two callers, where f is known:
- * it runs for every header twice. */
-static inline __attribute__((always_inline)) int
+ * shown cut.  Most spans take field_span_fast() instead. */
+static __attribute__((noinline)) int
 on_field_span(struct side *s, const char *at, size_t len, enum field f)
 {
 	struct http_msg *m = s->msg;
@@ -276,6 +275,48 @@ on_field_span(struct side *s, const char *at, size_t len, enum field f)
 		hd->value_len += len;
 	}
 	return 0;
+}
+
+/* What on_field_span() does with the usual span: a whole name, or the
+ * first piece of a value, of at most FIELD_FAST bytes, with as many
+ * readable at at (the buffer llhttp parses goes on: the rest of the
+ * head, the body) and free in the message's buf.  It is copied as one
+ * block of FIELD_FAST bytes, and no call is made, as it runs for every
+ * header twice.  Returns false, having done nothing, when the span is
+ * not so. */
+#define FIELD_FAST 32
+static inline __attribute__((always_inline)) bool
+field_span_fast(struct side *s, struct http_msg *m, const char *at,
+		size_t len, enum field f)
+{
+	size_t off = m->buf_len + (m->buf_len != 0);
+	struct http_header *hd;
+
+	if (s->field == f || len > FIELD_FAST || m->head_truncated ||
+	    (const char *)s->fr.end - at < FIELD_FAST ||
+	    m->buf_cap - off <= FIELD_FAST)
+		return false;
+	if (f == F_HNAME) {
+		if (m->nhdrs >= m->hdrs_cap || m->nhdrs >= HTTP_MSG_HDRS_MAX)
+			return false;
+		hd = &m->hdrs[m->nhdrs++];
+		hd->name_off = (uint32_t)off;
+		hd->name_len = (uint32_t)len;
+		hd->value_off = 0;
+		hd->value_len = 0;
+	} else {
+		if (!m->nhdrs)
+			return false;
+		hd = &m->hdrs[m->nhdrs - 1];
+		hd->value_off = (uint32_t)off;
+		hd->value_len += (uint32_t)len;
+	}
+	/* the bytes past the span are overwritten later, or never read */
+	memcpy(m->buf + off, at, FIELD_FAST);
+	m->buf[off + len] = '\0';
+	m->buf_len = off + len;
+	s->field = f;
+	return true;
 }
 
 static int on_method(llhttp_t *p, const char *at, size_t len)
@@ -362,6 +403,8 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
 		return 0;
 	if (len)
 		framing_name_piece(&s->fr, at[len - 1]);
+	if (field_span_fast(s, s->msg, at, len, F_HNAME))
+		return 0;
 	return on_field_span(s, at, len, F_HNAME);
 }
 
@@ -374,6 +417,8 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len)
 	framing_line_end(&s->fr, (const uint8_t *)at + len);
 	if (len && (at[len - 1] == ' ' || at[len - 1] == '\t'))
 		s->value_ws = true;
+	if (field_span_fast(s, s->msg, at, len, F_HVALUE))
+		return 0;
 	return on_field_span(s, at, len, F_HVALUE);
 }
 
