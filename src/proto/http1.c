@@ -278,23 +278,22 @@ on_field_span(struct side *s, const char *at, size_t len, enum field f)
 }
 
 /* What on_field_span() does with the usual span: a whole name, or the
- * first piece of a value, of at most FIELD_FAST bytes, with as many
- * readable at at (the buffer llhttp parses goes on: the rest of the
- * head, the body) and free in the message's buf.  It is copied as one
- * block of FIELD_FAST bytes, and no call is made, as it runs for every
- * header twice.  Returns false, having done nothing, when the span is
- * not so. */
-#define FIELD_FAST 32
+ * first piece of a value, of at most 32 bytes.  It is copied as one or
+ * two blocks of 16 bytes, when that many are readable at at (the buffer
+ * llhttp parses goes on: the rest of the head, the body) and free in the
+ * message's buf, and no call is made, as it runs for every header twice.
+ * Returns false, having done nothing, when the span is not so. */
 static inline __attribute__((always_inline)) bool
 field_span_fast(struct side *s, struct http_msg *m, const char *at,
 		size_t len, enum field f)
 {
 	size_t off = m->buf_len + (m->buf_len != 0);
+	size_t blk = len <= 16 ? 16 : 32;
 	struct http_header *hd;
 
-	if (s->field == f || len > FIELD_FAST || m->head_truncated ||
-	    (const char *)s->fr.end - at < FIELD_FAST ||
-	    m->buf_cap - off <= FIELD_FAST)
+	if (s->field == f || len > 32 || m->head_truncated ||
+	    (size_t)((const char *)s->fr.end - at) < blk ||
+	    m->buf_cap - off <= blk)
 		return false;
 	if (f == F_HNAME) {
 		if (m->nhdrs >= m->hdrs_cap || m->nhdrs >= HTTP_MSG_HDRS_MAX)
@@ -312,7 +311,9 @@ field_span_fast(struct side *s, struct http_msg *m, const char *at,
 		hd->value_len += (uint32_t)len;
 	}
 	/* the bytes past the span are overwritten later, or never read */
-	memcpy(m->buf + off, at, FIELD_FAST);
+	memcpy(m->buf + off, at, 16);
+	if (blk > 16)
+		memcpy(m->buf + off + 16, at + 16, 16);
 	m->buf[off + len] = '\0';
 	m->buf_len = off + len;
 	s->field = f;
