@@ -252,12 +252,14 @@ static inline size_t writer_word_first(uint64_t odd)
 #ifdef __SSE2__
 /* Flags (bit i for byte i) the bytes of v that the word check above
  * would: not printable ASCII, and with json also quotes and
- * backslashes.  Compared as signed, a byte >= 0x80 is below 0x20 too.
- * Every flag is exact; the table decides about tab, CR and LF. */
+ * backslashes.  One is added to each byte first, so that one signed
+ * comparison takes them all: DEL becomes -128 and 0xff zero, a byte
+ * >= 0x80 is negative, and the printable ones go from 0x21 up.  Every
+ * flag is exact; the table decides about tab, CR and LF. */
 static inline unsigned writer_block_odd(__m128i v, bool json)
 {
-	__m128i odd = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
-				   _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+	__m128i odd = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(1)),
+				     _mm_set1_epi8(0x21));
 
 	if (json)
 		odd = _mm_or_si128(odd, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
