@@ -428,38 +428,57 @@ writer_copy_short(uint8_t **dp, const uint8_t *p, size_t n,
 	return false;
 }
 
-/* A slice of m->buf as bytes; empty when it does not lie inside buf, so
- * that a parser bug cannot make a writer read out of bounds. */
-static inline size_t writer_slice(const struct http_msg *m, uint32_t off,
-				  uint32_t len, const uint8_t **p)
+/* A message's buf as the writers read its slices (writer_slice()).  It
+ * is taken once for all the fields of a message: each byte a writer
+ * stores may alias the message, so that m->buf and its bounds, read at
+ * each slice, would be read again after every store. */
+struct writer_msgbuf {
+	const uint8_t *base; /* m->buf, or "" when it has none */
+	size_t len;	     /* m->buf_len, 0 when it has none */
+	const uint8_t *end;  /* how far it may be read: its allocation
+			      * (buf_cap), past its last slice */
+};
+
+static inline void writer_msgbuf_get(const struct http_msg *m,
+				     struct writer_msgbuf *b)
 {
-	if (!m->buf || off > m->buf_len || len > m->buf_len - off) {
-		*p = (const uint8_t *)"";
+	if (!m->buf) {
+		b->base = b->end = (const uint8_t *)"";
+		b->len = 0;
+		return;
+	}
+	b->base = (const uint8_t *)m->buf;
+	b->len = m->buf_len;
+	b->end = b->base + m->buf_cap;
+}
+
+/* A slice of a message's buf as bytes, at *p, and how far they may be
+ * read, *lim: past the slice to the end of the allocation.  Empty when
+ * it does not lie inside buf, so that a parser bug cannot make a writer
+ * read out of bounds. */
+static inline size_t writer_slice(const struct writer_msgbuf *b, uint32_t off,
+				  uint32_t len, const uint8_t **p,
+				  const uint8_t **lim)
+{
+	if (off > b->len || len > b->len - off) {
+		*p = *lim = (const uint8_t *)"";
 		return 0;
 	}
-	*p = (const uint8_t *)m->buf + off;
+	*p = b->base + off;
+	*lim = b->end;
 	return len;
 }
 
-/* How far the bytes of a slice of m->buf (at p) may be read: to the end
- * of the allocation (buf_cap), past the slice. */
-static inline const uint8_t *writer_slice_lim(const struct http_msg *m,
-					      const uint8_t *p, size_t n)
-{
-	return m->buf && n ? (const uint8_t *)m->buf + m->buf_cap : p + n;
-}
-
-/* Writes the slice p[0..n) of m->buf (from writer_slice()) at *dp, which
- * has room for what escape() makes of it plus 16 bytes, and advances
- * *dp: as it is when it is short and plain (the usual header name or
- * value), else through escape() (json: the JSON writer's, else the text
- * writer's).  Both writers show each header's name and value so. */
+/* Writes a slice p[0..n) (from writer_slice(), with its lim) at *dp,
+ * which has room for what escape() makes of it plus 16 bytes, and
+ * advances *dp: as it is when it is short and plain (the usual header
+ * name or value), else through escape() (json: the JSON writer's, else
+ * the text writer's).  Both writers show each header's name and value
+ * so. */
 static inline __attribute__((always_inline)) void
-writer_put_slice(uint8_t **dp, const struct http_msg *m, const uint8_t *p,
-		 size_t n, writer_escape_fn escape, bool json)
+writer_put_slice(uint8_t **dp, const uint8_t *p, size_t n, const uint8_t *lim,
+		 writer_escape_fn escape, bool json)
 {
-	const uint8_t *lim = writer_slice_lim(m, p, n);
-
 	if (!writer_copy_short(dp, p, n, lim, json))
 		escape(dp, p, p + n, p + n, lim);
 }
