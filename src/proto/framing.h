@@ -70,7 +70,8 @@ static inline void framing_line_end(struct framing *f, const uint8_t *e)
 /* A piece of a header's name ends with c. */
 static inline void framing_name_piece(struct framing *f, char c)
 {
-	if (c == ' ' || c == '\t')
+	/* most end in a letter: one comparison */
+	if ((uint8_t)c <= ' ' && (c == ' ' || c == '\t'))
 		f->name_space = true;
 }
 
@@ -87,6 +88,7 @@ static inline void framing_field(struct framing *f, llhttp_t *p,
 	if (len == sizeof("Content-Length") - 1)
 		framing_field_cl(f, p, name);
 }
+
 /* The head is complete.  Returns true when the body's length cannot be
  * known (a request's Transfer-Encoding not ending in chunked): the
  * caller treats it as having none, then looks for the next message. */

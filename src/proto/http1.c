@@ -416,7 +416,9 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len)
 	if (!s->msg)
 		return 0;
 	framing_line_end(&s->fr, (const uint8_t *)at + len);
-	if (len && (at[len - 1] == ' ' || at[len - 1] == '\t'))
+	/* most end in a letter or a digit: one comparison */
+	if (len && (uint8_t)at[len - 1] <= ' ' &&
+	    (at[len - 1] == ' ' || at[len - 1] == '\t'))
 		s->value_ws = true;
 	if (field_span_fast(s, s->msg, at, len, F_HVALUE))
 		return 0;
