@@ -37,12 +37,23 @@ static uint64_t key_bit(const char *name, size_t len)
 	return 1ULL << ((len * 5 + c) & 63);
 }
 
+/* The same from the length and the last letter, for the names that
+ * share a bit above: Accept-Ranges, on most static files, has
+ * Authorization's length and first letter, not its last. */
+static uint64_t end_bit(const char *name, size_t len)
+{
+	unsigned c = len ? (unsigned char)name[len - 1] | 0x20 : 0;
+
+	return 1ULL << ((len + c) & 63);
+}
+
 int redact_add_header(struct redact *r, const char *name)
 {
 	if (r->nheaders == REDACT_MAX_NAMES)
 		return -E2BIG;
 	r->header_len[r->nheaders] = strlen(name);
 	r->header_keys |= key_bit(name, r->header_len[r->nheaders]);
+	r->header_ends |= end_bit(name, r->header_len[r->nheaders]);
 	r->headers[r->nheaders++] = name;
 	return 0;
 }
@@ -133,6 +144,7 @@ static inline size_t redact_fields(const struct redact *r, struct http_msg *m,
 		struct http_header *h = &arr[i];
 
 		if ((r->header_keys & key_bit(m->buf + h->name_off, h->name_len)) &&
+		    (r->header_ends & end_bit(m->buf + h->name_off, h->name_len)) &&
 		    listed(r->headers, r->header_len, r->nheaders, m->buf + h->name_off,
 			   h->name_len))
 			n += redact_field(m, h);

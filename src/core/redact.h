@@ -20,6 +20,8 @@ struct redact {
 	uint64_t header_keys; /* a bit per listed name, chosen by its
 			       * length and first letter (redact.c): most
 			       * headers are ruled out by this alone */
+	uint64_t header_ends; /* the same, by its length and last letter:
+			       * rules out most of the others */
 	const char *query[REDACT_MAX_NAMES];
 	size_t query_len[REDACT_MAX_NAMES];
 	size_t nquery;

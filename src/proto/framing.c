@@ -66,10 +66,9 @@ void framing_abandon(struct framing *f)
 	f->run = false;
 }
 
-void framing_field(struct framing *f, llhttp_t *p, const char *name,
-		   size_t len)
+void framing_field_cl(struct framing *f, llhttp_t *p, const char *name)
 {
-	if (!util_token_eq(name, len, "Content-Length") ||
+	if (!util_token_eq(name, sizeof("Content-Length") - 1, "Content-Length") ||
 	    !(p->flags & F_CONTENT_LENGTH))
 		return;
 	/* llhttp refuses a second Content-Length: let it count this one

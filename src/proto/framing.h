@@ -70,14 +70,25 @@ static inline void framing_line_end(struct framing *f, const uint8_t *e)
 /* A piece of a header's name ends with c. */
 static inline void framing_name_piece(struct framing *f, char c)
 {
-	if (c == ' ' || c == '\t')
+	/* most end in a letter: one comparison */
+	if ((uint8_t)c <= ' ' && (c == ' ' || c == '\t'))
 		f->name_space = true;
 }
 
+/* For framing_field(): name, as long as "Content-Length", may be a
+ * second one. */
+void framing_field_cl(struct framing *f, llhttp_t *p, const char *name);
+
 /* A header's name is complete, name[0..len), and llhttp has seen a
- * Content-Length before it. */
-void framing_field(struct framing *f, llhttp_t *p, const char *name,
-		   size_t len);
+ * Content-Length before it.  Inline, as it runs for each header after
+ * one: most are ruled out by their length without a call. */
+static inline void framing_field(struct framing *f, llhttp_t *p,
+				 const char *name, size_t len)
+{
+	if (len == sizeof("Content-Length") - 1)
+		framing_field_cl(f, p, name);
+}
+
 /* The head is complete.  Returns true when the body's length cannot be
  * known (a request's Transfer-Encoding not ending in chunked): the
  * caller treats it as having none, then looks for the next message. */

@@ -30,6 +30,8 @@ struct side {
 	bool in_body;	/* between headers-complete and message-complete */
 	bool feeding_gap;
 	bool method_ok;	/* llhttp recognised the request's method */
+	bool value_ws;	/* a piece of a header's value ended in
+			 * whitespace: trim the values */
 	enum field field;     /* which slice the last data callback grew */
 	struct txn *txn;      /* transaction being parsed, or NULL */
 	struct http_msg *msg; /* message being parsed (in txn, or scratch) */
@@ -56,6 +58,14 @@ struct http1 {
 
 static llhttp_settings_t settings;
 static bool settings_ready;
+
+/* What llhttp_execute() runs, from p to endp: llhttp's parser, or its
+ * copy built with SSE4.2 where the CPU has it (meson.build says why). */
+typedef int (*parse_fn)(llhttp_t *p, const char *at, const char *endp);
+#ifdef HS_LLHTTP_SSE42
+int llhttp__internal_execute_sse42(llhttp_t *p, const char *at, const char *endp);
+#endif
+static parse_fn parse;
 
 static const uint8_t zeros[1];
 
@@ -157,6 +167,7 @@ static int on_message_begin(llhttp_t *p)
 	s->field = F_NONE;
 	s->in_body = false;
 	s->method_ok = false;
+	s->value_ws = false;
 	if (s->is_request) {
 		t = txn_get(h->env->pool);
 		if (!t)
@@ -223,9 +234,8 @@ static __attribute__((noinline)) int hdrs_grow(struct http_msg *m)
 
 /* A span of a header's name or value.  A new name opens a header; a
  * header whose name or value did not fit is dropped whole rather than
- * shown cut.  Inlined into each of its two callers, where f is known:
- * it runs for every header twice. */
-static inline __attribute__((always_inline)) int
+ * shown cut.  Most spans take field_span_fast() instead. */
+static __attribute__((noinline)) int
 on_field_span(struct side *s, const char *at, size_t len, enum field f)
 {
 	struct http_msg *m = s->msg;
@@ -265,6 +275,49 @@ on_field_span(struct side *s, const char *at, size_t len, enum field f)
 		hd->value_len += len;
 	}
 	return 0;
+}
+
+/* What on_field_span() does with the usual span: a whole name, or the
+ * first piece of a value, of at most 32 bytes.  It is copied as one or
+ * two blocks of 16 bytes, when that many are readable at at (the buffer
+ * llhttp parses goes on: the rest of the head, the body) and free in the
+ * message's buf, and no call is made, as it runs for every header twice.
+ * Returns false, having done nothing, when the span is not so. */
+static inline __attribute__((always_inline)) bool
+field_span_fast(struct side *s, struct http_msg *m, const char *at,
+		size_t len, enum field f)
+{
+	size_t off = m->buf_len + (m->buf_len != 0);
+	size_t blk = len <= 16 ? 16 : 32;
+	struct http_header *hd;
+
+	if (s->field == f || len > 32 || m->head_truncated ||
+	    (size_t)((const char *)s->fr.end - at) < blk ||
+	    m->buf_cap - off <= blk)
+		return false;
+	if (f == F_HNAME) {
+		if (m->nhdrs >= m->hdrs_cap || m->nhdrs >= HTTP_MSG_HDRS_MAX)
+			return false;
+		hd = &m->hdrs[m->nhdrs++];
+		hd->name_off = (uint32_t)off;
+		hd->name_len = (uint32_t)len;
+		hd->value_off = 0;
+		hd->value_len = 0;
+	} else {
+		if (!m->nhdrs)
+			return false;
+		hd = &m->hdrs[m->nhdrs - 1];
+		hd->value_off = (uint32_t)off;
+		hd->value_len += (uint32_t)len;
+	}
+	/* the bytes past the span are overwritten later, or never read */
+	memcpy(m->buf + off, at, 16);
+	if (blk > 16)
+		memcpy(m->buf + off + 16, at + 16, 16);
+	m->buf[off + len] = '\0';
+	m->buf_len = off + len;
+	s->field = f;
+	return true;
 }
 
 static int on_method(llhttp_t *p, const char *at, size_t len)
@@ -351,6 +404,8 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
 		return 0;
 	if (len)
 		framing_name_piece(&s->fr, at[len - 1]);
+	if (field_span_fast(s, s->msg, at, len, F_HNAME))
+		return 0;
 	return on_field_span(s, at, len, F_HNAME);
 }
 
@@ -361,6 +416,12 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len)
 	if (!s->msg)
 		return 0;
 	framing_line_end(&s->fr, (const uint8_t *)at + len);
+	/* most end in a letter or a digit: one comparison */
+	if (len && (uint8_t)at[len - 1] <= ' ' &&
+	    (at[len - 1] == ' ' || at[len - 1] == '\t'))
+		s->value_ws = true;
+	if (field_span_fast(s, s->msg, at, len, F_HVALUE))
+		return 0;
 	return on_field_span(s, at, len, F_HVALUE);
 }
 
@@ -373,13 +434,16 @@ static int on_headers_complete(llhttp_t *p)
 
 	s->field = F_NONE;
 	/* RFC 9110 section 5.5: whitespace around a field value is not
-	 * part of it (llhttp drops only the leading part). */
-	for (size_t i = 0; i < m->nhdrs; i++) {
-		struct http_header *hd = &m->hdrs[i];
+	 * part of it (llhttp drops only the leading part).  Values are
+	 * looked at only when a piece of one ended in whitespace. */
+	if (s->value_ws) {
+		for (size_t i = 0; i < m->nhdrs; i++) {
+			struct http_header *hd = &m->hdrs[i];
 
-		while (hd->value_len && (m->buf[hd->value_off + hd->value_len - 1] == ' ' ||
-					 m->buf[hd->value_off + hd->value_len - 1] == '\t'))
-			m->buf[hd->value_off + --hd->value_len] = '\0';
+			while (hd->value_len && (m->buf[hd->value_off + hd->value_len - 1] == ' ' ||
+						 m->buf[hd->value_off + hd->value_len - 1] == '\t'))
+				m->buf[hd->value_off + --hd->value_len] = '\0';
+		}
 	}
 	/* A request whose length cannot be known has none here; what
 	 * follows is looked at afresh (execute()). */
@@ -540,6 +604,12 @@ static void settings_init(void)
 	settings.on_headers_complete = on_headers_complete;
 	settings.on_body = on_body;
 	settings.on_message_complete = on_message_complete;
+	parse = llhttp__internal_execute;
+#ifdef HS_LLHTTP_SSE42
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("sse4.2"))
+		parse = llhttp__internal_execute_sse42;
+#endif
 	settings_ready = true;
 }
 
@@ -681,7 +751,8 @@ static int execute(struct http1 *h, struct side *s, const uint8_t *data,
 	llhttp_errno_t err;
 
 	for (;;) {
-		err = llhttp_execute(&s->parser, (const char *)p, end - p);
+		err = (llhttp_errno_t)parse(&s->parser, (const char *)p,
+					    (const char *)end);
 		if (err == HPE_OK)
 			return 0;
 		if (err == HPE_PAUSED) {

@@ -203,9 +203,12 @@ static void har_cstr(struct writer_line *l, const char *s, size_t n)
 static void har_slice(struct writer_line *l, const struct http_msg *m, uint32_t off,
 		      uint32_t len)
 {
-	const uint8_t *p;
-	size_t n = writer_slice(m, off, len, &p);
+	struct writer_msgbuf b;
+	const uint8_t *p, *lim;
+	size_t n;
 
+	writer_msgbuf_get(m, &b);
+	n = writer_slice(&b, off, len, &p, &lim);
 	json_put_str(l, p, n);
 }
 

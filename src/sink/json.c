@@ -220,17 +220,20 @@ static void json_cstr(struct writer_line *out, const char *s)
 static inline void json_slice(struct writer_line *out, const struct http_msg *m,
 			      uint32_t off, uint32_t len)
 {
-	const uint8_t *p;
-	size_t n = writer_slice(m, off, len, &p);
+	struct writer_msgbuf b;
+	const uint8_t *p, *lim;
+	size_t n;
 	uint8_t *d;
 
+	writer_msgbuf_get(m, &b);
+	n = writer_slice(&b, off, len, &p, &lim);
 	if (n > WRITER_STEP) {
-		json_str_lim(out, p, n, writer_slice_lim(m, p, n));
+		json_str_lim(out, p, n, lim);
 		return;
 	}
 	d = (uint8_t *)writer_reserve(out, 6 * n + 16 + 2);
 	*d++ = '"';
-	writer_put_slice(&d, m, p, n, json_escape, true);
+	writer_put_slice(&d, p, n, lim, json_escape, true);
 	*d++ = '"';
 	out->len = (char *)d - out->buf;
 }
@@ -352,21 +355,21 @@ static void json_end(struct writer_line *out, const struct conn_info *c,
 /* One field, ["name","value"], after a comma unless first.  A field of
  * usual size goes in one step: room for both strings is made at once. */
 static inline __attribute__((always_inline)) void
-json_field(struct writer_line *out, const struct http_msg *m,
+json_field(struct writer_line *out, const struct writer_msgbuf *b,
 	   const struct http_header *h, bool first)
 {
-	const uint8_t *np, *vp;
-	size_t nn = writer_slice(m, h->name_off, h->name_len, &np);
-	size_t vn = writer_slice(m, h->value_off, h->value_len, &vp);
+	const uint8_t *np, *vp, *nlim, *vlim;
+	size_t nn = writer_slice(b, h->name_off, h->name_len, &np, &nlim);
+	size_t vn = writer_slice(b, h->value_off, h->value_len, &vp, &vlim);
 	uint8_t *d;
 
 	if (nn + vn > WRITER_STEP) {
 		if (!first)
 			writer_putc(out, ',');
 		writer_putc(out, '[');
-		json_str_lim(out, np, nn, writer_slice_lim(m, np, nn));
+		json_str_lim(out, np, nn, nlim);
 		writer_putc(out, ',');
-		json_str_lim(out, vp, vn, writer_slice_lim(m, vp, vn));
+		json_str_lim(out, vp, vn, vlim);
 		writer_putc(out, ']');
 		return;
 	}
@@ -375,11 +378,11 @@ json_field(struct writer_line *out, const struct http_msg *m,
 		*d++ = ',';
 	*d++ = '[';
 	*d++ = '"';
-	writer_put_slice(&d, m, np, nn, json_escape, true);
+	writer_put_slice(&d, np, nn, nlim, json_escape, true);
 	*d++ = '"';
 	*d++ = ',';
 	*d++ = '"';
-	writer_put_slice(&d, m, vp, vn, json_escape, true);
+	writer_put_slice(&d, vp, vn, vlim, json_escape, true);
 	*d++ = '"';
 	*d++ = ']';
 	out->len = (char *)d - out->buf;
@@ -388,11 +391,13 @@ json_field(struct writer_line *out, const struct http_msg *m,
 static void json_fields(struct writer_line *out, const struct http_msg *m,
 			const struct http_header *f, size_t n)
 {
+	struct writer_msgbuf b;
 	size_t i;
 
+	writer_msgbuf_get(m, &b);
 	writer_putc(out, '[');
 	for (i = 0; i < n; i++)
-		json_field(out, m, &f[i], i == 0);
+		json_field(out, &b, &f[i], i == 0);
 	writer_putc(out, ']');
 }
 

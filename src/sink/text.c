@@ -121,17 +121,20 @@ static void text_put_safe(struct writer_line *out, const uint8_t *p, size_t n)
 static inline void text_put_slice(struct writer_line *out, const struct http_msg *m,
 				  uint32_t off, uint32_t len)
 {
-	const uint8_t *p;
-	size_t n = writer_slice(m, off, len, &p);
+	struct writer_msgbuf b;
+	const uint8_t *p, *lim;
+	size_t n;
 	uint8_t *d;
 
+	writer_msgbuf_get(m, &b);
+	n = writer_slice(&b, off, len, &p, &lim);
 	if (n <= WRITER_STEP) {
 		d = (uint8_t *)writer_reserve(out, 4 * n + 16);
-		writer_put_slice(&d, m, p, n, text_escape, false);
+		writer_put_slice(&d, p, n, lim, text_escape, false);
 		out->len = (char *)d - out->buf;
 		return;
 	}
-	text_put_safe_lim(out, p, n, writer_slice_lim(m, p, n));
+	text_put_safe_lim(out, p, n, lim);
 }
 
 /* Local time of day, to the microsecond, as tcpdump prints it (the date
@@ -166,19 +169,19 @@ static void text_put_time(struct writer_line *out, uint64_t ns)
 /* One field's line.  A field of usual size goes in one step: room for
  * the line is made at once. */
 static inline __attribute__((always_inline)) void
-text_field(struct writer_line *out, const struct http_msg *m,
+text_field(struct writer_line *out, const struct writer_msgbuf *b,
 	   const struct http_header *h)
 {
-	const uint8_t *np, *vp;
-	size_t nn = writer_slice(m, h->name_off, h->name_len, &np);
-	size_t vn = writer_slice(m, h->value_off, h->value_len, &vp);
+	const uint8_t *np, *vp, *nlim, *vlim;
+	size_t nn = writer_slice(b, h->name_off, h->name_len, &np, &nlim);
+	size_t vn = writer_slice(b, h->value_off, h->value_len, &vp, &vlim);
 	uint8_t *d;
 
 	if (nn + vn > WRITER_STEP) {
 		WRITER_LIT(out, TEXT_INDENT);
-		text_put_safe_lim(out, np, nn, writer_slice_lim(m, np, nn));
+		text_put_safe_lim(out, np, nn, nlim);
 		WRITER_LIT(out, ": ");
-		text_put_safe_lim(out, vp, vn, writer_slice_lim(m, vp, vn));
+		text_put_safe_lim(out, vp, vn, vlim);
 		writer_putc(out, '\n');
 		return;
 	}
@@ -186,10 +189,10 @@ text_field(struct writer_line *out, const struct http_msg *m,
 					      sizeof(TEXT_INDENT ": \n"));
 	memcpy(d, TEXT_INDENT, sizeof(TEXT_INDENT) - 1);
 	d += sizeof(TEXT_INDENT) - 1;
-	writer_put_slice(&d, m, np, nn, text_escape, false);
+	writer_put_slice(&d, np, nn, nlim, text_escape, false);
 	*d++ = ':';
 	*d++ = ' ';
-	writer_put_slice(&d, m, vp, vn, text_escape, false);
+	writer_put_slice(&d, vp, vn, vlim, text_escape, false);
 	*d++ = '\n';
 	out->len = (char *)d - out->buf;
 }
@@ -197,8 +200,11 @@ text_field(struct writer_line *out, const struct http_msg *m,
 static void text_fields(struct writer_line *out, const struct http_msg *m,
 			const struct http_header *f, size_t n)
 {
+	struct writer_msgbuf b;
+
+	writer_msgbuf_get(m, &b);
 	for (size_t i = 0; i < n; i++)
-		text_field(out, m, &f[i]);
+		text_field(out, &b, &f[i]);
 }
 
 static void text_headers(struct writer_line *out, const struct http_msg *m)

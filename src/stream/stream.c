@@ -542,7 +542,8 @@ static void dir_feed(struct stream *st, struct conn *c, int dir, uint64_t pos,
 		return;
 	}
 	deliver(st, c, dir, pos, span, captured, data, ts);
-	drain(st, c, dir, false, ts);
+	if (d->queue) /* the usual case, in order, has nothing waiting */
+		drain(st, c, dir, false, ts);
 }
 
 /* Delivers the one waiting record that is oldest across both
