@@ -145,8 +145,9 @@ struct hs_addr {
  * account for).  For HS_EV_CLOSE, pos and span are unused, and
  * syscall_len is 0.  For HS_EV_EXIT only tgid and ts_ns are set. */
 struct hs_event {
-	__u64 ts_ns;	   /* CLOCK_MONOTONIC: syscall entry for sends,
-			    * exit for receives */
+	__u64 ts_ns;	   /* CLOCK_MONOTONIC: when a send began (its
+			    * syscall's entry, tcp:tcp_sendmsg_locked or,
+			    * failing both, its end), a receive's end */
 	__u64 conn_id;	   /* unique for a (tgid, fd) generation */
 	__u64 pos;	   /* stream offset of the first byte, per dir */
 	__u64 cgroup_id;   /* the task's cgroup v2 id */
