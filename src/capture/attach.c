@@ -36,6 +36,12 @@ static void kernel_name(const char *fn, char out[KNAME_LEN])
 			p += 4;
 		else if (!strncmp(p, cat, n) && p[n] == '_')
 			p += n + 1;
+	} else if (!strncmp(fn, "raw_tracepoint__", 16)) {
+		/* No category: the event's first word names its subsystem
+		 * ("tcp_sendmsg_locked" -> "sendmsg_locked"). */
+		p = fn + 16;
+		if ((cat = strchr(p, '_')) && cat[1])
+			p = cat + 1;
 	} else if (!strncmp(fn, "uprobe__", 8)) {
 		p = fn + 8;
 	} else if (!strncmp(fn, "uretprobe__", 11)) {
@@ -160,18 +166,22 @@ static const struct {
 	{ "tracepoint__syscalls__sys_exit_accept4", "syscalls", "sys_exit_accept" },
 };
 
+/* Attaches program fd to tracepoint cat:ev, or to the raw tracepoint ev
+ * when cat is NULL. */
 static int attach_tp(struct attach *a, int fd, const char *cat, const char *ev)
 {
 	int afd;
 
 	if (a->ntp == ATTACH_MAX_TP)
 		return -E2BIG;
-	afd = bpf_attach_tracepoint(fd, cat, ev);
+	afd = cat ? bpf_attach_tracepoint(fd, cat, ev)
+		  : bpf_attach_raw_tracepoint(fd, ev);
 	if (afd < 0) {
-		warn("failed to attach tracepoint %s:%s: %s", cat, ev, strerror(errno));
+		warn("failed to attach %stracepoint %s%s%s: %s", cat ? "" : "raw ",
+		     cat ? cat : "", cat ? ":" : "", ev, strerror(errno));
 		return -ENOENT;
 	}
-	snprintf(a->tp_name[a->ntp], ATTACH_NAME_LEN, "%s:%s", cat, ev);
+	snprintf(a->tp_name[a->ntp], ATTACH_NAME_LEN, "%s:%s", cat ? cat : "raw", ev);
 	a->tp_fd[a->ntp++] = afd;
 	return 0;
 }
@@ -207,6 +217,17 @@ int attach_all(struct attach *a, void *mod)
 		char cat[64], ev[64];
 		int fd;
 
+		if (!strncmp(name, "raw_tracepoint__", 16)) {
+			/* RAW_TRACEPOINT_PROBE: the event's own arguments,
+			 * without the record a tracepoint builds first. */
+			fd = attach_load_prog(a, mod, name,
+					      BPF_PROG_TYPE_RAW_TRACEPOINT);
+			if (fd < 0)
+				return fd;
+			if ((err = attach_tp(a, fd, NULL, name + 16)))
+				return err;
+			continue;
+		}
 		if (!split_tp(name, cat, ev, sizeof(cat)))
 			continue;
 		/* The fd is a->prog_fd's to close. */
@@ -218,7 +239,8 @@ int attach_all(struct attach *a, void *mod)
 			return err;
 	}
 	if (!a->ntp) {
-		warn("the probe defines no TRACEPOINT_PROBE: nothing to attach");
+		warn("the probe defines no TRACEPOINT_PROBE or "
+		     "RAW_TRACEPOINT_PROBE: nothing to attach");
 		return -EINVAL;
 	}
 	return 0;

@@ -6,7 +6,7 @@
 
 #include "event.h"
 
-#define ATTACH_MAX_TP 64 /* TRACEPOINT_PROBEs in a probe */
+#define ATTACH_MAX_TP 64 /* TRACEPOINT_PROBEs (and raw ones) in a probe */
 /* Programs held: every tracepoint's, every tail-call target's (one per
  * slot of hs_calls and of hs_calls_kp) and the uprobes' (OpenSSL, Go). */
 #define ATTACH_MAX_PROGS (ATTACH_MAX_TP + 2 * HS_CALL_MAX + HS_UPROBE_SLOTS + HS_GO_PROGS)
@@ -18,7 +18,7 @@ struct attach {
 	int prog_fd[ATTACH_MAX_PROGS];
 	int nprogs;
 	int tp_fd[ATTACH_MAX_TP]; /* attached tracepoints */
-	char tp_name[ATTACH_MAX_TP][ATTACH_NAME_LEN]; /* "category:event" */
+	char tp_name[ATTACH_MAX_TP][ATTACH_NAME_LEN]; /* "category:event", "raw:event" */
 	int ntp;
 };
 
