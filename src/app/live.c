@@ -293,9 +293,16 @@ static int live_open(struct app *a)
 				a->ncgroups ? "in the kernel by cgroup" : "in user space");
 	}
 	if (o->probe_file) {
+		char *full;
+
 		text = read_probe_file(o->probe_file);
 		if (!text)
 			return -1;
+		/* A copy of probes/httpsnoop.bpf.c includes event.h. */
+		if ((full = probe_source_with_header(text))) {
+			free(text);
+			text = full;
+		}
 		po.source = text;
 		po.source_name = o->probe_file;
 		po.debug_info = true;

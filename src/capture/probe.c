@@ -27,6 +27,36 @@
 
 /* The -D flags that tell the probe what the kernel has and what the
  * options ask for (see the top of probes/httpsnoop.bpf.c). */
+char *probe_source_with_header(const char *text)
+{
+	static const char inc[] = "#include \"event.h\"";
+	const char *at = text, *rest;
+	size_t line = 1, hlen = strlen(probe_event_header), n;
+	char *out;
+
+	for (;;) {
+		if (!strncmp(at, inc, sizeof(inc) - 1))
+			break;
+		if (!(at = strchr(at, '\n')))
+			return NULL;
+		at++;
+		line++;
+	}
+	rest = strchr(at, '\n');
+	rest = rest ? rest + 1 : at + strlen(at);
+	/* The text before, the header under its own name, the rest under
+	 * the name BCC gives the main file, numbered as in the file. */
+	n = (size_t)(at - text) + hlen + strlen(rest) + 128;
+	out = malloc(n);
+	if (!out)
+		return NULL;
+	snprintf(out, n, "%.*s#line 1 \"event.h\"\n%s%s#line %zu \"/virtual/main.c\"\n%s",
+		 (int)(at - text), text, probe_event_header,
+		 hlen && probe_event_header[hlen - 1] == '\n' ? "" : "\n",
+		 line + 1, rest);
+	return out;
+}
+
 static int probe_cflags(const struct probe *p, const struct probe_opts *o,
 			char defs[MAX_CFLAGS][CFLAG_LEN])
 {

@@ -13,6 +13,8 @@
 /* The probe source embedded at build time (include/event.h followed by
  * probes/httpsnoop.bpf.c), NUL-terminated. */
 extern const char probe_embedded_source[];
+/* include/event.h alone, as this binary was built with it. */
+extern const char probe_event_header[];
 
 /* How the probe sees socket I/O (see the top of probes/httpsnoop.bpf.c). */
 enum probe_hooks {
@@ -60,6 +62,14 @@ struct probe_opts {
 				  * lines (a quarter of the compile time) */
 	bool verbose;
 };
+
+/* A probe file that includes event.h as probes/httpsnoop.bpf.c does (a
+ * line `#include "event.h"`), with that line replaced by this binary's
+ * header between #line directives, so that clang's diagnostics keep the
+ * file's own line numbers.  Returns a new string to free, or NULL when
+ * the text has no such line (a copy of --ebpf's output has the header's
+ * text already) or memory ran out. */
+char *probe_source_with_header(const char *text);
 
 /* One record as the probe sent it; data is valid only during the call. */
 typedef void (*probe_record_fn)(void *ctx, const void *rec, size_t len);

@@ -1,5 +1,5 @@
 #!/bin/bash
-# test-custom-probe.sh -- --ebpf and --probe: an edited probe changes what is traced without a rebuild; a broken one fails with clang's diagnostic, an unsafe one with the verifier's log and its source lines; one without the SSL uprobes traces plain HTTP and says HTTPS is not traced.
+# test-custom-probe.sh -- --ebpf and --probe: an edited probe changes what is traced without a rebuild; a copy of probes/httpsnoop.bpf.c (which includes event.h) works as it is; a broken one fails with clang's diagnostic, an unsafe one with the verifier's log and its source lines; one without the SSL uprobes traces plain HTTP and says HTTPS is not traced.
 . "$(dirname "$0")/lib.sh"
 need_tools curl
 need_bpf
@@ -30,11 +30,18 @@ cmp -s "$T/probe.c" "$T/notls.c" && die "the probe no longer defines uprobe__SSL
 sed 's/^int uprobe__go_tls(/int uprobe__go_tls_read(/' "$T/probe.c" >"$T/oldgo.c"
 cmp -s "$T/probe.c" "$T/oldgo.c" && die "the probe no longer defines uprobe__go_tls; update the sed"
 
+# A copy of the source tree's probe, which includes event.h rather than
+# its text: httpsnoop supplies the header it was built with.
+cp "$SRCDIR/probes/httpsnoop.bpf.c" "$T/srccopy.c"
+grep -q '^#include "event.h"' "$T/srccopy.c" || die "probes/httpsnoop.bpf.c no longer includes event.h; update this test"
+
 hs_spawn builtin -P "$PORT"
+hs_spawn srccopy -P "$PORT" --probe "$T/srccopy.c"
 hs_spawn edited -P "$PORT" --probe "$T/noget.c"
 hs_spawn notls -P "$PORT" --probe "$T/notls.c"
 hs_spawn oldgo -P "$PORT" --probe "$T/oldgo.c"
 hs_wait builtin
+hs_wait srccopy
 hs_wait edited
 hs_wait notls
 hs_wait oldgo
@@ -48,13 +55,15 @@ grep -q 'Go TLS programs of an older' "$T/builtin.err" "$T/edited.err" &&
 curl -sS -o /dev/null "$URL/health" || fail "curl GET failed"
 curl -sS -o /dev/null --data-binary 'posted' "$URL/echo" || fail "curl POST failed"
 curl -sS -o /dev/null "$URL/users" || fail "curl GET failed"
-hs_stop builtin edited notls oldgo
+hs_stop builtin srccopy edited notls oldgo
 hs_show_stats edited
 
 printf 'GET /health 200 15\nPOST /echo 200 6\nGET /users 200 157\n' >"$T/builtin.expect"
 printf 'POST /echo 200 6\n' >"$T/edited.expect"
 $CHECK expect --jsonl "$T/builtin.jsonl" --pid "$DEMO_PID" --role server \
 	--expect "$T/builtin.expect" --ordered || fail "the built-in probe"
+$CHECK expect --jsonl "$T/srccopy.jsonl" --pid "$DEMO_PID" --role server \
+	--expect "$T/builtin.expect" --ordered || fail "a copy of probes/httpsnoop.bpf.c"
 $CHECK expect --jsonl "$T/notls.jsonl" --pid "$DEMO_PID" --role server \
 	--expect "$T/builtin.expect" --ordered || fail "the probe without SSL uprobes"
 $CHECK expect --jsonl "$T/oldgo.jsonl" --pid "$DEMO_PID" --role server \
@@ -79,6 +88,16 @@ grep -Eq ":$LINE:[0-9]+: error:" "$T/broken.err" ||
 	fail "no clang diagnostic for line $LINE on stderr"
 grep -q "$T/broken.c" "$T/broken.err" || fail "the error does not name $T/broken.c"
 grep -q '^Tracing' "$T/broken.err" && fail "httpsnoop said Tracing with a broken probe"
+# The same in the source tree's copy: the header put in for its include
+# line leaves the lines after it numbered as in the file.
+LINE=$(grep -n -m 1 '^static __always_inline void stat_add' "$T/srccopy.c" | cut -d: -f1)
+[ -n "$LINE" ] || die "no stat_add() in probes/httpsnoop.bpf.c"
+sed "${LINE}i this is not C;" "$T/srccopy.c" >"$T/broken2.c"
+timeout 60 "$HTTPSNOOP" --probe "$T/broken2.c" -P "$PORT" -d 1 >/dev/null 2>"$T/broken2.err"
+rc=$?
+[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || fail "a source copy with a syntax error: exit status $rc, expected a failure"
+grep -Eq "main.c:$LINE:[0-9]+: error:" "$T/broken2.err" ||
+	fail "a source copy with a syntax error on line $LINE: $(grep error: "$T/broken2.err" | head -n 2)"
 
 # A probe the verifier rejects (a map value used without its NULL check):
 # non-zero, the program named, and the verifier's log showing the source
