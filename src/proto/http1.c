@@ -586,6 +586,93 @@ static int on_message_complete(llhttp_t *p)
 	return 0;
 }
 
+/* --- llhttp's parser, calling the callbacks above directly ---------- */
+
+/* llhttp's generated parser (llhttp.c) calls a function llhttp__on_NAME
+ * for each event, which llhttp's api.c defines as a call through the
+ * parser's settings table.  Here they are defined, before llhttp.c is
+ * included below, as static functions that call the callbacks above:
+ * the parser's calls become direct ones, which the compiler may inline
+ * into it (a span of a header's name or value is two calls, each
+ * through two functions, otherwise).  They do what api.c's do with the
+ * table that settings_init() fills: an event without a callback
+ * returns 0, and a span callback's -1 becomes HPE_USER.  api.c's own
+ * definitions stay, unused but by llhttp_finish(), which calls through
+ * the table.  llhttp.c declares these after, without "static", which
+ * keeps them static (C11 6.2.2p4). */
+#define HS_LL_EVENT(name, call)                                               \
+	static inline int llhttp__on_##name(llhttp_t *p, const unsigned char *at, \
+					    const unsigned char *endp)        \
+	{                                                                     \
+		(void)at;                                                     \
+		(void)endp;                                                   \
+		return call;                                                  \
+	}
+#define HS_LL_SPAN(name)                                                      \
+	static inline int llhttp__on_##name(llhttp_t *p, const unsigned char *at, \
+					    const unsigned char *endp)        \
+	{                                                                     \
+		int err = on_##name(p, (const char *)at, (size_t)(endp - at)); \
+                                                                              \
+		if (err == -1) {                                              \
+			err = HPE_USER;                                       \
+			llhttp_set_error_reason(p, "Span callback error in on_" #name); \
+		}                                                             \
+		return err;                                                   \
+	}
+HS_LL_EVENT(message_begin, on_message_begin(p))
+HS_LL_SPAN(method)
+HS_LL_EVENT(method_complete, on_method_complete(p))
+HS_LL_SPAN(url)
+HS_LL_EVENT(url_complete, 0)
+HS_LL_SPAN(version)
+HS_LL_EVENT(version_complete, 0)
+HS_LL_SPAN(status)
+HS_LL_EVENT(status_complete, on_status_complete(p))
+HS_LL_SPAN(header_field)
+HS_LL_EVENT(header_field_complete, on_header_field_complete(p))
+HS_LL_SPAN(header_value)
+HS_LL_EVENT(header_value_complete, 0)
+HS_LL_EVENT(headers_complete, on_headers_complete(p))
+HS_LL_SPAN(body)
+HS_LL_EVENT(message_complete, on_message_complete(p))
+HS_LL_EVENT(chunk_header, 0)
+HS_LL_EVENT(chunk_complete, 0)
+HS_LL_EVENT(chunk_extension_name_complete, 0)
+HS_LL_EVENT(chunk_extension_value_complete, 0)
+HS_LL_EVENT(reset, 0)
+#undef HS_LL_EVENT
+#undef HS_LL_SPAN
+
+/* Chunk extensions are not kept: their spans are events without a
+ * callback. */
+static inline int llhttp__on_chunk_extension_name(llhttp_t *p, const unsigned char *at,
+						  const unsigned char *endp)
+{
+	(void)p, (void)at, (void)endp;
+	return 0;
+}
+
+static inline int llhttp__on_chunk_extension_value(llhttp_t *p, const unsigned char *at,
+						   const unsigned char *endp)
+{
+	(void)p, (void)at, (void)endp;
+	return 0;
+}
+
+/* Generated code: not held to this project's warnings. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-prototypes"
+#pragma GCC diagnostic ignored "-Wshadow"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#pragma GCC diagnostic ignored "-Wincompatible-pointer-types"
+#pragma GCC diagnostic ignored "-Wunused-variable"
+#pragma GCC diagnostic ignored "-Wunused-label"
+#pragma GCC diagnostic ignored "-Wunused-function"
+#include "llhttp.c"
+#pragma GCC diagnostic pop
+
 static void settings_init(void)
 {
 	if (settings_ready)
