@@ -243,7 +243,7 @@ static bool follows(const struct h2_frame_hdr *prev,
 static size_t frame_run(const uint8_t *data, size_t len, uint32_t max_len,
 			enum h2_sender sender, size_t *frames, bool *partial)
 {
-	struct h2_frame_hdr h, prev;
+	struct h2_frame_hdr h, prev = { 0 }; /* prev: read once pos > 0 */
 	size_t pos = 0;
 
 	*frames = 0;
