@@ -660,6 +660,31 @@ static inline int llhttp__on_chunk_extension_value(llhttp_t *p, const unsigned c
 	return 0;
 }
 
+/* llhttp's helpers (http.c), which the parser calls at the end of a head
+ * and of a message, are compiled in the same way.  They take char where
+ * llhttp.c declares unsigned char, so they are compiled under other
+ * names, static, and called from functions of llhttp.c's names. */
+static int hs_ll_before_headers_complete(llhttp_t *p, const char *at, const char *endp);
+static int hs_ll_after_headers_complete(llhttp_t *p, const char *at, const char *endp);
+static int hs_ll_after_message_complete(llhttp_t *p, const char *at, const char *endp);
+#define llhttp__before_headers_complete hs_ll_before_headers_complete
+#define llhttp__after_headers_complete hs_ll_after_headers_complete
+#define llhttp__after_message_complete hs_ll_after_message_complete
+#include "http.c"
+#undef llhttp__before_headers_complete
+#undef llhttp__after_headers_complete
+#undef llhttp__after_message_complete
+#define HS_LL_HELPER(name)                                                    \
+	static inline int llhttp__##name(llhttp_t *p, const unsigned char *at,    \
+					 const unsigned char *endp)           \
+	{                                                                     \
+		return hs_ll_##name(p, (const char *)at, (const char *)endp); \
+	}
+HS_LL_HELPER(before_headers_complete)
+HS_LL_HELPER(after_headers_complete)
+HS_LL_HELPER(after_message_complete)
+#undef HS_LL_HELPER
+
 /* Generated code: not held to this project's warnings. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmissing-prototypes"
