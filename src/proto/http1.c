@@ -15,6 +15,9 @@
 #include <strings.h>
 
 #include <llhttp.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "core/util.h"
 #include "proto/body.h"
@@ -684,6 +687,65 @@ HS_LL_HELPER(before_headers_complete)
 HS_LL_HELPER(after_headers_complete)
 HS_LL_HELPER(after_message_complete)
 #undef HS_LL_HELPER
+
+#ifdef __SSE2__
+/* The parser tells the header names it acts on (Connection,
+ * Content-Length, Transfer-Encoding, Upgrade, Proxy-Connection), some
+ * values, and "HTTP/" and the like, by comparing the bytes that follow
+ * with the rest of a word one byte at a time, lowercased or not:
+ * llparse__match_sequence_to_lower() and _id(state, p, endp, seq, len),
+ * some 11 instructions a byte, 13 for the "ontent-length" of each
+ * response.  Where a comparison starts afresh and 16 bytes may be read
+ * at p, it is made here on all of them at once (SSE2), with what the
+ * loop would give: complete (the word's last byte at .current) or a
+ * mismatch (at the first byte that differs).  Otherwise, and across
+ * buffers, llhttp's loop runs.  The calls are told from the functions'
+ * definitions by their first argument (state, or its declaration), so
+ * that each definition keeps its body under another name.  Returns the
+ * bytes that match (len: all), or -1 where it cannot tell. */
+static inline __attribute__((always_inline)) int
+hs_seq_match(uint32_t index, const unsigned char *p, const unsigned char *endp,
+	     const unsigned char *seq, uint32_t len, bool lower)
+{
+	unsigned char want[16] = { 0 };
+	__m128i v, up;
+	unsigned diff;
+
+	if (index || len > 16 || endp - p < 16)
+		return -1;
+	memcpy(want, seq, len);
+	v = _mm_loadu_si128((const __m128i *)p);
+	if (lower) {
+		/* as llhttp: 'A' to 'Z' only (a byte >= 0x80 is negative) */
+		up = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)),
+				   _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
+		v = _mm_or_si128(v, _mm_and_si128(up, _mm_set1_epi8(0x20)));
+	}
+	diff = ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+		       v, _mm_loadu_si128((const __m128i *)want))) &
+	       ((1u << len) - 1);
+	return diff ? __builtin_ctz(diff) : (int)len;
+}
+#define HS_SEQ_MATCH(s, p, endp, seq, len, lower, slow)                       \
+	({                                                                    \
+		int hs_k_ = hs_seq_match((s)->_index, (p), (endp), (seq), (len), lower); \
+		hs_k_ < 0 ? slow((s), (p), (endp), (seq), (len))              \
+			  : (llparse_match_t){                                \
+				    hs_k_ == (int)(len) ? kMatchComplete      \
+							: kMatchMismatch,     \
+				    (p) + hs_k_ - (hs_k_ == (int)(len)) };    \
+	})
+#define llparse__match_sequence_to_lower(a, ...) HS_SEQ_LOWER_##a, __VA_ARGS__)
+#define HS_SEQ_LOWER_llhttp__internal_t hs_ll_match_sequence_to_lower(llhttp__internal_t
+#define HS_SEQ_LOWER_state hs_match_sequence_to_lower(state
+#define hs_match_sequence_to_lower(s, p, endp, seq, len) \
+	HS_SEQ_MATCH(s, p, endp, seq, len, true, hs_ll_match_sequence_to_lower)
+#define llparse__match_sequence_id(a, ...) HS_SEQ_ID_##a, __VA_ARGS__)
+#define HS_SEQ_ID_llhttp__internal_t hs_ll_match_sequence_id(llhttp__internal_t
+#define HS_SEQ_ID_state hs_match_sequence_id(state
+#define hs_match_sequence_id(s, p, endp, seq, len) \
+	HS_SEQ_MATCH(s, p, endp, seq, len, false, hs_ll_match_sequence_id)
+#endif
 
 /* Generated code: not held to this project's warnings. */
 #pragma GCC diagnostic push
