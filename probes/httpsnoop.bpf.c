@@ -866,21 +866,23 @@ static __always_inline void emit_gathered(void *ctx, struct hs_record *r)
 static __always_inline void emit_iov(void *ctx, struct hs_record *r,
 				     __u64 uiov, __u64 cnt)
 {
-	struct hs_iovec first[HS_IOV_BATCH];
-	__u32 nfirst = cnt < HS_IOV_BATCH ? cnt : HS_IOV_BATCH;
+	struct hs_iovec first[HS_IOV_BATCH] = {};
+	__u32 n = cnt < HS_IOV_BATCH ? cnt : HS_IOV_BATCH;
 
-	if (!nfirst ||
-	    hs_read_user(first, nfirst * sizeof(first[0]), (void *)uiov))
-		nfirst = 0;
 	r->have = 0;
+	/* Unreadable, they are a gap, as when one read of an entry failed.
+	 * (The loop's tests are of i alone, which the verifier knows in
+	 * each turn, so that it walks one path through them.) */
+	if (n && hs_read_user(first, n * sizeof(first[0]), (void *)uiov))
+		cnt = 0;
 	for (int i = 0; i < HS_MAX_SEGS; i++) {
 		struct hs_iovec v = {};
 		__u64 have = r->have, left = r->total - r->done - have;
 
 		if (i >= cnt || r->done + have >= r->total)
 			break;
-		if (i < nfirst)
-			v = first[i & (HS_IOV_BATCH - 1)];
+		if (i < HS_IOV_BATCH)
+			v = first[i];
 		else if (hs_read_user(&v, sizeof(v), (void *)(uiov + i * sizeof(v))))
 			break;
 		if (v.len > left)
@@ -1344,16 +1346,6 @@ static __always_inline int conn_data(void *ctx, struct hs_active *ap,
 	ts = a.dir == HS_DIR_SEND || !tls ? a.ts : bpf_ktime_get_ns();
 #else
 	ts = a.dir == HS_DIR_SEND ? a.ts : bpf_ktime_get_ns();
-#endif
-#ifdef HS_HAVE_TCP_SEND_TP
-	/* A send's start from a slot that an earlier send left behind (it
-	 * slept mid-send and ended on the other CPU) is no later than this
-	 * connection's last event: the send is dated now, at its end.  So
-	 * is a send that began before the connection's last event was dated
-	 * (another thread's, on the same connection), so that no record is
-	 * dated before the one it follows. */
-	if (a.dir == HS_DIR_SEND && !tls && ts <= c->last_ts)
-		ts = bpf_ktime_get_ns();
 #endif
 	c->last_ts = ts;
 	if (!conn_advance(c, &a, ret, &pos))
@@ -1824,6 +1816,17 @@ static __always_inline int sock_io(void *ctx, void *skp, __u16 family,
 		}
 		return 0;
 	}
+#ifdef HS_HAVE_TCP_SEND_TP
+	/* A send's start from a slot that an earlier send left behind (it
+	 * slept mid-send and ended on the other CPU) is no later than its
+	 * connection's last record: the send is dated now, at its end.  So
+	 * is a send that began before the connection's last record was dated
+	 * (another thread's), so that no record is dated before the one it
+	 * follows.  (Here, where dir is a constant: a test of a.dir in
+	 * conn_data would double the states the verifier walks there.) */
+	if (dir == HS_DIR_SEND && c && c->sk == sk && a.ts <= c->last_ts)
+		a.ts = 0;
+#endif
 	if (!a.ts)
 		a.ts = bpf_ktime_get_ns();
 	return stash_call(ctx, &a, a.fd, ret, 0);
