@@ -1714,7 +1714,7 @@ static __always_inline int sock_nobuf(void *ctx, struct hs_active *a,
  * sock:sock_send_length.  A thread that sleeps mid-send and wakes on the
  * other CPU finds no slot there and dates its send at its end, as
  * without this tracepoint; the slot it left behind is caught by
- * conn_data (a start before the connection's last event).
+ * sock_io (a start no later than the connection's last record).
  *
  * It is a raw tracepoint: every TCP send on the machine fires it, and a
  * raw tracepoint runs the program without first building the event's

@@ -25,8 +25,6 @@
 #define MAX_CFLAGS 20
 #define CFLAG_LEN 96
 
-/* The -D flags that tell the probe what the kernel has and what the
- * options ask for (see the top of probes/httpsnoop.bpf.c). */
 char *probe_source_with_header(const char *text)
 {
 	static const char inc[] = "#include \"event.h\"";
@@ -57,6 +55,8 @@ char *probe_source_with_header(const char *text)
 	return out;
 }
 
+/* The -D flags that tell the probe what the kernel has and what the
+ * options ask for (see the top of probes/httpsnoop.bpf.c). */
 static int probe_cflags(const struct probe *p, const struct probe_opts *o,
 			char defs[MAX_CFLAGS][CFLAG_LEN])
 {
