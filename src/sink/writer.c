@@ -210,31 +210,40 @@ const char writer_pairs[200] =
 	"6061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
-void writer_put_u64(struct writer_line *l, uint64_t v)
-{
-	/* Written from the end of b, then 20 bytes at once from where the
-	 * digits start: a copy of known size, with room reserved. */
-	char b[40], *d;
-	size_t i = 20;
+/* Powers of ten, for the digit count of writer_fmt_u64(). */
+static const uint64_t writer_pow10[20] = {
+	1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL,
+	10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL,
+	100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+	100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+	100000000000000000ULL, 1000000000000000000ULL,
+	10000000000000000000ULL,
+};
 
-	if (v < 10) {
-		writer_putc(l, (char)('0' + v));
-		return;
-	}
+char *writer_fmt_u64(char *d, uint64_t v)
+{
+	/* The count first (bits times log10(2), then one comparison), so
+	 * that the digits go straight to their place, two per division. */
+	unsigned t = (unsigned)(64 - __builtin_clzll(v | 1)) * 1233 >> 12;
+	char *e = d + t + ((v | 1) >= writer_pow10[t]), *end = e;
+
 	while (v >= 100) {
-		i -= 2;
-		memcpy(b + i, writer_pairs + v % 100 * 2, 2);
+		e -= 2;
+		memcpy(e, writer_pairs + v % 100 * 2, 2);
 		v /= 100;
 	}
-	if (v >= 10) {
-		i -= 2;
-		memcpy(b + i, writer_pairs + v * 2, 2);
-	} else {
-		b[--i] = (char)('0' + v);
-	}
-	d = writer_reserve(l, 20);
-	memcpy(d, b + i, 20);
-	l->len += 20 - i;
+	if (v >= 10)
+		memcpy(e - 2, writer_pairs + v * 2, 2);
+	else
+		e[-1] = (char)('0' + v);
+	return end;
+}
+
+void writer_put_u64(struct writer_line *l, uint64_t v)
+{
+	char *d = writer_reserve(l, 20);
+
+	l->len = writer_fmt_u64(d, v) - l->buf;
 }
 
 void writer_put_int(struct writer_line *l, int64_t v)

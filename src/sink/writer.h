@@ -187,7 +187,9 @@ writer_put_escaped(struct writer_line *l, const uint8_t *p, size_t n,
 /* A string literal, its length known at compile time. */
 #define WRITER_LIT(l, s) writer_put((l), (s), sizeof(s) - 1)
 
-/* Decimal, without leading zeros. */
+/* Decimal, without leading zeros: writer_fmt_u64() at d, which has room
+ * for 20 bytes, and returns the end. */
+char *writer_fmt_u64(char *d, uint64_t v);
 void writer_put_u64(struct writer_line *l, uint64_t v);
 void writer_put_int(struct writer_line *l, int64_t v);
 

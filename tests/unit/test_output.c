@@ -1250,6 +1250,24 @@ static void test_addr(void)
 	      "address: got %s for an unknown family, want ?", got);
 }
 
+/* writer_fmt_u64() counts the digits before writing them: it must read
+ * as "%llu" would on each side of every power of ten, and at the ends. */
+static void test_u64(void)
+{
+	char got[24], want[24];
+	uint64_t p = 1;
+
+	for (int k = 0; k < 20; k++, p *= 10) {
+		uint64_t vs[] = { p - 1, p, p + 1, p * 2 - 1, UINT64_MAX - k };
+
+		for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++) {
+			*writer_fmt_u64(got, vs[i]) = '\0';
+			snprintf(want, sizeof(want), "%llu", (unsigned long long)vs[i]);
+			CHECK(!strcmp(got, want), "u64: got %s, want %s", got, want);
+		}
+	}
+}
+
 /* The writing sink that cfg's format names, on path. */
 static struct sinks *open_sinks(struct sink_config *cfg, const char *path)
 {
@@ -1466,6 +1484,7 @@ int main(int argc, char **argv)
 	test_span();
 	test_escape();
 	test_addr();
+	test_u64();
 	test_open();
 	if (failures) {
 		fprintf(stderr, "test_output: %d check(s) failed\n", failures);
