@@ -216,9 +216,13 @@ static void json_cstr(struct writer_line *out, const char *s)
 }
 
 /* A slice of m->buf as a JSON string; a short one (a method, a target,
- * a reason) in one step, as a header's name is. */
-static inline void json_slice(struct writer_line *out, const struct http_msg *m,
-			      uint32_t off, uint32_t len)
+ * a reason) in one step, as a header's name is, after key[0..klen) (at
+ * most 32 bytes: a literal's ",\"KEY\":"), which goes in the same room. */
+#define JSON_SLICE(out, key, m, off, len) \
+	json_slice((out), (key), sizeof(key) - 1, (m), (off), (len))
+static inline __attribute__((always_inline)) void
+json_slice(struct writer_line *out, const char *key, size_t klen,
+	   const struct http_msg *m, uint32_t off, uint32_t len)
 {
 	struct writer_msgbuf b;
 	const uint8_t *p, *lim;
@@ -228,10 +232,13 @@ static inline void json_slice(struct writer_line *out, const struct http_msg *m,
 	writer_msgbuf_get(m, &b);
 	n = writer_slice(&b, off, len, &p, &lim);
 	if (n > WRITER_STEP) {
+		writer_put(out, key, klen);
 		json_str_lim(out, p, n, lim);
 		return;
 	}
-	d = (uint8_t *)writer_reserve(out, 6 * n + 16 + 2);
+	d = (uint8_t *)writer_reserve(out, 32 + 6 * n + 16 + 2);
+	memcpy(d, key, klen);
+	d += klen;
 	*d++ = '"';
 	writer_put_slice(&d, p, n, lim, json_escape, true);
 	*d++ = '"';
@@ -286,13 +293,13 @@ void json_put_base64(struct writer_line *out, const uint8_t *p, size_t n)
  * A busy trace writes many records within one second: the date and
  * time of day are kept for the last second seen (per thread, as a sink
  * formats on its caller's), and only the nanoseconds are new. */
-static void json_time(struct writer_line *out, uint64_t ns)
+#define JSON_TIME_LEN 32 /* "YYYY-MM-DDTHH:MM:SS.NNNNNNNNNZ", quoted */
+static char *json_time(char *b, uint64_t ns)
 {
 	static _Thread_local uint64_t cached_secs = UINT64_MAX;
 	static _Thread_local char cached[20]; /* "YYYY-MM-DDTHH:MM:SS */
 	uint64_t secs = ns / 1000000000;
 	unsigned frac = (unsigned)(ns % 1000000000);
-	char b[32];
 	int i;
 
 	if (secs != cached_secs) {
@@ -337,7 +344,7 @@ static void json_time(struct writer_line *out, uint64_t ns)
 	b[21] = (char)('0' + frac);
 	b[30] = 'Z';
 	b[31] = '"';
-	writer_put(out, b, 32);
+	return b + JSON_TIME_LEN;
 }
 
 static void json_end(struct writer_line *out, const struct conn_info *c,
@@ -388,6 +395,8 @@ json_field(struct writer_line *out, const struct writer_msgbuf *b,
 	out->len = (char *)d - out->buf;
 }
 
+/* The fields, without the brackets: the caller writes those with what
+ * goes around them. */
 static void json_fields(struct writer_line *out, const struct http_msg *m,
 			const struct http_header *f, size_t n)
 {
@@ -395,27 +404,25 @@ static void json_fields(struct writer_line *out, const struct http_msg *m,
 	size_t i;
 
 	writer_msgbuf_get(m, &b);
-	writer_putc(out, '[');
 	for (i = 0; i < n; i++)
 		json_field(out, &b, &f[i], i == 0);
-	writer_putc(out, ']');
 }
 
 static void json_headers(struct writer_line *out, const struct http_msg *m)
 {
-	WRITER_LIT(out, "\"headers\":");
+	WRITER_LIT(out, "\"headers\":[");
 	json_fields(out, m, m->hdrs, m->nhdrs);
 	if (!m->ntrailers && !m->head_truncated && !m->hdrs_incomplete &&
 	    !m->hdrs_undecoded && m->complete) {
 		/* The usual case, in one copy. */
-		WRITER_LIT(out, ",\"trailers\":[],\"headers_truncated\":false,"
+		WRITER_LIT(out, "],\"trailers\":[],\"headers_truncated\":false,"
 				"\"headers_incomplete\":false,\"headers_undecoded\":0,"
 				"\"complete\":true");
 		return;
 	}
-	WRITER_LIT(out, ",\"trailers\":");
+	WRITER_LIT(out, "],\"trailers\":[");
 	json_fields(out, m, m->trailers, m->ntrailers);
-	WRITER_LIT(out, ",\"headers_truncated\":");
+	WRITER_LIT(out, "],\"headers_truncated\":");
 	json_bool(out, m->head_truncated);
 	/* HTTP/2 with the HPACK table state unknown (issue 11). */
 	WRITER_LIT(out, ",\"headers_incomplete\":");
@@ -447,21 +454,29 @@ static inline __attribute__((always_inline)) void
 json_preview(struct writer_line *out, const struct writer_body *b,
 	     const struct json_keys *k)
 {
+	char *d;
+
 	writer_put(out, k->open, k->open_len);
 	if (b->text) {
 		json_str_lim(out, b->data, b->text_len, b->lim);
-		writer_put(out, k->text, k->text_len);
+		d = writer_reserve(out, k->text_len + 8);
+		memcpy(d, k->text, k->text_len);
+		d += k->text_len;
 	} else {
 		json_base64(out, b->data, b->len);
-		writer_put(out, k->base64, k->base64_len);
+		d = writer_reserve(out, k->base64_len + 8);
+		memcpy(d, k->base64, k->base64_len);
+		d += k->base64_len;
 	}
-	json_bool(out, b->truncated);
+	d = b->truncated ? WRITER_LIT_AT(d, "true") : WRITER_LIT_AT(d, "false");
+	writer_commit(out, d);
 }
 
 static void json_body(struct writer_line *out, const struct http_msg *m,
 		      const struct sink_config *o)
 {
 	struct writer_body b;
+	char *d;
 
 	if (!m->body_size && !m->preview_len && !m->preview_truncated &&
 	    !m->preview_decoded && !m->body_missing && !m->decode_error &&
@@ -475,8 +490,9 @@ static void json_body(struct writer_line *out, const struct http_msg *m,
 		return;
 	}
 	writer_body_get(m, o->max_body, &b);
-	WRITER_LIT(out, ",\"body_size\":");
-	writer_put_u64(out, m->body_size);
+	d = writer_reserve(out, 64);
+	d = WRITER_LIT_AT(d, ",\"body_size\":");
+	writer_commit(out, writer_fmt_u64(d, m->body_size));
 	json_preview(out, &b, &body_keys);
 	if (!m->body_missing && !b.coding && !m->decode_error && !m->anomalies) {
 		WRITER_LIT(out, ",\"body_missing\":0,\"body_decoded\":null,"
@@ -509,17 +525,22 @@ static void json_body(struct writer_line *out, const struct http_msg *m,
 	writer_putc(out, ']');
 }
 
-static void json_version(struct writer_line *out, const struct http_msg *m)
+/* pre (one byte: what goes before), then "version":"X.Y", in one room. */
+static void json_version(struct writer_line *out, const struct http_msg *m,
+			 const char *pre)
 {
+	char *d = writer_reserve(out, 64);
+
+	*d++ = *pre;
 	if (m->version_major == 1 && m->version_minor == 1) {
-		WRITER_LIT(out, "\"version\":\"1.1\",");
+		writer_commit(out, WRITER_LIT_AT(d, "\"version\":\"1.1\","));
 		return;
 	}
-	WRITER_LIT(out, "\"version\":\"");
-	writer_put_int(out, m->version_major);
-	writer_putc(out, '.');
-	writer_put_int(out, m->version_minor);
-	WRITER_LIT(out, "\",");
+	d = WRITER_LIT_AT(d, "\"version\":\"");
+	d = writer_fmt_int(d, m->version_major);
+	*d++ = '.';
+	d = writer_fmt_int(d, m->version_minor);
+	writer_commit(out, WRITER_LIT_AT(d, "\","));
 }
 
 static void json_request(struct writer_line *out, const struct http_msg *m,
@@ -529,18 +550,15 @@ static void json_request(struct writer_line *out, const struct http_msg *m,
 		WRITER_LIT(out, "null");
 		return;
 	}
-	WRITER_LIT(out, "{\"method\":");
 	if (m->unknown & HTTP_U_METHOD)
-		WRITER_LIT(out, "null");
+		WRITER_LIT(out, "{\"method\":null");
 	else
-		json_slice(out, m, m->method_off, m->method_len);
-	WRITER_LIT(out, ",\"target\":");
+		JSON_SLICE(out, "{\"method\":", m, m->method_off, m->method_len);
 	if (m->unknown & HTTP_U_TARGET)
-		WRITER_LIT(out, "null");
+		WRITER_LIT(out, ",\"target\":null");
 	else
-		json_slice(out, m, m->target_off, m->target_len);
-	writer_putc(out, ',');
-	json_version(out, m);
+		JSON_SLICE(out, ",\"target\":", m, m->target_off, m->target_len);
+	json_version(out, m, ",");
 	json_headers(out, m);
 	json_body(out, m, o);
 	writer_putc(out, '}');
@@ -549,19 +567,21 @@ static void json_request(struct writer_line *out, const struct http_msg *m,
 static void json_response(struct writer_line *out, const struct http_msg *m,
 			  const struct sink_config *o)
 {
+	char *d;
+
 	if (!m->present) {
 		WRITER_LIT(out, "null");
 		return;
 	}
-	writer_putc(out, '{');
-	json_version(out, m);
-	WRITER_LIT(out, "\"status\":");
+	json_version(out, m, "{");
+	d = writer_reserve(out, 64);
+	d = WRITER_LIT_AT(d, "\"status\":");
 	if (m->unknown & HTTP_U_STATUS)
-		WRITER_LIT(out, "null");
+		d = WRITER_LIT_AT(d, "null");
 	else
-		writer_put_int(out, m->status);
-	WRITER_LIT(out, ",\"reason\":");
-	json_slice(out, m, m->reason_off, m->reason_len);
+		d = writer_fmt_int(d, m->status);
+	writer_commit(out, d);
+	JSON_SLICE(out, ",\"reason\":", m, m->reason_off, m->reason_len);
 	writer_putc(out, ',');
 	json_headers(out, m);
 	json_body(out, m, o);
@@ -580,12 +600,12 @@ static void json_grpc(struct writer_line *out, const struct txn *t)
 	}
 	WRITER_LIT(out, "{\"service\":");
 	if (g->service_len)
-		json_slice(out, &t->req, g->service_off, g->service_len);
+		JSON_SLICE(out, "", &t->req, g->service_off, g->service_len);
 	else
 		WRITER_LIT(out, "null");
 	WRITER_LIT(out, ",\"method\":");
 	if (g->method_len)
-		json_slice(out, &t->req, g->method_off, g->method_len);
+		JSON_SLICE(out, "", &t->req, g->method_off, g->method_len);
 	else
 		WRITER_LIT(out, "null");
 	WRITER_LIT(out, ",\"status\":");
@@ -620,14 +640,18 @@ static void json_conn(struct writer_line *out, const struct conn_info *c,
 	unsigned drains;
 	size_t start;
 	bool hit;
+	char *d;
 
-	WRITER_LIT(out, "{\"ts\":");
-	json_time(out, ns);
+	d = writer_reserve(out, sizeof("{\"ts\":") - 1 + JSON_TIME_LEN + WRITER_MEMO_MAX);
+	d = WRITER_LIT_AT(d, "{\"ts\":");
+	d = json_time(d, ns);
 	slot = writer_memo_find(&json_memo, c, &hit);
 	if (hit) {
-		writer_put(out, slot->buf, slot->len);
+		memcpy(d, slot->buf, slot->len);
+		writer_commit(out, d + slot->len);
 		return;
 	}
+	writer_commit(out, d);
 	start = out->len;
 	drains = out->drains;
 	WRITER_LIT(out, ",\"pid\":");
@@ -668,12 +692,10 @@ static void json_conn(struct writer_line *out, const struct conn_info *c,
 	writer_memo_keep(slot, c, out, start, drains);
 }
 
-static void json_opt_u64(struct writer_line *out, bool known, uint64_t v)
+/* A number or null at d (room for 20 bytes); the end. */
+static char *json_opt_u64(char *d, bool known, uint64_t v)
 {
-	if (known)
-		writer_put_u64(out, v);
-	else
-		WRITER_LIT(out, "null");
+	return known ? writer_fmt_u64(d, v) : WRITER_LIT_AT(d, "null");
 }
 
 static void json_txn(struct writer_line *out, const struct txn *t,
@@ -681,6 +703,7 @@ static void json_txn(struct writer_line *out, const struct txn *t,
 {
 	uint64_t ns = 0;
 	bool known;
+	char *d;
 
 	json_conn(out, &t->conn, txn_time(t, o->clock_offset_ns));
 	WRITER_LIT(out, ",\"protocol\":\"");
@@ -700,24 +723,28 @@ static void json_txn(struct writer_line *out, const struct txn *t,
 	json_request(out, &t->req, o);
 	WRITER_LIT(out, ",\"response\":");
 	json_response(out, &t->resp, o);
+	/* The rest, but a gRPC call and an error, in one run. */
+	d = writer_reserve(out, 256);
 	if (!t->interim_status && !t->upgraded) {
-		WRITER_LIT(out, ",\"interim_status\":null,\"upgraded\":false,\"latency_ns\":");
+		d = WRITER_LIT_AT(d, ",\"interim_status\":null,\"upgraded\":false,\"latency_ns\":");
 	} else {
-		WRITER_LIT(out, ",\"interim_status\":");
-		json_opt_u64(out, t->interim_status, (uint64_t)t->interim_status);
-		WRITER_LIT(out, ",\"upgraded\":");
-		json_bool(out, t->upgraded);
-		WRITER_LIT(out, ",\"latency_ns\":");
+		d = WRITER_LIT_AT(d, ",\"interim_status\":");
+		d = json_opt_u64(d, t->interim_status, (uint64_t)t->interim_status);
+		d = WRITER_LIT_AT(d, ",\"upgraded\":");
+		d = t->upgraded ? WRITER_LIT_AT(d, "true") : WRITER_LIT_AT(d, "false");
+		d = WRITER_LIT_AT(d, ",\"latency_ns\":");
 	}
 	known = txn_latency(t, &ns);
-	json_opt_u64(out, known, ns);
-	WRITER_LIT(out, ",\"ttfb_ns\":");
+	d = json_opt_u64(d, known, ns);
+	d = WRITER_LIT_AT(d, ",\"ttfb_ns\":");
 	known = txn_ttfb(t, &ns);
-	json_opt_u64(out, known, ns);
+	d = json_opt_u64(d, known, ns);
 	if (!t->grpc && !t->error) {
-		WRITER_LIT(out, ",\"grpc\":null,\"error\":null}\n");
+		d = WRITER_LIT_AT(d, ",\"grpc\":null,\"error\":null}\n");
+		writer_commit(out, d);
 		return;
 	}
+	writer_commit(out, d);
 	WRITER_LIT(out, ",\"grpc\":");
 	json_grpc(out, t);
 	WRITER_LIT(out, ",\"error\":");
@@ -767,7 +794,8 @@ static void json_ws(struct writer_line *out, const struct ws_msg *m,
 	writer_put_u64(out, m->missing);
 	json_preview(out, &b, &payload_keys);
 	WRITER_LIT(out, ",\"close_code\":");
-	json_opt_u64(out, m->close_code >= 0, (uint64_t)m->close_code);
+	writer_commit(out, json_opt_u64(writer_reserve(out, 20), m->close_code >= 0,
+					(uint64_t)m->close_code));
 	WRITER_LIT(out, ",\"error\":");
 	json_cstr(out, m->error);
 	WRITER_LIT(out, "}\n");

@@ -248,12 +248,9 @@ void writer_put_u64(struct writer_line *l, uint64_t v)
 
 void writer_put_int(struct writer_line *l, int64_t v)
 {
-	if (v < 0) {
-		writer_putc(l, '-');
-		writer_put_u64(l, -(uint64_t)v);
-	} else {
-		writer_put_u64(l, (uint64_t)v);
-	}
+	char *d = writer_reserve(l, 21);
+
+	l->len = writer_fmt_int(d, v) - l->buf;
 }
 
 

@@ -187,11 +187,34 @@ writer_put_escaped(struct writer_line *l, const uint8_t *p, size_t n,
 /* A string literal, its length known at compile time. */
 #define WRITER_LIT(l, s) writer_put((l), (s), sizeof(s) - 1)
 
+/* The same at d, in room made by writer_reserve(); evaluates to the end.
+ * A run of pieces whose sizes are bounded (a record's fixed keys, a
+ * number) takes one reservation so, and one writer_commit(): each
+ * writer_put() would check the room and store the line's length, and
+ * reload both after every byte it stores (a char store may alias the
+ * line). */
+#define WRITER_LIT_AT(d, s) ((char *)memcpy((d), (s), sizeof(s) - 1) + sizeof(s) - 1)
+
+/* What was written up to d, from writer_reserve(), joins the line. */
+static inline void writer_commit(struct writer_line *l, char *d)
+{
+	l->len = d - l->buf;
+}
+
 /* Decimal, without leading zeros: writer_fmt_u64() at d, which has room
  * for 20 bytes, and returns the end. */
 char *writer_fmt_u64(char *d, uint64_t v);
 void writer_put_u64(struct writer_line *l, uint64_t v);
 void writer_put_int(struct writer_line *l, int64_t v);
+/* With a sign when negative: room for 21 bytes. */
+static inline char *writer_fmt_int(char *d, int64_t v)
+{
+	if (v < 0) {
+		*d++ = '-';
+		return writer_fmt_u64(d, -(uint64_t)v);
+	}
+	return writer_fmt_u64(d, (uint64_t)v);
+}
 
 /* Lowercase hex digits. */
 extern const char writer_hex[16];
