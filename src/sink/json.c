@@ -75,6 +75,15 @@ static const uint8_t *json_escape(uint8_t **dp, const uint8_t *p,
 				d += n + extra;
 				continue;
 			}
+			/* Another byte in the last block (a text body's
+			 * last line break, say): what comes before it went
+			 * with the block, and it is looked at below.  Inside
+			 * the string, the loop that follows does better with
+			 * blocks of quotes and line breaks. */
+			if (stop - p <= 16) {
+				k = __builtin_ctz(m);
+				goto one;
+			}
 		}
 		/* Else sixteen bytes at a time: the quotes of a block (and
 		 * backslashes) are escaped one after another, each followed
@@ -127,6 +136,9 @@ static const uint8_t *json_escape(uint8_t **dp, const uint8_t *p,
 		{
 			k = writer_copy_span(d, p, stop, begin, lim, WRITER_C_JSON);
 		}
+#ifdef __SSE2__
+one:
+#endif
 		p += k;
 		d += k;
 		if (p == stop)
