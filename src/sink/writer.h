@@ -485,7 +485,8 @@ static inline size_t writer_slice(const struct writer_msgbuf *b, uint32_t off,
 				  uint32_t len, const uint8_t **p,
 				  const uint8_t **lim)
 {
-	if (off > b->len || len > b->len - off) {
+	/* one comparison: off and len are 32 bits, their sum cannot wrap */
+	if ((uint64_t)off + len > b->len) {
 		*p = *lim = (const uint8_t *)"";
 		return 0;
 	}
