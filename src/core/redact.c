@@ -138,16 +138,22 @@ static __attribute__((noinline)) size_t redact_field(struct http_msg *m,
 static inline size_t redact_fields(const struct redact *r, struct http_msg *m,
 				   struct http_header *arr, size_t count)
 {
+	/* Kept here: redact_field() may move m->buf, and the compiler
+	 * would read both again for each field. */
+	uint64_t keys = r->header_keys, ends = r->header_ends;
+	const char *buf = m->buf;
 	size_t n = 0;
 
 	for (size_t i = 0; i < count; i++) {
 		struct http_header *h = &arr[i];
+		const char *name = buf + h->name_off;
 
-		if ((r->header_keys & key_bit(m->buf + h->name_off, h->name_len)) &&
-		    (r->header_ends & end_bit(m->buf + h->name_off, h->name_len)) &&
-		    listed(r->headers, r->header_len, r->nheaders, m->buf + h->name_off,
-			   h->name_len))
+		if ((keys & key_bit(name, h->name_len)) &&
+		    (ends & end_bit(name, h->name_len)) &&
+		    listed(r->headers, r->header_len, r->nheaders, name, h->name_len)) {
 			n += redact_field(m, h);
+			buf = m->buf;
+		}
 	}
 	return n;
 }
