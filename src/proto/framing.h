@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <llhttp.h>
 
@@ -58,8 +59,8 @@ static inline void framing_line_end(struct framing *f, const uint8_t *e)
 {
 	/* the usual cases: CRLF, and the next line begins, or the empty
 	 * line ends the head */
-	if (!f->msg || (f->end - e > 2 && e[0] == '\r' && e[1] == '\n' &&
-			(e[2] > ' ' || (f->end - e >= 4 && e[2] == '\r' && e[3] == '\n'))))
+	if (!f->msg || (f->end - e > 2 && !memcmp(e, "\r\n", 2) &&
+			(e[2] > ' ' || (f->end - e >= 4 && !memcmp(e + 2, "\r\n", 2)))))
 		return;
 	f->run = true;
 	f->prev = 0;
