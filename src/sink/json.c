@@ -207,8 +207,7 @@ json_str_lim(struct writer_line *out, const uint8_t *p, size_t n,
 	/* Most strings are short: one step, the quotes in its room. */
 	d = (uint8_t *)writer_reserve(out, 6 * n + 16 + 2);
 	*d++ = '"';
-	if (!writer_copy_short(&d, p, n, lim, true))
-		json_escape(&d, p, p + n, p + n, lim);
+	writer_put_slice(&d, p, n, lim, json_escape, true);
 	*d++ = '"';
 	out->len = (char *)d - out->buf;
 }
@@ -371,28 +370,37 @@ static void json_end(struct writer_line *out, const struct conn_info *c,
 		WRITER_LIT(out, "null");
 }
 
-/* One field, ["name","value"], after a comma unless first.  A field of
- * usual size goes in one step: room for both strings is made at once. */
+/* One field, ["name","value"], after a comma unless first, at *dp,
+ * which the caller's run of fields has room for up to *room.  A field
+ * of usual size goes in one step: room for both strings is made at
+ * once. */
 static inline __attribute__((always_inline)) void
-json_field(struct writer_line *out, const struct writer_msgbuf *b,
-	   const struct http_header *h, bool first)
+json_field(struct writer_line *out, uint8_t **dp, uint8_t **room,
+	   const struct writer_msgbuf *b, const struct http_header *h, bool first)
 {
 	const uint8_t *np, *vp, *nlim, *vlim;
 	size_t nn = writer_slice(b, h->name_off, h->name_len, &np, &nlim);
 	size_t vn = writer_slice(b, h->value_off, h->value_len, &vp, &vlim);
-	uint8_t *d;
+	size_t need = 6 * (nn + vn) + 2 * 16 + 7;
+	uint8_t *d = *dp;
 
-	if (nn + vn > WRITER_STEP) {
-		if (!first)
+	if (nn + vn > WRITER_STEP || (size_t)(*room - d) < need) {
+		writer_commit(out, (char *)d);
+		if (nn + vn > WRITER_STEP) {
+			if (!first)
+				writer_putc(out, ',');
+			writer_putc(out, '[');
+			json_str_lim(out, np, nn, nlim);
 			writer_putc(out, ',');
-		writer_putc(out, '[');
-		json_str_lim(out, np, nn, nlim);
-		writer_putc(out, ',');
-		json_str_lim(out, vp, vn, vlim);
-		writer_putc(out, ']');
-		return;
+			json_str_lim(out, vp, vn, vlim);
+			writer_putc(out, ']');
+			*dp = (uint8_t *)out->buf + out->len;
+			*room = (uint8_t *)out->buf + out->cap;
+			return;
+		}
+		d = (uint8_t *)writer_reserve(out, need);
+		*room = (uint8_t *)out->buf + out->cap;
 	}
-	d = (uint8_t *)writer_reserve(out, 6 * (nn + vn) + 2 * 16 + 7);
 	if (!first)
 		*d++ = ',';
 	*d++ = '[';
@@ -404,20 +412,24 @@ json_field(struct writer_line *out, const struct writer_msgbuf *b,
 	writer_put_slice(&d, vp, vn, vlim, json_escape, true);
 	*d++ = '"';
 	*d++ = ']';
-	out->len = (char *)d - out->buf;
+	*dp = d;
 }
 
 /* The fields, without the brackets: the caller writes those with what
- * goes around them. */
+ * goes around them.  The line's end and room are kept here, in
+ * registers, from one field to the next. */
 static void json_fields(struct writer_line *out, const struct http_msg *m,
 			const struct http_header *f, size_t n)
 {
+	uint8_t *d = (uint8_t *)out->buf + out->len;
+	uint8_t *room = (uint8_t *)out->buf + out->cap;
 	struct writer_msgbuf b;
 	size_t i;
 
 	writer_msgbuf_get(m, &b);
 	for (i = 0; i < n; i++)
-		json_field(out, &b, &f[i], i == 0);
+		json_field(out, &d, &room, &b, &f[i], i == 0);
+	writer_commit(out, (char *)d);
 }
 
 static void json_headers(struct writer_line *out, const struct http_msg *m)

@@ -505,8 +505,16 @@ static inline __attribute__((always_inline)) void
 writer_put_slice(uint8_t **dp, const uint8_t *p, size_t n, const uint8_t *lim,
 		 writer_escape_fn escape, bool json)
 {
-	if (!writer_copy_short(dp, p, n, lim, json))
-		escape(dp, p, p + n, p + n, lim);
+	uint8_t *d;
+
+	if (writer_copy_short(dp, p, n, lim, json))
+		return;
+	/* escape() is given a copy: had the caller's cursor been passed,
+	 * its address would have been taken, and the cursor kept in
+	 * memory and read again after each byte the caller stores. */
+	d = *dp;
+	escape(&d, p, p + n, p + n, lim);
+	*dp = d;
 }
 
 /* Length of the valid UTF-8 sequence at p (1-4), 0 if p[0] cannot start
