@@ -293,6 +293,7 @@ field_span_fast(struct side *s, struct http_msg *m, const char *at,
 	size_t off = m->buf_len + (m->buf_len != 0);
 	size_t blk = len <= 16 ? 16 : 32;
 	struct http_header *hd;
+	char *buf;
 
 	if (s->field == f || len > 32 || m->head_truncated ||
 	    (size_t)((const char *)s->fr.end - at) < blk ||
@@ -313,11 +314,14 @@ field_span_fast(struct side *s, struct http_msg *m, const char *at,
 		hd->value_off = (uint32_t)off;
 		hd->value_len += (uint32_t)len;
 	}
-	/* the bytes past the span are overwritten later, or never read */
-	memcpy(m->buf + off, at, 16);
+	/* the bytes past the span are overwritten later, or never read;
+	 * buf is read once, not again after each copy (which may alias
+	 * m as far as the compiler knows) */
+	buf = m->buf + off;
+	memcpy(buf, at, 16);
 	if (blk > 16)
-		memcpy(m->buf + off + 16, at + 16, 16);
-	m->buf[off + len] = '\0';
+		memcpy(buf + 16, at + 16, 16);
+	buf[len] = '\0';
 	m->buf_len = off + len;
 	s->field = f;
 	return true;
