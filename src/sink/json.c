@@ -26,10 +26,15 @@ static uint8_t *json_u_escape(uint8_t *d, uint32_t cp)
 
 /* Escapes p[0..stop) to d, and a little past stop to end a UTF-8
  * sequence (end is where the string ends; the bytes may be read up to
- * lim); returns the next byte. */
-static const uint8_t *json_escape(uint8_t **dp, const uint8_t *p,
-				  const uint8_t *stop, const uint8_t *end,
-				  const uint8_t *lim)
+ * lim); returns the next byte.  With text (a body's preview), it also
+ * tells whether the bytes read as text, as writer_body_text() would:
+ * at the first that does not (or an incomplete UTF-8 sequence, which
+ * a cut preview may end with), *text is set false and it stops, what it
+ * wrote then of no use.  Inlined in its two callers, below: text is
+ * NULL in one. */
+static inline __attribute__((always_inline)) const uint8_t *
+json_escape_as(uint8_t **dp, const uint8_t *p, const uint8_t *stop,
+	       const uint8_t *end, const uint8_t *lim, bool *text)
 {
 	const uint8_t *begin = p;
 	uint8_t *d = *dp, c;
@@ -157,6 +162,10 @@ one:
 		}
 		if (c >= 0x80) {
 			r = writer_utf8_len(p, end - p, &cp);
+			if (text && (r <= 0 || cp < 0xa0)) {
+				*text = false;
+				break;
+			}
 			if (r > 0 && !writer_cp_unsafe(cp)) {
 				while (r--)
 					*d++ = *p++;
@@ -168,6 +177,10 @@ one:
 				p++;
 			}
 			continue;
+		}
+		if (text && c != '\n' && c != '\r' && c != '\t') {
+			*text = false;
+			break;
 		}
 		*d++ = '\\';
 		if (c == '\n')
@@ -182,6 +195,13 @@ one:
 	}
 	*dp = d;
 	return p;
+}
+
+static const uint8_t *json_escape(uint8_t **dp, const uint8_t *p,
+				  const uint8_t *stop, const uint8_t *end,
+				  const uint8_t *lim)
+{
+	return json_escape_as(dp, p, stop, end, lim, NULL);
 }
 
 /* Writes p[0..n) as a JSON string.  The line must stay valid UTF-8 and
@@ -496,6 +516,35 @@ json_preview(struct writer_line *out, const struct writer_body *b,
 	writer_commit(out, d);
 }
 
+/* A body's preview as json_preview() shows one that reads as text, in
+ * one pass that escapes it and tells whether it is text: false, with
+ * nothing written, when it is not (then b->text is to be found first),
+ * or too long to be written in one step. */
+static bool json_text_preview(struct writer_line *out, const struct writer_body *b,
+			      const struct json_keys *k)
+{
+	bool text = true;
+	uint8_t *d;
+
+	if (b->len > WRITER_STEP)
+		return false;
+	d = (uint8_t *)writer_reserve(out, k->open_len + 6 * b->len + 16 + 2 +
+					       k->text_len + 5);
+	memcpy(d, k->open, k->open_len);
+	d += k->open_len;
+	*d++ = '"';
+	json_escape_as(&d, b->data, b->data + b->len, b->data + b->len, b->lim, &text);
+	if (!text)
+		return false;
+	*d++ = '"';
+	memcpy(d, k->text, k->text_len);
+	d += k->text_len;
+	d = (uint8_t *)(b->truncated ? WRITER_LIT_AT((char *)d, "true")
+				     : WRITER_LIT_AT((char *)d, "false"));
+	writer_commit(out, (char *)d);
+	return true;
+}
+
 static void json_body(struct writer_line *out, const struct http_msg *m,
 		      const struct sink_config *o)
 {
@@ -513,11 +562,14 @@ static void json_body(struct writer_line *out, const struct http_msg *m,
 				"\"anomalies\":[]");
 		return;
 	}
-	writer_body_get(m, o->max_body, &b);
+	writer_body_view(m, o->max_body, &b);
 	d = writer_reserve(out, 64);
 	d = WRITER_LIT_AT(d, ",\"body_size\":");
 	writer_commit(out, writer_fmt_u64(d, m->body_size));
-	json_preview(out, &b, &body_keys);
+	if (!json_text_preview(out, &b, &body_keys)) {
+		writer_body_text(&b);
+		json_preview(out, &b, &body_keys);
+	}
 	if (!m->body_missing && !b.coding && !m->decode_error && !m->anomalies) {
 		WRITER_LIT(out, ",\"body_missing\":0,\"body_decoded\":null,"
 				"\"decode_error\":null,\"anomalies\":[]");

@@ -376,8 +376,8 @@ void writer_ws_payload(const struct ws_msg *m, size_t max_body,
 	b->text = writer_is_text(b->data, b->len, b->lim, b->truncated, &b->text_len);
 }
 
-void writer_body_get(const struct http_msg *m, size_t max_body,
-		     struct writer_body *b)
+void writer_body_view(const struct http_msg *m, size_t max_body,
+		      struct writer_body *b)
 {
 	writer_view(b, m->preview, m->preview_len, max_body);
 	/* body_size counts encoded bytes, so it only says "more" when the
@@ -386,9 +386,20 @@ void writer_body_get(const struct http_msg *m, size_t max_body,
 		       (!m->preview_decoded && m->body_size > b->len);
 	if (m->preview && m->preview_cap >= b->len)
 		b->lim = m->preview + m->preview_cap;
-	b->text = writer_is_text(b->data, b->len, b->lim, b->truncated, &b->text_len);
 	if (m->preview_decoded)
 		http_msg_coding(m, &b->coding, &b->coding_len);
+}
+
+void writer_body_text(struct writer_body *b)
+{
+	b->text = writer_is_text(b->data, b->len, b->lim, b->truncated, &b->text_len);
+}
+
+void writer_body_get(const struct http_msg *m, size_t max_body,
+		     struct writer_body *b)
+{
+	writer_body_view(m, max_body, b);
+	writer_body_text(b);
 }
 
 /* Decimal digits of v (< 100000: an octet or a port) at b; returns the

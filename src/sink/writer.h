@@ -613,6 +613,12 @@ struct writer_body {
 };
 void writer_body_get(const struct http_msg *m, size_t max_body,
 		     struct writer_body *b);
+/* writer_body_get() in two: the view, with text still false, then
+ * whether it reads as text (a writer that can tell on its way may skip
+ * the second). */
+void writer_body_view(const struct http_msg *m, size_t max_body,
+		      struct writer_body *b);
+void writer_body_text(struct writer_body *b);
 /* The same view of a WebSocket message's payload. */
 void writer_ws_payload(const struct ws_msg *m, size_t max_body,
 		       struct writer_body *b);

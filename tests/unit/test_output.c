@@ -1250,6 +1250,127 @@ static void test_addr(void)
 	      "address: got %s for an unknown family, want ?", got);
 }
 
+/* Whether a preview reads as text, one byte at a time: printable
+ * ASCII, tab, CR and LF, and UTF-8 from U+00A0 up; a cut preview may end
+ * in an incomplete sequence, then left out (*text_len). */
+static bool ref_is_text(const uint8_t *p, size_t n, bool cut, size_t *text_len)
+{
+	size_t i = 0;
+	uint32_t cp;
+	int r;
+
+	while (i < n) {
+		uint8_t c = p[i];
+
+		if ((c >= 0x20 && c < 0x7f) || c == '\t' || c == '\r' || c == '\n') {
+			i++;
+			continue;
+		}
+		if (c < 0x80)
+			return false;
+		r = writer_utf8_len(p + i, n - i, &cp);
+		if (r < 0 && cut)
+			break;
+		if (r <= 0 || cp < 0xa0)
+			return false;
+		i += r;
+	}
+	*text_len = i;
+	return true;
+}
+
+static size_t ref_base64(const uint8_t *p, size_t n, char *out)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
+			     (i + 2 < n ? p[i + 2] : 0);
+
+		out[o++] = tab[v >> 18];
+		out[o++] = tab[v >> 12 & 63];
+		out[o++] = i + 1 < n ? tab[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? tab[v & 63] : '=';
+	}
+	return o;
+}
+
+/* The JSON writer tells text from binary while it escapes a short
+ * preview: it must show what it would after writer_is_text(), for
+ * previews of every kind of byte, whole or cut (mid-character too),
+ * shown whole or cut by max_body, with slack after them or none. */
+static void test_body_text(void)
+{
+	static const char *const pieces[] = {
+		"a", "hello ", " ", "\n", "\r", "\t", "\"", "\\", "\x01", "\x7f",
+		"\xc2\x85", "\xc2\xa0", "\xc3\xa9", "\xe2\x80\xae", "\xe2\x82",
+		"\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xf0\x9f", "\xff", "\xc0\xaf",
+		"0123456789abcdef",
+	};
+	static char want[16384], line_body[16384];
+	struct sink_config json = { .format = SINK_JSON, .clock_offset_ns = OFFSET };
+	uint8_t raw[2048];
+
+	for (int i = 0; i < 3000; i++) {
+		struct txn t = { 0 };
+		size_t n = 0, len, text_len = 0, w = 0, shown;
+		bool cut, text;
+		const char *at, *end;
+		char *s;
+
+		len = rng() % 3 == 0 ? rng() % 1300 : rng() % 80;
+		while (n < len) {
+			const char *pc = pieces[rng() % (sizeof(pieces) / sizeof(pieces[0]))];
+			size_t k = strlen(pc);
+
+			memcpy(raw + n, pc, k);
+			n += k;
+		}
+		n = len; /* may cut a character */
+		t.req.present = t.resp.present = true;
+		t.req.complete = t.resp.complete = true;
+		t.resp.status = 200;
+		t.resp.version_major = t.resp.version_minor = 1;
+		body(&t.resp, raw, n, n + (rng() % 4 == 0 ? 5 : 0));
+		if (rng() % 2) {
+			/* slack after the preview, as the body decoder leaves */
+			t.resp.preview = realloc(t.resp.preview, n + 64);
+			t.resp.preview_cap = n + 64;
+		}
+		json.max_body = rng() % 4 == 0 ? rng() % (n + 1) : 4096;
+		shown = n < json.max_body ? n : json.max_body;
+		cut = t.resp.preview_truncated || shown < n;
+		text = ref_is_text(raw, shown, cut, &text_len);
+		w = 0;
+		want[w++] = '"';
+		if (text) {
+			w += ref_json_escape(raw, text_len, want + w);
+			w += sprintf(want + w, "\",\"body_encoding\":\"text\",");
+		} else {
+			w += ref_base64(raw, shown, want + w);
+			w += sprintf(want + w, "\",\"body_encoding\":\"base64\",");
+		}
+		want[w] = '\0';
+		s = render(&t, &json, &n);
+		at = strstr(s, "\"response\":");
+		at = at ? strstr(at, ",\"body\":") : NULL;
+		end = at ? strstr(at, "\"body_truncated\":") : NULL;
+		if (at && end && (size_t)(end - at) < sizeof(line_body)) {
+			at += strlen(",\"body\":");
+			memcpy(line_body, at, end - at);
+			line_body[end - at] = '\0';
+		} else {
+			strcpy(line_body, "(no body)");
+		}
+		CHECK(!strcmp(line_body, want), "body text %d: got %s, want %s", i,
+		      line_body, want);
+		free(s);
+		txn_clear(&t);
+	}
+}
+
 /* writer_fmt_u64() counts the digits before writing them: it must read
  * as "%llu" would on each side of every power of ten, and at the ends. */
 static void test_u64(void)
@@ -1485,6 +1606,7 @@ int main(int argc, char **argv)
 	test_escape();
 	test_addr();
 	test_u64();
+	test_body_text();
 	test_open();
 	if (failures) {
 		fprintf(stderr, "test_output: %d check(s) failed\n", failures);
