@@ -66,18 +66,8 @@ json_escape_as(uint8_t **dp, const uint8_t *p, const uint8_t *stop,
 				continue;
 			}
 			if (m == (writer_block_quotes(v) & keep)) {
-				size_t extra = 0;
-
-				do {
-					k = __builtin_ctz(m);
-					d[k + extra] = '\\';
-					_mm_storeu_si128((__m128i *)(d + k + extra + 1),
-							 _mm_loadu_si128((const __m128i *)(p + k)));
-					extra++;
-					m &= m - 1;
-				} while (m);
+				d += n + writer_block_backslash(d, p, v, m);
 				p += n;
-				d += n + extra;
 				continue;
 			}
 			/* Another byte in the last block (a text body's

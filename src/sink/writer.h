@@ -300,6 +300,29 @@ static inline unsigned writer_block_quotes(__m128i v)
 		_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
 			     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
 }
+
+/* Writes v, the block at p, to d with a backslash before each byte m
+ * flags (some of its quotes and backslashes, m not 0): each is followed
+ * by a copy of the sixteen bytes from it, so that the rest of the block
+ * goes one byte further on without looking at it again.  p may be read
+ * 32 bytes on, d written as far as the block's end plus 16 and one per
+ * flag.  Returns the backslashes written. */
+static inline size_t writer_block_backslash(uint8_t *d, const uint8_t *p,
+					    __m128i v, unsigned m)
+{
+	size_t extra = 0, k;
+
+	_mm_storeu_si128((__m128i *)d, v);
+	do {
+		k = __builtin_ctz(m);
+		d[k + extra] = '\\';
+		_mm_storeu_si128((__m128i *)(d + k + extra + 1),
+				 _mm_loadu_si128((const __m128i *)(p + k)));
+		extra++;
+		m &= m - 1;
+	} while (m);
+	return extra;
+}
 #endif
 
 /* How many bytes at p, of n, are all in class cls (one class).  Headers
@@ -509,6 +532,19 @@ writer_put_slice(uint8_t **dp, const uint8_t *p, size_t n, const uint8_t *lim,
 
 	if (writer_copy_short(dp, p, n, lim, json))
 		return;
+#ifdef __SSE2__
+	if (json && n < 16 && lim - p >= 32) {
+		/* A short string whose only odd bytes are quotes and
+		 * backslashes (an ETag): no call either. */
+		__m128i v = _mm_loadu_si128((const __m128i *)p);
+		unsigned keep = (1u << n) - 1, m = writer_block_odd(v, true) & keep;
+
+		if (m == (writer_block_quotes(v) & keep)) {
+			*dp += n + writer_block_backslash(*dp, p, v, m);
+			return;
+		}
+	}
+#endif
 	/* escape() is given a copy: had the caller's cursor been passed,
 	 * its address would have been taken, and the cursor kept in
 	 * memory and read again after each byte the caller stores. */
