@@ -768,24 +768,29 @@ static void json_txn(struct writer_line *out, const struct txn *t,
 		     const struct sink_config *o)
 {
 	uint64_t ns = 0;
+	const char *name;
 	bool known;
+	size_t n;
 	char *d;
 
 	json_conn(out, &t->conn, txn_time(t, o->clock_offset_ns));
-	WRITER_LIT(out, ",\"protocol\":\"");
-	writer_puts(out, txn_proto_name(t));
+	/* The protocol, the stream, up to the request: one run. */
+	name = txn_proto_name(t);
+	n = strlen(name);
+	d = writer_reserve(out, 96 + n);
+	d = WRITER_LIT_AT(d, ",\"protocol\":\"");
+	memcpy(d, name, n);
+	d += n;
 	if (t->proto != TXN_H2 && !t->pushed) {
-		WRITER_LIT(out, "\",\"stream_id\":null,\"pushed\":false,\"request\":");
+		d = WRITER_LIT_AT(d, "\",\"stream_id\":null,\"pushed\":false,\"request\":");
 	} else {
-		WRITER_LIT(out, "\",\"stream_id\":");
-		if (t->proto == TXN_H2)
-			writer_put_u64(out, t->stream_id);
-		else
-			WRITER_LIT(out, "null");
-		WRITER_LIT(out, ",\"pushed\":");
-		json_bool(out, t->pushed);
-		WRITER_LIT(out, ",\"request\":");
+		d = WRITER_LIT_AT(d, "\",\"stream_id\":");
+		d = json_opt_u64(d, t->proto == TXN_H2, t->stream_id);
+		d = WRITER_LIT_AT(d, ",\"pushed\":");
+		d = t->pushed ? WRITER_LIT_AT(d, "true") : WRITER_LIT_AT(d, "false");
+		d = WRITER_LIT_AT(d, ",\"request\":");
 	}
+	writer_commit(out, d);
 	json_request(out, &t->req, o);
 	WRITER_LIT(out, ",\"response\":");
 	json_response(out, &t->resp, o);
