@@ -9,31 +9,36 @@
 #define TEXT_BODY_INDENT "           " /* continuation lines of a body */
 #define TEXT_HEX_MAX 32		      /* bytes of a binary body shown */
 
-/* Three digits after the point, e.g. 1.234: durations need no floats. */
-static void text_put_milli(struct writer_line *out, uint64_t whole, unsigned frac)
+/* Three digits after the point, e.g. 1.234: durations need no floats.
+ * At d, with room for 24 bytes; returns the end. */
+static char *text_fmt_milli(char *d, uint64_t whole, unsigned frac)
 {
-	writer_put_u64(out, whole);
-	writer_putc(out, '.');
-	writer_putc(out, '0' + frac / 100);
-	writer_putc(out, '0' + frac / 10 % 10);
-	writer_putc(out, '0' + frac % 10);
+	d = writer_fmt_u64(d, whole);
+	*d++ = '.';
+	*d++ = (char)('0' + frac / 100);
+	memcpy(d, writer_pairs + frac % 100 * 2, 2);
+	return d + 2;
 }
 
+/* In one run: room for the number and its unit at once. */
 static void text_put_duration(struct writer_line *out, uint64_t ns)
 {
+	char *d = writer_reserve(out, 32);
+
 	if (ns < 1000) {
-		writer_put_u64(out, ns);
-		WRITER_LIT(out, " ns");
+		d = writer_fmt_u64(d, ns);
+		d = WRITER_LIT_AT(d, " ns");
 	} else if (ns < 1000000) {
-		writer_put_u64(out, ns / 1000);
-		WRITER_LIT(out, " µs");
+		d = writer_fmt_u64(d, ns / 1000);
+		d = WRITER_LIT_AT(d, " µs");
 	} else if (ns < 1000000000) {
-		text_put_milli(out, ns / 1000000, ns / 1000 % 1000);
-		WRITER_LIT(out, " ms");
+		d = text_fmt_milli(d, ns / 1000000, ns / 1000 % 1000);
+		d = WRITER_LIT_AT(d, " ms");
 	} else {
-		text_put_milli(out, ns / 1000000000, ns / 1000000 % 1000);
-		WRITER_LIT(out, " s");
+		d = text_fmt_milli(d, ns / 1000000000, ns / 1000000 % 1000);
+		d = WRITER_LIT_AT(d, " s");
 	}
+	writer_commit(out, d);
 }
 
 static uint8_t *text_esc(uint8_t *d, uint8_t c)
