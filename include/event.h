@@ -256,6 +256,13 @@ struct hs_conn {
 	__u64 sk;	 /* the socket under it, as the sock tracepoints
 			  * name it: set by the socket-level hooks at its
 			  * first I/O (always 0 on the syscall path) */
+	/* What its last record said of the thread that made it (see
+	 * fill_header): kept so that the next record from the same thread
+	 * copies them instead of asking the kernel again. */
+	__u32 hdr_tid;	   /* that thread; 0 while being rewritten */
+	__u32 hdr_gen;	   /* hs_renames[0] when they were read */
+	__u64 hdr_cgroup;  /* its cgroup v2 id */
+	char hdr_comm[HS_COMM_LEN];
 };
 
 /* hs_conn.flags, besides HS_F_UNVERIFIED and HS_F_TLS: the direction has

@@ -197,6 +197,9 @@ BPF_TABLE("lru_hash", __u64, struct hs_unix_name, hs_unix_names, HS_MAX_UNIX_NAM
 BPF_PERCPU_ARRAY(hs_stats, __u64, HS_STAT_MAX);
 BPF_PERCPU_ARRAY(hs_scratch, struct hs_record, 1);
 BPF_ARRAY(hs_next_id, __u64, 1);
+/* Bumped whenever a thread's name or cgroup changes (see task_rename):
+ * the connections' copies of them (hs_conn.hdr_*) are stale. */
+BPF_ARRAY(hs_renames, __u32, 1);
 /* [0]: set to 1 by user space once every program is attached: until
  * then a syscall may be seen at one end and not the other, and byte
  * positions would silently miss what went through unattached syscalls.
@@ -288,6 +291,33 @@ BPF_PERF_OUTPUT(hs_events);
 #else
 BPF_RINGBUF_OUTPUT(hs_events, HS_RINGBUF_PAGES);
 #endif
+
+/* Keeps the compiler from moving memory accesses across it. */
+#define hs_barrier() asm volatile("" ::: "memory")
+
+/* A thread got a new name (exec, prctl(PR_SET_NAME), a write to its
+ * comm file) or moved to another cgroup: the names and cgroups that
+ * connections keep for their records (hs_conn.hdr_*) are to be read
+ * again.  Raw tracepoints: their arguments are not needed, so no
+ * record is built for them. */
+static __always_inline int renamed(void)
+{
+	__u32 zero = 0, *gen = hs_renames.lookup(&zero);
+
+	if (gen)
+		__sync_fetch_and_add(gen, 1);
+	return 0;
+}
+
+RAW_TRACEPOINT_PROBE(task_rename)
+{
+	return renamed();
+}
+
+RAW_TRACEPOINT_PROBE(cgroup_attach_task)
+{
+	return renamed();
+}
 
 static __always_inline void stat_add(__u32 idx, __u64 n)
 {
@@ -769,6 +799,45 @@ static __always_inline void submit(void *ctx, struct hs_record *r, __u32 n,
 	}
 }
 
+/* The thread's name and cgroup, in ev.  Asking the kernel for them costs
+ * about a tenth of a record's time in the probe, so a connection keeps
+ * what its last record said (hdr_*) and the next record from the same
+ * thread copies that, unless a name or a cgroup changed anywhere on the
+ * machine since (hs_renames, see task_rename below).  A record from
+ * another thread of the process rewrites them: hdr_tid is 0 meanwhile,
+ * and a copy is kept only if hdr_tid was the reader's before and after
+ * it, so two threads on one socket never mix their names. */
+static __always_inline void header_task(struct hs_event *ev,
+					struct hs_conn *c, __u32 tid)
+{
+	volatile struct hs_conn *vc = c;
+	__u32 zero = 0, g, *gen = hs_renames.lookup(&zero);
+
+	if (!gen)
+		goto ask;
+	g = *(volatile __u32 *)gen;
+	if (vc->hdr_tid == tid && vc->hdr_gen == g) {
+		hs_barrier();
+		ev->cgroup_id = c->hdr_cgroup;
+		__builtin_memcpy(ev->comm, c->hdr_comm, sizeof(ev->comm));
+		hs_barrier();
+		if (vc->hdr_tid == tid)
+			return;
+	}
+ask:
+	ev->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
+	if (!gen)
+		return;
+	vc->hdr_tid = 0;
+	hs_barrier();
+	vc->hdr_gen = g;
+	c->hdr_cgroup = ev->cgroup_id;
+	__builtin_memcpy(c->hdr_comm, ev->comm, sizeof(c->hdr_comm));
+	hs_barrier();
+	vc->hdr_tid = tid;
+}
+
 static __always_inline void fill_header(struct hs_event *ev,
 					struct hs_conn *c, __s32 fd, __u64 ts)
 {
@@ -776,13 +845,12 @@ static __always_inline void fill_header(struct hs_event *ev,
 
 	ev->ts_ns = ts;
 	ev->conn_id = c->id;
-	ev->cgroup_id = bpf_get_current_cgroup_id();
 	ev->tgid = id >> 32;
 	ev->tid = (__u32)id;
 	ev->fd = fd;
 	ev->role = c->role;
 	ev->flags = c->flags & (HS_F_UNVERIFIED | HS_F_TLS);
-	bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
+	header_task(ev, c, (__u32)id);
 	__builtin_memcpy(&ev->local, &c->local, sizeof(ev->local));
 	__builtin_memcpy(&ev->remote, &c->remote, sizeof(ev->remote));
 }
