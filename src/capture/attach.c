@@ -286,6 +286,13 @@ void attach_close(struct attach *a)
 	for (int i = 0; i < a->ntp; i++) {
 		char *colon = strchr(a->tp_name[i], ':');
 
+		/* A raw tracepoint's fd is a BPF link, not a perf event:
+		 * closing it detaches the program, and the perf event ioctl
+		 * libbcc would try first only prints an error. */
+		if (!strncmp(a->tp_name[i], "raw:", 4)) {
+			close(a->tp_fd[i]);
+			continue;
+		}
 		bpf_close_perf_event_fd(a->tp_fd[i]);
 		if (colon) {
 			*colon = '\0';
