@@ -263,6 +263,10 @@ struct hs_conn {
 	__u32 hdr_gen;	   /* hs_renames[0] when they were read */
 	__u64 hdr_cgroup;  /* its cgroup v2 id */
 	char hdr_comm[HS_COMM_LEN];
+	/* Its process's entry in hs_tls_procs (the TLS libraries it calls),
+	 * as (hs_tls_gen[0] + 1) << 8 | entry, 0 while not known: read
+	 * again once any process is added there (see tls_lib). */
+	__u64 tls_seen;
 };
 
 /* hs_conn.flags, besides HS_F_UNVERIFIED and HS_F_TLS: the direction has

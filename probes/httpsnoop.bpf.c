@@ -269,6 +269,10 @@ BPF_TABLE("lru_hash", __u64, struct hs_tls_call, hs_tls_active, HS_MAX_ACTIVE);
  * process's exit. */
 enum hs_tls_lib { HS_LIB_SSL = 1, HS_LIB_GO = 2 };
 BPF_TABLE("lru_hash", __u32, __u8, hs_tls_procs, HS_MAX_TLS_PROCS);
+/* Bumped whenever hs_tls_procs gains a process or a library bit: the
+ * connections' copies of their process's entry (hs_conn.tls_seen) are
+ * stale. */
+BPF_ARRAY(hs_tls_gen, __u32, 1);
 BPF_TABLE("lru_hash", struct hs_ssl_key, struct hs_ssl, hs_ssls, HS_MAX_SSL);
 BPF_TABLE("lru_hash", __u64, struct hs_tls_recv, hs_tls_recv, HS_MAX_ACTIVE);
 BPF_TABLE("lru_hash", __u64, struct hs_tls_send, hs_tls_send, HS_MAX_ACTIVE);
@@ -1308,12 +1312,19 @@ static __always_inline void tls_tie(__u32 tgid, struct hs_ssl *s, __s32 fd,
 /* Notes that process tgid calls the TLS library lib. */
 static __always_inline void tls_proc_add(__u32 tgid, __u8 lib)
 {
+	__u32 zero = 0, *gen;
 	__u8 *v = hs_tls_procs.lookup(&tgid);
 
+	if (v && (*v & lib))
+		return;
 	if (!v)
 		hs_tls_procs.update(&tgid, &lib);
-	else if (!(*v & lib))
+	else
 		*v |= lib;
+	hs_barrier();
+	gen = hs_tls_gen.lookup(&zero);
+	if (gen)
+		__sync_fetch_and_add(gen, 1);
 }
 
 /* The socket fd a thread received ciphertext on within HS_TIE_NS, or -1. */
@@ -1535,20 +1546,48 @@ static __always_inline void hide_cipher(__u64 id, struct hs_active *a, long ret)
 static __always_inline int go_cipher(__u64 id, struct hs_active *a, long ret);
 #endif
 
+#ifdef HS_TLS
+/* The TLS libraries process tgid has called (its hs_tls_procs entry, 0
+ * for none).  Every socket I/O asks, and most processes have none, so
+ * connection c (if not NULL) keeps the answer until hs_tls_gen moves.
+ * The generation is read before the table, so a process added meanwhile
+ * leaves a copy that is already stale; the copy is one 64-bit store, so
+ * threads sharing the connection never see half of another's. */
+static __always_inline __u8 tls_lib(__u32 tgid, struct hs_conn *c)
+{
+	__u32 zero = 0, *gen = hs_tls_gen.lookup(&zero);
+	__u64 want = 0, seen;
+	__u8 *v, lib;
+
+	if (c && gen) {
+		want = (__u64)*(volatile __u32 *)gen + 1;
+		seen = *(volatile __u64 *)&c->tls_seen;
+		if (seen >> 8 == want)
+			return seen & 0xff;
+	}
+	v = hs_tls_procs.lookup(&tgid);
+	lib = v ? *v : 0;
+	if (c && want)
+		*(volatile __u64 *)&c->tls_seen = want << 8 | lib;
+	return lib;
+}
+#endif
+
 /* Whether the socket I/O a is the ciphertext of a TLS call in flight on
  * the thread: inside SSL_read/SSL_write (say which fd the SSL object
  * uses) or a Go program's crypto/tls call.  Then the socket's entry is
- * marked so that none of its bytes are reported, and 1 is returned. */
-static __always_inline int cipher_io(__u64 id, struct hs_active *a, long ret)
+ * marked so that none of its bytes are reported, and 1 is returned.  c
+ * is the socket's connection entry, if the caller has it. */
+static __always_inline int cipher_io(__u64 id, struct hs_active *a, long ret,
+				     struct hs_conn *c)
 {
 #ifdef HS_TLS
-	__u32 tgid = id >> 32;
-	__u8 *lib = hs_tls_procs.lookup(&tgid);
+	__u8 lib = tls_lib(id >> 32, c);
 	struct hs_tls_call *tc;
 
 	if (!lib)
 		return 0;
-	if (*lib & HS_LIB_SSL) {
+	if (lib & HS_LIB_SSL) {
 		tc = hs_tls_active.lookup(&id);
 		if (tc && tc->live) {
 			tc->fd = a->fd;
@@ -1557,7 +1596,7 @@ static __always_inline int cipher_io(__u64 id, struct hs_active *a, long ret)
 		}
 	}
 #ifdef HS_GOTLS
-	if ((*lib & HS_LIB_GO) && go_cipher(id, a, ret))
+	if ((lib & HS_LIB_GO) && go_cipher(id, a, ret))
 		return 1;
 #endif
 #endif
@@ -1593,7 +1632,7 @@ static __always_inline int data_exit(void *ctx, long ret, int kind, int dir)
 	if (!a.is_sock)
 		return 0;
 #endif
-	if (cipher_io(id, &a, ret))
+	if (cipher_io(id, &a, ret, 0))
 		return 0;
 	return stash_call(ctx, &a, a.fd, ret, 0);
 }
@@ -1867,14 +1906,16 @@ static __always_inline int sock_io(void *ctx, void *skp, __u16 family,
 			a.ts = bpf_ktime_get_ns();
 		return sock_nobuf(ctx, &a, id, ret);
 	}
-	if (a.fd < 0 || cipher_io(id, &a, ret))
+	if (a.fd < 0)
+		return 0;
+	key.tgid = id >> 32;
+	key.fd = a.fd;
+	c = hs_conns.lookup(&key);
+	if (cipher_io(id, &a, ret, c))
 		return 0;
 	/* A connection known not to carry HTTP costs this one lookup, as
 	 * on the syscall path: positions, counters and memory-BIO ties are
 	 * kept (a Unix one's bytes are not counted), nothing is copied. */
-	key.tgid = id >> 32;
-	key.fd = a.fd;
-	c = hs_conns.lookup(&key);
 	if (c && c->proto >= HS_P_OTHER && (c->sk == sk || !c->sk)) {
 		if (a.is_sock == HS_SOCK_TCP) {
 			c->pos[dir & 1] += ret;

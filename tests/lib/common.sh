@@ -284,6 +284,7 @@ nginx_tls_conf() {
         ssl_certificate $d/cert.pem;
         ssl_certificate_key $d/key.pem;
         location = /echo { return 201 "created\n"; }
+        location /put/ { root $d; dav_methods PUT; client_max_body_size 8m; }
         location / { return 200 "hello over tls\n"; }
         location /missing { return 404; }
     }
