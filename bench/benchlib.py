@@ -637,8 +637,9 @@ OVERHEAD_NAMES = {"a": "(a) bare", "b": "(b) trace all, JSON to file",
                   "b0": "(b0) trace all, baseline binary", "c0": "(c0) -p worker, baseline binary",
                   "b_sys": "(b_sys) trace all, HTTPSNOOP_HOOKS=syscall",
                   "c_sys": "(c_sys) -p worker, HTTPSNOOP_HOOKS=syscall",
-                  "e": "(e) tshark -i lo -Y http, live"}
-OVERHEAD_ORDER = ("a", "b", "b_sys", "c", "c_sys", "d", "b0", "c0", "e")
+                  "e": "(e) tshark -i lo -Y http, live",
+                  "f": "(f) copy floor (bench/copyfloor.c)"}
+OVERHEAD_ORDER = ("a", "b", "b_sys", "c", "c_sys", "d", "f", "b0", "c0", "e")
 META = {}  # the run's meta (cmd_report), for notes that depend on how it ran
 
 
@@ -706,6 +707,8 @@ def report_overhead(facts, summary, tables):
             if m.get("tshark") and m.get("duration_s"):
                 seen.append(get(m, "tshark", "responses") / m["duration_s"])
                 kept.append(tshark_kept_up(m, m.get("wrk")))
+            if m.get("copyfloor") and m.get("duration_s") and get(m, "copyfloor", "records") is not None:
+                seen.append(get(m, "copyfloor", "records") / m["duration_s"])
             if m.get("hs") and m.get("duration_s"):
                 seen.append(get(m, "hs", "transactions") / m["duration_s"]
                             if get(m, "hs", "transactions") is not None else None)
@@ -738,6 +741,12 @@ def report_overhead(facts, summary, tables):
                 res[c]["of_floor"] = res[c]["ratio"]["median"] / fl
         t.note("of the floor (d): (b) %s, (c) %s  (ratio / floor ratio)" % (
             fmt(res.get("b", {}).get("of_floor"), 3), fmt(res.get("c", {}).get("of_floor"), 3)))
+    if res.get("f", {}).get("rps"):
+        vs = {c: paired(by, rounds, c, "f") for c in ("b", "c")}
+        res["f"]["httpsnoop_over_copy_floor"] = vs
+        t.note("of the copy floor (f), paired per round: (b) / (f) %s, (c) / (f) %s  (f copies each TCP I/O's payload, up to 1 KB, "
+               "to user space and does nothing else: what any payload tracer on these hooks pays; its txns/s column counts records, 4 a request)" % (
+                   fmt_spread(vs["b"], 3), fmt_spread(vs["c"], 3)))
     if res.get("e", {}).get("rps"):
         vs = {c: paired(by, rounds, c, "e") for c in ("b", "c")}
         res["e"]["httpsnoop_over_tshark"] = vs
@@ -1412,7 +1421,9 @@ def report_profile(facts, summary, tables):
         p = m.get("perf") or m.get("callgrind") or {}
         top = ", ".join("%s %.1f%%" % (a, b) for a, b in (p.get("top") or [])[:10])
         if f["config"] == "callgrind":
-            fig = "%s Ir for %s txns: %s Ir/txn" % (fmt(p.get("ir")), fmt(m.get("txns")), fmt(m.get("ir_per_txn")))
+            fig = "%s Ir for %s txns, %s of them start-up and exit (an empty recording): %s Ir/txn (%s with start-up)" % (
+                fmt(p.get("ir")), fmt(m.get("txns")), fmt(m.get("ir_startup")), fmt(m.get("ir_per_txn")),
+                fmt(m.get("ir_per_txn_with_startup")))
         else:
             g = p.get("groups") or {}
             fig = "user %s%%, kernel %s%% (BPF programs %s%%, BPF helpers/maps/ringbuf %s%%, tracepoint dispatch %s%%)" % (
