@@ -21,7 +21,7 @@
  *                     exists (kernel >= 6.12) and dates TCP sends
  *   HS_TASK_REGS      a syscall's arguments can be read from the task's
  *                     saved registers (x86-64, kernel >= 5.15 with BTF)
- *   HS_PERF_BUFFER    no BPF ring buffer: use a perf buffer
+ *   HS_PERF_BUFFER    no BPF ring buffer: use perf buffers
  *   HS_RINGBUF_PAGES  ring buffer size in pages (power of two)
  *   HS_FILTER_PID     only tgids in hs_pids are traced
  *   HS_FILTER_PORT    only connections with a port in hs_ports
@@ -291,7 +291,12 @@ BPF_PROG_ARRAY(hs_calls, HS_CALL_MAX);
 BPF_PROG_ARRAY(hs_calls_kp, HS_CALL_MAX);
 #endif
 #ifdef HS_PERF_BUFFER
+/* hs_events wakes the reader only every so many records per CPU (user
+ * space sets it when it opens the buffers); the few records that must
+ * wake it at once (submit's `wake`) go to hs_urgent, which wakes it on
+ * each.  User space puts the two back in time order. */
 BPF_PERF_OUTPUT(hs_events);
+BPF_PERF_OUTPUT(hs_urgent);
 #else
 BPF_RINGBUF_OUTPUT(hs_events, HS_RINGBUF_PAGES);
 #endif
@@ -788,7 +793,10 @@ static __always_inline void submit(void *ctx, struct hs_record *r, __u32 n,
 	if (size > sizeof(r->ev) + sizeof(r->data) || !events)
 		return;
 #ifdef HS_PERF_BUFFER
-	err = hs_events.perf_submit(ctx, &r->ev, size);
+	if (wake)
+		err = hs_urgent.perf_submit(ctx, &r->ev, size);
+	else
+		err = hs_events.perf_submit(ctx, &r->ev, size);
 #else
 	if (*events % HS_WAKEUP_EVERY == 0)
 		wake = 1;

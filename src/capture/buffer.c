@@ -14,6 +14,11 @@
 #include "core/util.h"
 
 #define MAX_CPUS 1024
+#define MAX_READERS (2 * MAX_CPUS) /* perf buffers: two tables, one per CPU each */
+/* The perf buffers of the few records that wake the reader at once
+ * (hs_urgent: Unix names, closes, execs; a record of those is at most a
+ * few hundred bytes). */
+#define URGENT_KB 64
 /* With records held back, the poll comes back this soon (ms) to hand
  * them over. */
 #define HELD_POLL_MS 10
@@ -28,7 +33,7 @@ struct buffer {
 	probe_record_fn fn;
 	void *ctx;
 	struct ring_buffer *rb; /* the ring buffer, or NULL ... */
-	struct perf_reader *readers[MAX_CPUS]; /* ... the perf buffers */
+	struct perf_reader *readers[MAX_READERS]; /* ... the perf buffers */
 	int nreaders;
 	uint64_t lost;
 	/* Perf-buffer records read but not yet handed over (see
@@ -166,7 +171,7 @@ static int perf_release(struct buffer *b, uint64_t before)
  * (not only those that woke the poll) and releases what is safe. */
 static int perf_poll(struct buffer *b, int timeout_ms, bool all)
 {
-	struct pollfd fds[MAX_CPUS];
+	struct pollfd fds[MAX_READERS];
 	uint64_t before;
 	int n;
 
@@ -184,18 +189,24 @@ static int perf_poll(struct buffer *b, int timeout_ms, bool all)
 	return perf_release(b, all ? UINT64_MAX : before);
 }
 
-static int perf_open(struct buffer *b, int map_fd, unsigned kb)
+/* Opens a perf buffer per CPU of about kb / CPUs KiB for the table
+ * map_fd, each waking the reader every `wakeup` records, into
+ * b->readers.  Returns how many it opened. */
+static int perf_open(struct buffer *b, int map_fd, unsigned kb, int wakeup)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	int opened = 0;
 
 	for (long cpu = 0; cpu < ncpu && cpu < MAX_CPUS; cpu++) {
+		struct bcc_perf_buffer_opts o = { .pid = -1, .cpu = (int)cpu,
+						  .wakeup_events = wakeup };
 		struct perf_reader *r;
 		int key = cpu, rfd;
 		unsigned pages = 1;
 
 		while (pages * 4 < kb / (ncpu ? ncpu : 1))
 			pages <<= 1;
-		r = bpf_open_perf_buffer(perf_cb, perf_lost_cb, b, -1, cpu, pages);
+		r = bpf_open_perf_buffer_opts(perf_cb, perf_lost_cb, b, pages, &o);
 		if (!r)
 			continue; /* offline CPU */
 		rfd = perf_reader_fd(r);
@@ -204,16 +215,13 @@ static int perf_open(struct buffer *b, int map_fd, unsigned kb)
 			continue;
 		}
 		b->readers[b->nreaders++] = r;
+		opened++;
 	}
-	if (!b->nreaders) {
-		warn("failed to open any perf buffer");
-		return -EIO;
-	}
-	return 0;
+	return opened;
 }
 
-struct buffer *buffer_open(int map_fd, bool ringbuf, unsigned kb,
-			   probe_record_fn fn, void *ctx)
+struct buffer *buffer_open(int map_fd, int urgent_fd, bool ringbuf,
+			   unsigned kb, probe_record_fn fn, void *ctx)
 {
 	struct buffer *b;
 
@@ -233,7 +241,15 @@ struct buffer *buffer_open(int map_fd, bool ringbuf, unsigned kb,
 			free(b);
 			return NULL;
 		}
-	} else if (perf_open(b, map_fd, kb)) {
+		return b;
+	}
+	/* hs_urgent's buffers first: they are read first, and of two records
+	 * of the same time the one read first goes first.  The probe writes
+	 * an urgent record before the data records that share its time (a
+	 * Unix connection's names). */
+	if ((urgent_fd >= 0 && !perf_open(b, urgent_fd, URGENT_KB, 1)) ||
+	    !perf_open(b, map_fd, kb, urgent_fd < 0 ? 1 : BUFFER_WAKEUP_EVERY)) {
+		warn("failed to open the perf buffers");
 		buffer_close(b);
 		return NULL;
 	}

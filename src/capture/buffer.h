@@ -9,12 +9,21 @@
 
 struct buffer;
 
+/* Records a CPU writes between two wake-ups of the reader (the probe's
+ * HS_WAKEUP_EVERY; a perf buffer's wakeup_events).  Each wake-up costs an
+ * irq_work and a context switch: at one a record, the perf buffers cost
+ * five times the ring buffer's CPU per transaction. */
+#define BUFFER_WAKEUP_EVERY 256
+
 /* Opens the probe's hs_events table (map_fd) as a ring buffer, or with
- * ringbuf false as one perf buffer per CPU of about kb / CPUs KiB each.
- * Records go to fn in the order they happened.  NULL on failure, after
- * saying why. */
-struct buffer *buffer_open(int map_fd, bool ringbuf, unsigned kb,
-			   probe_record_fn fn, void *ctx);
+ * ringbuf false as one perf buffer per CPU of about kb / CPUs KiB each,
+ * waking the reader every BUFFER_WAKEUP_EVERY records; then the
+ * hs_urgent table (urgent_fd) as small perf buffers that wake it on each
+ * record.  urgent_fd < 0 (a probe without hs_urgent, or a ring buffer):
+ * hs_events wakes it on each record.  Records go to fn in the order they
+ * happened.  NULL on failure, after saying why. */
+struct buffer *buffer_open(int map_fd, int urgent_fd, bool ringbuf,
+			   unsigned kb, probe_record_fn fn, void *ctx);
 /* Records the kernel dropped for want of room in a perf buffer (a ring
  * buffer's losses are counted by the probe itself). */
 uint64_t buffer_lost(const struct buffer *b);

@@ -71,7 +71,7 @@ static int probe_cflags(const struct probe *p, const struct probe_opts *o,
 		 o->ringbuf_kb / 4 < 16 ? 16 : o->ringbuf_kb / 4);
 	/* 256 records (4 MB at most per CPU; the ring is 16 MB): measured
 	 * against 64 under wrk, 15% less tracer CPU per transaction. */
-	snprintf(defs[n++], CFLAG_LEN, "-DHS_WAKEUP_EVERY=256");
+	snprintf(defs[n++], CFLAG_LEN, "-DHS_WAKEUP_EVERY=%d", BUFFER_WAKEUP_EVERY);
 	snprintf(defs[n++], CFLAG_LEN, "-DHS_READ_USER_HELPER=%d",
 		 p->feat.read_user_helper);
 	if (p->feat.sock_tp)
@@ -211,8 +211,9 @@ int probe_open(struct probe **out, const struct probe_opts *o,
 	job.ctx = p;
 	if ((err = compile_run(&job)) || (err = maps_ready(&p->maps, o)))
 		goto fail;
-	p->buf = buffer_open(maps_fd(&p->maps, "hs_events"), p->feat.ringbuf,
-			     o->ringbuf_kb, fn, ctx);
+	p->buf = buffer_open(maps_fd(&p->maps, "hs_events"),
+			     p->feat.ringbuf ? -1 : maps_fd(&p->maps, "hs_urgent"),
+			     p->feat.ringbuf, o->ringbuf_kb, fn, ctx);
 	if (!p->buf) {
 		err = -EIO;
 		goto fail;

@@ -1,6 +1,7 @@
 #!/bin/bash
-# test-fallbacks.sh -- the paths for older kernels, forced on this one: a perf buffer instead of the ring buffer, accept/connect tracking + /proc instead of the sock tracepoints, no syscall arguments from registers, TCP sends dated at their end; each must trace the demo exactly, and file I/O that looks like HTTP must not be reported.
+# test-fallbacks.sh -- the paths for older kernels, forced on this one: a perf buffer instead of the ring buffer, accept/connect tracking + /proc instead of the sock tracepoints, no syscall arguments from registers, TCP sends dated at their end; each must trace the demo exactly (and HTTP over a Unix socket on the perf buffers), and file I/O that looks like HTTP must not be reported.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/unixlib.sh"
 need_tools curl
 need_bpf
 
@@ -101,6 +102,27 @@ PYEOF
 	hs_expect_stat migrating 'unpaired responses' 0
 	hs_expect_stat migrating 'lost events' 0
 fi
+
+# HTTP over a Unix socket on the perf buffers: a connection's names go in
+# a record that wakes the reader at once (hs_urgent), its bytes in
+# hs_events, which wakes it every 256 records; the names must still come
+# first, or its transactions name no path.
+U=$T/fb.sock
+http_unix_server "$U" fb
+export HTTPSNOOP_FORCE_PERF_BUFFER=1
+hs_spawn unixperf -v --unix "$U"
+unset HTTPSNOOP_FORCE_PERF_BUFFER
+hs_wait unixperf
+grep -q 'perf buffer' "$T/unixperf.err" || fail "unixperf: stderr does not say 'perf buffer' is in use"
+http_unix_get "$U" /u1 /status/404 /u2
+hs_stop unixperf
+printf '%s\n' "GET /u1 200 *" "GET /status/404 404 *" "GET /u2 200 *" >"$T/expect"
+$CHECK expect --jsonl "$T/unixperf.jsonl" --pid "$HTTP_UNIX" --role server --unix "$U" \
+	--expect "$T/expect" --ordered --exact-count || fail "unixperf: server side differs"
+$CHECK expect --jsonl "$T/unixperf.jsonl" --pid "$HTTP_GET" --role client --unix "$U" \
+	--expect "$T/expect" --ordered --exact-count || fail "unixperf: client side differs"
+hs_expect_stat unixperf 'parse errors' 0
+hs_expect_stat unixperf 'lost events' 0
 
 # Without the sock tracepoints the probe cannot tell files from sockets
 # by itself: a file whose bytes look like HTTP, read by a process, must
