@@ -12,7 +12,7 @@ struct buffer;
 /* Records a CPU writes between two wake-ups of the reader (the probe's
  * HS_WAKEUP_EVERY; a perf buffer's wakeup_events).  Each wake-up costs an
  * irq_work and a context switch: at one a record, the perf buffers cost
- * five times the ring buffer's CPU per transaction. */
+ * about four times the ring buffer's CPU per transaction. */
 #define BUFFER_WAKEUP_EVERY 256
 
 /* Opens the probe's hs_events table (map_fd) as a ring buffer, or with
