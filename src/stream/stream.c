@@ -56,6 +56,9 @@ enum conn_state {
 	C_LEFT,	  /* it left its protocol for one nobody parses */
 };
 
+/* Chains in each connection table at first (2 KB a table). */
+#define STREAM_BUCKETS_MIN 256
+
 /* Protocol switches one connection may make (a guard against two
  * protocols handing it to each other forever). */
 #define SWITCH_MAX 4
@@ -83,10 +86,14 @@ struct conn {
 
 struct stream {
 	struct stream_opts o;
+	/* Both tables have nbuckets chains, a power of two that doubles
+	 * with the connections tracked (up to the first power of two at
+	 * or past max_conns), so that they stay as small as the hot set:
+	 * every record looks its connection up in buckets. */
 	struct conn **buckets;
 	struct conn **pid_buckets; /* so that an exit finds its process's
 				    * connections without a walk of all */
-	size_t nbuckets, count;
+	size_t nbuckets, max_buckets, count;
 	struct conn *lru_head, *lru_tail; /* head = least recently active */
 	size_t waiting; /* connections with queued records */
 	struct proto_env env; /* what every protocol instance shares */
@@ -97,19 +104,58 @@ static size_t bucket_of(const struct stream *st, uint64_t id)
 	return util_hash64(id) & (st->nbuckets - 1);
 }
 
+/* Puts c at the head of its chains in both tables. */
+static void conn_hash(struct stream *st, struct conn *c)
+{
+	size_t b = bucket_of(st, c->info.conn_id);
+
+	c->hnext = st->buckets[b];
+	st->buckets[b] = c;
+	b = bucket_of(st, c->info.pid);
+	c->pnext = st->pid_buckets[b];
+	if (c->pnext)
+		c->pnext->pprev = &c->pnext;
+	c->pprev = &st->pid_buckets[b];
+	st->pid_buckets[b] = c;
+}
+
+/* Doubles both tables and moves every connection (all of them are on
+ * the LRU list) into the new chains.  Without the memory the old
+ * tables stay: their chains are only longer. */
+static void grow_tables(struct stream *st)
+{
+	size_t n = st->nbuckets * 2;
+	struct conn **b = calloc(n, sizeof(*b));
+	struct conn **pb = calloc(n, sizeof(*pb));
+
+	if (!b || !pb) {
+		free(b);
+		free(pb);
+		return;
+	}
+	free(st->buckets);
+	free(st->pid_buckets);
+	st->buckets = b;
+	st->pid_buckets = pb;
+	st->nbuckets = n;
+	for (struct conn *c = st->lru_head; c; c = c->lru_next)
+		conn_hash(st, c);
+}
+
 struct stream *stream_new(const struct stream_opts *opts)
 {
 	struct stream *st = calloc(1, sizeof(*st));
-	size_t n = 1024;
+	size_t n = STREAM_BUCKETS_MIN;
 
 	if (!st)
 		return NULL;
 	st->o = *opts;
 	while (n < opts->max_conns)
 		n <<= 1;
-	st->nbuckets = n;
-	st->buckets = calloc(n, sizeof(*st->buckets));
-	st->pid_buckets = calloc(n, sizeof(*st->pid_buckets));
+	st->max_buckets = n;
+	st->nbuckets = STREAM_BUCKETS_MIN;
+	st->buckets = calloc(st->nbuckets, sizeof(*st->buckets));
+	st->pid_buckets = calloc(st->nbuckets, sizeof(*st->pid_buckets));
 	st->env = (struct proto_env){
 		.max_body = opts->max_body,
 		.stats = opts->stats,
@@ -645,7 +691,6 @@ static struct conn *conn_new(struct stream *st, const struct hs_event *ev,
 			     struct hs_unix *unx)
 {
 	struct conn *c;
-	size_t b;
 
 	if (st->count >= st->o.max_conns && st->lru_head) {
 		st->o.stats->conns_evicted++;
@@ -673,15 +718,9 @@ static struct conn *conn_new(struct stream *st, const struct hs_event *ev,
 	/* A TLS stream keyed by its SSL object (fd -1) learns its socket
 	 * when the probe ties the two: the filters are asked again then. */
 	c->admit_again = !c->ignored && ev->fd < 0 && ev->local.family == 0;
-	b = bucket_of(st, c->info.conn_id);
-	c->hnext = st->buckets[b];
-	st->buckets[b] = c;
-	b = bucket_of(st, c->info.pid);
-	c->pnext = st->pid_buckets[b];
-	if (c->pnext)
-		c->pnext->pprev = &c->pnext;
-	c->pprev = &st->pid_buckets[b];
-	st->pid_buckets[b] = c;
+	if (st->count >= st->nbuckets && st->nbuckets < st->max_buckets)
+		grow_tables(st);
+	conn_hash(st, c);
 	lru_push(st, c);
 	st->count++;
 	st->o.stats->conns++;

@@ -201,6 +201,67 @@ static void test_evict(void)
 	family_end("-");
 }
 
+/* The connection tables grow with the connections (from 256 chains):
+ * every connection is still found, by its id and by its process, after
+ * the tables have doubled four times. */
+static void test_many(void)
+{
+	enum { N = 3000, PROCS = 7 };
+	struct collector col = { 0 };
+	struct stats stats = { 0 };
+	struct stream *st = new_stream_limits(&stats, &col, 65536, UINT64_MAX / 4,
+					      UINT64_MAX / 4, 1 << 20);
+	static uint64_t pos[N + 1][2];
+	size_t want[PROCS] = { 0 };
+	uint64_t ts = 10;
+	bool ok = true;
+	char req[64];
+
+	section("many connections");
+	memset(pos, 0, sizeof(pos));
+	for (uint64_t c = 1; c <= N; c++) {
+		snprintf(req, sizeof(req), "GET /r%llu HTTP/1.1\r\n\r\n",
+			 (unsigned long long)c);
+		feed_str(st, c, 1000 + c % PROCS, HS_DIR_SEND, pos[c], req, ts++);
+	}
+	CHECK_U64("stream_count", stream_count(st), N);
+	/* every odd one answered, in reverse order: found by id */
+	for (int64_t c = N - (N % 2 == 0); c >= 1; c -= 2)
+		feed_str(st, (uint64_t)c, 1000 + c % PROCS, HS_DIR_RECV, pos[c], OK200_0, ts++);
+	CHECK_U64("transactions", col.n, N / 2 + N % 2);
+	for (size_t i = 0; i < col.n; i++) {
+		uint64_t c = col.v[i].conn.conn_id;
+
+		snprintf(req, sizeof(req), "/r%llu", (unsigned long long)c);
+		if (c % 2 == 0 || col.v[i].resp.status != 200 ||
+		    !str_eq(col.v[i].req.target, req))
+			ok = false;
+	}
+	CHECK(ok, "an answer went to the wrong connection");
+	/* a close of each multiple of 10, then the exit of each process:
+	 * found by id and by process in the grown tables */
+	for (uint64_t c = 10; c <= N; c += 10)
+		feed_ctl(st, HS_EV_CLOSE, c, 1000 + c % PROCS, ts++);
+	CHECK_U64("stream_count after closes", stream_count(st), N - N / 10);
+	for (uint64_t c = 2; c <= N; c += 2)
+		if (c % 10)
+			want[c % PROCS]++;
+	for (uint32_t p = 0; p < PROCS; p++) {
+		size_t before = col.n, k = 0;
+
+		feed_ctl(st, HS_EV_EXIT, 0, 1000 + p, ts++);
+		for (size_t i = before; i < col.n; i++)
+			k += col.v[i].conn.pid == 1000 + p &&
+			     str_eq(col.v[i].error, "process exited");
+		CHECK_U64("unanswered requests ended by their process's exit", k, want[p]);
+	}
+	CHECK_U64("stream_count after exits", stream_count(st), 0);
+	CHECK_U64("stats.conns", stats.conns, N);
+	stream_free(st);
+	collector_free(&col);
+	family_end("-");
+}
+
 /* A hole that never fills becomes a gap after reorder_ns, or when too
  * many records wait behind it. */
 static void test_reorder_limits(void)
@@ -650,6 +711,7 @@ static const struct harness_test tests[] = {
 	{ "stream_check", test_check },
 	{ "HS_EV_EXIT", test_exit },
 	{ "eviction and idleness", test_evict },
+	{ "many connections", test_many },
 	{ "reorder timeout and overflow", test_reorder_limits },
 	{ "admit callback", test_admit },
 	{ "stream_free with work pending", test_free_pending },
