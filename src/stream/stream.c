@@ -56,6 +56,9 @@ enum conn_state {
 	C_LEFT,	  /* it left its protocol for one nobody parses */
 };
 
+/* A cache line: where a struct conn starts. */
+#define CONN_ALIGN 64
+
 /* Chains in each connection table at first (2 KB a table). */
 #define STREAM_BUCKETS_MIN 256
 
@@ -63,19 +66,23 @@ enum conn_state {
  * protocols handing it to each other forever). */
 #define SWITCH_MAX 4
 
+/* What each record reads and writes comes first, on the cache line the
+ * lookup brings in: its chain, its LRU links (a neighbour's are written
+ * too), its state and protocol; conn_id ends that line.  The struct is
+ * allocated on a cache line of its own (conn_new). */
 struct conn {
-	struct conn_info info;
-	struct conn *hnext;		/* hash chain, by conn_id */
-	struct conn *pnext, **pprev;	/* hash chain, by process */
+	struct conn *hnext;		  /* hash chain, by conn_id */
 	struct conn *lru_prev, *lru_next; /* by last activity */
 	uint64_t last_ts;
 	bool ignored;
 	bool admit_again; /* admitted before its addresses were known */
 	uint8_t state;	  /* enum conn_state */
 	uint8_t switches; /* protocol switches so far */
-	struct dirstate d[2];
 	const struct proto_ops *ops; /* the protocol parsing it */
 	void *proto;
+	struct conn_info info;
+	struct dirstate d[2];
+	struct conn *pnext, **pprev;	/* hash chain, by process */
 	const struct proto_ops *old_ops; /* the one it switched from,
 					  * closed at the end for what it
 					  * still owes */
@@ -696,7 +703,9 @@ static struct conn *conn_new(struct stream *st, const struct hs_event *ev,
 		st->o.stats->conns_evicted++;
 		conn_end(st, st->lru_head, ev->ts_ns, "evicted: too many connections");
 	}
-	c = calloc(1, sizeof(*c));
+	c = aligned_alloc(CONN_ALIGN, (sizeof(*c) + CONN_ALIGN - 1) & ~(size_t)(CONN_ALIGN - 1));
+	if (c)
+		memset(c, 0, sizeof(*c));
 	if (!c) {
 		free(unx);
 		return NULL;
@@ -807,8 +816,10 @@ int stream_feed(struct stream *st, const void *rec, size_t len)
 			return -ENOMEM;
 	}
 	c->last_ts = ev->ts_ns;
-	lru_unlink(st, c);
-	lru_push(st, c);
+	if (c != st->lru_tail) {
+		lru_unlink(st, c);
+		lru_push(st, c);
+	}
 	if (c->ignored)
 		return 0;
 	if (c->admit_again && ev->fd >= 0 && readmit(st, c, ev))
