@@ -1110,13 +1110,15 @@ def report_h2(facts, summary, tables):
     for f in fs:
         by.setdefault(f["config"], []).append(f["m"])
     res = {}
-    t = Table("8. HTTP/2: h2load against nginx h2c (median [min–max] over rounds)",
+    t = Table("11. HTTP/2: h2load against nginx h2c (median [min–max] over rounds)",
               ["config", "req/s", "ratio to bare", "requests ok", "hs txns", "tracer µs/txn",
                "captured", "missing", "extra"])
     bare = {f["round"]: get(f["m"], "h2load", "rps") for f in fs if f["config"] == "tp-bare"}
-    ratios = [get(f["m"], "h2load", "rps") / bare[f["round"]] for f in fs
-              if f["config"] == "tp-traced" and bare.get(f["round"]) and get(f["m"], "h2load", "rps")]
-    for c in ("tp-bare", "tp-traced", "cpu-h1", "cpu-h2"):
+    ratio = {c: [get(f["m"], "h2load", "rps") / bare[f["round"]] for f in fs
+                 if f["config"] == c and bare.get(f["round"]) and get(f["m"], "h2load", "rps")]
+             for c in ("tp-traced", "tp-traced0")}
+    ratios = ratio["tp-traced"]
+    for c in ("tp-bare", "tp-traced", "tp-traced0", "cpu-h1", "cpu-h2"):
         ms = by.get(c)
         if not ms:
             continue
@@ -1128,7 +1130,7 @@ def report_h2(facts, summary, tables):
         cap = spread([get(m, "match", "captured") for m in ms])
         miss = spread([get(m, "match", "missing") for m in ms])
         extra = spread([get(m, "match", "extra") for m in ms])
-        t.add(c, fmt_spread(rps, 0), fmt_spread(spread(ratios), 3) if c == "tp-traced" else "",
+        t.add(c, fmt_spread(rps, 0), fmt_spread(spread(ratio[c]), 3) if c in ratio else "",
               fmt_spread(ok, 0), fmt_spread(txns, 0), fmt_spread(per, 2),
               fmt_spread(cap, 4), fmt_spread(miss, 0), fmt_spread(extra, 0))
         res[c] = {"rps": rps, "ok": ok, "txns": txns, "tracer_us_per_txn": per,
@@ -1137,7 +1139,7 @@ def report_h2(facts, summary, tables):
     h1 = get(res, "cpu-h1", "tracer_us_per_txn", "median")
     h2 = get(res, "cpu-h2", "tracer_us_per_txn", "median")
     res["cpu_ratio_h2_to_h1"] = h2 / h1 if h1 and h2 else None
-    t.note("tp-*: h2load -c16 -m10 for the round's duration, tracer on nginx's worker (-p); ratio: traced/bare req/s in the same round")
+    t.note("tp-*: h2load -c16 -m10 for the round's duration, tracer on nginx's worker (-p); ratio: traced/bare req/s in the same round; tp-traced0: the --baseline binary")
     t.note("cpu-*: the same nginx at a fixed rate, HTTP/1.1 (h2load --h1) then h2; captured: server-side transactions matched to the access log")
     t.note("tracer µs per transaction, h2 over HTTP/1.1: %s (target ≤ 1.5)" % fmt(res["cpu_ratio_h2_to_h1"], 2))
     summary["h2"] = res
@@ -1151,7 +1153,7 @@ def report_h2replay(facts, summary, tables):
     rec = [f["m"] for f in fs if f["config"] == "record"]
     hs = {f["round"]: f["m"] for f in fs if f["config"] == "replay"}
     ts = {f["round"]: f["m"] for f in fs if f["config"] == "tshark"}
-    t = Table("9. offline HTTP/2: httpsnoop --replay -f json vs tshark's http2 dissection of a pcap of the same traffic",
+    t = Table("12. offline HTTP/2: httpsnoop --replay -f json vs tshark's http2 dissection of a pcap of the same traffic",
               ["tool", "seconds", "txns", "txns/s", "ratio"])
     res = {}
     if rec:
@@ -1209,9 +1211,11 @@ def report_startup(facts, summary, tables):
     t.note("CPU and VmHWM read at the 'Tracing' line (median); sys time is mostly the kernel's BPF verifier, user time LLVM/clang")
     t.note("embedded: the compiled probe read from the probe cache where the binary has one; "
            "compiled: --no-probe-cache, clang and LLVM at every start")
+    seen = set()
     for f in fs:
         pr = f["m"].get("progs") or {}
-        if pr.get("heavy_programs"):
+        if pr.get("heavy_programs") and pr.get("top") and str(pr["top"]) not in seen:
+            seen.add(str(pr["top"]))
             t.note("%s programs of >= 10k verified instructions make %.0f%% of them; largest: %s" % (
                 pr["heavy_programs"], 100.0 * pr["heavy_insns"] / max(pr["verified_insns"], 1),
                 ", ".join("%s %s" % (n, v) for n, v in pr.get("top", [])[:4])))
@@ -1332,7 +1336,7 @@ def report_unix(facts, summary, tables):
     if fs:
         rounds = sorted({f["round"] for f in fs})
         by = {(f["config"], f["round"]): f["m"] for f in fs}
-        t = Table("7. a busy Unix socket without HTTP (bench/unixload.c; median [min–max] over rounds; Δ paired per round)",
+        t = Table("9. a busy Unix socket without HTTP (bench/unixload.c; median [min–max] over rounds; Δ paired per round)",
                   ["config", "mode", "I/O per s", "ratio", "CPU ns/I/O", "Δ ns/I/O vs (a)", "BPF ns/I/O",
                    "others' CPU %", "rounds"])
         for m in ("pingpong", "stream"):
@@ -1373,7 +1377,7 @@ def report_unix(facts, summary, tables):
     if ft:
         rounds = sorted({f["round"] for f in ft})
         by = {(f["config"], f["round"]): f["m"] for f in ft}
-        t = Table("7b. TCP tracing with the Unix socket busy beside it (nginx at a fixed rate; median [min–max] over rounds)",
+        t = Table("9b. TCP tracing with the Unix socket busy beside it (nginx at a fixed rate; median [min–max] over rounds)",
                   ["config", "achieved/s", "requests", "hs txns", "tracer µs/txn", "BPF µs/txn",
                    "lost ev", "unix I/O per s", "rounds"])
         for c in ("b", "c"):
@@ -1403,7 +1407,7 @@ def report_unix(facts, summary, tables):
                       fmt(med(cols["lost"]), 0), fmt_spread(s["uio"], 0) if m != "tcp" else "",
                       len(cols["reqs"]))
         t.note("hs txns: both sides of each request (client and server); with tcp+unix they must stay 2 x requests, and tracer µs/txn unchanged")
-        t.note("BPF µs/txn is shown for tcp alone: beside the Unix socket the programs also run for its I/O (table 7)")
+        t.note("BPF µs/txn is shown for tcp alone: beside the Unix socket the programs also run for its I/O (table 9)")
         tables.append(t)
     summary["unix"] = res
 
@@ -1412,7 +1416,7 @@ def report_profile(facts, summary, tables):
     fs = [f for f in facts if f["scenario"] == "profile"]
     if not fs:
         return
-    t = Table("8. where the time goes (perf record -g under (b)'s load; callgrind of --replay)",
+    t = Table("10. where the time goes (perf record -g under (b)'s load; callgrind of --replay)",
               ["profile", "figures", "top symbols (% of samples or instructions)"])
     res = {}
     for f in fs:
