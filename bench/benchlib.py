@@ -1211,14 +1211,16 @@ def report_startup(facts, summary, tables):
     t.note("CPU and VmHWM read at the 'Tracing' line (median); sys time is mostly the kernel's BPF verifier, user time LLVM/clang")
     t.note("embedded: the compiled probe read from the probe cache where the binary has one; "
            "compiled: --no-probe-cache, clang and LLVM at every start")
-    seen = set()
+    heavy = []  # the same probe in both configs: one note
     for f in fs:
         pr = f["m"].get("progs") or {}
-        if pr.get("heavy_programs") and pr.get("top") and str(pr["top"]) not in seen:
-            seen.add(str(pr["top"]))
-            t.note("%s programs of >= 10k verified instructions make %.0f%% of them; largest: %s" % (
+        if pr.get("heavy_programs"):
+            note = "%s programs of >= 10k verified instructions make %.0f%% of them; largest: %s" % (
                 pr["heavy_programs"], 100.0 * pr["heavy_insns"] / max(pr["verified_insns"], 1),
-                ", ".join("%s %s" % (n, v) for n, v in pr.get("top", [])[:4])))
+                ", ".join("%s %s" % (n, v) for n, v in pr.get("top", [])[:4]))
+            if note not in heavy:
+                heavy.append(note)
+                t.note(note)
     summary["startup"] = res
     tables.append(t)
 
