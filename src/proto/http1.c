@@ -38,7 +38,10 @@ struct side {
 	enum field field;     /* which slice the last data callback grew */
 	struct txn *txn;      /* transaction being parsed, or NULL */
 	struct http_msg *msg; /* message being parsed (in txn, or scratch) */
-	struct http_msg scratch; /* sink for messages nobody will report */
+	struct http_msg *scratch; /* sink for messages nobody will report,
+				   * allocated the first time one comes (most
+				   * connections never have one: 224 bytes a
+				   * side saved) */
 	struct body body;
 	struct framing fr;    /* its anomalies */
 	bool stop;	      /* the message's length is unknown: look for
@@ -151,6 +154,19 @@ static inline long msg_append(struct http_msg *m, const char *p, size_t len,
 
 static void finish_txn(struct http1 *h, struct txn *t);
 
+/* The side's scratch message, empty and present; NULL without the
+ * memory for one. */
+static struct http_msg *scratch_msg(struct side *s)
+{
+	if (!s->scratch)
+		s->scratch = calloc(1, sizeof(*s->scratch));
+	else
+		http_msg_reset(s->scratch);
+	if (s->scratch)
+		s->scratch->present = true;
+	return s->scratch;
+}
+
 static void drop_oldest(struct http1 *h)
 {
 	struct txn *old = h->head;
@@ -193,8 +209,9 @@ static int on_message_begin(llhttp_t *p)
 			s->msg = &t->resp;
 		} else {
 			h->env->stats->unpaired_resps++;
-			http_msg_reset(&s->scratch);
-			s->msg = &s->scratch;
+			s->msg = scratch_msg(s);
+			if (!s->msg)
+				return -1;
 		}
 	}
 	s->msg->present = true;
@@ -516,14 +533,25 @@ static void finish_txn(struct http1 *h, struct txn *t)
 	 * on into the side's scratch message, which nobody reports. */
 	for (int d = 0; d < 2; d++) {
 		struct side *s = &h->side[d];
-		struct http_msg *sm = &s->scratch;
+		struct http_msg *sm;
 
 		if (s->txn != t)
 			continue;
 		body_end(&s->body);
 		s->txn = NULL;
-		http_msg_reset(sm);
-		sm->present = true;
+		sm = scratch_msg(s);
+		if (!sm) {
+			/* No memory to follow it: the side looks for the
+			 * next message (its parser is not running here). */
+			s->msg = NULL;
+			framing_abandon(&s->fr);
+			s->in_body = false;
+			s->field = F_NONE;
+			s->resync = true;
+			llhttp_reset(&s->parser);
+			s->parser.data = s;
+			continue;
+		}
 		s->msg = sm;
 		s->fr.msg = sm;
 		body_begin(&s->body, sm, 0);
@@ -856,7 +884,10 @@ static void http1_free(void *p)
 	}
 	for (int d = 0; d < 2; d++) {
 		body_end(&h->side[d].body);
-		http_msg_reset(&h->side[d].scratch);
+		if (h->side[d].scratch) {
+			http_msg_reset(h->side[d].scratch);
+			free(h->side[d].scratch);
+		}
 	}
 	free(h);
 }
