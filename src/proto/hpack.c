@@ -20,6 +20,18 @@
  * entries seen since the loss while the table's size is known (from a
  * size update): entries are evicted oldest first (section 4.4), so every
  * entry from before the loss went first.
+ *
+ * Most blocks repeat.  An encoder that indexes sends the same bytes for
+ * the same fields (a gRPC client's requests, the answers of many
+ * servers), and one that does not sends the same literals (nginx: only
+ * its date changes, once a second).  A block that neither inserts into
+ * the table nor resizes it -- indexed fields and literals not indexed
+ * only -- leaves the decoder as it found it, so its fields are a
+ * function of its bytes and the table.  The last such block is kept
+ * with the fields it gave (the memo); the same bytes again, with the
+ * table untouched since, give the same fields without the inflater.
+ * Anything that may change the table (any other block, a reset, a new
+ * table size) forgets the memo.
  */
 #include "proto/hpack.h"
 
@@ -42,8 +54,27 @@ static const uint8_t placeholder[] = "\0hs-unknown";
 /* RFC 7541 appendix A: the static table's 61 entries. */
 #define STATIC_ENTRIES 61
 
+/* The largest block, and the most bytes of fields (each with a
+ * 9-byte head), that the memo keeps: a block is most often 20 to 300
+ * bytes. */
+#define MEMO_BLOCK_MAX 512
+#define MEMO_FIELDS_MAX 2048
+
+struct memo {
+	bool valid;	  /* block and fields are the table's current
+			   * answer */
+	uint32_t blen;	  /* bytes of block */
+	uint32_t flen;	  /* bytes of fl in use */
+	uint32_t fields, invalid, dropped; /* its hpack_result counts */
+	uint8_t block[MEMO_BLOCK_MAX];
+	/* per field handed up: name length, value length (4 bytes each,
+	 * host order), sensitive (1), then name and value */
+	uint8_t fl[MEMO_FIELDS_MAX];
+};
+
 struct hpack {
 	nghttp2_hd_inflater *inf;
+	struct memo *memo; /* allocated at the first block it may keep */
 	struct hpack_stats *stats;
 	bool synced;	 /* the table state is known */
 	bool fresh;	 /* not synced and nothing fed to inf yet */
@@ -62,6 +93,7 @@ struct out {
 	void *ctx;
 	struct hpack_result *res;
 	size_t list; /* bytes handed up, counted as section 6.5.2 does */
+	struct memo *rec; /* the memo the fields are copied to, or NULL */
 };
 
 int hpack_int(const uint8_t **pp, const uint8_t *end, int n, uint32_t *out)
@@ -186,6 +218,81 @@ static bool field_valid(const nghttp2_nv *nv)
 	return true;
 }
 
+/* --- the memo ------------------------------------------------------- */
+
+/* Whether decoding the block leaves the table as it is: every
+ * representation an indexed field (section 6.1) or a literal without
+ * indexing or never indexed (6.2.2, 6.2.3); none adds an entry (6.2.1)
+ * or resizes the table (6.3).  A block that does not parse is not. */
+static bool table_neutral(const uint8_t *p, size_t len)
+{
+	const uint8_t *end = p + len;
+	uint32_t v;
+
+	while (p < end) {
+		uint8_t b = *p;
+
+		if (b & 0x80) {
+			if (hpack_int(&p, end, 7, &v) || !v)
+				return false;
+		} else if (b & 0x60) {
+			return false; /* 01: incremental; 001: size update */
+		} else if (hpack_int(&p, end, 4, &v) ||
+			   (!v && skip_string(&p, end)) || skip_string(&p, end)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Copies a field handed up to the memo being made; one that does not
+ * fit ends the making. */
+static void memo_add(struct out *o, const nghttp2_nv *nv)
+{
+	struct memo *m = o->rec;
+	uint32_t n = (uint32_t)nv->namelen, v = (uint32_t)nv->valuelen;
+	uint8_t *d;
+
+	if (nv->namelen + nv->valuelen > MEMO_FIELDS_MAX ||
+	    MEMO_FIELDS_MAX - m->flen < 9 + nv->namelen + nv->valuelen) {
+		o->rec = NULL;
+		return;
+	}
+	d = m->fl + m->flen;
+	memcpy(d, &n, 4);
+	memcpy(d + 4, &v, 4);
+	d[8] = (nv->flags & NGHTTP2_NV_FLAG_NO_INDEX) != 0;
+	memcpy(d + 9, nv->name, n);
+	memcpy(d + 9 + n, nv->value, v);
+	m->flen += 9 + n + v;
+}
+
+/* Hands up the memo's fields, as the block gave them. */
+static void memo_replay(const struct memo *m, hpack_field_fn fn, void *ctx,
+			struct hpack_result *res)
+{
+	const uint8_t *p = m->fl, *end = m->fl + m->flen;
+	uint32_t n, v;
+
+	res->fields = m->fields;
+	res->invalid = m->invalid;
+	res->dropped = m->dropped;
+	if (!fn)
+		return;
+	while (p < end) {
+		memcpy(&n, p, 4);
+		memcpy(&v, p + 4, 4);
+		fn(ctx, p + 9, n, p + 9 + n, v, p[8]);
+		p += 9 + n + v;
+	}
+}
+
+static void memo_forget(struct hpack *hp)
+{
+	if (hp->memo)
+		hp->memo->valid = false;
+}
+
 static void emit(struct out *o, const nghttp2_nv *nv)
 {
 	struct hpack_result *res = o->res;
@@ -208,6 +315,8 @@ static void emit(struct out *o, const nghttp2_nv *nv)
 	if (o->fn)
 		o->fn(o->ctx, nv->name, nv->namelen, nv->value, nv->valuelen,
 		      nv->flags & NGHTTP2_NV_FLAG_NO_INDEX);
+	if (o->rec)
+		memo_add(o, nv);
 }
 
 /* Feeds bytes to the inflater, handing up what it emits.  final: the
@@ -255,6 +364,7 @@ static void reset(struct hpack *hp)
 		 * update to 0 in the next block. */
 		nghttp2_hd_inflate_end_headers(hp->inf);
 	}
+	memo_forget(hp);
 	hp->synced = false;
 	hp->fresh = true;
 	hp->size_known = false;
@@ -436,6 +546,7 @@ void hpack_free(struct hpack *hp)
 	if (!hp)
 		return;
 	nghttp2_hd_inflate_del(hp->inf);
+	free(hp->memo);
 	free(hp);
 }
 
@@ -460,14 +571,36 @@ void hpack_decode(struct hpack *hp, const uint8_t *block, size_t len,
 		block = empty;
 	memset(res, 0, sizeof(*res));
 	hp->stats->blocks++;
-	if (!hp->synced) {
+	if (hp->synced && whole && hp->memo && hp->memo->valid &&
+	    hp->memo->blen == len && !memcmp(hp->memo->block, block, len)) {
+		memo_replay(hp->memo, fn, ctx, res);
+		hp->stats->blocks_memo++;
+	} else if (!hp->synced) {
 		partial_decode(hp, block, len, whole, &o);
-	} else if (inflate_run(hp, block, len, whole, &o)) {
-		res->error = true;
-		hp->stats->blocks_failed++;
-		reset(hp);
-	} else if (!whole) {
-		reset(hp);
+	} else {
+		memo_forget(hp);
+		if (whole && len <= MEMO_BLOCK_MAX && table_neutral(block, len)) {
+			if (!hp->memo)
+				hp->memo = malloc(sizeof(*hp->memo));
+			if (hp->memo) {
+				o.rec = hp->memo;
+				o.rec->flen = 0;
+			}
+		}
+		if (inflate_run(hp, block, len, whole, &o)) {
+			res->error = true;
+			hp->stats->blocks_failed++;
+			reset(hp);
+		} else if (!whole) {
+			reset(hp);
+		} else if (o.rec) {
+			o.rec->blen = (uint32_t)len;
+			memcpy(o.rec->block, block, len);
+			o.rec->fields = res->fields;
+			o.rec->invalid = res->invalid;
+			o.rec->dropped = res->dropped;
+			o.rec->valid = true;
+		}
 	}
 	res->incomplete = res->unknown || res->dropped || res->invalid ||
 			  res->error || !whole;
@@ -486,6 +619,7 @@ static void apply_limit(struct hpack *hp, size_t max)
 	 * size is learnt from its size updates. */
 	if (hp->synced)
 		nghttp2_hd_inflate_change_table_size(hp->inf, max);
+	memo_forget(hp); /* the table may be cut, or a size update due */
 }
 
 void hpack_settings_sent(struct hpack *hp, int64_t table_size)

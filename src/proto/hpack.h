@@ -63,6 +63,9 @@ struct hpack_stats {
 	uint64_t fields_dropped; /* fields over the list limits */
 	uint64_t fields_invalid; /* fields that are not valid HTTP/2 */
 	uint64_t resyncs;	 /* table state known again after a loss */
+	uint64_t blocks_memo;	 /* of blocks, those that repeated the last
+				  * one that left the table as it was, and
+				  * were answered with its fields */
 };
 
 struct hpack;

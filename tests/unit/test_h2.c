@@ -1464,6 +1464,89 @@ static void run_captures(const char *dir, const char *only)
 	closedir(dp);
 }
 
+/* ---- HPACK: the memo of the last block that left the table alone ---- */
+
+static void memo_field(void *ctx, const uint8_t *name, size_t nlen,
+		       const uint8_t *value, size_t vlen, bool sensitive)
+{
+	struct buf *b = ctx;
+
+	buf_printf(b, "%s%.*s: %.*s%s", b->len ? "; " : "", (int)nlen,
+		   (const char *)name, (int)vlen, (const char *)value,
+		   sensitive ? " (sensitive)" : "");
+}
+
+/* Decodes a block given in hex; checks its fields, whether it was
+ * answered from the memo, and whether it failed. */
+static void memo_step(struct hpack *hp, struct hpack_stats *st,
+		      const char *hex, const char *fields, bool memo, bool error)
+{
+	struct buf blk = { 0 }, got = { 0 };
+	struct hpack_result res;
+	uint64_t before = st->blocks_memo;
+
+	buf_hex(&blk, hex);
+	hpack_decode(hp, blk.p, blk.len, true, memo_field, &got, &res);
+	buf_byte(&got, 0);
+	CHECK(res.error == error, "block %s: error %d", hex, res.error);
+	if (!error)
+		CHECK(strcmp((const char *)got.p, fields) == 0,
+		      "block %s: fields {%s}, want {%s}", hex, (const char *)got.p, fields);
+	CHECK((st->blocks_memo - before == 1) == memo, "block %s: from the memo %d, want %d",
+	      hex, (int)(st->blocks_memo - before), memo);
+	free(blk.p);
+	free(got.p);
+}
+
+static void run_hpack_memo(void)
+{
+	/* RFC 7541 C.3.1: adds :authority (index 62) */
+	static const char add_auth[] = "828684410f7777772e6578616d706c652e636f6d";
+	/* indexed only, 62 among them */
+	static const char idx[] = "828684be";
+	/* adds custom-key: custom-value, which becomes 62 */
+	static const char add_custom[] = "400a637573746f6d2d6b65790c637573746f6d2d76616c7565";
+	/* never indexed, a new name: password: secret */
+	static const char never[] = "100870617373776f726406736563726574";
+	struct hpack_stats st = { 0 };
+	struct hpack *hp = hpack_new(true, &st);
+
+	family("hpack-memo");
+	snprintf(cur_mode, sizeof(cur_mode), "synced");
+	CHECK(hp != NULL, "hpack_new");
+	if (!hp)
+		return;
+	memo_step(hp, &st, add_auth, ":method: GET; :scheme: http; :path: /; :authority: www.example.com",
+		  false, false);
+	memo_step(hp, &st, add_auth, ":method: GET; :scheme: http; :path: /; :authority: www.example.com",
+		  false, false); /* it inserts: never from the memo */
+	memo_step(hp, &st, idx, ":method: GET; :scheme: http; :path: /; :authority: www.example.com",
+		  false, false);
+	memo_step(hp, &st, idx, ":method: GET; :scheme: http; :path: /; :authority: www.example.com",
+		  true, false);
+	/* Another block that leaves the table alone replaces the memo. */
+	memo_step(hp, &st, never, "password: secret (sensitive)", false, false);
+	memo_step(hp, &st, never, "password: secret (sensitive)", true, false);
+	memo_step(hp, &st, idx, ":method: GET; :scheme: http; :path: /; :authority: www.example.com",
+		  false, false);
+	/* An insertion moves index 62: the same bytes now mean another
+	 * field. */
+	memo_step(hp, &st, add_custom, "custom-key: custom-value", false, false);
+	memo_step(hp, &st, idx, ":method: GET; :scheme: http; :path: /; custom-key: custom-value",
+		  false, false);
+	memo_step(hp, &st, idx, ":method: GET; :scheme: http; :path: /; custom-key: custom-value",
+		  true, false);
+	/* A smaller table, acknowledged: the next block must begin with a
+	 * size update (RFC 7541 section 4.2), so the same bytes are an
+	 * error now, not the memo's fields. */
+	hpack_settings_sent(hp, 0);
+	hpack_settings_acked(hp);
+	memo_step(hp, &st, idx, "", false, true);
+	CHECK(st.blocks == 11 && st.blocks_memo == 3, "blocks %llu, from the memo %llu",
+	      (unsigned long long)st.blocks, (unsigned long long)st.blocks_memo);
+	hpack_free(hp);
+}
+
 int main(int argc, char **argv)
 {
 	const char *only = argc > 2 ? argv[2] : NULL;
@@ -1483,6 +1566,8 @@ int main(int argc, char **argv)
 		run_hp_case(&hp_invalid);
 	if (!only || strstr("hostile", only))
 		run_hostile();
+	if (!only || strstr("hpack-memo", only))
+		run_hpack_memo();
 	run_captures(capdir, only);
 	printf("test_h2: %lu checks, %lu failures\n", checks, failures);
 	return failures ? 1 : 0;
