@@ -1535,10 +1535,11 @@ int hs_emit_iov(void *ctx)
  * HS_TLS_FD), and this syscall's bytes are counted past.  The socket's
  * entry still learns its addresses, which the plaintext's entry copies:
  * all of a Go connection's bytes, its handshake's too, may pass here. */
-static __always_inline void hide_cipher(__u64 id, struct hs_active *a, long ret)
+static __always_inline void hide_cipher(__u64 id, struct hs_active *a, long ret,
+					struct hs_conn *c)
 {
 	struct hs_conn_key k = { .tgid = id >> 32, .fd = a->fd };
-	struct hs_conn *sc = hs_conns.lookup(&k);
+	struct hs_conn *sc = c ? c : hs_conns.lookup(&k);
 
 	if (!sc)
 		return;
@@ -1551,7 +1552,8 @@ static __always_inline void hide_cipher(__u64 id, struct hs_active *a, long ret)
 }
 #endif
 #ifdef HS_GOTLS
-static __always_inline int go_cipher(__u64 id, struct hs_active *a, long ret);
+static __always_inline int go_cipher(__u64 id, struct hs_active *a, long ret,
+				     struct hs_conn *sc);
 #endif
 
 #ifdef HS_TLS
@@ -1599,12 +1601,12 @@ static __always_inline int cipher_io(__u64 id, struct hs_active *a, long ret,
 		tc = hs_tls_active.lookup(&id);
 		if (tc && tc->live) {
 			tc->fd = a->fd;
-			hide_cipher(id, a, ret);
+			hide_cipher(id, a, ret, c);
 			return 1;
 		}
 	}
 #ifdef HS_GOTLS
-	if ((lib & HS_LIB_GO) && go_cipher(id, a, ret))
+	if ((lib & HS_LIB_GO) && go_cipher(id, a, ret, c))
 		return 1;
 #endif
 #endif
@@ -2443,7 +2445,8 @@ BPF_TABLE("lru_hash", struct hs_go_key, struct hs_go_call, hs_go_active, HS_MAX_
 
 /* Called by data_exit on every socket syscall: is it inside a Go TLS
  * call, by R14 at the syscall? */
-static __always_inline int go_cipher(__u64 id, struct hs_active *a, long ret)
+static __always_inline int go_cipher(__u64 id, struct hs_active *a, long ret,
+				     struct hs_conn *sc)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(
 		(struct task_struct *)bpf_get_current_task_btf());
@@ -2459,7 +2462,7 @@ static __always_inline int go_cipher(__u64 id, struct hs_active *a, long ret)
 			return 0;
 	}
 	c->fd = a->fd;
-	hide_cipher(id, a, ret);
+	hide_cipher(id, a, ret, sc);
 	return 1;
 }
 
