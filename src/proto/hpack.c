@@ -160,6 +160,123 @@ static int skip_string(const uint8_t **pp, const uint8_t *end)
 	return 0;
 }
 
+/* --- the inflater's memory ------------------------------------------ */
+
+/* libnghttp2's inflater allocates for every literal it decodes (its
+ * reference-counted buffer) and every entry it adds to the table, and
+ * frees most of them a block or two later: eight pairs for an nginx
+ * response.  Blocks of up to POOL_MAX bytes come from a free list
+ * per 16-byte size class instead, each list keeping at most POOL_KEEP
+ * (about 39 KB in all); the rest from malloc.  A block carries its
+ * size before it, where free and realloc find it.  The lists are the
+ * thread's: decoders of other threads, if any, keep theirs. */
+#define POOL_STEP 16
+#define POOL_MAX 256
+#define POOL_CLASSES (POOL_MAX / POOL_STEP)
+#define POOL_KEEP 16
+
+struct pool_head {
+	size_t size;  /* bytes asked for */
+	size_t class; /* free list, or POOL_CLASSES for malloc's */
+};
+
+struct pool_free {
+	struct pool_free *next;
+};
+
+static _Thread_local struct {
+	struct pool_free *head;
+	unsigned n;
+} pool[POOL_CLASSES];
+
+static void *pool_malloc(size_t size, void *ud)
+{
+	size_t c = size ? (size - 1) / POOL_STEP : 0;
+	struct pool_head *h;
+
+	(void)ud;
+	if (size > POOL_MAX) {
+		if (size > SIZE_MAX - sizeof(*h))
+			return NULL;
+		h = malloc(sizeof(*h) + size);
+		c = POOL_CLASSES;
+	} else if (pool[c].head) {
+		h = (struct pool_head *)pool[c].head;
+		pool[c].head = pool[c].head->next;
+		pool[c].n--;
+	} else {
+		h = malloc(sizeof(*h) + (c + 1) * POOL_STEP);
+	}
+	if (!h)
+		return NULL;
+	h->size = size;
+	h->class = c;
+	return h + 1;
+}
+
+static void pool_free(void *p, void *ud)
+{
+	struct pool_head *h = (struct pool_head *)p - 1;
+	size_t c;
+
+	(void)ud;
+	if (!p)
+		return;
+	c = h->class;
+	if (c >= POOL_CLASSES || pool[c].n >= POOL_KEEP) {
+		free(h);
+		return;
+	}
+	((struct pool_free *)h)->next = pool[c].head;
+	pool[c].head = (struct pool_free *)h;
+	pool[c].n++;
+}
+
+static void *pool_calloc(size_t nmemb, size_t size, void *ud)
+{
+	void *p;
+
+	if (size && nmemb > SIZE_MAX / size)
+		return NULL;
+	p = pool_malloc(nmemb * size, ud);
+	if (p)
+		memset(p, 0, nmemb * size);
+	return p;
+}
+
+/* Not called by the inflater of libnghttp2 1.52, kept plain. */
+static void *pool_realloc(void *p, size_t size, void *ud)
+{
+	size_t old;
+	void *n;
+
+	if (!p)
+		return pool_malloc(size, ud);
+	if (!size) {
+		pool_free(p, ud);
+		return NULL;
+	}
+	n = pool_malloc(size, ud);
+	if (!n)
+		return NULL;
+	old = ((struct pool_head *)p - 1)->size;
+	memcpy(n, p, old < size ? old : size);
+	pool_free(p, ud);
+	return n;
+}
+
+static nghttp2_mem pool_mem = {
+	.malloc = pool_malloc,
+	.free = pool_free,
+	.calloc = pool_calloc,
+	.realloc = pool_realloc,
+};
+
+static int inflater_new(nghttp2_hd_inflater **inf)
+{
+	return nghttp2_hd_inflate_new2(inf, &pool_mem);
+}
+
 /* --- the inflater --------------------------------------------------- */
 
 static size_t dyn_entries(struct hpack *hp)
@@ -353,7 +470,7 @@ static void reset(struct hpack *hp)
 {
 	nghttp2_hd_inflater *inf = NULL;
 
-	if (nghttp2_hd_inflate_new(&inf) == 0) {
+	if (inflater_new(&inf) == 0) {
 		/* Accept any size update up to the limit: the peer's
 		 * setting is not known. */
 		nghttp2_hd_inflate_change_table_size(inf, HPACK_TABLE_MAX);
@@ -526,7 +643,7 @@ struct hpack *hpack_new(bool synced, struct hpack_stats *stats)
 	if (!hp)
 		return NULL;
 	hp->stats = stats;
-	if (nghttp2_hd_inflate_new(&hp->inf)) {
+	if (inflater_new(&hp->inf)) {
 		free(hp);
 		return NULL;
 	}
