@@ -56,20 +56,21 @@ static const uint8_t placeholder[] = "\0hs-unknown";
 
 /* The largest block, and the most bytes of fields (each with a
  * 9-byte head), that the memo keeps: a block is most often 20 to 300
- * bytes. */
+ * bytes.  The memo is as large as what it holds. */
 #define MEMO_BLOCK_MAX 512
 #define MEMO_FIELDS_MAX 2048
 
 struct memo {
 	bool valid;	  /* block and fields are the table's current
 			   * answer */
-	uint32_t blen;	  /* bytes of block */
-	uint32_t flen;	  /* bytes of fl in use */
+	uint32_t cap;	  /* bytes of data */
+	uint32_t blen;	  /* the block's bytes, first in data */
+	uint32_t flen;	  /* the fields' bytes, after them: per field
+			   * handed up, name length and value length (4
+			   * bytes each, host order), sensitive (1), then
+			   * name and value */
 	uint32_t fields, invalid, dropped; /* its hpack_result counts */
-	uint8_t block[MEMO_BLOCK_MAX];
-	/* per field handed up: name length, value length (4 bytes each,
-	 * host order), sensitive (1), then name and value */
-	uint8_t fl[MEMO_FIELDS_MAX];
+	uint8_t data[];
 };
 
 struct hpack {
@@ -93,7 +94,9 @@ struct out {
 	void *ctx;
 	struct hpack_result *res;
 	size_t list; /* bytes handed up, counted as section 6.5.2 does */
-	struct memo *rec; /* the memo the fields are copied to, or NULL */
+	uint8_t *rec;	  /* where the fields are copied for the memo
+			   * (MEMO_FIELDS_MAX bytes), or NULL */
+	size_t rec_len;
 };
 
 int hpack_int(const uint8_t **pp, const uint8_t *end, int n, uint32_t *out)
@@ -366,29 +369,55 @@ static bool table_neutral(const uint8_t *p, size_t len)
  * fit ends the making. */
 static void memo_add(struct out *o, const nghttp2_nv *nv)
 {
-	struct memo *m = o->rec;
 	uint32_t n = (uint32_t)nv->namelen, v = (uint32_t)nv->valuelen;
 	uint8_t *d;
 
 	if (nv->namelen + nv->valuelen > MEMO_FIELDS_MAX ||
-	    MEMO_FIELDS_MAX - m->flen < 9 + nv->namelen + nv->valuelen) {
+	    MEMO_FIELDS_MAX - o->rec_len < 9 + nv->namelen + nv->valuelen) {
 		o->rec = NULL;
 		return;
 	}
-	d = m->fl + m->flen;
+	d = o->rec + o->rec_len;
 	memcpy(d, &n, 4);
 	memcpy(d + 4, &v, 4);
 	d[8] = (nv->flags & NGHTTP2_NV_FLAG_NO_INDEX) != 0;
-	memcpy(d + 9, nv->name, n);
-	memcpy(d + 9 + n, nv->value, v);
-	m->flen += 9 + n + v;
+	if (n)
+		memcpy(d + 9, nv->name, n);
+	if (v)
+		memcpy(d + 9 + n, nv->value, v);
+	o->rec_len += 9 + n + v;
+}
+
+/* Keeps block and the fields copied while it was decoded as the memo. */
+static void memo_keep(struct hpack *hp, const uint8_t *block, size_t len,
+		      const struct out *o)
+{
+	size_t need = len + o->rec_len;
+	struct memo *m = hp->memo;
+
+	if (!m || m->cap < need) {
+		m = realloc(m, sizeof(*m) + need);
+		if (!m)
+			return; /* the old one stays, forgotten */
+		m->cap = (uint32_t)need;
+		hp->memo = m;
+	}
+	m->blen = (uint32_t)len;
+	m->flen = (uint32_t)o->rec_len;
+	memcpy(m->data, block, len);
+	if (o->rec_len)
+		memcpy(m->data + len, o->rec, o->rec_len);
+	m->fields = o->res->fields;
+	m->invalid = o->res->invalid;
+	m->dropped = o->res->dropped;
+	m->valid = true;
 }
 
 /* Hands up the memo's fields, as the block gave them. */
 static void memo_replay(const struct memo *m, hpack_field_fn fn, void *ctx,
 			struct hpack_result *res)
 {
-	const uint8_t *p = m->fl, *end = m->fl + m->flen;
+	const uint8_t *p = m->data + m->blen, *end = p + m->flen;
 	uint32_t n, v;
 
 	res->fields = m->fields;
@@ -677,6 +706,9 @@ void hpack_lost(struct hpack *hp)
 	reset(hp);
 }
 
+/* The fields of the block being decoded, copied for its memo. */
+static _Thread_local uint8_t memo_fields[MEMO_FIELDS_MAX];
+
 void hpack_decode(struct hpack *hp, const uint8_t *block, size_t len,
 		  bool whole, hpack_field_fn fn, void *ctx,
 		  struct hpack_result *res)
@@ -689,21 +721,15 @@ void hpack_decode(struct hpack *hp, const uint8_t *block, size_t len,
 	memset(res, 0, sizeof(*res));
 	hp->stats->blocks++;
 	if (hp->synced && whole && hp->memo && hp->memo->valid &&
-	    hp->memo->blen == len && !memcmp(hp->memo->block, block, len)) {
+	    hp->memo->blen == len && !memcmp(hp->memo->data, block, len)) {
 		memo_replay(hp->memo, fn, ctx, res);
 		hp->stats->blocks_memo++;
 	} else if (!hp->synced) {
 		partial_decode(hp, block, len, whole, &o);
 	} else {
 		memo_forget(hp);
-		if (whole && len <= MEMO_BLOCK_MAX && table_neutral(block, len)) {
-			if (!hp->memo)
-				hp->memo = malloc(sizeof(*hp->memo));
-			if (hp->memo) {
-				o.rec = hp->memo;
-				o.rec->flen = 0;
-			}
-		}
+		if (whole && len <= MEMO_BLOCK_MAX && table_neutral(block, len))
+			o.rec = memo_fields;
 		if (inflate_run(hp, block, len, whole, &o)) {
 			res->error = true;
 			hp->stats->blocks_failed++;
@@ -711,12 +737,7 @@ void hpack_decode(struct hpack *hp, const uint8_t *block, size_t len,
 		} else if (!whole) {
 			reset(hp);
 		} else if (o.rec) {
-			o.rec->blen = (uint32_t)len;
-			memcpy(o.rec->block, block, len);
-			o.rec->fields = res->fields;
-			o.rec->invalid = res->invalid;
-			o.rec->dropped = res->dropped;
-			o.rec->valid = true;
+			memo_keep(hp, block, len, &o);
 		}
 	}
 	res->incomplete = res->unknown || res->dropped || res->invalid ||

@@ -1471,9 +1471,13 @@ static void memo_field(void *ctx, const uint8_t *name, size_t nlen,
 {
 	struct buf *b = ctx;
 
-	buf_printf(b, "%s%.*s: %.*s%s", b->len ? "; " : "", (int)nlen,
-		   (const char *)name, (int)vlen, (const char *)value,
-		   sensitive ? " (sensitive)" : "");
+	if (b->len)
+		buf_str(b, "; ");
+	buf_put(b, name, nlen);
+	buf_str(b, ": ");
+	buf_put(b, value, vlen);
+	if (sensitive)
+		buf_str(b, " (sensitive)");
 }
 
 /* Decodes a block given in hex; checks its fields, whether it was
@@ -1536,13 +1540,30 @@ static void run_hpack_memo(void)
 		  false, false);
 	memo_step(hp, &st, idx, ":method: GET; :scheme: http; :path: /; custom-key: custom-value",
 		  true, false);
+	/* Fields past what the memo keeps (2 KB): decoded each time. */
+	{
+		static char add_big[2 * (5 + 3 + 1500) + 1], one[5 + 1500 + 1],
+			two[2 * sizeof(one) + 2];
+		char *p = add_big;
+
+		p += sprintf(p, "4003626967" "7fdd0a"); /* big: 1,500 bytes */
+		for (int i = 0; i < 1500; i++)
+			p += sprintf(p, "61");
+		memcpy(one, "big: ", 5);
+		memset(one + 5, 'a', 1500);
+		one[5 + 1500] = '\0';
+		snprintf(two, sizeof(two), "%s; %s", one, one);
+		memo_step(hp, &st, add_big, one, false, false);
+		memo_step(hp, &st, "bebe", two, false, false);
+		memo_step(hp, &st, "bebe", two, false, false);
+	}
 	/* A smaller table, acknowledged: the next block must begin with a
 	 * size update (RFC 7541 section 4.2), so the same bytes are an
 	 * error now, not the memo's fields. */
 	hpack_settings_sent(hp, 0);
 	hpack_settings_acked(hp);
 	memo_step(hp, &st, idx, "", false, true);
-	CHECK(st.blocks == 11 && st.blocks_memo == 3, "blocks %llu, from the memo %llu",
+	CHECK(st.blocks == 14 && st.blocks_memo == 3, "blocks %llu, from the memo %llu",
 	      (unsigned long long)st.blocks, (unsigned long long)st.blocks_memo);
 	hpack_free(hp);
 }
