@@ -167,6 +167,19 @@ static struct http_msg *scratch_msg(struct side *s)
 	return s->scratch;
 }
 
+/* The side drops the message it was parsing (its body and transaction
+ * already let go of) and skips data until a message starts. */
+static void side_resync(struct side *s)
+{
+	s->msg = NULL;
+	framing_abandon(&s->fr);
+	s->in_body = false;
+	s->field = F_NONE;
+	s->resync = true;
+	llhttp_reset(&s->parser);
+	s->parser.data = s;
+}
+
 static void drop_oldest(struct http1 *h)
 {
 	struct txn *old = h->head;
@@ -543,13 +556,7 @@ static void finish_txn(struct http1 *h, struct txn *t)
 		if (!sm) {
 			/* No memory to follow it: the side looks for the
 			 * next message (its parser is not running here). */
-			s->msg = NULL;
-			framing_abandon(&s->fr);
-			s->in_body = false;
-			s->field = F_NONE;
-			s->resync = true;
-			llhttp_reset(&s->parser);
-			s->parser.data = s;
+			side_resync(s);
 			continue;
 		}
 		s->msg = sm;
@@ -919,13 +926,7 @@ static void lose_sync(struct http1 *h, struct side *s, const char *why,
 
 	body_end(&s->body);
 	s->txn = NULL;
-	s->msg = NULL;
-	framing_abandon(&s->fr);
-	s->in_body = false;
-	s->field = F_NONE;
-	s->resync = true;
-	llhttp_reset(&s->parser);
-	s->parser.data = s;
+	side_resync(s);
 	if (!t)
 		return;
 	if (s->is_request && garbage && !s->method_ok) {
