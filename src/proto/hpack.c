@@ -22,12 +22,13 @@
  * entry from before the loss went first.
  *
  * Most blocks repeat.  An encoder that indexes sends the same bytes for
- * the same fields (a gRPC client's requests, the answers of many
- * servers), and one that does not sends the same literals (nginx: only
- * its date changes, once a second).  A block that neither inserts into
- * the table nor resizes it -- indexed fields and literals not indexed
- * only -- leaves the decoder as it found it, so its fields are a
- * function of its bytes and the table.  The last such block is kept
+ * the same fields once they are in the table (nghttp2's and gRPC's
+ * clients, browsers), and one that never indexes sends the same
+ * literals.  A block that neither inserts into the table nor resizes it
+ * -- indexed fields and literals not indexed only -- leaves the decoder
+ * as it found it, so its fields are a function of its bytes and the
+ * table.  (nginx adds every response field to the table anew, so its
+ * blocks do not qualify.)  The last such block is kept
  * with the fields it gave (the memo); the same bytes again, with the
  * table untouched since, give the same fields without the inflater.
  * Anything that may change the table (any other block, a reset, a new
