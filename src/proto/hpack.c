@@ -220,12 +220,13 @@ static void *pool_malloc(size_t size, void *ud)
 
 static void pool_free(void *p, void *ud)
 {
-	struct pool_head *h = (struct pool_head *)p - 1;
+	struct pool_head *h;
 	size_t c;
 
 	(void)ud;
 	if (!p)
 		return;
+	h = (struct pool_head *)p - 1;
 	c = h->class;
 	if (c >= POOL_CLASSES || pool[c].n >= POOL_KEEP) {
 		free(h);
