@@ -4,10 +4,13 @@
  * fd and buffer from the saved user registers, as httpsnoop's socket
  * hooks do, and copies up to CAP - 1 bytes of the payload with a small
  * header (time, pid, tid, fd, length) into a BPF ring buffer, with no
- * wake-up; user space reads the records every 10 ms and counts them.  No connection state, no process
- * filter, no TLS, no parsing, no output.
+ * wake-up; user space reads the records every 10 ms and counts them.  No
+ * connection state, no process filter, no TLS, no parsing, no output.
+ * With -r, each CPU writes to a ring buffer of its own (an array of ring
+ * buffers, the same 16 MB split between them), which measures what the
+ * one ring's lock and shared positions cost when every CPU writes.
  *
- *   copyfloor [-c CAP] [-d SECONDS]
+ *   copyfloor [-c CAP] [-d SECONDS] [-r]
  *
  * Prints "Tracing" once attached; on SIGINT/SIGTERM (or after SECONDS)
  * prints "records N bytes N" and exits.  Needs root, libbcc,
@@ -24,12 +27,19 @@
 #include <bcc/bcc_common.h>
 #include <bcc/libbpf.h>
 
+/* The ring buffer's size (BPF_RINGBUF_OUTPUT's 4096 pages), shared or
+ * split between the CPUs' (-r). */
+#define RING_BYTES (4096 * 4096)
+
 static const char probe[] =
 	"#include <uapi/linux/ptrace.h>\n"
 	"struct rec { u64 ts; u32 pid, tid; s32 fd; u32 len; u8 dir, pad[7]; char data[CAP]; };\n"
 	"struct iov { u64 base, len; };\n"
 	"struct mhdr { u64 name; u32 namelen, pad; u64 iov, iovlen; };\n"
 	"BPF_RINGBUF_OUTPUT(events, 4096);\n"
+	"#ifdef PERCPU\n"
+	"BPF_ARRAY_OF_MAPS(rings, \"events\", NCPU);\n"
+	"#endif\n"
 	"static void *(*cur_task)(void) = (void *)158;\n"
 	"static void *(*task_regs)(void *task) = (void *)175;\n"
 	"static __always_inline int copy(int family, int proto, int ret, u8 dir)\n"
@@ -58,7 +68,15 @@ static const char probe[] =
 	"	} else if (nr > 1 && nr != 44 && nr != 45) {\n"
 	"		return 0;                    /* not read, write, sendto, recvfrom */\n"
 	"	}\n"
+	"#ifdef PERCPU\n"
+	"	u32 cpu = bpf_get_smp_processor_id();\n"
+	"	void *ring = rings.lookup(&cpu);\n"
+	"	if (!ring)\n"
+	"		return 0;\n"
+	"	r = bpf_ringbuf_reserve(ring, sizeof(*r), 0);\n"
+	"#else\n"
 	"	r = events.ringbuf_reserve(sizeof(*r));\n"
+	"#endif\n"
 	"	if (!r)\n"
 	"		return 0;\n"
 	"	id = bpf_get_current_pid_tgid();\n"
@@ -70,7 +88,7 @@ static const char probe[] =
 	"	r->dir = dir;\n"
 	"	n = ret < CAP ? ret : CAP - 1;\n"
 	"	bpf_probe_read_user(r->data, n & (CAP - 1), (void *)buf);\n"
-	"	events.ringbuf_submit(r, BPF_RB_NO_WAKEUP);\n"
+	"	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);\n"
 	"	return 0;\n"
 	"}\n"
 	"TRACEPOINT_PROBE(sock, sock_send_length)\n"
@@ -126,15 +144,17 @@ static int load(void *mod, const char *fn, const char *cat, const char *ev)
 
 int main(int argc, char **argv)
 {
-	unsigned cap = 1024, secs = 0;
-	char capdef[32];
-	const char *cflags[] = { capdef };
+	unsigned cap = 1024, secs = 0, ncpu = 0;
+	char capdef[32], cpudef[32];
+	const char *cflags[] = { capdef, "-DPERCPU", cpudef };
 	struct ring_buffer *rb;
 	void *mod;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "c:d:")) != -1) {
-		if (opt == 'c')
+	while ((opt = getopt(argc, argv, "c:d:r")) != -1) {
+		if (opt == 'r')
+			ncpu = (unsigned)sysconf(_SC_NPROCESSORS_CONF);
+		else if (opt == 'c')
 			cap = (unsigned)strtoul(optarg, NULL, 10);
 		else if (opt == 'd')
 			secs = (unsigned)strtoul(optarg, NULL, 10);
@@ -145,7 +165,8 @@ int main(int argc, char **argv)
 	if (optind != argc || cap < 16 || cap > 65536 || (cap & (cap - 1)))
 		goto usage;
 	snprintf(capdef, sizeof(capdef), "-DCAP=%u", cap);
-	mod = bpf_module_create_c_from_string(probe, 0, cflags, 1, true, NULL);
+	snprintf(cpudef, sizeof(cpudef), "-DNCPU=%u", ncpu);
+	mod = bpf_module_create_c_from_string(probe, 0, cflags, ncpu ? 3 : 1, true, NULL);
 	if (!mod) {
 		fprintf(stderr, "copyfloor: the probe did not compile\n");
 		return 1;
@@ -153,7 +174,26 @@ int main(int argc, char **argv)
 	if (load(mod, "tracepoint__sock__sock_send_length", "sock", "sock_send_length") ||
 	    load(mod, "tracepoint__sock__sock_recv_length", "sock", "sock_recv_length"))
 		return 1;
-	rb = bpf_new_ringbuf(bpf_table_fd(mod, "events"), on_record, NULL);
+	if (ncpu) {
+		/* -r: a ring buffer for each CPU, the same 16 MB in all. */
+		int outer = bpf_table_fd(mod, "rings");
+
+		rb = NULL;
+		for (unsigned i = 0; i < ncpu; i++) {
+			int fd = bcc_create_map(BPF_MAP_TYPE_RINGBUF, "ring", 0, 0,
+						RING_BYTES / ncpu, 0);
+
+			if (fd < 0 || bpf_update_elem(outer, &i, &fd, 0) ||
+			    (rb ? bpf_add_ringbuf(rb, fd, on_record, NULL)
+				: !(rb = bpf_new_ringbuf(fd, on_record, NULL)))) {
+				fprintf(stderr, "copyfloor: no ring buffer for CPU %u: %s\n", i,
+					strerror(errno));
+				return 1;
+			}
+		}
+	} else {
+		rb = bpf_new_ringbuf(bpf_table_fd(mod, "events"), on_record, NULL);
+	}
 	if (!rb) {
 		fprintf(stderr, "copyfloor: no ring buffer\n");
 		return 1;
@@ -164,7 +204,8 @@ int main(int argc, char **argv)
 		signal(SIGALRM, on_signal);
 		alarm(secs);
 	}
-	printf("Tracing (copy floor: %u bytes a TCP send or receive)\n", cap);
+	printf("Tracing (copy floor: %u bytes a TCP send or receive, %s)\n", cap,
+	       ncpu ? "a ring buffer per CPU" : "one ring buffer");
 	fflush(stdout);
 	/* No record wakes the reader (a wake-up per record would cost more
 	 * than the copy): it sleeps 10 ms, then takes what has come, as
@@ -178,6 +219,6 @@ int main(int argc, char **argv)
 	       (unsigned long long)bytes);
 	return 0;
 usage:
-	fprintf(stderr, "usage: copyfloor [-c CAP (a power of two, 16-65536)] [-d SECONDS]\n");
+	fprintf(stderr, "usage: copyfloor [-c CAP (a power of two, 16-65536)] [-d SECONDS] [-r]\n");
 	return 2;
 }
