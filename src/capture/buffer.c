@@ -1,4 +1,4 @@
-/* buffer.c -- the records' way from the kernel: a BPF ring buffer, or per-CPU perf buffers put back in time order, behind one poll interface (probe_poll, probe_flush). */
+/* buffer.c -- the records' way from the kernel: one BPF ring buffer, a ring buffer per CPU or per-CPU perf buffers, the last two put back in time order, behind one poll interface (probe_poll, probe_flush). */
 #include "capture/buffer.h"
 #include "capture/probe_impl.h"
 
@@ -6,11 +6,13 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include <bcc/libbpf.h>
 #include <bcc/perf_reader.h>
 
+#include "capture/rings.h"
 #include "core/util.h"
 
 #define MAX_CPUS 1024
@@ -32,8 +34,15 @@ struct held {
 struct buffer {
 	probe_record_fn fn;
 	void *ctx;
-	struct ring_buffer *rb; /* the ring buffer, or NULL ... */
-	struct perf_reader *readers[MAX_READERS]; /* ... the perf buffers */
+	/* The ring buffers (hs_events, or one per CPU in hs_rings), or none
+	 * ... */
+	struct ring *rings;
+	int *ring_fds; /* the per-CPU rings' (hs_events' is the probe's) */
+	int nrings, nring_fds;
+	int epfd;     /* their wake-ups */
+	bool pending; /* records left in them for the next poll */
+	/* ... or the perf buffers. */
+	struct perf_reader *readers[MAX_READERS];
 	int nreaders;
 	uint64_t lost;
 	/* Perf-buffer records read but not yet handed over (see
@@ -44,14 +53,6 @@ struct buffer {
 	size_t nheld, held_cap;
 	uint64_t seq;
 };
-
-static int ring_cb(void *ctx, void *data, size_t size)
-{
-	struct buffer *b = ctx;
-
-	b->fn(b->ctx, data, size);
-	return 0;
-}
 
 /* Room in held and arena for one more record of len bytes.  0 or
  * -ENOMEM. */
@@ -220,8 +221,114 @@ static int perf_open(struct buffer *b, int map_fd, unsigned kb, int wakeup)
 	return opened;
 }
 
-struct buffer *buffer_open(int map_fd, int urgent_fd, bool ringbuf,
-			   unsigned kb, probe_record_fn fn, void *ctx)
+/* Passes over the rings a poll makes at most while records keep coming,
+ * before it lets the caller's timers run. */
+#define RINGS_PASSES 16
+
+/* Waits for a wake-up of any ring (or, with records left in them, at
+ * most HELD_POLL_MS), then hands over what is safe: with one ring,
+ * everything in it, in its order; with one per CPU, what was stamped
+ * before the pass began, in time order (see rings_merge).  Passes go on
+ * while they find records, as a busy producer keeps adding them: a
+ * wait costs a syscall. */
+static int rings_poll(struct buffer *b, int timeout_ms, bool all)
+{
+	struct epoll_event ev[8];
+	int n, got, total = 0;
+
+	if (b->pending && (timeout_ms < 0 || timeout_ms > HELD_POLL_MS))
+		timeout_ms = HELD_POLL_MS;
+	n = epoll_wait(b->epfd, ev, 8, timeout_ms);
+	if (n < 0 && errno != EINTR)
+		return -errno;
+	for (int pass = 0; pass < RINGS_PASSES; pass++) {
+		got = rings_merge(b->rings, b->nrings,
+				  all || b->nrings == 1 ? UINT64_MAX : util_now_ns(),
+				  b->fn, b->ctx, &b->pending);
+		total += got;
+		if (!got)
+			break;
+	}
+	return total;
+}
+
+/* Maps ring buffer fd (size bytes) as b's next ring, and has its wake-ups
+ * end rings_poll's wait.  0 or -errno. */
+static int rings_add(struct buffer *b, int fd, size_t size)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int err;
+
+	if (epoll_ctl(b->epfd, EPOLL_CTL_ADD, fd, &ev))
+		return -errno;
+	err = ring_map(&b->rings[b->nrings], fd, size);
+	if (!err)
+		b->nrings++;
+	return err;
+}
+
+/* hs_events (map_fd) as one ring; or, with rings_fd >= 0, a ring for
+ * each of ncpu CPUs, made here and put in the probe's hs_rings: twice
+ * kb KiB shared between them, kb KiB at most each (so that a busy CPU has
+ * the room one ring for all would give it, where there are few).
+ * 0 or -errno, after saying why. */
+static int rings_open(struct buffer *b, int map_fd, int rings_fd, unsigned ncpu,
+		      unsigned kb)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t ilen = sizeof(info);
+	unsigned n = rings_fd >= 0 ? ncpu : 1;
+	size_t size = (size_t)sysconf(_SC_PAGESIZE), want = (size_t)kb * 1024;
+	int err;
+
+	if (n > 1 && want * 2 / n < want)
+		want = want * 2 / n;
+	while (size * 2 <= want)
+		size *= 2;
+
+	b->rings = calloc(n, sizeof(*b->rings));
+	b->ring_fds = calloc(n, sizeof(*b->ring_fds));
+	if (!b->rings || !b->ring_fds) {
+		warn("failed to set up the ring buffers: out of memory");
+		return -ENOMEM;
+	}
+	b->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (b->epfd < 0) {
+		err = -errno;
+		warn("failed to set up the ring buffers: %s", strerror(-err));
+		return err;
+	}
+	if (rings_fd < 0) {
+		err = bpf_obj_get_info(map_fd, &info, &ilen) ? -errno : 0;
+		if (!err)
+			err = rings_add(b, map_fd, info.max_entries);
+		if (err)
+			warn("failed to open the ring buffer: %s", strerror(-err));
+		return err;
+	}
+	for (unsigned cpu = 0; cpu < ncpu; cpu++) {
+		int fd = bcc_create_map(BPF_MAP_TYPE_RINGBUF, "hs_ring", 0, 0, (int)size, 0);
+
+		err = 0;
+		if (fd < 0)
+			err = -errno;
+		else
+			b->ring_fds[b->nring_fds++] = fd;
+		if (!err && bpf_update_elem(rings_fd, &cpu, &fd, 0))
+			err = -errno;
+		if (!err)
+			err = rings_add(b, fd, size);
+		if (err) {
+			warn("failed to make the ring buffer of CPU %u (%zu KiB): %s", cpu,
+			     size / 1024, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+struct buffer *buffer_open(int map_fd, int urgent_fd, int rings_fd, unsigned ncpu,
+			   bool ringbuf, unsigned kb, probe_record_fn fn, void *ctx)
 {
 	struct buffer *b;
 
@@ -234,11 +341,10 @@ struct buffer *buffer_open(int map_fd, int urgent_fd, bool ringbuf,
 		return NULL;
 	b->fn = fn;
 	b->ctx = ctx;
+	b->epfd = -1;
 	if (ringbuf) {
-		b->rb = bpf_new_ringbuf(map_fd, ring_cb, b);
-		if (!b->rb) {
-			warn("failed to open the ring buffer: %s", strerror(errno));
-			free(b);
+		if (rings_open(b, map_fd, rings_fd, ncpu, kb)) {
+			buffer_close(b);
 			return NULL;
 		}
 		return b;
@@ -259,37 +365,40 @@ struct buffer *buffer_open(int map_fd, int urgent_fd, bool ringbuf,
 int probe_poll(struct probe *p, int timeout_ms)
 {
 	struct buffer *b = p->buf;
-	int n;
 
-	if (!b->rb)
-		return perf_poll(b, timeout_ms, false);
-	/* Records are mostly sent without a wake-up, so the poll is a timed
-	 * sleep and the consume does the work. */
-	n = bpf_poll_ringbuf(b->rb, timeout_ms);
-	if (n < 0 && n != -EINTR)
-		return n;
-	n = bpf_consume_ringbuf(b->rb);
-	return n < 0 ? 0 : n;
+	/* Records are mostly sent without a wake-up, so the poll is mostly
+	 * a timed sleep. */
+	return b->rings ? rings_poll(b, timeout_ms, false) : perf_poll(b, timeout_ms, false);
 }
 
 int probe_flush(struct probe *p)
 {
-	if (p->buf->rb)
-		return probe_poll(p, 0);
+	if (p->buf->rings)
+		return rings_poll(p->buf, 0, true);
 	return perf_poll(p->buf, 0, true);
 }
 
 uint64_t buffer_lost(const struct buffer *b)
 {
-	return b->lost;
+	uint64_t n = b->lost;
+
+	for (int i = 0; i < b->nrings; i++)
+		n += b->rings[i].dropped;
+	return n;
 }
 
 void buffer_close(struct buffer *b)
 {
 	if (!b)
 		return;
-	if (b->rb)
-		bpf_free_ringbuf(b->rb);
+	for (int i = 0; i < b->nrings; i++)
+		ring_unmap(&b->rings[i]);
+	for (int i = 0; i < b->nring_fds; i++)
+		close(b->ring_fds[i]);
+	free(b->rings);
+	free(b->ring_fds);
+	if (b->epfd >= 0)
+		close(b->epfd);
 	for (int i = 0; i < b->nreaders; i++)
 		perf_reader_free(b->readers[i]);
 	free(b->held);

@@ -25,6 +25,35 @@ static bool have_ringbuf(void)
 	return true;
 }
 
+/* How many CPUs get a ring buffer of their own (0: one ring for all):
+ * each must have 2 MiB of twice ring_kb (they share that), the kernel
+ * must take ring buffers in an array of maps (map-in-map), and the
+ * environment must not ask for one ring (HTTPSNOOP_FORCE_SHARED_RING). */
+static unsigned ring_cpus(unsigned ring_kb)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	struct bcc_create_map_attr a = {
+		.name = "hs_rings_test", .map_type = BPF_MAP_TYPE_ARRAY_OF_MAPS,
+		.key_size = 4, .value_size = 4, .max_entries = 1,
+	};
+	int inner, outer, key = 0;
+	bool ok;
+
+	if (getenv("HTTPSNOOP_FORCE_SHARED_RING") || ncpu < 2 ||
+	    2UL * ring_kb / (unsigned long)ncpu < 2048)
+		return 0;
+	inner = bcc_create_map(BPF_MAP_TYPE_RINGBUF, "hs_rb_test", 0, 0, 4096, 0);
+	if (inner < 0)
+		return 0;
+	a.inner_map_fd = inner;
+	outer = bcc_create_map_xattr(&a, true);
+	ok = outer >= 0 && !bpf_update_elem(outer, &key, &inner, 0);
+	if (outer >= 0)
+		close(outer);
+	close(inner);
+	return ok ? (unsigned)ncpu : 0;
+}
+
 /* Whether the kernel has BPF helper `id`: loads a program that calls it
  * (on a stack buffer of 8 bytes, from address 0) and asks the verifier. */
 static bool have_helper(int id)
@@ -104,12 +133,33 @@ static enum probe_hooks hooks_wanted(enum probe_hooks hooks)
 	return PROBE_HOOKS_AUTO;
 }
 
-int features_detect(struct features *f, enum probe_hooks hooks)
+void features_describe(struct features *f)
+{
+	char buf[40];
+	const char *rec = buf;
+
+	if (f->ring_cpus)
+		snprintf(buf, sizeof(buf), "a ring buffer per CPU (%u)", f->ring_cpus);
+	else
+		rec = f->ringbuf ? "one ring buffer" : "perf buffers";
+	if (f->sock_hooks)
+		snprintf(f->desc, sizeof(f->desc), "%s, socket-level hooks "
+			 "(sock:sock_{send,recv}_length, %s, syscall arguments from registers)",
+			 rec, f->tcp_send_tp ? "TCP sends dated at tcp:tcp_sendmsg_locked"
+					     : "TCP sends dated at their end");
+	else
+		snprintf(f->desc, sizeof(f->desc), "%s, syscall tracepoints + %s%s", rec,
+			 f->sock_tp ? "sock tracepoints" : "accept/connect tracking + /proc",
+			 f->task_regs ? ", syscall arguments from registers" : "");
+}
+
+int features_detect(struct features *f, enum probe_hooks hooks, unsigned ring_kb)
 {
 	const char *why = NULL;
 
 	f->sock_tp = have_event("sock/sock_recv_length", "HTTPSNOOP_FORCE_NO_SOCK_TP");
 	f->ringbuf = have_ringbuf();
+	f->ring_cpus = f->ringbuf ? ring_cpus(ring_kb) : 0;
 	/* Kernels before 5.5 read user memory with plain probe_read. */
 	f->read_user_helper = have_helper(BPF_FUNC_probe_read_user)
 				      ? BPF_FUNC_probe_read_user
@@ -133,16 +183,6 @@ int features_detect(struct features *f, enum probe_hooks hooks)
 		     "use --hooks syscall (or auto)", why);
 		return -ENOTSUP;
 	}
-	if (f->sock_hooks)
-		snprintf(f->desc, sizeof(f->desc), "%s, socket-level hooks "
-			 "(sock:sock_{send,recv}_length, %s, syscall arguments from registers)",
-			 f->ringbuf ? "ring buffer" : "perf buffer",
-			 f->tcp_send_tp ? "TCP sends dated at tcp:tcp_sendmsg_locked"
-					: "TCP sends dated at their end");
-	else
-		snprintf(f->desc, sizeof(f->desc), "%s, syscall tracepoints + %s%s",
-			 f->ringbuf ? "ring buffer" : "perf buffer",
-			 f->sock_tp ? "sock tracepoints" : "accept/connect tracking + /proc",
-			 f->task_regs ? ", syscall arguments from registers" : "");
+	features_describe(f);
 	return 0;
 }

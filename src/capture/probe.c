@@ -84,6 +84,8 @@ static int probe_cflags(const struct probe *p, const struct probe_opts *o,
 		snprintf(defs[n++], CFLAG_LEN, "-DHS_HAVE_TCP_SEND_TP");
 	if (!p->feat.ringbuf)
 		snprintf(defs[n++], CFLAG_LEN, "-DHS_PERF_BUFFER");
+	else if (p->feat.ring_cpus)
+		snprintf(defs[n++], CFLAG_LEN, "-DHS_RING_CPUS=%u", p->feat.ring_cpus);
 	if (o->npids)
 		snprintf(defs[n++], CFLAG_LEN, "-DHS_FILTER_PID");
 	if (o->nports)
@@ -203,7 +205,7 @@ int probe_open(struct probe **out, const struct probe_opts *o,
 	p->o = o;
 	uprobe_init(&p->up);
 	gouprobe_init(&p->go);
-	if ((err = features_detect(&p->feat, o->hooks)))
+	if ((err = features_detect(&p->feat, o->hooks, o->ringbuf_kb)))
 		goto fail;
 	job.ncflags = probe_cflags(p, o, defs);
 	for (int i = 0; i < job.ncflags; i++)
@@ -211,9 +213,16 @@ int probe_open(struct probe **out, const struct probe_opts *o,
 	job.ctx = p;
 	if ((err = compile_run(&job)) || (err = maps_ready(&p->maps, o)))
 		goto fail;
+	/* An edited probe of an older version has no hs_rings: it writes
+	 * to hs_events, one ring for all. */
+	if (p->feat.ring_cpus && maps_fd(&p->maps, "hs_rings") < 0) {
+		p->feat.ring_cpus = 0;
+		features_describe(&p->feat);
+	}
 	p->buf = buffer_open(maps_fd(&p->maps, "hs_events"),
 			     p->feat.ringbuf ? -1 : maps_fd(&p->maps, "hs_urgent"),
-			     p->feat.ringbuf, o->ringbuf_kb, fn, ctx);
+			     p->feat.ring_cpus ? maps_fd(&p->maps, "hs_rings") : -1,
+			     p->feat.ring_cpus, p->feat.ringbuf, o->ringbuf_kb, fn, ctx);
 	if (!p->buf) {
 		err = -EIO;
 		goto fail;

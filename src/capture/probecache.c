@@ -55,8 +55,15 @@ struct file_head {
 struct table_rec {
 	char name[PCACHE_NAME_LEN];
 	uint32_t type, key_size, value_size, max_entries, flags;
-	uint32_t pad;
+	uint32_t inner; /* a table of tables: 1 + the table made as its
+			 * template (the kernel keeps no record of it);
+			 * else 0 */
 };
+
+static bool of_maps(uint32_t type)
+{
+	return type == BPF_MAP_TYPE_ARRAY_OF_MAPS || type == BPF_MAP_TYPE_HASH_OF_MAPS;
+}
 
 struct func_rec {
 	char name[PCACHE_NAME_LEN];
@@ -364,20 +371,31 @@ static const char *parse(struct pcache_mod *m, char *buf, size_t len)
 	return off == len ? NULL : "it is damaged (trailing bytes)";
 }
 
-/* Makes the tables and writes their fds into the map loads. */
+/* Makes the tables and writes their fds into the map loads.  Tables of
+ * tables come last, each with its template made already. */
 static const char *make_maps(struct pcache_mod *m)
 {
-	for (uint32_t i = 0; i < m->head.ntables; i++) {
-		struct table_rec *t = &m->tables[i];
-		struct bcc_create_map_attr a = {
-			.name = t->name, .map_type = t->type, .map_flags = t->flags,
-			.key_size = t->key_size, .value_size = t->value_size,
-			.max_entries = t->max_entries,
-		};
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint32_t i = 0; i < m->head.ntables; i++) {
+			struct table_rec *t = &m->tables[i];
+			struct bcc_create_map_attr a = {
+				.name = t->name, .map_type = t->type, .map_flags = t->flags,
+				.key_size = t->key_size, .value_size = t->value_size,
+				.max_entries = t->max_entries,
+			};
 
-		m->fds[i] = bcc_create_map_xattr(&a, true);
-		if (m->fds[i] < 0)
-			return strerror(errno);
+			if (of_maps(t->type) != (pass == 1))
+				continue;
+			if (of_maps(t->type)) {
+				if (!t->inner || t->inner > m->head.ntables ||
+				    of_maps(m->tables[t->inner - 1].type))
+					return "it is damaged (a table of tables without a template)";
+				a.inner_map_fd = m->fds[t->inner - 1];
+			}
+			m->fds[i] = bcc_create_map_xattr(&a, true);
+			if (m->fds[i] < 0)
+				return strerror(errno);
+		}
 	}
 	for (uint32_t i = 0; i < m->head.nfuncs; i++) {
 		struct pcache_func *f = &m->funcs[i];
@@ -445,6 +463,35 @@ static int table_of_fd(void *mod, size_t ntables, int fd)
 	return -1;
 }
 
+/* 1 + a table of mod that may be the template of table `outer`, a table
+ * of tables, or 0.  The kernel keeps no record of the template, but takes
+ * into `outer` only tables that match it: each other table is tried as
+ * the entry of key 0 (the probe is not armed yet, so nothing is written
+ * there), then the entry is taken out again. */
+static uint32_t template_of(void *mod, size_t ntables, size_t outer)
+{
+	int ofd = compile_bcc.table_fd_id(mod, outer);
+	uint8_t key[64] = { 0 };
+	struct bpf_map_info info = { 0 };
+	uint32_t ilen = sizeof(info);
+
+	if (bpf_obj_get_info(ofd, &info, &ilen) || info.key_size > sizeof(key))
+		return 0;
+	for (size_t j = 0; j < ntables; j++) {
+		int fd = compile_bcc.table_fd_id(mod, j);
+		struct bpf_map_info ji = { 0 };
+		uint32_t jlen = sizeof(ji);
+
+		if (j == outer || bpf_obj_get_info(fd, &ji, &jlen) || of_maps(ji.type))
+			continue;
+		if (!bpf_update_elem(ofd, key, &fd, 0)) {
+			bpf_delete_elem(ofd, key);
+			return (uint32_t)j + 1;
+		}
+	}
+	return 0;
+}
+
 /* Appends n bytes to the buffer *b of *len (capacity *cap). */
 static int put(char **b, size_t *len, size_t *cap, const void *p, size_t n)
 {
@@ -501,6 +548,10 @@ static const char *serialize(void *mod, char **out, size_t *outlen)
 		t.value_size = info.value_size;
 		t.max_entries = info.max_entries;
 		t.flags = info.map_flags;
+		if (of_maps(t.type) && !(t.inner = template_of(mod, ntables, i))) {
+			free(buf);
+			return "a table of tables has no template among its tables";
+		}
 		if (put(&buf, &len, &cap, &t, sizeof(t)))
 			goto nomem;
 	}

@@ -1,5 +1,5 @@
 #!/bin/bash
-# test-fallbacks.sh -- the paths for older kernels, forced on this one: a perf buffer instead of the ring buffer, accept/connect tracking + /proc instead of the sock tracepoints, no syscall arguments from registers, TCP sends dated at their end; each must trace the demo exactly (and HTTP over a Unix socket on the perf buffers), and file I/O that looks like HTTP must not be reported.
+# test-fallbacks.sh -- the paths for older kernels or other machines, forced on this one: one ring buffer for all CPUs instead of one per CPU, a perf buffer instead of the ring buffers, accept/connect tracking + /proc instead of the sock tracepoints, no syscall arguments from registers, TCP sends dated at their end; each must trace the demo exactly (and HTTP over a Unix socket on the perf buffers); a server that moves between CPUs must come out whole from the per-CPU ring buffers and perf buffers; file I/O that looks like HTTP must not be reported.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/unixlib.sh"
 need_tools curl
@@ -35,6 +35,7 @@ run() {
 	hs_expect_stat "$name" 'lost events' 0
 }
 
+run sharedring HTTPSNOOP_FORCE_SHARED_RING=1 'using one ring buffer'
 run perfbuf HTTPSNOOP_FORCE_PERF_BUFFER=1 'perf buffer'
 run nosocktp HTTPSNOOP_FORCE_NO_SOCK_TP=1 'accept/connect tracking'
 # Without reading a syscall's arguments from the task's registers (kernels
@@ -44,17 +45,17 @@ run noregs HTTPSNOOP_FORCE_NO_TASK_REGS=1 'sock tracepoints$'
 # their end.
 run notcpsend HTTPSNOOP_FORCE_NO_TCP_SEND_TP=1 'TCP sends dated at their end'
 
-# A perf buffer is one buffer per CPU, read one after the other, so the
-# records of a thread that moves between CPUs come in out of order unless
-# httpsnoop puts them back in time order.  This server moves on purpose:
-# it reads each request on one CPU, answers on the other and closes on the
-# first, so that the response is in a buffer the reader drains after the
-# request's or the close's.  Every transaction must come out whole.
+# Perf buffers, and the ring buffers of a machine with a few CPUs, are one
+# buffer per CPU, read one after the other, so the records of a thread
+# that moves between CPUs come in out of order unless httpsnoop puts them
+# back in time order.  This server moves on purpose: it reads each request
+# on one CPU, answers on the other and closes on the first, so that the
+# response is in a buffer the reader drains after the request's or the
+# close's.  Every transaction must come out whole, on both kinds.
 CPUS=$($PY -c 'import os; print(" ".join(map(str, sorted(os.sched_getaffinity(0))[:2])))')
 if [ "$(wc -w <<<"$CPUS")" -lt 2 ]; then
 	log "skipped the migrating server: it needs two CPUs, this machine has one"
 else
-	MPORT=$(free_port)
 	cat >"$T/migrating.py" <<'PYEOF'
 import os, socket, sys
 port, a, b, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
@@ -77,30 +78,44 @@ for i in range(n):
     c.close()
     print(req.split(b" ")[1].decode(), flush=True)
 PYEOF
-	N=40
-	$PY "$T/migrating.py" "$MPORT" $CPUS $N >"$T/migrating.out" 2>&1 &
-	MIG_PID=$!
-	track "$MIG_PID"
-	wait_listen "$MPORT" || die "the migrating server did not listen"
-	env HTTPSNOOP_FORCE_PERF_BUFFER=1 "$HTTPSNOOP" -p "$MIG_PID" -f json -o "$T/migrating.jsonl" 2>"$T/migrating.err" &
-	HS_PID[migrating]=$!
-	track "$!"
-	hs_wait migrating
-	: >"$T/expect"
-	for i in $(seq $N); do
-		curl -sS -o /dev/null "http://127.0.0.1:$MPORT/m$i" || fail "curl to the migrating server failed"
-		echo "GET /m$i 200 *" >>"$T/expect"
-	done
-	wait "$MIG_PID" || fail "the migrating server failed: $(cat "$T/migrating.out")"
-	# Ground truth: what the server says it served, in order.
-	diff <(sed 's/^/GET /; s/$/ 200 */' <(grep '^/m' "$T/migrating.out")) "$T/expect" >&2 ||
-		fail "the migrating server did not serve what curl asked"
-	hs_stop migrating
-	hs_show_stats migrating
-	$CHECK expect --jsonl "$T/migrating.jsonl" --pid "$MIG_PID" --role server \
-		--expect "$T/expect" --ordered --exact-count || fail "migrating: server side differs"
-	hs_expect_stat migrating 'unpaired responses' 0
-	hs_expect_stat migrating 'lost events' 0
+	# migrating NAME ENV WANT: the server traced with ENV set, whose -v
+	# must say WANT.
+	migrating() {
+		local name=$1 env=$2 want=$3 i mport mpid N=40
+		mport=$(free_port)
+		$PY "$T/migrating.py" "$mport" $CPUS $N >"$T/$name.out" 2>&1 &
+		mpid=$!
+		track "$mpid"
+		wait_listen "$mport" || die "the migrating server did not listen"
+		env "$env" "$HTTPSNOOP" -v -p "$mpid" -f json -o "$T/$name.jsonl" 2>"$T/$name.err" &
+		HS_PID[$name]=$!
+		track "$!"
+		hs_wait "$name"
+		grep -q "$want" "$T/$name.err" || fail "$name: stderr does not say '$want' is in use"
+		: >"$T/expect"
+		for i in $(seq $N); do
+			curl -sS -o /dev/null "http://127.0.0.1:$mport/m$i" || fail "curl to the migrating server failed"
+			echo "GET /m$i 200 *" >>"$T/expect"
+		done
+		wait "$mpid" || fail "the migrating server failed: $(cat "$T/$name.out")"
+		# Ground truth: what the server says it served, in order.
+		diff <(sed 's/^/GET /; s/$/ 200 */' <(grep '^/m' "$T/$name.out")) "$T/expect" >&2 ||
+			fail "the migrating server did not serve what curl asked"
+		hs_stop "$name"
+		hs_show_stats "$name"
+		$CHECK expect --jsonl "$T/$name.jsonl" --pid "$mpid" --role server \
+			--expect "$T/expect" --ordered --exact-count || fail "$name: server side differs"
+		hs_expect_stat "$name" 'unpaired responses' 0
+		hs_expect_stat "$name" 'lost events' 0
+	}
+	migrating migrating HTTPSNOOP_FORCE_PERF_BUFFER=1 'perf buffer'
+	# The default where a ring per CPU has 2 MiB of the 32 (2 to 16 CPUs).
+	ncpu=$(getconf _NPROCESSORS_CONF)
+	if [ "$ncpu" -ge 2 ] && [ "$ncpu" -le 16 ]; then
+		migrating migrating-rings HS_NOTHING_FORCED=1 'a ring buffer per CPU'
+	else
+		log "skipped the migrating server on per-CPU ring buffers: $ncpu CPUs get one ring"
+	fi
 fi
 
 # HTTP over a Unix socket on the perf buffers: a connection's names go in
