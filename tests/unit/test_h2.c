@@ -1502,6 +1502,80 @@ static void memo_step(struct hpack *hp, struct hpack_stats *st,
 	free(got.p);
 }
 
+/* Field validity (RFC 9113 section 8.2.1), byte by byte: a literal
+ * field (without indexing, a new name) whose name or value holds byte b
+ * at position p, for every b, p and length up to 40, must count as
+ * invalid exactly when b may not be there.  The decoder checks words of
+ * eight and four bytes, overlapping at the end: every position of every
+ * length reaches each of those paths. */
+static void count_field(void *ctx, const uint8_t *name, size_t nlen,
+			const uint8_t *value, size_t vlen, bool sensitive)
+{
+	(void)name, (void)nlen, (void)value, (void)vlen, (void)sensitive;
+	++*(int *)ctx;
+}
+
+static bool name_byte_ok(uint8_t b)
+{
+	return (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') ||
+	       (b && strchr("!#$%&'*+-.^_`|~", b));
+}
+
+static void run_hpack_valid(void)
+{
+	struct hpack_stats st = { 0 };
+	struct hpack *hp = hpack_new(true, &st);
+	uint8_t blk[2 + 2 * 41];
+	int bad = 0;
+
+	family("hpack-valid");
+	snprintf(cur_mode, sizeof(cur_mode), "synced");
+	CHECK(hp != NULL, "hpack_new");
+	if (!hp)
+		return;
+	for (int side = 0; side < 2; side++) {
+		for (size_t len = 1; len <= 40; len++) {
+			for (size_t p = 0; p < len; p++) {
+				for (int b = 0; b < 256; b++) {
+					struct hpack_result res;
+					uint8_t *f = blk + 2 + (side ? 2 : 0);
+					int got = 0;
+					bool want;
+
+					/* 0x00: literal without indexing, new name;
+					 * side 0: name of len bytes, value "v";
+					 * side 1: name "n", value of len bytes */
+					blk[0] = 0x00;
+					if (side) {
+						blk[1] = 1, blk[2] = 'n', blk[3] = (uint8_t)len;
+					} else {
+						blk[1] = (uint8_t)len;
+					}
+					memset(f, side ? 'v' : 'n', len);
+					f[p] = (uint8_t)b;
+					if (!side)
+						f[len] = 1, f[len + 1] = 'v';
+					if (side)
+						want = b != 0 && b != '\r' && b != '\n';
+					else if (p == 0 && b == ':')
+						want = len > 1; /* a pseudo-header's name */
+					else
+						want = name_byte_ok((uint8_t)b);
+					hpack_decode(hp, blk, 2 + len + 2, true, count_field, &got, &res);
+					if ((got == 1) != want || res.invalid != !want || res.error) {
+						if (bad++ < 5)
+							CHECK(false, "%s of %zu bytes, 0x%02x at %zu: %s, want %s",
+							      side ? "value" : "name", len, b, p,
+							      got ? "valid" : "invalid", want ? "valid" : "invalid");
+					}
+				}
+			}
+		}
+	}
+	CHECK(bad == 0, "%d fields judged wrongly", bad);
+	hpack_free(hp);
+}
+
 static void run_hpack_memo(void)
 {
 	/* RFC 7541 C.3.1: adds :authority (index 62) */
@@ -1589,6 +1663,8 @@ int main(int argc, char **argv)
 		run_hostile();
 	if (!only || strstr("hpack-memo", only))
 		run_hpack_memo();
+	if (!only || strstr("hpack-valid", only))
+		run_hpack_valid();
 	run_captures(capdir, only);
 	printf("test_h2: %lu checks, %lu failures\n", checks, failures);
 	return failures ? 1 : 0;
