@@ -267,24 +267,30 @@ static int rings_add(struct buffer *b, int fd, size_t size)
 	return err;
 }
 
+/* Each CPU's share is at most kb, so that a busy CPU has the room one
+ * ring for all would give it where there are few. */
+size_t buffer_ring_bytes(unsigned kb, unsigned ncpu)
+{
+	size_t size = (size_t)sysconf(_SC_PAGESIZE), want = (size_t)kb * 1024;
+
+	if (ncpu > 1 && want * 2 / ncpu < want)
+		want = want * 2 / ncpu;
+	while (size * 2 <= want)
+		size *= 2;
+	return size;
+}
+
 /* hs_events (map_fd) as one ring; or, with rings_fd >= 0, a ring for
- * each of ncpu CPUs, made here and put in the probe's hs_rings: twice
- * kb KiB shared between them, kb KiB at most each (so that a busy CPU has
- * the room one ring for all would give it, where there are few).
- * 0 or -errno, after saying why. */
+ * each of ncpu CPUs (buffer_ring_bytes()), made here and put in the
+ * probe's hs_rings.  0 or -errno, after saying why. */
 static int rings_open(struct buffer *b, int map_fd, int rings_fd, unsigned ncpu,
 		      unsigned kb)
 {
 	struct bpf_map_info info = { 0 };
 	uint32_t ilen = sizeof(info);
 	unsigned n = rings_fd >= 0 ? ncpu : 1;
-	size_t size = (size_t)sysconf(_SC_PAGESIZE), want = (size_t)kb * 1024;
+	size_t size = buffer_ring_bytes(kb, n);
 	int err;
-
-	if (n > 1 && want * 2 / n < want)
-		want = want * 2 / n;
-	while (size * 2 <= want)
-		size *= 2;
 
 	b->rings = calloc(n, sizeof(*b->rings));
 	b->ring_fds = calloc(n, sizeof(*b->ring_fds));

@@ -3,6 +3,7 @@
 #define HS_BUFFER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "capture/probe.h"
@@ -14,6 +15,11 @@ struct buffer;
  * irq_work and a context switch: at one a record, the perf buffers cost
  * about four times the ring buffer's CPU per transaction. */
 #define BUFFER_WAKEUP_EVERY 256
+
+/* The size of each ring buffer when ncpu CPUs have one of their own:
+ * twice kb KiB shared between them, kb at most each, a power of two
+ * pages (ncpu 1: kb). */
+size_t buffer_ring_bytes(unsigned kb, unsigned ncpu);
 
 /* Opens the probe's hs_events table (map_fd) as a ring buffer; or, with
  * rings_fd >= 0 (the probe's hs_rings), makes a ring buffer for each of

@@ -9,6 +9,7 @@
 
 #include <bcc/libbpf.h>
 
+#include "capture/buffer.h"
 #include "capture/preflight.h"
 #include "core/util.h"
 
@@ -40,7 +41,7 @@ static unsigned ring_cpus(unsigned ring_kb)
 	bool ok;
 
 	if (getenv("HTTPSNOOP_FORCE_SHARED_RING") || ncpu < 2 ||
-	    2UL * ring_kb / (unsigned long)ncpu < 2048)
+	    buffer_ring_bytes(ring_kb, (unsigned)ncpu) < (2u << 20))
 		return 0;
 	inner = bcc_create_map(BPF_MAP_TYPE_RINGBUF, "hs_rb_test", 0, 0, 4096, 0);
 	if (inner < 0)
@@ -135,13 +136,16 @@ static enum probe_hooks hooks_wanted(enum probe_hooks hooks)
 
 void features_describe(struct features *f)
 {
-	char buf[40];
+	char buf[64];
 	const char *rec = buf;
 
 	if (f->ring_cpus)
-		snprintf(buf, sizeof(buf), "a ring buffer per CPU (%u)", f->ring_cpus);
+		snprintf(buf, sizeof(buf), "a ring buffer per CPU (%u x %zu MiB)",
+			 f->ring_cpus, f->ring_bytes >> 20);
+	else if (f->ringbuf)
+		snprintf(buf, sizeof(buf), "one ring buffer (%zu MiB)", f->ring_bytes >> 20);
 	else
-		rec = f->ringbuf ? "one ring buffer" : "perf buffers";
+		rec = "perf buffers";
 	if (f->sock_hooks)
 		snprintf(f->desc, sizeof(f->desc), "%s, socket-level hooks "
 			 "(sock:sock_{send,recv}_length, %s, syscall arguments from registers)",
@@ -160,6 +164,7 @@ int features_detect(struct features *f, enum probe_hooks hooks, unsigned ring_kb
 	f->sock_tp = have_event("sock/sock_recv_length", "HTTPSNOOP_FORCE_NO_SOCK_TP");
 	f->ringbuf = have_ringbuf();
 	f->ring_cpus = f->ringbuf ? ring_cpus(ring_kb) : 0;
+	f->ring_bytes = buffer_ring_bytes(ring_kb, f->ring_cpus);
 	/* Kernels before 5.5 read user memory with plain probe_read. */
 	f->read_user_helper = have_helper(BPF_FUNC_probe_read_user)
 				      ? BPF_FUNC_probe_read_user

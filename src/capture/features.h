@@ -11,6 +11,7 @@ struct features {
 	unsigned ring_cpus;   /* with it: a ring buffer per CPU, for this
 			       * many CPUs (an array of ring buffers); 0:
 			       * one ring for all */
+	size_t ring_bytes;    /* the size of each */
 	bool sock_tp;	      /* sock:sock_{send,recv}_length (6.3) */
 	int read_user_helper; /* BPF_FUNC_probe_read_user (5.5), or
 			       * BPF_FUNC_probe_read */

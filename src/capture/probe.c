@@ -217,6 +217,7 @@ int probe_open(struct probe **out, const struct probe_opts *o,
 	 * to hs_events, one ring for all. */
 	if (p->feat.ring_cpus && maps_fd(&p->maps, "hs_rings") < 0) {
 		p->feat.ring_cpus = 0;
+		p->feat.ring_bytes = buffer_ring_bytes(o->ringbuf_kb, 1);
 		features_describe(&p->feat);
 	}
 	p->buf = buffer_open(maps_fd(&p->maps, "hs_events"),
