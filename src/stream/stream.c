@@ -720,8 +720,9 @@ static struct conn *conn_new(struct stream *st, const struct hs_event *ev,
 	if (st->o.admit && !st->o.admit(st->o.admit_ctx, &c->info, ev->flags))
 		c->ignored = true;
 	/* A TLS stream keyed by its SSL object (fd -1) learns its socket
-	 * when the probe ties the two: the filters are asked again then. */
-	c->admit_again = !c->ignored && ev->fd < 0 && ev->local.family == 0;
+	 * when the probe ties the two: the filters, if any, are asked
+	 * again then. */
+	c->admit_again = st->o.admit && !c->ignored && ev->fd < 0 && ev->local.family == 0;
 	if (st->count >= st->nbuckets && st->nbuckets < st->max_buckets)
 		grow_tables(st);
 	conn_hash(st, c);
