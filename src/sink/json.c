@@ -44,6 +44,37 @@ json_escape_as(uint8_t **dp, const uint8_t *p, const uint8_t *stop,
 
 	while (p < stop) {
 #ifdef __SSE2__
+		/* Whole blocks that may be read 32 bytes on (what
+		 * writer_block_backslash() reads), plain or with quotes
+		 * and backslashes only: the loop a long string spends its
+		 * time in, with its constants held in registers.  A block
+		 * with another odd byte is left to what follows. */
+		{
+			const __m128i quote = _mm_set1_epi8('"');
+			const __m128i bslash = _mm_set1_epi8('\\');
+			const __m128i one = _mm_set1_epi8(1);
+			const __m128i low = _mm_set1_epi8(0x21);
+			unsigned q;
+
+			while (stop - p >= 16 && lim - p >= 32) {
+				__m128i v = _mm_loadu_si128((const __m128i *)p);
+
+				/* controls, DEL and bytes past 0x7f */
+				if (_mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(v, one), low)))
+					break;
+				q = (unsigned)_mm_movemask_epi8(
+					_mm_or_si128(_mm_cmpeq_epi8(v, quote),
+						     _mm_cmpeq_epi8(v, bslash)));
+				if (q)
+					d += writer_block_backslash(d, p, v, q);
+				else
+					_mm_storeu_si128((__m128i *)d, v);
+				p += 16;
+				d += 16;
+			}
+			if (p >= stop)
+				break;
+		}
 		/* A block that may be read whole (lim): sixteen bytes, or
 		 * the last few.  When it has only quotes and backslashes
 		 * (a JSON body is full of them), each gets its backslash,
