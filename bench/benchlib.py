@@ -838,7 +838,8 @@ def report_cpu(facts, summary, tables):
     for f in fs:
         if f["config"] not in configs:
             configs.append(f["config"])
-    t = Table("3. CPU cost at a fixed rate (µs per request unless said; median [min–max] over rounds)",
+    at = "at saturation (loadgen -r 0)" if META.get("cpu_rate") == 0 else "at a fixed rate"
+    t = Table("3. CPU cost %s (µs per request unless said; median [min–max] over rounds)" % at,
               ["config", "achieved/s", "requests", "hs txns", "probe+user µs/txn", "probe (BPF) µs/txn",
                "user (tracer) µs/txn", "tracer µs/req", "nginx+client Δ µs/req", "tracer+Δ µs/req", "others' CPU %",
                "other tracers"])
@@ -906,7 +907,7 @@ def report_cpu(facts, summary, tables):
     t.note("nginx+client Δ: their CPU per request, traced minus bare in the same round: the kernel side measured from outside (BPF + tracepoint dispatch + ring buffer); noisy")
     summary["cpu"] = res
     tables.append(t)
-    progs_table("3b. the probe's programs at a fixed rate (median over rounds)", fs, configs, tables, summary, "cpu_progs")
+    progs_table("3b. the probe's programs %s (median over rounds)" % at, fs, configs, tables, summary, "cpu_progs")
 
 
 def progs_table(title, fs, configs, tables, summary, key):
