@@ -293,8 +293,9 @@ static int rings_open(struct buffer *b, int map_fd, int rings_fd, unsigned ncpu,
 	int err;
 
 	b->rings = calloc(n, sizeof(*b->rings));
-	b->ring_fds = calloc(n, sizeof(*b->ring_fds));
-	if (!b->rings || !b->ring_fds) {
+	if (rings_fd >= 0) /* one ring's fd is the probe's */
+		b->ring_fds = calloc(n, sizeof(*b->ring_fds));
+	if (!b->rings || (rings_fd >= 0 && !b->ring_fds)) {
 		warn("failed to set up the ring buffers: out of memory");
 		return -ENOMEM;
 	}
