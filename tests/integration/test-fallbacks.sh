@@ -1,5 +1,5 @@
 #!/bin/bash
-# test-fallbacks.sh -- the paths for older kernels or other machines, forced on this one: one ring buffer for all CPUs instead of one per CPU, a perf buffer instead of the ring buffers, accept/connect tracking + /proc instead of the sock tracepoints, no syscall arguments from registers, TCP sends dated at their end; each must trace the demo exactly (and HTTP over a Unix socket on the perf buffers); a server that moves between CPUs must come out whole from the per-CPU ring buffers and perf buffers; file I/O that looks like HTTP must not be reported.
+# test-fallbacks.sh -- the paths for older kernels or other machines, forced on this one: one ring buffer for all CPUs instead of one per CPU, a perf buffer instead of the ring buffers, accept/connect tracking + /proc instead of the sock tracepoints, no syscall arguments from registers, TCP sends dated at their end; each must trace the demo exactly (and HTTP over a Unix socket on the perf buffers); a server that moves between CPUs must come out whole from the per-CPU ring buffers and perf buffers; file I/O that looks like HTTP must not be reported; the reader runs as SCHED_BATCH unless HTTPSNOOP_SCHED=normal.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/unixlib.sh"
 need_tools curl
@@ -11,14 +11,20 @@ URL=http://127.0.0.1:$PORT
 printf 'GET /not-a-socket HTTP/1.1\r\nHost: file\r\n\r\n' >"$T/looks-like-http.txt"
 printf 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n' >"$T/looks-like-response.txt"
 
-# run NAME ENV: trace the demo with ENV set, send the same requests.
+# run NAME ENV SAYS [POLICY]: trace the demo with ENV set, send the same
+# requests; stderr must say SAYS, and the reader's scheduling policy
+# (field 41 of /proc/PID/stat) be POLICY (3: SCHED_BATCH; 0: the default).
 run() {
-	local name=$1 env=$2 i
+	local name=$1 env=$2 i policy
 	env "$env" "$HTTPSNOOP" -v -p "$DEMO_PID" -f json -o "$T/$name.jsonl" 2>"$T/$name.err" &
 	HS_PID[$name]=$!
 	track "$!"
 	hs_wait "$name"
 	grep -q "$3" "$T/$name.err" || fail "$name: stderr does not say '$3' is in use"
+	if [ -n "${4:-}" ]; then
+		policy=$(sed 's/.*) //' "/proc/${HS_PID[$name]}/stat" | awk '{ print $39 }')
+		[ "$policy" = "$4" ] || fail "$name: the reader's scheduling policy is '$policy', not $4"
+	fi
 	curl -sS -o /dev/null "$URL/users"
 	curl -sS -o /dev/null "$URL/chunked"
 	curl -sS -o /dev/null --compressed "$URL/gzip"
@@ -35,7 +41,9 @@ run() {
 	hs_expect_stat "$name" 'lost events' 0
 }
 
-run sharedring HTTPSNOOP_FORCE_SHARED_RING=1 'using one ring buffer'
+run sharedring HTTPSNOOP_FORCE_SHARED_RING=1 'using one ring buffer' 3
+# The reader runs as SCHED_BATCH unless asked not to.
+run schednormal HTTPSNOOP_SCHED=normal 'reading at the default scheduling policy' 0
 run perfbuf HTTPSNOOP_FORCE_PERF_BUFFER=1 'perf buffer'
 run nosocktp HTTPSNOOP_FORCE_NO_SOCK_TP=1 'accept/connect tracking'
 # Without reading a syscall's arguments from the task's registers (kernels
