@@ -1266,7 +1266,7 @@ def report_memory(facts, summary, tables):
             d = ""
         t.add(f["config"], mb(hwm), mb(sn.get("VmRSS")), mb(k.get("heap_anon")), mb(k.get("bpf_maps")),
               mb(k.get("llvm_clang_libs")), mb(k.get("other_files")), d)
-    t.note("BPF maps: the ring buffer's pages are mapped twice, so a 16 MB ring counts 32 MB; LLVM+clang: BCC's compiler, file-backed (shared, reclaimable) pages")
+    t.note("BPF maps: the ring buffers' pages, each ring mapped once (-v says how many and how big: a ring per CPU shares 32 MB, one ring is 16 MB); LLVM+clang: BCC's compiler, file-backed (shared, reclaimable) pages")
     summary["memory"] = res
     tables.append(t)
 
