@@ -340,7 +340,8 @@ static int live_open(struct app *a)
  * buffers hold what comes meanwhile.  nginx traced whole at saturation
  * on 2 CPUs: x1.056 [0.979-1.111] of the throughput, none lost (issue
  * 14).  A policy the user chose (chrt) is kept, and
- * HTTPSNOOP_SCHED=normal keeps the default one. */
+ * HTTPSNOOP_SCHED=normal keeps the default one (=batch, the default,
+ * asks for this). */
 static void live_sched(const struct options *o)
 {
 	const struct sched_param sp = { .sched_priority = 0 };
@@ -353,6 +354,9 @@ static void live_sched(const struct options *o)
 					"(HTTPSNOOP_SCHED=normal)\n");
 		return;
 	}
+	if (env && *env && strcmp(env, "batch"))
+		warn("HTTPSNOOP_SCHED=%s: expected 'normal' or 'batch'; reading as SCHED_BATCH",
+		     env);
 	if (policy != SCHED_OTHER) {
 		if (o->verbose)
 			fprintf(stderr, "httpsnoop: reading at the scheduling policy it was "

@@ -42,8 +42,15 @@ run() {
 }
 
 run sharedring HTTPSNOOP_FORCE_SHARED_RING=1 'using one ring buffer' 3
-# The reader runs as SCHED_BATCH unless asked not to.
+# The reader runs as SCHED_BATCH unless asked not to; a value it does
+# not know is said to be wrong.
 run schednormal HTTPSNOOP_SCHED=normal 'reading at the default scheduling policy' 0
+HTTPSNOOP_SCHED=bogus "$HTTPSNOOP" -v -d 1 -p "$DEMO_PID" -o /dev/null 2>"$T/schedbogus.err" ||
+	fail "schedbogus: httpsnoop failed: $(tail -3 "$T/schedbogus.err")"
+grep -q "HTTPSNOOP_SCHED=bogus: expected 'normal' or 'batch'" "$T/schedbogus.err" ||
+	fail "schedbogus: no warning about HTTPSNOOP_SCHED=bogus"
+grep -q "reading as SCHED_BATCH" "$T/schedbogus.err" ||
+	fail "schedbogus: stderr does not say the reader runs as SCHED_BATCH"
 run perfbuf HTTPSNOOP_FORCE_PERF_BUFFER=1 'perf buffer'
 run nosocktp HTTPSNOOP_FORCE_NO_SOCK_TP=1 'accept/connect tracking'
 # Without reading a syscall's arguments from the task's registers (kernels
