@@ -332,7 +332,6 @@ static int live_open(struct app *a)
 	return 0;
 }
 
-/* Gives up privileges and arms the probe.  Returns 0 or -1. */
 /* The reader yields to the programs it traces.  Under SCHED_BATCH a
  * thread that wakes does not preempt the one running on its CPU (the
  * traced server, say): it runs when that one's slice ends, or at once on
@@ -340,8 +339,8 @@ static int live_open(struct app *a)
  * buffers hold what comes meanwhile.  nginx traced whole at saturation
  * on 2 CPUs: x1.056 [0.979-1.111] of the throughput, none lost (issue
  * 14).  A policy the user chose (chrt) is kept, and
- * HTTPSNOOP_SCHED=normal keeps the default one (=batch, the default,
- * asks for this). */
+ * HTTPSNOOP_SCHED=normal keeps the default one (=batch is the same as
+ * not setting it). */
 static void live_sched(const struct options *o)
 {
 	const struct sched_param sp = { .sched_priority = 0 };
@@ -378,6 +377,7 @@ static void live_sched(const struct options *o)
 				"preempt the traced programs\n");
 }
 
+/* Gives up privileges and arms the probe.  Returns 0 or -1. */
 static int live_arm(struct app *a)
 {
 	struct options *o = a->o;
