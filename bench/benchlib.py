@@ -638,9 +638,15 @@ OVERHEAD_NAMES = {"a": "(a) bare", "b": "(b) trace all, JSON to file",
                   "b_sys": "(b_sys) trace all, HTTPSNOOP_HOOKS=syscall",
                   "c_sys": "(c_sys) -p worker, HTTPSNOOP_HOOKS=syscall",
                   "e": "(e) tshark -i lo -Y http, live",
-                  "f": "(f) copy floor (bench/copyfloor.c)"}
-OVERHEAD_ORDER = ("a", "b", "b_sys", "c", "c_sys", "d", "f", "b0", "c0", "e")
+                  "f": "(f) copy floor (bench/copyfloor.c)",
+                  "g": "(g) copy floor, nginx worker only (-p)"}
+OVERHEAD_ORDER = ("a", "b", "b_sys", "c", "c_sys", "d", "f", "g", "b0", "c0", "e")
 META = {}  # the run's meta (cmd_report), for notes that depend on how it ran
+
+
+def load_words():
+    """How loadgen ran in the scenarios that take --cpu-rate."""
+    return "at saturation (loadgen -r 0)" if META.get("cpu_rate") == 0 else "at a fixed rate"
 
 
 def paired(by, rounds, x, y, *path):
@@ -747,6 +753,12 @@ def report_overhead(facts, summary, tables):
         t.note("of the copy floor (f), paired per round: (b) / (f) %s, (c) / (f) %s  (f copies each TCP I/O's payload, up to 1 KB, "
                "to user space and does nothing else: what any payload tracer on these hooks pays; its txns/s column counts records, 4 a request)" % (
                    fmt_spread(vs["b"], 3), fmt_spread(vs["c"], 3)))
+    if res.get("g", {}).get("rps"):
+        vs = paired(by, rounds, "c", "g")
+        res["g"]["httpsnoop_p_over_copy_floor_p"] = vs
+        t.note("of the copy floor of one process (g), paired per round: (c) / (g) %s  ((g) is (f) copying nginx's worker's I/O alone, "
+               "its tgid compiled in: the floor of -p, where every other process's socket I/O still runs the programs; 2 records a request)" % (
+                   fmt_spread(vs, 3)))
     if res.get("e", {}).get("rps"):
         vs = {c: paired(by, rounds, c, "e") for c in ("b", "c")}
         res["e"]["httpsnoop_over_tshark"] = vs
@@ -838,8 +850,7 @@ def report_cpu(facts, summary, tables):
     for f in fs:
         if f["config"] not in configs:
             configs.append(f["config"])
-    at = "at saturation (loadgen -r 0)" if META.get("cpu_rate") == 0 else "at a fixed rate"
-    t = Table("3. CPU cost %s (µs per request unless said; median [min–max] over rounds)" % at,
+    t = Table("3. CPU cost %s (µs per request unless said; median [min–max] over rounds)" % load_words(),
               ["config", "achieved/s", "requests", "hs txns", "probe+user µs/txn", "probe (BPF) µs/txn",
                "user (tracer) µs/txn", "tracer µs/req", "nginx+client Δ µs/req", "tracer+Δ µs/req", "others' CPU %",
                "other tracers"])
@@ -1380,7 +1391,7 @@ def report_unix(facts, summary, tables):
     if ft:
         rounds = sorted({f["round"] for f in ft})
         by = {(f["config"], f["round"]): f["m"] for f in ft}
-        t = Table("9b. TCP tracing with the Unix socket busy beside it (nginx at a fixed rate; median [min–max] over rounds)",
+        t = Table("9b. TCP tracing with the Unix socket busy beside it (nginx %s; median [min–max] over rounds)" % load_words(),
                   ["config", "achieved/s", "requests", "hs txns", "tracer µs/txn", "BPF µs/txn",
                    "lost ev", "unix I/O per s", "rounds"])
         for c in ("b", "c"):

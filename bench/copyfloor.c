@@ -9,8 +9,11 @@
  * With -r, each CPU writes to a ring buffer of its own (an array of ring
  * buffers, the same 16 MB split between them), which measures what the
  * one ring's lock and shared positions cost when every CPU writes.
+ * With -p PID, only that process's I/O is copied (its tgid a constant
+ * compiled in): the floor of httpsnoop's -p, where every other
+ * process's socket I/O still runs the programs.
  *
- *   copyfloor [-c CAP] [-d SECONDS] [-r]
+ *   copyfloor [-c CAP] [-d SECONDS] [-p PID] [-r]
  *
  * Prints "Tracing" once attached; on SIGINT/SIGTERM (or after SECONDS)
  * prints "records N bytes N" and exits.  Needs root, libbcc,
@@ -50,6 +53,10 @@ static const char probe[] =
 	"	u32 n;\n"
 	"	if (ret <= 0 || proto != 6 || (family != 2 && family != 10))\n"
 	"		return 0;\n"
+	"#ifdef PID\n"
+	"	if (bpf_get_current_pid_tgid() >> 32 != PID)\n"
+	"		return 0;\n"
+	"#endif\n"
 	"	regs = task_regs(cur_task());\n"
 	"	if ((regs->cs & 0xffff) != 0x33)\n"
 	"		return 0;\n"
@@ -144,20 +151,23 @@ static int load(void *mod, const char *fn, const char *cat, const char *ev)
 
 int main(int argc, char **argv)
 {
-	unsigned cap = 1024, secs = 0, ncpu = 0;
-	char capdef[32], cpudef[32];
-	const char *cflags[] = { capdef, "-DPERCPU", cpudef };
+	unsigned cap = 1024, secs = 0, ncpu = 0, pid = 0;
+	char capdef[32], cpudef[32], piddef[32];
+	const char *cflags[4] = { capdef };
+	int nflags = 1;
 	struct ring_buffer *rb;
 	void *mod;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "c:d:r")) != -1) {
+	while ((opt = getopt(argc, argv, "c:d:p:r")) != -1) {
 		if (opt == 'r')
 			ncpu = (unsigned)sysconf(_SC_NPROCESSORS_CONF);
 		else if (opt == 'c')
 			cap = (unsigned)strtoul(optarg, NULL, 10);
 		else if (opt == 'd')
 			secs = (unsigned)strtoul(optarg, NULL, 10);
+		else if (opt == 'p' && (pid = (unsigned)strtoul(optarg, NULL, 10)) > 0)
+			;
 		else
 			goto usage;
 	}
@@ -165,8 +175,16 @@ int main(int argc, char **argv)
 	if (optind != argc || cap < 16 || cap > 65536 || (cap & (cap - 1)))
 		goto usage;
 	snprintf(capdef, sizeof(capdef), "-DCAP=%u", cap);
-	snprintf(cpudef, sizeof(cpudef), "-DNCPU=%u", ncpu);
-	mod = bpf_module_create_c_from_string(probe, 0, cflags, ncpu ? 3 : 1, true, NULL);
+	if (ncpu) {
+		snprintf(cpudef, sizeof(cpudef), "-DNCPU=%u", ncpu);
+		cflags[nflags++] = "-DPERCPU";
+		cflags[nflags++] = cpudef;
+	}
+	if (pid) {
+		snprintf(piddef, sizeof(piddef), "-DPID=%uU", pid);
+		cflags[nflags++] = piddef;
+	}
+	mod = bpf_module_create_c_from_string(probe, 0, cflags, nflags, true, NULL);
 	if (!mod) {
 		fprintf(stderr, "copyfloor: the probe did not compile\n");
 		return 1;
@@ -204,8 +222,8 @@ int main(int argc, char **argv)
 		signal(SIGALRM, on_signal);
 		alarm(secs);
 	}
-	printf("Tracing (copy floor: %u bytes a TCP send or receive, %s)\n", cap,
-	       ncpu ? "a ring buffer per CPU" : "one ring buffer");
+	printf("Tracing (copy floor: %u bytes a TCP send or receive%s, %s)\n", cap,
+	       pid ? " of one process" : "", ncpu ? "a ring buffer per CPU" : "one ring buffer");
 	fflush(stdout);
 	/* No record wakes the reader (a wake-up per record would cost more
 	 * than the copy): it sleeps 10 ms, then takes what has come, as
@@ -219,6 +237,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)bytes);
 	return 0;
 usage:
-	fprintf(stderr, "usage: copyfloor [-c CAP (a power of two, 16-65536)] [-d SECONDS] [-r]\n");
+	fprintf(stderr, "usage: copyfloor [-c CAP (a power of two, 16-65536)] [-d SECONDS] "
+		"[-p PID] [-r]\n");
 	return 2;
 }
