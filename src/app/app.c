@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "capture/container.h"
@@ -145,13 +146,73 @@ bool app_admit_replay(void *ctx, struct conn_info *c, unsigned flags)
 	return true;
 }
 
+/* The CPU this process has used, user and system, in us (its threads
+ * included, the compiler's child not); false when unknown. */
+static bool cpu_used_us(uint64_t *us)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		return false;
+	*us = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
+	      (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+	return true;
+}
+
+void app_cost_start(struct app *a)
+{
+	uint64_t ns = 0, runs = 0;
+
+	memset(a->cost0, 0, sizeof(a->cost0));
+	cpu_used_us(&a->cost0[STAT_C_CPU_US]);
+	if (a->probe)
+		probe_run_time(a->probe, &ns, &runs);
+	a->cost0[STAT_C_PROBE_US] = ns;
+	a->cost0[STAT_C_PROBE_RUNS] = runs;
+	a->cost_started = true;
+}
+
+/* Reads what tracing has cost since app_cost_start() into a->cost;
+ * returns the bits (1 << enum stat_cost) of those known. */
+static unsigned cost_read(struct app *a)
+{
+	uint64_t *c = a->cost, *c0 = a->cost0, us, ns, runs;
+	unsigned known = 0;
+
+	if (!a->cost_started || !a->probe)
+		return 0;
+	if (cpu_used_us(&us)) {
+		c[STAT_C_CPU_US] = us > c0[STAT_C_CPU_US] ? us - c0[STAT_C_CPU_US] : 0;
+		known |= 1u << STAT_C_CPU_US;
+	}
+	if (!probe_run_time(a->probe, &ns, &runs)) {
+		/* counted only while the kernel kept statistics */
+		c[STAT_C_PROBE_US] = (ns > c0[STAT_C_PROBE_US] ? ns - c0[STAT_C_PROBE_US] : 0) / 1000;
+		c[STAT_C_PROBE_RUNS] = runs > c0[STAT_C_PROBE_RUNS] ? runs - c0[STAT_C_PROBE_RUNS] : 0;
+		known |= 1u << STAT_C_PROBE_US | 1u << STAT_C_PROBE_RUNS;
+	}
+	return known;
+}
+
 void app_print_stats(struct app *a, const uint64_t *kernel,
 		     const uint64_t *gauges, bool end)
 {
-	struct stats_view v = { &a->stats, kernel, gauges };
+	struct stats_view v = { &a->stats, kernel, gauges, a->cost, cost_read(a) };
+	double n = (double)a->stats.txns + (double)a->stats.ws_messages;
 
 	sinks_report(a->sinks, end);
 	stats_print(stderr, &v);
+	if (!(v.cost_known & 1u << STAT_C_CPU_US) || !n)
+		return;
+	/* What a transaction (or WebSocket message) cost, on average: what
+	 * a user weighing the tracer's overhead wants, without dividing. */
+	fprintf(stderr, "  %-*s %.2f us of httpsnoop's CPU", STATS_NAME_MAX, "per transaction",
+		(double)a->cost[STAT_C_CPU_US] / n);
+	if (v.cost_known & 1u << STAT_C_PROBE_US)
+		fprintf(stderr, ", %.2f us in its probe", (double)a->cost[STAT_C_PROBE_US] / n);
+	else
+		fputs(" (its probe's time: sysctl kernel.bpf_stats_enabled=1)", stderr);
+	fputc('\n', stderr);
 }
 
 void app_read_stats(void *ctx, struct stats_view *v, uint64_t *kernel,
@@ -159,7 +220,7 @@ void app_read_stats(void *ctx, struct stats_view *v, uint64_t *kernel,
 {
 	struct app *a = ctx;
 
-	*v = (struct stats_view){ &a->stats, NULL, NULL };
+	*v = (struct stats_view){ &a->stats, NULL, NULL, NULL, 0 };
 	if (!a->probe)
 		return;
 	if (!probe_stats(a->probe, kernel))
@@ -167,6 +228,8 @@ void app_read_stats(void *ctx, struct stats_view *v, uint64_t *kernel,
 	gauges[STAT_G_OPEN] = stream_count(a->stream);
 	gauges[STAT_G_KERNEL_TABLE] = probe_conn_count(a->probe);
 	v->gauges = gauges;
+	v->cost = a->cost;
+	v->cost_known = cost_read(a);
 }
 
 static int on_replay_record(void *ctx, const void *rec, size_t len)

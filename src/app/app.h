@@ -55,6 +55,11 @@ struct app {
 	struct known_sock *known;	     /* live: the TCP sockets open
 					      * at the start, by pid and fd */
 	size_t nknown, capknown;
+	/* What tracing has cost (enum stat_cost): the counts when it
+	 * began (app_cost_start()), and the last reading's costs. */
+	uint64_t cost0[STAT_C_MAX];
+	uint64_t cost[STAT_C_MAX];
+	bool cost_started;
 };
 
 /* Set by the signal handlers: SIGINT/SIGTERM end the run, SIGUSR1 asks
@@ -81,9 +86,14 @@ bool app_admit_replay(void *ctx, struct conn_info *c, unsigned flags);
  * stops sending its bytes (live only). */
 void app_ignore_live(void *ctx, const struct conn_info *c);
 
+/* Live, once tracing begins: from now on the statistics say what
+ * tracing has cost (enum stat_cost). */
+void app_cost_start(struct app *a);
+
 /* The statistics to stderr, after the sinks' reports (end: tracing is
  * over); kernel NULL in a replay, gauges NULL when not known (see
- * stats_view). */
+ * stats_view).  With what tracing has cost, the cost of a transaction
+ * follows them. */
 void app_print_stats(struct app *a, const uint64_t *kernel,
 		     const uint64_t *gauges, bool end);
 /* The statistics now, for the sinks that show them (sink_config.stats;

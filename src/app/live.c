@@ -404,6 +404,7 @@ static int live_arm(struct app *a)
 		a->probe = NULL;
 		return -1;
 	}
+	app_cost_start(a);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "capture/probe.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,6 +235,50 @@ int probe_open(struct probe **out, const struct probe_opts *o,
 fail:
 	probe_close(p);
 	return err;
+}
+
+/* Adds fd's program to *ns and *runs unless its id is among ids[0..*n)
+ * (one program may be held through two fds); then notes its id. */
+static void run_time_add(int fd, uint32_t *ids, size_t *n, uint64_t *ns,
+			 uint64_t *runs)
+{
+	struct bpf_prog_info info;
+	uint32_t len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (fd < 0 || bpf_obj_get_info(fd, &info, &len))
+		return;
+	for (size_t i = 0; i < *n; i++)
+		if (ids[i] == info.id)
+			return;
+	ids[(*n)++] = info.id;
+	*ns += info.run_time_ns;
+	*runs += info.run_cnt;
+}
+
+int probe_run_time(struct probe *p, uint64_t *ns, uint64_t *runs)
+{
+	uint32_t ids[ATTACH_MAX_PROGS + HS_UPROBE_SLOTS + HS_GO_PROGS];
+	size_t n = 0;
+	char on = '0';
+	int fd;
+
+	*ns = *runs = 0;
+	for (int i = 0; i < p->att.nprogs; i++)
+		run_time_add(p->att.prog_fd[i], ids, &n, ns, runs);
+	for (int i = 0; i < HS_UPROBE_SLOTS; i++)
+		run_time_add(p->up.prog_fd[i], ids, &n, ns, runs);
+	for (int i = 0; i < HS_GO_PROGS; i++)
+		run_time_add(p->go.prog_fd[i], ids, &n, ns, runs);
+	/* Another process's BPF_ENABLE_STATS turns them on without the
+	 * sysctl: then the runs tell. */
+	fd = open("/proc/sys/kernel/bpf_stats_enabled", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (read(fd, &on, 1) != 1)
+			on = '0';
+		close(fd);
+	}
+	return on == '1' || *runs ? 0 : -ENODATA;
 }
 
 const char *probe_features(const struct probe *p)

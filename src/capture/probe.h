@@ -95,6 +95,11 @@ int probe_flush(struct probe *p);
 /* Sums the probe's per-CPU counters (enum hs_stat) into out, and adds
  * perf-buffer losses to HS_STAT_LOST. */
 int probe_stats(struct probe *p, uint64_t out[HS_STAT_MAX]);
+/* The run time (ns) and runs of the probe's programs so far, summed from
+ * the kernel's BPF statistics (a tail call's target counts in its
+ * caller's).  -ENODATA when the kernel keeps none: the sysctl
+ * kernel.bpf_stats_enabled is 0 and no program has a run counted. */
+int probe_run_time(struct probe *p, uint64_t *ns, uint64_t *runs);
 /* Adds cgroup v2 ids to the kernel's --container filter (a probe opened
  * with cgroups only). */
 void probe_add_cgroups(struct probe *p, const uint64_t *ids, size_t n);

@@ -6,9 +6,10 @@
 #include "event.h"
 
 #define USER(name, field, help) \
-	{ name, help, STAT_USER, offsetof(struct stats, field) }
-#define KERNEL(name, idx, help) { name, help, STAT_KERNEL, idx }
-#define GAUGE(name, idx, help) { name, help, STAT_GAUGE, idx }
+	{ name, help, STAT_USER, offsetof(struct stats, field), NULL, 0 }
+#define KERNEL(name, idx, help) { name, help, STAT_KERNEL, idx, NULL, 0 }
+#define GAUGE(name, idx, help) { name, help, STAT_GAUGE, idx, NULL, 0 }
+#define COST(name, idx, help, metric, per) { name, help, STAT_COST, idx, metric, per }
 
 const struct stat_desc stats_table[] = {
 	USER("transactions", txns, "transactions written"),
@@ -64,6 +65,15 @@ const struct stat_desc stats_table[] = {
 	KERNEL("kernel records", HS_STAT_EVENTS, "records the probe submitted"),
 	GAUGE("open connections", STAT_G_OPEN, "connections tracked in user space now"),
 	GAUGE("kernel table", STAT_G_KERNEL_TABLE, "entries in the probe's connection table now"),
+	COST("tracer CPU us", STAT_C_CPU_US,
+	     "CPU time (user and system) httpsnoop used since tracing began",
+	     "tracer_cpu_seconds", 1000000),
+	COST("probe run us", STAT_C_PROBE_US,
+	     "time the probe's programs ran since tracing began (with sysctl kernel.bpf_stats_enabled=1)",
+	     "probe_run_seconds", 1000000),
+	COST("probe runs", STAT_C_PROBE_RUNS,
+	     "times the probe's programs ran since tracing began (with sysctl kernel.bpf_stats_enabled=1)",
+	     NULL, 0),
 };
 const size_t stats_count = sizeof(stats_table) / sizeof(stats_table[0]);
 
@@ -79,10 +89,15 @@ bool stats_value(const struct stat_desc *d, const struct stats_view *v,
 			return false;
 		*out = v->kernel[d->at];
 		return true;
-	default:
+	case STAT_GAUGE:
 		if (!v->gauges)
 			return false;
 		*out = v->gauges[d->at];
+		return true;
+	default:
+		if (!v->cost || !(v->cost_known & (1u << d->at)))
+			return false;
+		*out = v->cost[d->at];
 		return true;
 	}
 }

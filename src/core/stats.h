@@ -53,6 +53,7 @@ enum stat_src {
 	STAT_USER,   /* a field of struct stats: at is its offset */
 	STAT_KERNEL, /* the probe's counters: at is an enum hs_stat */
 	STAT_GAUGE,  /* a level, not a count: at is an enum stat_gauge */
+	STAT_COST,   /* what tracing has cost so far: at is an enum stat_cost */
 };
 
 enum stat_gauge {
@@ -61,11 +62,25 @@ enum stat_gauge {
 	STAT_G_MAX,
 };
 
+/* What tracing has cost since it began (live only).  The probe's run
+ * time is known only while the kernel keeps BPF statistics. */
+enum stat_cost {
+	STAT_C_CPU_US,	   /* httpsnoop's CPU, user and system, in us */
+	STAT_C_PROBE_US,   /* its programs' run time, in us */
+	STAT_C_PROBE_RUNS, /* times they ran */
+	STAT_C_MAX,
+};
+
 struct stat_desc {
 	const char *name; /* as printed: at most STATS_NAME_MAX chars */
 	const char *help; /* what it counts, one line */
 	uint8_t src;	  /* enum stat_src */
 	uint16_t at;
+	/* As a Prometheus metric (sink/metrics.c): its name when not the
+	 * printed one's (a unit in Prometheus's base units), and how many
+	 * of the value's units make one of the metric's (0: as is). */
+	const char *metric;
+	uint32_t metric_per;
 };
 #define STATS_NAME_MAX 19
 
@@ -74,11 +89,14 @@ extern const struct stat_desc stats_table[];
 extern const size_t stats_count;
 
 /* The values at one moment.  kernel is NULL in a replay (no probe), and
- * gauges NULL where they are not known: their statistics are left out. */
+ * gauges NULL where they are not known: their statistics are left out,
+ * as are the costs without their bit in cost_known. */
 struct stats_view {
 	const struct stats *user;
 	const uint64_t *kernel; /* HS_STAT_MAX counters */
 	const uint64_t *gauges; /* STAT_G_MAX levels */
+	const uint64_t *cost;	/* STAT_C_MAX */
+	unsigned cost_known;	/* bit (1 << enum stat_cost) per known one */
 };
 
 /* d's value in v; false when v does not have it. */

@@ -17,7 +17,18 @@ int prom_write_counters(FILE *f, const struct prom_counter *c, size_t n)
 		fprintf(f, "# HELP httpsnoop_%s%s %s\n", c[i].name, sfx, c[i].help);
 		fprintf(f, "# TYPE httpsnoop_%s%s %s\n", c[i].name, sfx,
 			c[i].gauge ? "gauge" : "counter");
-		fprintf(f, "httpsnoop_%s%s %llu\n", c[i].name, sfx, (unsigned long long)c[i].value);
+		if (c[i].per > 1) {
+			int digits = 0;
+
+			for (uint32_t p = c[i].per; p > 1; p /= 10)
+				digits++;
+			fprintf(f, "httpsnoop_%s%s %llu.%0*llu\n", c[i].name, sfx,
+				(unsigned long long)(c[i].value / c[i].per), digits,
+				(unsigned long long)(c[i].value % c[i].per));
+		} else {
+			fprintf(f, "httpsnoop_%s%s %llu\n", c[i].name, sfx,
+				(unsigned long long)c[i].value);
+		}
 	}
 	return ferror(f) ? -EIO : 0;
 }

@@ -19,6 +19,8 @@ struct prom_counter {
 	const char *help; /* one line */
 	uint64_t value;
 	bool gauge;
+	uint32_t per; /* 10, 100, ...: value is in 1/per of the metric's
+		       * unit, written with decimals; 0 or 1: as is */
 };
 
 /* Writes the counters.  Returns 0 or -errno of a write error. */

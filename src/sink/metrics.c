@@ -94,24 +94,28 @@ static size_t metrics_counters(struct metrics *m, struct prom_counter *c,
 
 		if (!stats_value(&stats_table[i], &v, &val))
 			continue;
-		prom_name(stats_table[i].name, names[n]);
+		if (stats_table[i].metric)
+			snprintf(names[n], PROM_NAME_MAX, "%s", stats_table[i].metric);
+		else
+			prom_name(stats_table[i].name, names[n]);
 		c[n] = (struct prom_counter){ names[n], stats_table[i].help, val,
-					      stats_table[i].src == STAT_GAUGE };
+					      stats_table[i].src == STAT_GAUGE,
+					      stats_table[i].metric_per };
 		n++;
 	}
 	c[n++] = (struct prom_counter){ "route_overflow",
 		"transactions whose route was past --max-routes (counted as {other})",
-		route_overflow(prof_routes(m->prof)), false };
+		route_overflow(prof_routes(m->prof)), false, 0 };
 	c[n++] = (struct prom_counter){ "routes", "routes known (patterns and {other} included)",
-		route_count(prof_routes(m->prof)), true };
+		route_count(prof_routes(m->prof)), true, 0 };
 	c[n++] = (struct prom_counter){ "series_overflow",
 		"transactions past the series bound (counted with process {other})",
-		endpoint_overflow(m->t) + endpoint_dropped(m->t), false };
+		endpoint_overflow(m->t) + endpoint_dropped(m->t), false, 0 };
 	c[n++] = (struct prom_counter){ "scrapes", "scrapes of /metrics answered",
-		promserve_scrapes(m->srv), false };
+		promserve_scrapes(m->srv), false, 0 };
 	c[n++] = (struct prom_counter){ "stale_scrapes",
 		"scrapes answered with an older page (the event loop was busy)",
-		promserve_stale(m->srv), false };
+		promserve_stale(m->srv), false, 0 };
 	return n;
 }
 

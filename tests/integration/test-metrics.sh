@@ -45,6 +45,8 @@ promtool check metrics <"$T/scrape.txt" >"$T/promtool.out" 2>&1 ||
 grep -q '^http_server_request_duration_seconds_bucket{' "$T/scrape.txt" || fail "no duration histogram"
 grep -q '^http_client_request_body_size_bytes_count{' "$T/scrape.txt" || fail "no body size histogram"
 grep -q '^httpsnoop_lost_events_total ' "$T/scrape.txt" || fail "no httpsnoop_lost_events_total"
+grep -Eq '^httpsnoop_tracer_cpu_seconds_total [0-9]+\.[0-9]{6}$' "$T/scrape.txt" ||
+	fail "no httpsnoop_tracer_cpu_seconds_total in seconds"
 curl -s -o /dev/null --max-time 5 "http://127.0.0.2:$MPORT/metrics" &&
 	fail "the metrics answer on 127.0.0.2: they should listen on 127.0.0.1 only"
 # the server's thread holds no more privileges than the rest of httpsnoop

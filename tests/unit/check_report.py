@@ -138,6 +138,10 @@ def check_prom(text, raw):
               "httpsnoop_open_connections"):
         if (c, ()) not in series:
             fail("counter %s missing" % c)
+    # 12000034 us, written in seconds
+    if series.get(("httpsnoop_tracer_cpu_seconds_total", ())) != "12.000034":
+        fail("httpsnoop_tracer_cpu_seconds_total is %r, expected '12.000034'" %
+             series.get(("httpsnoop_tracer_cpu_seconds_total", ())))
     want = {}
     for r in raw:
         if r["side"] not in ("server", "client"):

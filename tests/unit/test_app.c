@@ -251,9 +251,11 @@ static void test_stats(void)
 {
 	bool seen[sizeof(struct stats) / sizeof(uint64_t)] = { false };
 	struct stats s = { 0 };
-	uint64_t k[HS_STAT_MAX] = { 0 }, g[STAT_G_MAX] = { 0 }, v;
-	struct stats_view full = { &s, k, g }, replay = { &s, NULL, NULL };
-	size_t user = 0, shown = 0;
+	uint64_t k[HS_STAT_MAX] = { 0 }, g[STAT_G_MAX] = { 0 }, c[STAT_C_MAX] = { 7, 8, 9 }, v;
+	struct stats_view full = { &s, k, g, c, (1u << STAT_C_MAX) - 1 },
+			  replay = { &s, NULL, NULL, NULL, 0 },
+			  no_bpf_stats = { &s, k, g, c, 1u << STAT_C_CPU_US };
+	size_t user = 0, shown = 0, costs = 0;
 
 	section("statistics table");
 
@@ -262,6 +264,15 @@ static void test_stats(void)
 
 		CHECK(strlen(d->name) <= STATS_NAME_MAX, "name too long: %s", d->name);
 		CHECK(d->help && *d->help, "%s: no description", d->name);
+		if (d->src == STAT_COST) {
+			/* known or left out, by its bit */
+			costs++;
+			CHECK(d->at < STAT_C_MAX, "%s: cost %u", d->name, d->at);
+			CHECK(stats_value(d, &full, &v) && v == c[d->at], "%s: value", d->name);
+			CHECK(!stats_value(d, &replay, &v), "%s: shown in a replay", d->name);
+			CHECK(stats_value(d, &no_bpf_stats, &v) == (d->at == STAT_C_CPU_US),
+			      "%s: shown though unknown, or not though known", d->name);
+		}
 		if (d->src != STAT_USER)
 			continue;
 		CHECK(d->at % sizeof(uint64_t) == 0 && d->at < sizeof(s), "%s: offset %u",
@@ -277,6 +288,7 @@ static void test_stats(void)
 	for (size_t i = 0; i < stats_count; i++)
 		shown += stats_value(&stats_table[i], &full, &v);
 	CHECK(shown == stats_count, "a live run shows %zu of %zu", shown, stats_count);
+	CHECK(costs == STAT_C_MAX, "%zu of %d costs in the table", costs, STAT_C_MAX);
 	family_end("-");
 }
 

@@ -370,15 +370,17 @@ static int emit(const char *what, const char *raw_path)
 		err = report_json(stdout, tabs[0], r, &o);
 	} else {
 		struct prom_counter c[] = {
-			{ "lost_events", "Records the kernel could not hand over.", 3, false },
-			{ "route_overflow", "Transactions past the route bound.", route_overflow(r), false },
-			{ "open_connections", "Connections tracked now.", 7, true },
+			{ "lost_events", "Records the kernel could not hand over.", 3, false, 0 },
+			{ "route_overflow", "Transactions past the route bound.", route_overflow(r), false, 0 },
+			{ "open_connections", "Connections tracked now.", 7, true, 0 },
+			/* microseconds, as seconds */
+			{ "tracer_cpu_seconds", "CPU time used.", 12000034, false, 1000000 },
 		};
 		char name[PROM_NAME_MAX];
 
 		err = prom_write_http(stdout, tabs[1], r);
 		err = err ? err : prom_write_rpc(stdout, tabs[1], r);
-		err = err ? err : prom_write_counters(stdout, c, 3);
+		err = err ? err : prom_write_counters(stdout, c, 4);
 		/* statistic names become metric names */
 		prom_name("non-HTTP bytes", name);
 		if (strcmp(name, "non_http_bytes"))
