@@ -32,7 +32,9 @@
  *   HS_FILTER_UNIX    --unix: Unix connections pass (user space checks
  *                     their paths); with it and without HS_FILTER_PORT,
  *                     TCP connections do not
- *   HS_WAKEUP_EVERY   records per CPU between consumer wake-ups
+ *   HS_WAKEUP_BYTES   ring buffers: bytes of records a CPU submits
+ *                     between consumer wake-ups (HS_WAKEUP_EVERY, the
+ *                     records of an older probe, is still defined)
  *   HS_TLS            OpenSSL uprobes (uprobe__SSL_*) are compiled in
  *   HS_GOTLS          Go crypto/tls uprobes (uprobe__go_tls) too (with
  *                     HS_TLS; needs bpf_task_pt_regs, Linux 5.15)
@@ -789,9 +791,18 @@ static __always_inline int looks_http(__u8 *b, int midstream)
 	return looks_h2(b, midstream);
 }
 
-/* Wake-ups cost an irq_work and a context switch each, so the consumer is
- * woken only every HS_WAKEUP_EVERY records per CPU (or when `wake` asks);
- * its poll timeout picks up the rest. */
+#ifndef HS_WAKEUP_BYTES
+#define HS_WAKEUP_BYTES (1 << 20)
+#endif
+/* Bytes of the records this CPU has submitted to a ring buffer. */
+BPF_PERCPU_ARRAY(hs_wake_bytes, __u64, 1);
+
+/* Wake-ups cost an irq_work and a context switch each (the irq_work a
+ * self-IPI, which in a VM exits to the hypervisor), so a CPU wakes the
+ * consumer only when its records pass another HS_WAKEUP_BYTES (or when
+ * `wake` asks): a fraction of the ring, so that it is woken well before
+ * the ring is full, whatever the records' sizes.  Its poll timeout picks
+ * up the rest.  (Perf buffers wake it every so many records.) */
 static __always_inline void submit(void *ctx, struct hs_record *r, __u32 n,
 				   int wake)
 {
@@ -808,8 +819,14 @@ static __always_inline void submit(void *ctx, struct hs_record *r, __u32 n,
 	else
 		err = hs_events.perf_submit(ctx, &r->ev, size);
 #else
-	if (*events % HS_WAKEUP_EVERY == 0)
-		wake = 1;
+	__u32 zero = 0;
+	__u64 *sent = hs_wake_bytes.lookup(&zero);
+
+	if (sent) {
+		if ((*sent + size) / HS_WAKEUP_BYTES != *sent / HS_WAKEUP_BYTES)
+			wake = 1;
+		*sent += size;
+	}
 #ifdef HS_RING_CPUS
 	__u32 cpu = bpf_get_smp_processor_id();
 	void *ring = hs_rings.lookup(&cpu);

@@ -10,10 +10,12 @@
 
 struct buffer;
 
-/* Records a CPU writes between two wake-ups of the reader (the probe's
- * HS_WAKEUP_EVERY; a perf buffer's wakeup_events).  Each wake-up costs an
- * irq_work and a context switch: at one a record, the perf buffers cost
- * about four times the ring buffer's CPU per transaction. */
+/* Records a CPU writes between two wake-ups of the reader, on perf
+ * buffers (their wakeup_events; ring buffers count bytes instead, see
+ * wakeup_bytes() in probe.c: an edited probe of an older version still
+ * has this as HS_WAKEUP_EVERY).  Each wake-up costs an irq_work and a
+ * context switch: at one a record, the perf buffers cost about four
+ * times the ring buffer's CPU per transaction. */
 #define BUFFER_WAKEUP_EVERY 256
 
 /* The size of each ring buffer when ncpu CPUs have one of their own:
