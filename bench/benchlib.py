@@ -918,7 +918,7 @@ def report_cpu(facts, summary, tables):
     t.note("nginx+client Δ: their CPU per request, traced minus bare in the same round: the kernel side measured from outside (BPF + tracepoint dispatch + ring buffer); noisy")
     summary["cpu"] = res
     tables.append(t)
-    progs_table("3b. the probe's programs %s (median over rounds)" % at, fs, configs, tables, summary, "cpu_progs")
+    progs_table("3b. the probe's programs %s (median over rounds)" % load_words(), fs, configs, tables, summary, "cpu_progs")
 
 
 def progs_table(title, fs, configs, tables, summary, key):
