@@ -401,8 +401,9 @@ void options_usage(FILE *f)
 	      "written and summarised, not what --metrics counts.\n"
 	      "\n"
 	      "Statistics (events, transactions, lost events, gap bytes, open connections,\n"
-	      "...) go to stderr when tracing ends, and at once on SIGUSR1\n"
-	      "(kill -USR1 PID) while it runs.\n", f);
+	      "what tracing cost a transaction in httpsnoop's CPU and in its probe, ...)\n"
+	      "go to stderr when tracing ends, and at once on SIGUSR1 (kill -USR1 PID)\n"
+	      "while it runs.  The probe's time needs sysctl kernel.bpf_stats_enabled=1.\n", f);
 }
 
 static int bad_value(const char *opt, const char *val, const char *why)
