@@ -18,8 +18,8 @@
 #define MAX_CPUS 1024
 #define MAX_READERS (2 * MAX_CPUS) /* perf buffers: two tables, one per CPU each */
 /* The perf buffers of the few records that wake the reader at once
- * (hs_urgent: Unix names, closes, execs; a record of those is at most a
- * few hundred bytes). */
+ * (hs_urgent: Unix names and execs, and closes from an older probe; a
+ * record of those is at most a few hundred bytes). */
 #define URGENT_KB 64
 /* With records held back, the poll comes back this soon (ms) to hand
  * them over. */
