@@ -172,6 +172,12 @@ void app_cost_start(struct app *a)
 	a->cost_started = true;
 }
 
+/* now - then, or 0 if a count went back (never, but no wrap shown). */
+static uint64_t since(uint64_t now, uint64_t then)
+{
+	return now > then ? now - then : 0;
+}
+
 /* Reads what tracing has cost since app_cost_start() into a->cost;
  * returns the bits (1 << enum stat_cost) of those known. */
 static unsigned cost_read(struct app *a)
@@ -182,13 +188,13 @@ static unsigned cost_read(struct app *a)
 	if (!a->cost_started || !a->probe)
 		return 0;
 	if (cpu_used_us(&us)) {
-		c[STAT_C_CPU_US] = us > c0[STAT_C_CPU_US] ? us - c0[STAT_C_CPU_US] : 0;
+		c[STAT_C_CPU_US] = since(us, c0[STAT_C_CPU_US]);
 		known |= 1u << STAT_C_CPU_US;
 	}
 	if (!probe_run_time(a->probe, &ns, &runs)) {
 		/* counted only while the kernel kept statistics */
-		c[STAT_C_PROBE_US] = (ns > c0[STAT_C_PROBE_US] ? ns - c0[STAT_C_PROBE_US] : 0) / 1000;
-		c[STAT_C_PROBE_RUNS] = runs > c0[STAT_C_PROBE_RUNS] ? runs - c0[STAT_C_PROBE_RUNS] : 0;
+		c[STAT_C_PROBE_US] = since(ns, c0[STAT_C_PROBE_US]) / 1000;
+		c[STAT_C_PROBE_RUNS] = since(runs, c0[STAT_C_PROBE_RUNS]);
 		known |= 1u << STAT_C_PROBE_US | 1u << STAT_C_PROBE_RUNS;
 	}
 	return known;
