@@ -639,8 +639,9 @@ OVERHEAD_NAMES = {"a": "(a) bare", "b": "(b) trace all, JSON to file",
                   "c_sys": "(c_sys) -p worker, HTTPSNOOP_HOOKS=syscall",
                   "e": "(e) tshark -i lo -Y http, live",
                   "f": "(f) copy floor (bench/copyfloor.c)",
-                  "g": "(g) copy floor, nginx worker only (-p)"}
-OVERHEAD_ORDER = ("a", "b", "b_sys", "c", "c_sys", "d", "f", "g", "b0", "c0", "e")
+                  "g": "(g) copy floor, nginx worker only (-p)",
+                  "h": "(h) trace all, JSON to /dev/null"}
+OVERHEAD_ORDER = ("a", "b", "b_sys", "c", "c_sys", "d", "h", "f", "g", "b0", "c0", "e")
 META = {}  # the run's meta (cmd_report), for notes that depend on how it ran
 
 
@@ -747,12 +748,17 @@ def report_overhead(facts, summary, tables):
                 res[c]["of_floor"] = res[c]["ratio"]["median"] / fl
         t.note("of the floor (d): (b) %s, (c) %s  (ratio / floor ratio)" % (
             fmt(res.get("b", {}).get("of_floor"), 3), fmt(res.get("c", {}).get("of_floor"), 3)))
+    if res.get("h", {}).get("rps") and res.get("b", {}).get("rps"):
+        vs = paired(by, rounds, "b", "h")
+        res["h"]["file_over_null"] = vs
+        t.note("what writing the JSON to a file costs, paired per round: (b) / (h) %s  ((h) is (b) with its output going to /dev/null: "
+               "the same tracing, parsing and formatting, without the kernel's page-cache writes)" % fmt_spread(vs, 3))
     if res.get("f", {}).get("rps"):
-        vs = {c: paired(by, rounds, c, "f") for c in ("b", "c")}
+        vs = {c: paired(by, rounds, c, "f") for c in ("b", "c", "h")}
         res["f"]["httpsnoop_over_copy_floor"] = vs
-        t.note("of the copy floor (f), paired per round: (b) / (f) %s, (c) / (f) %s  (f copies each TCP I/O's payload, up to 1 KB, "
+        t.note("of the copy floor (f), paired per round: (b) / (f) %s, (c) / (f) %s, (h) / (f) %s  (f copies each TCP I/O's payload, up to 1 KB, "
                "to user space and does nothing else: what any payload tracer on these hooks pays; its txns/s column counts records, 4 a request)" % (
-                   fmt_spread(vs["b"], 3), fmt_spread(vs["c"], 3)))
+                   fmt_spread(vs["b"], 3), fmt_spread(vs["c"], 3), fmt_spread(vs["h"], 3)))
     if res.get("g", {}).get("rps"):
         vs = paired(by, rounds, "c", "g")
         res["g"]["httpsnoop_p_over_copy_floor_p"] = vs
