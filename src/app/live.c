@@ -321,7 +321,8 @@ static int live_open(struct app *a)
 		warn("%s has no SSL uprobes (uprobe__SSL_read and the like): "
 		     "HTTPS is not traced", po.source_name);
 	} else if (!o->no_tls) {
-		a->tls = tls_new(a->probe, o->tls_libs, o->ntls_libs, o->verbose);
+		a->tls = tls_new(a->probe, o->tls_libs, o->ntls_libs, o->pids, o->npids,
+				 o->verbose);
 		if (!a->tls) {
 			probe_close(a->probe);
 			a->probe = NULL;

@@ -34,6 +34,8 @@ struct tls {
 	size_t nlibs;
 	bool full_warned;
 	struct gotls *go; /* Go programs, which carry their own TLS */
+	const uint32_t *pids; /* -p's processes, or none: every process */
+	size_t npids;
 };
 
 /* Attaches to path unless its file was seen; `named` says the user asked
@@ -148,12 +150,22 @@ static int scan_pid(void *ctx, uint32_t pid)
 
 void tls_scan_all(struct tls *t)
 {
+	/* With -p, another process's TLS calls are never traced: its
+	 * libraries need not be looked for (the look costs a read of each
+	 * process's maps every 5 s). */
+	if (t->npids) {
+		for (size_t i = 0; i < t->npids; i++) {
+			scan_maps(t, t->pids[i]);
+			gotls_scan_exec(t->go, t->pids[i]);
+		}
+		return;
+	}
 	procfs_each_pid(scan_pid, t);
 	gotls_scan_all(t->go);
 }
 
 struct tls *tls_new(struct probe *p, const char *const *libs, size_t nlibs,
-		    bool verbose)
+		    const uint32_t *pids, size_t npids, bool verbose)
 {
 	struct tls *t = calloc(1, sizeof(*t));
 
@@ -161,6 +173,8 @@ struct tls *tls_new(struct probe *p, const char *const *libs, size_t nlibs,
 		return NULL;
 	t->p = p;
 	t->verbose = verbose;
+	t->pids = pids;
+	t->npids = npids;
 	if (probe_has_go(p) && !(t->go = gotls_new(p, verbose))) {
 		free(t);
 		return NULL;

@@ -2,6 +2,7 @@
 #include "capture/uprobe.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -94,20 +95,31 @@ bool probe_has_tls(const struct probe *p)
 	return false;
 }
 
-/* Attaches slot i's program at file offset `offset` in the library at path.
- * Returns 0 or -errno. */
-static int attach_slot(struct uprobe *u, int i, const char *path, uint64_t offset)
+/* Attaches slot i's program at file offset `offset` in the library at
+ * path: in the processes of t (a process gone meanwhile is passed over),
+ * or in every process that maps it.  Returns 0 or -errno. */
+static int attach_slot(struct uprobe *u, const struct probe_pids *t, int i,
+		       const char *path, uint64_t offset)
 {
-	int fd;
+	for (size_t k = 0; k < probe_pids_count(t); k++) {
+		int pid = probe_pids_at(t, k), fd;
 
-	if (u->nev == UPROBE_MAX)
-		return -E2BIG;
-	snprintf(u->ev[u->nev], UPROBE_EV_LEN, "hs_%d_%d", getpid(), u->nev);
-	fd = bpf_attach_uprobe(u->prog_fd[i], slots[i].ret ? BPF_PROBE_RETURN : BPF_PROBE_ENTRY,
-			       u->ev[u->nev], path, offset, -1, 0);
-	if (fd < 0)
-		return -errno;
-	u->nev++;
+		if (u->nev == UPROBE_MAX)
+			return -E2BIG;
+		/* Asked first: BCC would say so on stderr, and might leave
+		 * a tracefs event behind. */
+		if (pid > 0 && kill(pid, 0) && errno == ESRCH)
+			continue;
+		snprintf(u->ev[u->nev], UPROBE_EV_LEN, "hs_%d_%d", getpid(), u->nev);
+		fd = bpf_attach_uprobe(u->prog_fd[i],
+				       slots[i].ret ? BPF_PROBE_RETURN : BPF_PROBE_ENTRY,
+				       u->ev[u->nev], path, offset, pid, 0);
+		if (fd < 0 && errno == ESRCH && pid > 0)
+			continue;
+		if (fd < 0)
+			return -errno;
+		u->nev++;
+	}
 	return 0;
 }
 
@@ -132,14 +144,15 @@ static uint64_t sym_offset(const char *path, const char *name)
  * slot, e + 1 its return) at off.  Returns how many were attached (a
  * slot without its program, in an edited probe, is passed over), or
  * -errno. */
-static int attach_pair(struct uprobe *u, int e, const char *path, uint64_t off)
+static int attach_pair(struct uprobe *u, const struct probe_pids *t, int e,
+		       const char *path, uint64_t off)
 {
 	int n = 0, err;
 
 	for (int i = e; i < e + 2; i++) {
 		if (u->prog_fd[i] < 0)
 			continue;
-		if ((err = attach_slot(u, i, path, off)))
+		if ((err = attach_slot(u, t, i, path, off)))
 			return err;
 		n++;
 	}
@@ -153,7 +166,8 @@ static int attach_pair(struct uprobe *u, int e, const char *path, uint64_t off)
  * there alone, and see each call of either once; else each function's
  * programs go at its own entry.  Appends to why how it went.  Returns how
  * many uprobes were attached, or -errno. */
-static int attach_dir(struct uprobe *u, int e, const char *path, char *why, size_t n)
+static int attach_dir(struct uprobe *u, const struct probe_pids *t, int e,
+		      const char *path, char *why, size_t n)
 {
 	uint64_t off = sym_offset(path, slots[e].sym);
 	uint64_t off_ex = sym_offset(path, slots[e + 4].sym);
@@ -173,13 +187,13 @@ static int attach_dir(struct uprobe *u, int e, const char *path, char *why, size
 		inner = sslbin_shared_callee(path, off, off_ex, how, sizeof(how));
 	if (inner) {
 		snprintf(why + at, n - at, "%s%s at %s", at ? "; " : "", name, how);
-		return attach_pair(u, e + 4, path, inner);
+		return attach_pair(u, t, e + 4, path, inner);
 	}
 	snprintf(why + at, n - at, "%s%s at the exported functions (%s)", at ? "; " : "",
 		 name, how);
-	if (off && (got = attach_pair(u, e, path, sslbin_cheap_offset(path, off))) < 0)
+	if (off && (got = attach_pair(u, t, e, path, sslbin_cheap_offset(path, off))) < 0)
 		return got;
-	if (off_ex && (r = attach_pair(u, e + 4, path, sslbin_cheap_offset(path, off_ex))) < 0)
+	if (off_ex && (r = attach_pair(u, t, e + 4, path, sslbin_cheap_offset(path, off_ex))) < 0)
 		return got ? got : r;
 	return got + r;
 }
@@ -192,14 +206,21 @@ int probe_attach_tls(struct probe *p, const char *path)
 
 	u->how[0] = '\0';
 	for (int e = 0; e < 4; e += 2) {
-		if ((n = attach_dir(u, e, path, u->how, sizeof(u->how))) < 0)
+		if ((n = attach_dir(u, &p->upids, e, path, u->how, sizeof(u->how))) < 0)
 			return attached ? attached : n;
 		attached += n;
+	}
+	if (p->upids.n) {
+		size_t at = strlen(u->how);
+
+		snprintf(u->how + at, sizeof(u->how) - at, "; trapping in -p's %zu process%s alone",
+			 p->upids.n, p->upids.n == 1 ? "" : "es");
 	}
 	/* SSL_free, once per connection: past its null check, where a
 	 * probe costs no single step (sslbin_cheap_entry). */
 	if (u->prog_fd[UPROBE_FREE] >= 0 && (off = sym_offset(path, slots[UPROBE_FREE].sym))) {
-		if ((n = attach_slot(u, UPROBE_FREE, path, sslbin_cheap_offset(path, off))))
+		if ((n = attach_slot(u, &p->upids, UPROBE_FREE, path,
+				     sslbin_cheap_offset(path, off))))
 			return attached ? attached : n;
 		attached++;
 	}

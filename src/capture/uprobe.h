@@ -8,7 +8,9 @@
 #include "event.h"
 
 #define UPROBE_LIBS 32 /* libraries attached to, at most */
-#define UPROBE_MAX (UPROBE_LIBS * HS_UPROBE_SLOTS)
+/* Attachments at most: a perf event each, per slot of each library, and
+ * with -p per process (probe_impl.h's PROBE_UPROBE_PIDS). */
+#define UPROBE_MAX (UPROBE_LIBS * HS_UPROBE_SLOTS * 4)
 #define UPROBE_EV_LEN 32 /* an attachment's event name, NUL included */
 
 struct uprobe {
