@@ -226,10 +226,8 @@ int probe_open(struct probe **out, const struct probe_opts *o,
 	p->o = o;
 	uprobe_init(&p->up);
 	gouprobe_init(&p->go);
-	if (o->npids && o->npids <= PROBE_UPROBE_PIDS) {
-		memcpy(p->upids.pid, o->pids, o->npids * sizeof(*o->pids));
-		p->upids.n = o->npids;
-	}
+	if (o->tls)
+		uprobe_pids_set(&p->upids, o->pids, o->npids, o->verbose);
 	if ((err = features_detect(&p->feat, o->hooks, o->ringbuf_kb)))
 		goto fail;
 	job.ncflags = probe_cflags(p, o, defs);

@@ -2,9 +2,6 @@
 #ifndef HS_PROBE_IMPL_H
 #define HS_PROBE_IMPL_H
 
-#include <stddef.h>
-#include <stdint.h>
-
 #include "capture/attach.h"
 #include "capture/buffer.h"
 #include "capture/features.h"
@@ -12,29 +9,6 @@
 #include "capture/maps.h"
 #include "capture/probe.h"
 #include "capture/uprobe.h"
-
-/* The processes in which the uprobes (OpenSSL's, Go's) trap: -p's, when
- * it names at most PROBE_UPROBE_PIDS (probe.h).  Else n is 0 and they
- * trap in every process that maps the file, the probe's filter then
- * dropping the calls of processes it does not trace. */
-struct probe_pids {
-	uint32_t pid[PROBE_UPROBE_PIDS];
-	size_t n;
-};
-
-/* How many perf events one uprobe takes: one per process of t, or one
- * for every process. */
-static inline size_t probe_pids_count(const struct probe_pids *t)
-{
-	return t->n ? t->n : 1;
-}
-
-/* perf_event_open()'s pid for the k-th: a process of t, or -1 (every
- * process). */
-static inline int probe_pids_at(const struct probe_pids *t, size_t k)
-{
-	return t->n ? (int)t->pid[k] : -1;
-}
 
 /* probe.h's functions live with the part they concern: probe.c (open,
  * close, features), maps.c (arm, stats, filters, ignore, sweep), buffer.c

@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <linux/perf_event.h>
 
 #include <bcc/bcc_proc.h>
 #include <bcc/bcc_syms.h>
@@ -37,6 +40,50 @@ static const struct {
 static void slot_fn(char *buf, size_t n, int i)
 {
 	snprintf(buf, n, "%s__%s", slots[i].ret ? "uretprobe" : "uprobe", slots[i].sym);
+}
+
+/* Whether this process may open perf events on process pid, as a uprobe
+ * for it alone needs: the kernel asks what ptrace(2) would, so another
+ * user's process, or one that changed its credentials (nginx's workers),
+ * takes CAP_SYS_PTRACE, which a least-privilege container lacks.  A
+ * process already gone (-ESRCH) does not matter.  0 or -errno. */
+static int pid_perf_ok(uint32_t pid)
+{
+	struct perf_event_attr pa = { 0 };
+	int fd;
+
+	pa.size = sizeof(pa);
+	pa.type = PERF_TYPE_SOFTWARE;
+	pa.config = PERF_COUNT_SW_DUMMY;
+	pa.disabled = 1;
+	pa.exclude_kernel = 1;
+	pa.exclude_hv = 1;
+	fd = (int)syscall(__NR_perf_event_open, &pa, (int)pid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0)
+		return errno == ESRCH ? 0 : -errno;
+	close(fd);
+	return 0;
+}
+
+void uprobe_pids_set(struct probe_pids *t, const uint32_t *pids, size_t npids,
+		     bool verbose)
+{
+	int err;
+
+	t->n = 0;
+	if (!npids || npids > PROBE_UPROBE_PIDS)
+		return;
+	for (size_t i = 0; i < npids; i++) {
+		if ((err = pid_perf_ok(pids[i]))) {
+			if (verbose)
+				fprintf(stderr, "httpsnoop: TLS: the uprobes trap in every process, "
+					"not in -p's alone: perf events on process %u: %s\n",
+					pids[i], strerror(-err));
+			return;
+		}
+		t->pid[i] = pids[i];
+	}
+	t->n = npids;
 }
 
 void uprobe_init(struct uprobe *u)
