@@ -992,8 +992,8 @@ def report_https(facts, summary, tables):
                       if c != "bare" and get(by.get((c, r)), "tracer_cpu_s") is not None])
         oth = spread([get(by.get((c, r)), "others_pct") for r in rounds])
         # The client is not traced: what it pays is the uprobes' traps
-        # in its own SSL calls (none with -p since 31a9e8f) and the
-        # socket hooks' first check.
+        # in its own SSL calls (it maps nginx's libssl) and the socket
+        # hooks' first check.
         cli = spread([1e6 * get(by.get((c, r)), "wrk_cpu_s") / get(by.get((c, r)), "wrk", "requests") for r in rounds
                       if get(by.get((c, r)), "wrk_cpu_s") is not None and get(by.get((c, r)), "wrk", "requests")])
         res[c] = {"rps": spread(rps), "ratio": spread(ratio), "p99_ms": p99, "hs_txns_per_s": seen,

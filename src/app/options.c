@@ -236,9 +236,7 @@ enum { KEY_HELP = 'h', KEY_VERSION = 'V' };
 /* In --help's order, which is also the short options' order. */
 static const struct opt opts[] = {
 	{ .name = "pid", .key = 'p', .arg = "PID", .set = set_pid,
-	  .help = "trace only this process (repeatable, up to " STR(OPT_MAX_PIDS) ");\n"
-		  "with " STR(PROBE_UPROBE_PIDS) " or fewer, no other process's TLS calls trap\n"
-		  "into the kernel" },
+	  .help = "trace only this process (repeatable, up to " STR(OPT_MAX_PIDS) ")" },
 	{ .name = "comm", .key = 'c', .arg = "COMM", .set = set_comm,
 	  .help = "trace only tasks whose command name is COMM" },
 	{ .name = "port", .key = 'P', .arg = "PORT", .set = set_port,

@@ -101,11 +101,8 @@ static int uprobe_pmu(int *type)
 }
 
 /* One uprobe at file offset off of path, running the program with
- * cookie ck, in process pid (the perf event follows its mm: all its
- * threads) or, with pid -1, in every process that maps the file.
- * -ESRCH: that process is gone. */
-static int attach_pid(struct gouprobe *g, const char *path, uint64_t off, uint64_t ck,
-		      int pid)
+ * cookie ck. */
+static int attach_one(struct gouprobe *g, const char *path, uint64_t off, uint64_t ck)
 {
 	struct perf_event_attr pa = { 0 };
 	union bpf_attr la;
@@ -121,9 +118,9 @@ static int attach_pid(struct gouprobe *g, const char *path, uint64_t off, uint64
 	pa.config2 = off;			/* probe_offset */
 	pa.sample_period = 1;
 	pa.wakeup_events = 1;
-	/* pid -1 on CPU 0 stands for every process, as BCC does. */
-	pfd = (int)syscall(__NR_perf_event_open, &pa, pid, pid < 0 ? 0 : -1, -1,
-			   PERF_FLAG_FD_CLOEXEC);
+	/* Every process that maps the file (pid -1: on CPU 0 stands for
+	 * all of them, as BCC does). */
+	pfd = (int)syscall(__NR_perf_event_open, &pa, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
 	if (pfd < 0)
 		return -errno;
 	memset(&la, 0, sizeof(la));
@@ -144,20 +141,6 @@ static int attach_pid(struct gouprobe *g, const char *path, uint64_t off, uint64
 	return 0;
 }
 
-/* The same in the processes of t (one gone meanwhile is passed over), or
- * in every process. */
-static int attach_one(struct gouprobe *g, const struct probe_pids *t, const char *path,
-		      uint64_t off, uint64_t ck)
-{
-	for (size_t k = 0; k < probe_pids_count(t); k++) {
-		int pid = probe_pids_at(t, k), err = attach_pid(g, path, off, ck, pid);
-
-		if (err && !(err == -ESRCH && pid > 0))
-			return err;
-	}
-	return 0;
-}
-
 static uint64_t site_cookie(int k, const struct gobin_site *s)
 {
 	return (uint64_t)k | HS_GOCK_RET | (uint64_t)s->cond << 3 | (uint64_t)s->src << 8 |
@@ -167,7 +150,7 @@ static uint64_t site_cookie(int k, const struct gobin_site *s)
 int probe_attach_go(struct probe *p, const char *path, const struct gobin *b)
 {
 	struct gouprobe *g = &p->go;
-	int first = g->nev, err = 0, sites = 0;
+	int first = g->nev, err = 0;
 
 	if (!probe_has_go(p))
 		return -ENOTSUP;
@@ -175,16 +158,11 @@ int probe_attach_go(struct probe *p, const char *path, const struct gobin *b)
 	 * probed would leave a call in flight until the goroutine's next
 	 * one replaces it. */
 	for (int k = 0; k < GOBIN_NFN && !err; k++)
-		for (uint32_t i = 0; b->fn[k].addr && i < b->fn[k].nsite && !err; i++) {
-			err = attach_one(g, &p->upids, path, b->fn[k].site[i].off,
-					 site_cookie(k, &b->fn[k].site[i]));
-			sites++;
-		}
+		for (uint32_t i = 0; b->fn[k].addr && i < b->fn[k].nsite && !err; i++)
+			err = attach_one(g, path, b->fn[k].site[i].off, site_cookie(k, &b->fn[k].site[i]));
 	for (int k = 0; k < GOBIN_NFN && !err; k++)
-		if (b->fn[k].addr) {
-			err = attach_one(g, &p->upids, path, b->fn[k].check, (uint64_t)k);
-			sites++;
-		}
+		if (b->fn[k].addr)
+			err = attach_one(g, path, b->fn[k].check, (uint64_t)k);
 	if (err) {
 		/* All of a binary or nothing: half its probes would pair
 		 * nothing. */
@@ -195,7 +173,7 @@ int probe_attach_go(struct probe *p, const char *path, const struct gobin *b)
 		}
 		return err;
 	}
-	return sites;
+	return g->nev - first;
 }
 
 void gouprobe_close(struct gouprobe *g)

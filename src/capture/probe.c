@@ -226,8 +226,6 @@ int probe_open(struct probe **out, const struct probe_opts *o,
 	p->o = o;
 	uprobe_init(&p->up);
 	gouprobe_init(&p->go);
-	if (o->tls)
-		uprobe_pids_set(&p->upids, o->pids, o->npids, o->verbose);
 	if ((err = features_detect(&p->feat, o->hooks, o->ringbuf_kb)))
 		goto fail;
 	job.ncflags = probe_cflags(p, o, defs);

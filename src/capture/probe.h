@@ -30,13 +30,6 @@ enum probe_hooks {
  * unless HTTPSNOOP_CACHE_DIR in the environment names another. */
 #define PROBE_CACHE_DIR "/var/cache/httpsnoop"
 
-/* With -p naming at most this many processes, the uprobes trap in
- * those processes alone (perf_event_open's pid), not in every process
- * that maps their file: a trap costs the calling process a microsecond
- * or more, an entry and a return probe twice that, whether the program
- * then does anything or not. */
-#define PROBE_UPROBE_PIDS 8
-
 struct probe_opts {
 	const char *source;	 /* probe text to compile */
 	const char *source_name; /* shown in compile errors */

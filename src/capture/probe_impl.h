@@ -20,7 +20,6 @@ struct probe {
 	struct attach att;	    /* its programs and tracepoints */
 	struct uprobe up;	    /* its OpenSSL uprobes */
 	struct gouprobe go;	    /* its Go crypto/tls uprobes */
-	struct probe_pids upids;    /* where both kinds of uprobe trap */
 	struct buffer *buf;	    /* its records' way here */
 	const struct probe_opts *o; /* during probe_open only */
 };

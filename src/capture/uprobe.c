@@ -2,16 +2,12 @@
 #include "capture/uprobe.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-
-#include <linux/perf_event.h>
 
 #include <bcc/bcc_proc.h>
 #include <bcc/bcc_syms.h>
@@ -40,50 +36,6 @@ static const struct {
 static void slot_fn(char *buf, size_t n, int i)
 {
 	snprintf(buf, n, "%s__%s", slots[i].ret ? "uretprobe" : "uprobe", slots[i].sym);
-}
-
-/* Whether this process may open perf events on process pid, as a uprobe
- * for it alone needs: the kernel asks what ptrace(2) would, so another
- * user's process, or one that changed its credentials (nginx's workers),
- * takes CAP_SYS_PTRACE, which a least-privilege container lacks.  A
- * process already gone (-ESRCH) does not matter.  0 or -errno. */
-static int pid_perf_ok(uint32_t pid)
-{
-	struct perf_event_attr pa = { 0 };
-	int fd;
-
-	pa.size = sizeof(pa);
-	pa.type = PERF_TYPE_SOFTWARE;
-	pa.config = PERF_COUNT_SW_DUMMY;
-	pa.disabled = 1;
-	pa.exclude_kernel = 1;
-	pa.exclude_hv = 1;
-	fd = (int)syscall(__NR_perf_event_open, &pa, (int)pid, -1, -1, PERF_FLAG_FD_CLOEXEC);
-	if (fd < 0)
-		return errno == ESRCH ? 0 : -errno;
-	close(fd);
-	return 0;
-}
-
-void uprobe_pids_set(struct probe_pids *t, const uint32_t *pids, size_t npids,
-		     bool verbose)
-{
-	int err;
-
-	t->n = 0;
-	if (!npids || npids > PROBE_UPROBE_PIDS)
-		return;
-	for (size_t i = 0; i < npids; i++) {
-		if ((err = pid_perf_ok(pids[i]))) {
-			if (verbose)
-				fprintf(stderr, "httpsnoop: TLS: the uprobes trap in every process, "
-					"not in -p's alone: perf events on process %u: %s\n",
-					pids[i], strerror(-err));
-			return;
-		}
-		t->pid[i] = pids[i];
-	}
-	t->n = npids;
 }
 
 void uprobe_init(struct uprobe *u)
@@ -142,31 +94,20 @@ bool probe_has_tls(const struct probe *p)
 	return false;
 }
 
-/* Attaches slot i's program at file offset `offset` in the library at
- * path: in the processes of t (a process gone meanwhile is passed over),
- * or in every process that maps it.  Returns 0 or -errno. */
-static int attach_slot(struct uprobe *u, const struct probe_pids *t, int i,
-		       const char *path, uint64_t offset)
+/* Attaches slot i's program at file offset `offset` in the library at path.
+ * Returns 0 or -errno. */
+static int attach_slot(struct uprobe *u, int i, const char *path, uint64_t offset)
 {
-	for (size_t k = 0; k < probe_pids_count(t); k++) {
-		int pid = probe_pids_at(t, k), fd;
+	int fd;
 
-		if (u->nev == UPROBE_MAX)
-			return -E2BIG;
-		/* Asked first: BCC would say so on stderr, and might leave
-		 * a tracefs event behind. */
-		if (pid > 0 && kill(pid, 0) && errno == ESRCH)
-			continue;
-		snprintf(u->ev[u->nev], UPROBE_EV_LEN, "hs_%d_%d", getpid(), u->nev);
-		fd = bpf_attach_uprobe(u->prog_fd[i],
-				       slots[i].ret ? BPF_PROBE_RETURN : BPF_PROBE_ENTRY,
-				       u->ev[u->nev], path, offset, pid, 0);
-		if (fd < 0 && errno == ESRCH && pid > 0)
-			continue;
-		if (fd < 0)
-			return -errno;
-		u->nev++;
-	}
+	if (u->nev == UPROBE_MAX)
+		return -E2BIG;
+	snprintf(u->ev[u->nev], UPROBE_EV_LEN, "hs_%d_%d", getpid(), u->nev);
+	fd = bpf_attach_uprobe(u->prog_fd[i], slots[i].ret ? BPF_PROBE_RETURN : BPF_PROBE_ENTRY,
+			       u->ev[u->nev], path, offset, -1, 0);
+	if (fd < 0)
+		return -errno;
+	u->nev++;
 	return 0;
 }
 
@@ -191,15 +132,14 @@ static uint64_t sym_offset(const char *path, const char *name)
  * slot, e + 1 its return) at off.  Returns how many were attached (a
  * slot without its program, in an edited probe, is passed over), or
  * -errno. */
-static int attach_pair(struct uprobe *u, const struct probe_pids *t, int e,
-		       const char *path, uint64_t off)
+static int attach_pair(struct uprobe *u, int e, const char *path, uint64_t off)
 {
 	int n = 0, err;
 
 	for (int i = e; i < e + 2; i++) {
 		if (u->prog_fd[i] < 0)
 			continue;
-		if ((err = attach_slot(u, t, i, path, off)))
+		if ((err = attach_slot(u, i, path, off)))
 			return err;
 		n++;
 	}
@@ -213,8 +153,7 @@ static int attach_pair(struct uprobe *u, const struct probe_pids *t, int e,
  * there alone, and see each call of either once; else each function's
  * programs go at its own entry.  Appends to why how it went.  Returns how
  * many uprobes were attached, or -errno. */
-static int attach_dir(struct uprobe *u, const struct probe_pids *t, int e,
-		      const char *path, char *why, size_t n)
+static int attach_dir(struct uprobe *u, int e, const char *path, char *why, size_t n)
 {
 	uint64_t off = sym_offset(path, slots[e].sym);
 	uint64_t off_ex = sym_offset(path, slots[e + 4].sym);
@@ -234,13 +173,13 @@ static int attach_dir(struct uprobe *u, const struct probe_pids *t, int e,
 		inner = sslbin_shared_callee(path, off, off_ex, how, sizeof(how));
 	if (inner) {
 		snprintf(why + at, n - at, "%s%s at %s", at ? "; " : "", name, how);
-		return attach_pair(u, t, e + 4, path, inner);
+		return attach_pair(u, e + 4, path, inner);
 	}
 	snprintf(why + at, n - at, "%s%s at the exported functions (%s)", at ? "; " : "",
 		 name, how);
-	if (off && (got = attach_pair(u, t, e, path, sslbin_cheap_offset(path, off))) < 0)
+	if (off && (got = attach_pair(u, e, path, sslbin_cheap_offset(path, off))) < 0)
 		return got;
-	if (off_ex && (r = attach_pair(u, t, e + 4, path, sslbin_cheap_offset(path, off_ex))) < 0)
+	if (off_ex && (r = attach_pair(u, e + 4, path, sslbin_cheap_offset(path, off_ex))) < 0)
 		return got ? got : r;
 	return got + r;
 }
@@ -253,21 +192,14 @@ int probe_attach_tls(struct probe *p, const char *path)
 
 	u->how[0] = '\0';
 	for (int e = 0; e < 4; e += 2) {
-		if ((n = attach_dir(u, &p->upids, e, path, u->how, sizeof(u->how))) < 0)
+		if ((n = attach_dir(u, e, path, u->how, sizeof(u->how))) < 0)
 			return attached ? attached : n;
 		attached += n;
-	}
-	if (p->upids.n) {
-		size_t at = strlen(u->how);
-
-		snprintf(u->how + at, sizeof(u->how) - at, "; trapping in -p's %zu process%s alone",
-			 p->upids.n, p->upids.n == 1 ? "" : "es");
 	}
 	/* SSL_free, once per connection: past its null check, where a
 	 * probe costs no single step (sslbin_cheap_entry). */
 	if (u->prog_fd[UPROBE_FREE] >= 0 && (off = sym_offset(path, slots[UPROBE_FREE].sym))) {
-		if ((n = attach_slot(u, &p->upids, UPROBE_FREE, path,
-				     sslbin_cheap_offset(path, off))))
+		if ((n = attach_slot(u, UPROBE_FREE, path, sslbin_cheap_offset(path, off))))
 			return attached ? attached : n;
 		attached++;
 	}
