@@ -152,12 +152,11 @@ void tls_scan_all(struct tls *t)
 {
 	/* With -p, another process's TLS calls are never traced: its
 	 * libraries need not be looked for (the look costs a read of each
-	 * process's maps every 5 s). */
+	 * process's maps every 5 s), and the usual places are those in
+	 * -p's processes' roots. */
 	if (t->npids) {
-		for (size_t i = 0; i < t->npids; i++) {
-			scan_maps(t, t->pids[i]);
-			gotls_scan_exec(t->go, t->pids[i]);
-		}
+		for (size_t i = 0; i < t->npids; i++)
+			tls_scan_exec(t, t->pids[i]);
 		return;
 	}
 	procfs_each_pid(scan_pid, t);
@@ -181,7 +180,10 @@ struct tls *tls_new(struct probe *p, const char *const *libs, size_t nlibs,
 	}
 	for (size_t i = 0; i < nlibs; i++)
 		attach(t, libs[i], true);
-	for (size_t i = 0; i < sizeof(std_paths) / sizeof(std_paths[0]); i++)
+	/* With -p, those in its processes' roots instead (tls_scan_all):
+	 * a process that maps the host's libssl traps at each call, traced
+	 * or not. */
+	for (size_t i = 0; !npids && i < sizeof(std_paths) / sizeof(std_paths[0]); i++)
 		if (access(std_paths[i], R_OK) == 0)
 			attach(t, std_paths[i], false);
 	return t;

@@ -1,5 +1,5 @@
 #!/bin/bash
-# test-tls-pid.sh -- with -p, httpsnoop looks for TLS libraries in -p's processes alone: a libssl that only another process maps is not attached to (without -p it is, and with -p of its process too), and -p nginx's worker over TLS matches its access log.
+# test-tls-pid.sh -- with -p, httpsnoop looks for TLS libraries in -p's processes alone: a libssl that only another process maps is not attached to (without -p it is, and with -p of its process too), nor the host's for a process whose root has none; and -p nginx's worker over TLS matches its access log.
 . "$(dirname "$0")/lib.sh"
 need_tools nginx curl openssl
 need_bpf
@@ -31,7 +31,24 @@ attached other && fail "-p $IDLE attached to $OWN, which only process $HOLDER ma
 grep -q '^httpsnoop: TLS: attached to ' "$T/other.err" ||
 	fail "-p attached to no TLS library at all: $(grep TLS "$T/other.err")"
 
-# 2. Without -p, and with -p of the process that maps it, it is.
+# 2. -p names a process whose root (here a chroot) has no libssl: not
+#    even the host's standard one is attached, which every process that
+#    maps it would trap on.
+mkdir -p "$T/empty"
+$PY -c 'import os, sys, time; os.chroot(sys.argv[1]); os.chdir("/"); time.sleep(600)' "$T/empty" &
+JAILED=$!
+track "$JAILED"
+for _ in $(seq 50); do
+	[ "$(readlink "/proc/$JAILED/root")" = "$T/empty" ] && break
+	sleep 0.1
+done
+[ "$(readlink "/proc/$JAILED/root")" = "$T/empty" ] || die "python did not chroot to $T/empty"
+hs_start jailed -v -p "$JAILED"
+hs_stop jailed
+grep -q '^httpsnoop: TLS: attached to ' "$T/jailed.err" &&
+	fail "-p of a process without libssl attached to: $(grep 'TLS: attached' "$T/jailed.err")"
+
+# 3. Without -p, and with -p of the process that maps it, it is.
 hs_start all -v -P "$(free_port)"
 hs_stop all
 attached all || fail "without -p, $OWN (mapped by $HOLDER) was not attached to"
@@ -39,7 +56,7 @@ hs_start holder -v -p "$HOLDER"
 hs_stop holder
 attached holder || fail "-p $HOLDER did not attach to the $OWN it maps"
 
-# 3. -p nginx's worker over TLS: its side of each request, as its access
+# 4. -p nginx's worker over TLS: its side of each request, as its access
 #    log says, and nothing of curl's.
 PORT=$(free_port)
 D=$T/ngx
