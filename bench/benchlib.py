@@ -967,10 +967,11 @@ def report_https(facts, summary, tables):
     fs = [f for f in facts if f["scenario"] == "https"]
     if not fs:
         return
-    rounds = sorted({f["round"] for f in fs if f["round"] != "stats"}, key=str)
+    rounds = sorted({f["round"] for f in fs if f["round"] != "stats" and f["config"] != "uprobe"}, key=str)
     by = {(f["config"], f["round"]): f["m"] for f in fs}
     t = Table("3c. HTTPS: nginx over TLS (1 worker), wrk -t1 -c16 https keep-alive (median [min–max]; ratios paired per round)",
-              ["config", "req/s", "ratio", "p99 ms", "txns/s seen", "lost ev", "tracer CPU %", "wrk CPU µs/req", "others' CPU %", "rounds"])
+              ["config", "req/s", "ratio", "p99 ms", "txns/s seen", "lost ev", "tracer CPU %", "nginx CPU µs/req", "nginx busy %",
+               "wrk CPU µs/req", "others' CPU %", "rounds"])
     res = {}
     names = {"bare": "bare", "pid": "-p nginx worker", "floor": "-p, probe returns at once",
              "pid0": "-p worker, baseline binary"}
@@ -996,12 +997,20 @@ def report_https(facts, summary, tables):
         # hooks' first check.
         cli = spread([1e6 * get(by.get((c, r)), "wrk_cpu_s") / get(by.get((c, r)), "wrk", "requests") for r in rounds
                       if get(by.get((c, r)), "wrk_cpu_s") is not None and get(by.get((c, r)), "wrk", "requests")])
+        # nginx's one worker is what limits req/s: its CPU per request
+        # is where the probe's cost lands, and how busy it was says
+        # whether it had all of one CPU.
+        ngx = spread([1e6 * get(by.get((c, r)), "nginx_cpu_s") / get(by.get((c, r)), "wrk", "requests") for r in rounds
+                      if get(by.get((c, r)), "nginx_cpu_s") is not None and get(by.get((c, r)), "wrk", "requests")])
+        busy = spread([100 * get(by.get((c, r)), "nginx_cpu_s") / by[(c, r)]["duration_s"] for r in rounds
+                       if get(by.get((c, r)), "nginx_cpu_s") is not None])
         res[c] = {"rps": spread(rps), "ratio": spread(ratio), "p99_ms": p99, "hs_txns_per_s": seen,
-                  "others_cpu_pct": oth, "wrk_cpu_us_per_req": cli}
+                  "others_cpu_pct": oth, "wrk_cpu_us_per_req": cli, "nginx_cpu_us_per_req": ngx,
+                  "nginx_busy_pct": busy}
         t.add(names[c], fmt_spread(spread(rps), 0), fmt_spread(spread(ratio), 3) if c != "bare" else "1",
               fmt_spread(p99, 2), fmt_spread(seen, 0) if c != "bare" else "", fmt(lost, 0) if c != "bare" else "",
-              fmt_spread(trc, 0) if c != "bare" else "", fmt_spread(cli, 2), fmt_spread(oth, 0),
-              len(ratio) if c != "bare" else len(rps))
+              fmt_spread(trc, 0) if c != "bare" else "", fmt_spread(ngx, 2), fmt_spread(busy, 0),
+              fmt_spread(cli, 2), fmt_spread(oth, 0), len(ratio) if c != "bare" else len(rps))
     m = by.get(("pid", "stats"))
     if m and get(m, "hs", "transactions"):
         txns = get(m, "hs", "transactions")
@@ -1016,6 +1025,17 @@ def report_https(facts, summary, tables):
         fr = get(res.get("pid"), "ratio", "median")
         t.note("probe returns at once: every program returns at its first instruction, so what is left is attaching, the OpenSSL uprobes' traps (an entry and a return each call) most of it; -p is %s of that floor" % (
             fmt(fr / fl, 3) if fr else "-"))
+    nb, nf, npid = (get(res.get(c), "nginx_cpu_us_per_req", "median") for c in ("bare", "floor", "pid"))
+    if nb and nf and npid:
+        t.note("nginx CPU per request: %s µs bare; the probe's traps and hooks with empty programs (floor) add %s µs, its programs' work %s µs more" % (
+            fmt(nb, 2), fmt(nf - nb, 2), fmt(npid - nf, 2)))
+    u = by.get(("uprobe", 0)) or by.get(("uprobe", "0"))
+    if get(u, "uprobe", "entry_return_ns") is not None:
+        up = u["uprobe"]
+        res["uprobe"] = {k: up.get(k) for k in ("bare_ns", "entry_ns", "entry_return_ns", "single_step_ns")}
+        t.note("a uprobe on this machine (bench/uprobecost.c, an empty program, medians of %s rounds): %s ns a call at an entry the kernel emulates, %s ns with a return probe too, %s ns at one it must single-step (a loop's bare call: %s ns); nginx makes 3 OpenSSL calls a request" % (
+            up.get("rounds"), fmt(up.get("entry_ns"), 0), fmt(up.get("entry_return_ns"), 0),
+            fmt(up.get("single_step_ns"), 0), fmt(up.get("bare_ns"), 1)))
     t.note("wrk CPU: the untraced client's user+sys CPU per request (/usr/bin/time): it maps the same libssl as nginx")
     t.note("issue 14's target for -p over TLS: ratio >= 0.60")
     summary["https"] = res
