@@ -286,10 +286,7 @@ BPF_TABLE("lru_hash", __u64, struct hs_tls_send, hs_tls_send, HS_MAX_ACTIVE);
 /* Most of the work is in programs of their own, reached by tail call, so
  * that the compiler builds it and the verifier checks it once, not once
  * per syscall: hs_data (what a data syscall's exit does with its bytes)
- * and the copy loops hs_emit_buf and hs_emit_iov.  The two socket-level
- * hooks do hs_data's work themselves (conn_data, inlined in each: no
- * tail call, and the connection's entry looked up once); hs_data is
- * theirs only for bytes without a user buffer.  User space loads them
+ * and the copy loops hs_emit_buf and hs_emit_iov.  User space loads them
  * as tracepoint programs into hs_calls and, for the uprobes, as kprobe
  * programs into hs_calls_kp (hs_data_tls in the HS_CALL_DATA slot); the
  * slots are enum hs_call in event.h. */
@@ -1448,19 +1445,15 @@ static __always_inline struct hs_conn *conn_sock(struct hs_conn *c,
 #endif
 
 /* The bytes `ret` that a syscall (or, with tls, an SSL call) moved on
- * connection (tgid, key_fd), whose entry the caller may have found (c):
- * its entry, positions and filters, inference, then the records' header
- * and the copy (by tail call when it is more than one record's). */
+ * connection (tgid, key_fd): its entry, positions and filters, inference,
+ * then the records' header and the copy, by tail call. */
 static __always_inline int conn_data(void *ctx, struct hs_active *ap,
-				     __s32 key_fd, long ret, int kind, int tls,
-				     struct hs_conn *c)
+				     __s32 key_fd, long ret, int kind, int tls)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct hs_active a = *ap;
 	struct hs_conn_key key = { .tgid = id >> 32, .fd = key_fd };
-
-	if (!c)
-		c = conn_entry(&key, &a, tls);
+	struct hs_conn *c = conn_entry(&key, &a, tls);
 	struct hs_record *r;
 	__u64 pos = 0, ts, buf, iov, cnt, t;
 	__u32 zero = 0, have = 0;
@@ -1543,7 +1536,7 @@ static __always_inline int run_stashed_call(void *ctx, int tls)
 	if (!r)
 		return 0;
 	a = r->call;
-	return conn_data(ctx, &a, r->key_fd, r->ret, tls ? HS_K_BUF : a.kind, tls, NULL);
+	return conn_data(ctx, &a, r->key_fd, r->ret, tls ? HS_K_BUF : a.kind, tls);
 }
 
 /* The tail-call targets (see hs_calls). */
@@ -1991,10 +1984,7 @@ static __always_inline int sock_io(void *ctx, void *skp, __u16 family,
 #endif
 	if (!a.ts)
 		a.ts = bpf_ktime_get_ns();
-	/* Here, not by tail call to hs_data: each of the two hooks has its
-	 * own copy of conn_data (the syscall path has a dozen exits, which
-	 * share hs_data), and the entry found above is used as it is. */
-	return conn_data(ctx, &a, a.fd, ret, a.kind, 0, c);
+	return stash_call(ctx, &a, a.fd, ret, 0);
 }
 
 TRACEPOINT_PROBE(sock, sock_send_length)
