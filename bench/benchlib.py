@@ -1029,7 +1029,7 @@ def report_https(facts, summary, tables):
     if nb and nf and npid:
         t.note("nginx CPU per request: %s µs bare; the probe's traps and hooks with empty programs (floor) add %s µs, its programs' work %s µs more" % (
             fmt(nb, 2), fmt(nf - nb, 2), fmt(npid - nf, 2)))
-    u = by.get(("uprobe", 0)) or by.get(("uprobe", "0"))
+    u = by.get(("uprobe", 0))
     if get(u, "uprobe", "entry_return_ns") is not None:
         up = u["uprobe"]
         res["uprobe"] = {k: up.get(k) for k in ("bare_ns", "entry_ns", "entry_return_ns", "single_step_ns")}

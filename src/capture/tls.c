@@ -90,8 +90,9 @@ static bool is_libssl(const char *path)
 }
 
 /* Where Debian, Ubuntu, Fedora and Alpine keep it: a process that starts
- * later is covered even before any process maps it -- on the host, and in
- * a container from the exec of its first process on. */
+ * later is covered even before any process maps it -- on the host (without
+ * -p; with it, in -p's processes' roots), and in a container from the
+ * exec of its first process on. */
 static const char *const std_paths[] = {
 	"/usr/lib/x86_64-linux-gnu/libssl.so.3",
 	"/usr/lib/x86_64-linux-gnu/libssl.so.1.1",
