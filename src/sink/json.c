@@ -65,6 +65,14 @@ json_escape_as(uint8_t **dp, const uint8_t *p, const uint8_t *stop,
 				q = (unsigned)_mm_movemask_epi8(
 					_mm_or_si128(_mm_cmpeq_epi8(v, quote),
 						     _mm_cmpeq_epi8(v, bslash)));
+				if (q && writer_ssse3) {
+					struct writer_cursor at =
+						writer_quote_run(d, p, stop, lim);
+
+					p = at.p;
+					d = at.d;
+					break;
+				}
 				if (q)
 					d += writer_block_backslash(d, p, v, q);
 				else

@@ -11,6 +11,10 @@
 
 #include "core/util.h"
 
+#ifdef __SSE2__
+#include <tmmintrin.h> /* SSSE3, for writer_quote_run() alone */
+#endif
+
 struct writer {
 	struct writer_line line; /* its buf: the output buffer, for fd */
 	struct sink_config cfg;
@@ -272,6 +276,72 @@ const uint8_t writer_byte_class[256] = {
 	WRITER_CLASS64(0x00), WRITER_CLASS64(0x40),
 	WRITER_CLASS64(0x80), WRITER_CLASS64(0xc0),
 };
+
+#ifdef __SSE2__
+bool writer_ssse3;
+
+/* For each set m of flagged bytes in eight: the shuffle that spreads the
+ * eight out, a gap before each flagged one, and how long they then are.
+ * A gap's lane is 0x80 | '\\', a lane past the end 0x80: the shuffle
+ * writes zero for both (high bit set), and the lane less 0x80,
+ * saturated, is the backslash for a gap, zero elsewhere. */
+static uint8_t writer_spread[256][16] __attribute__((aligned(16)));
+static uint8_t writer_spread_len[256];
+
+static __attribute__((constructor)) void writer_spread_init(void)
+{
+	__builtin_cpu_init();
+	writer_ssse3 = __builtin_cpu_supports("ssse3");
+	for (unsigned m = 0; m < 256; m++) {
+		unsigned j = 0;
+
+		for (unsigned i = 0; i < 8; i++) {
+			if (m >> i & 1)
+				writer_spread[m][j++] = 0x80 | '\\';
+			writer_spread[m][j++] = (uint8_t)i;
+		}
+		writer_spread_len[m] = (uint8_t)j;
+		while (j < 16)
+			writer_spread[m][j++] = 0x80;
+	}
+}
+
+__attribute__((target("ssse3"))) struct writer_cursor
+writer_quote_run(uint8_t *d, const uint8_t *p, const uint8_t *stop,
+		 const uint8_t *lim)
+{
+	const __m128i quote = _mm_set1_epi8('"');
+	const __m128i bslash = _mm_set1_epi8('\\');
+	const __m128i one = _mm_set1_epi8(1);
+	const __m128i low = _mm_set1_epi8(0x21);
+	const __m128i high = _mm_set1_epi8((char)0x80);
+	ptrdiff_t room = stop - p - 16, far = lim - p - 32;
+
+	/* the blocks there are room for, counted once */
+	if (far < room)
+		room = far;
+	for (; room >= 0; room -= 16, p += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)p), s;
+		__m128i qs = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash));
+		/* controls, DEL and bytes past 0x7f: see writer_block_odd() */
+		__m128i odd = _mm_cmplt_epi8(_mm_add_epi8(v, one), low);
+		unsigned q = (unsigned)_mm_movemask_epi8(qs);
+
+		if (_mm_movemask_epi8(odd))
+			break;
+		s = _mm_load_si128((const __m128i *)writer_spread[q & 0xff]);
+		_mm_storeu_si128((__m128i *)d, _mm_or_si128(_mm_shuffle_epi8(v, s),
+							    _mm_subs_epu8(s, high)));
+		d += writer_spread_len[q & 0xff];
+		s = _mm_load_si128((const __m128i *)writer_spread[q >> 8]);
+		_mm_storeu_si128((__m128i *)d,
+				 _mm_or_si128(_mm_shuffle_epi8(_mm_srli_si128(v, 8), s),
+					      _mm_subs_epu8(s, high)));
+		d += writer_spread_len[q >> 8];
+	}
+	return (struct writer_cursor){ p, d };
+}
+#endif
 
 int writer_utf8_len(const uint8_t *p, size_t n, uint32_t *cp)
 {

@@ -323,6 +323,28 @@ static inline size_t writer_block_backslash(uint8_t *d, const uint8_t *p,
 	} while (m);
 	return extra;
 }
+
+/* Whether the CPU has SSSE3 (x86-64 CPUs since about 2006-2011 do; the
+ * baseline the program is built for does not promise it), so that
+ * writer_quote_run() may be called.  Set before main(); a test may
+ * clear it to take the SSE2 way. */
+extern bool writer_ssse3;
+
+/* Copies the 16-byte blocks at p to d, each with a backslash before
+ * its quotes and backslashes, as JSON escapes them: one shuffle of each
+ * half of a block, whatever its count of them (writer_block_backslash()
+ * takes a step for each).  Goes on while a whole block is left before
+ * stop and p may be read 32 bytes on, and stops before a block with any
+ * other byte to escape (a control, DEL, or one past 0x7f).  d may be
+ * written as far as writer_block_backslash() writes.  Returns where it
+ * stopped in both, by value: a cursor whose address was taken would be
+ * kept in memory by the caller's loop. */
+struct writer_cursor {
+	const uint8_t *p;
+	uint8_t *d;
+};
+struct writer_cursor writer_quote_run(uint8_t *d, const uint8_t *p,
+				      const uint8_t *stop, const uint8_t *lim);
 #endif
 
 /* How many bytes at p, of n, are all in class cls (one class).  Headers

@@ -1133,8 +1133,10 @@ static void test_escape(void)
 	for (size_t i = 0; i < 400; i++) {
 		struct txn t = { 0 };
 		uint64_t r = rng();
-		/* Dense escapes, sparse ones, or none. */
-		unsigned density = r % 3 == 0 ? 2 : r % 3 == 1 ? 16 : 0;
+		/* Dense escapes, sparse ones, none, or quotes and
+		 * backslashes alone (a JSON body's), dense. */
+		unsigned density = r % 4 == 0 ? 2 : r % 4 == 1 ? 16 : 0;
+		bool quotes = r % 4 == 3;
 
 		len = lens[i % (sizeof(lens) / sizeof(lens[0]))];
 		for (n = 0; n < len;) {
@@ -1143,6 +1145,8 @@ static void test_escape(void)
 			r = rng();
 			if (density && r % density == 0)
 				piece = pieces[(r >> 8) % (sizeof(pieces) / sizeof(pieces[0]))];
+			else if (quotes && r % 3 == 0)
+				piece = pieces[(r >> 8) % 2];
 			for (k = 0; piece[k] && n < len; k++)
 				str[n++] = (uint8_t)piece[k];
 		}
@@ -1607,6 +1611,15 @@ int main(int argc, char **argv)
 	test_addr();
 	test_u64();
 	test_body_text();
+#ifdef __SSE2__
+	/* Again the SSE2 way, where quotes are spread by SSSE3 above. */
+	if (writer_ssse3) {
+		writer_ssse3 = false;
+		test_escape();
+		test_body_text();
+		writer_ssse3 = true;
+	}
+#endif
 	test_open();
 	if (failures) {
 		fprintf(stderr, "test_output: %d check(s) failed\n", failures);
