@@ -1023,7 +1023,7 @@ def report_https(facts, summary, tables):
     fl = get(res.get("floor"), "ratio", "median")
     if fl:
         fr = get(res.get("pid"), "ratio", "median")
-        t.note("probe returns at once: every program returns at its first instruction, so what is left is attaching, the OpenSSL uprobes' traps (an entry and a return each call) most of it; -p is %s of that floor" % (
+        t.note("probe returns at once: every program returns at its first instruction, so what is left is attaching, the OpenSSL uprobes' traps (an entry and a return each call; an entry alone for a write where OpenSSL's writes are in uprobe sessions) most of it; -p is %s of that floor" % (
             fmt(fr / fl, 3) if fr else "-"))
     nb, nf, npid = (get(res.get(c), "nginx_cpu_us_per_req", "median") for c in ("bare", "floor", "pid"))
     if nb and nf and npid:

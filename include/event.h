@@ -57,15 +57,19 @@ enum hs_call {
 	HS_CALL_EMIT_BUF = 0, /* hs_emit_buf: copies one user buffer */
 	HS_CALL_EMIT_IOV = 1, /* hs_emit_iov: copies an iovec array (not
 			       * in hs_calls_kp: SSL calls have one buffer) */
+	HS_CALL_TLS_RET = 1,  /* in hs_calls_ks instead: uretprobe__SSL, the
+			       * return of a write in a uprobe session */
 	HS_CALL_DATA = 2,     /* hs_data, hs_data_tls: a call's bytes */
 	HS_CALL_MAX = 3,
 };
 
 /* The probe's OpenSSL uprobe programs, which user space attaches to every
  * TLS library it finds: uprobe__NAME on entry and uretprobe__NAME on
- * return of SSL_write, SSL_read, SSL_write_ex and SSL_read_ex, and
- * uprobe__SSL_free (src/capture/uprobe.c lists them by slot). */
-#define HS_UPROBE_SLOTS 9
+ * return of SSL_write, SSL_read, SSL_write_ex and SSL_read_ex,
+ * uprobe__SSL_free, and hs_ssl_write, the writes' uprobe session
+ * program where the kernel has sessions (src/capture/uprobe.c lists
+ * them by slot). */
+#define HS_UPROBE_SLOTS 10
 
 /* Go's crypto/tls (the probe's HS_GOTLS block): one uprobe program,
  * uprobe__go_tls (slot HS_GO_PROG), that user space (gouprobe.c) attaches

@@ -38,6 +38,10 @@
  *   HS_TLS            OpenSSL uprobes (uprobe__SSL_*) are compiled in
  *   HS_GOTLS          Go crypto/tls uprobes (uprobe__go_tls) too (with
  *                     HS_TLS; needs bpf_task_pt_regs, Linux 5.15)
+ *   HS_TLS_SESSION    with HS_TLS and HS_SOCK_HOOKS: SSL_write and
+ *                     SSL_write_ex in a uprobe session (hs_ssl_write,
+ *                     Linux 6.13), which reports most writes at their
+ *                     entry and spares their return probe
  *
  * The embedded copy is preceded by include/event.h, so `httpsnoop --ebpf`
  * prints a self-contained file that `--probe FILE` accepts back.
@@ -53,6 +57,11 @@
 #ifndef HS_TASK_REGS
 #define HS_TASK_REGS
 #endif
+#endif
+/* Sessions need TLS, and the socket-level hooks to see a write's socket
+ * I/O fail (sock_io). */
+#if defined(HS_TLS_SESSION) && (!defined(HS_TLS) || !defined(HS_SOCK_HOOKS))
+#undef HS_TLS_SESSION
 #endif
 
 /* bpf_probe_read_user under a name of our own.  BCC checks each call to
@@ -169,7 +178,9 @@ struct hs_record {
 	struct hs_active call; /* the call stash_call left: kind, dir, ... */
 	__s64 ret;	       /* ... the bytes it moved ... */
 	__s32 key_fd;	       /* ... and its key in hs_conns */
-	__u32 pad;
+	__u32 xret;	       /* what hs_data_tls returns: 1 for a write's
+				* entry in a uprobe session (no return
+				* probe), else 0 */
 	struct hs_event ev;
 	__u8 data[HS_CHUNK_MAX];
 };
@@ -237,6 +248,7 @@ struct hs_tls_call {
 	__u8 dir;
 	__u8 ex;
 	__u8 live;    /* 1 from the call's entry to its return */
+	__u8 early;   /* a write reported at its entry (HS_TLS_SESSION) */
 };
 struct hs_ssl_key {
 	__u64 ssl;
@@ -250,6 +262,15 @@ struct hs_ssl {
 	__s32 key_fd;  /* fd | HS_TLS_FD, or HS_SSL_FD(ssl) when its socket
 			* was not known at its first plaintext */
 	__s32 sock_fd; /* its socket, or -1 while not known */
+	/* HS_TLS_SESSION: the last write reported at its entry, and what
+	 * is known of it */
+	__u64 wbuf, wend; /* its bytes' addresses */
+	__u8 sock_bio;	  /* a syscall inside one of its calls used sock_fd:
+			   * the object reads and writes it directly */
+	__u8 retry;	  /* socket I/O inside that write failed: it returned
+			   * for the caller to call it again, as it must, and
+			   * that call's bytes are reported already */
+	__u8 pad[6];
 };
 /* What a thread last did with ciphertext outside an SSL call: a memory
  * BIO's SSL object is tied to its socket by the socket I/O its thread
@@ -293,6 +314,16 @@ BPF_TABLE("lru_hash", __u64, struct hs_tls_send, hs_tls_send, HS_MAX_ACTIVE);
 BPF_PROG_ARRAY(hs_calls, HS_CALL_MAX);
 #ifdef HS_TLS
 BPF_PROG_ARRAY(hs_calls_kp, HS_CALL_MAX);
+#endif
+#ifdef HS_TLS_SESSION
+/* The same for hs_ssl_write, a uprobe session program: the kernel lets a
+ * program tail-call only programs loaded for its attach type.  User
+ * space loads hs_data_tls and hs_emit_buf once more, as session
+ * programs, into this table, with uretprobe__SSL (HS_CALL_TLS_RET) for
+ * the writes' returns, and loads them and hs_ssl_write with their
+ * references to hs_calls_kp turned into references to it: the source
+ * names hs_calls_kp alone, and clang builds each once. */
+BPF_PROG_ARRAY(hs_calls_ks, HS_CALL_MAX);
 #endif
 #ifdef HS_PERF_BUFFER
 /* hs_events wakes the reader only every so many records per CPU (user
@@ -1509,9 +1540,10 @@ not_http:
 }
 
 /* Stashes a call that moved `ret` bytes in the scratch record, and goes
- * on in hs_data (hs_data_tls for the uprobes) by tail call. */
-static __always_inline int stash_call(void *ctx, struct hs_active *a,
-				      __s32 key_fd, long ret, int tls)
+ * on in hs_data (hs_data_tls for the uprobes, which returns xret) by tail
+ * call. */
+static __always_inline int stash_call_x(void *ctx, struct hs_active *a,
+					__s32 key_fd, long ret, int tls, __u32 xret)
 {
 	__u32 zero = 0;
 	struct hs_record *r = hs_scratch.lookup(&zero);
@@ -1521,7 +1553,14 @@ static __always_inline int stash_call(void *ctx, struct hs_active *a,
 	r->call = *a;
 	r->ret = ret;
 	r->key_fd = key_fd;
+	r->xret = xret;
 	return tail_call(ctx, tls, HS_CALL_DATA, ret);
+}
+
+static __always_inline int stash_call(void *ctx, struct hs_active *a,
+				      __s32 key_fd, long ret, int tls)
+{
+	return stash_call_x(ctx, a, key_fd, ret, tls, 0);
 }
 
 /* The body of hs_data and hs_data_tls: the bytes of the call that
@@ -1635,7 +1674,10 @@ static __always_inline int cipher_io(__u64 id, struct hs_active *a, long ret,
 		return 0;
 	if (lib & HS_LIB_SSL) {
 		tc = hs_tls_active.lookup(&id);
-		if (tc && tc->live) {
+		/* A write reported at its entry has no return to end it: it
+		 * stays live until the thread's next SSL call, and only its
+		 * own socket's I/O is its. */
+		if (tc && tc->live && (!tc->early || tc->fd == a->fd)) {
 			tc->fd = a->fd;
 			hide_cipher(id, a, ret, c);
 			return 1;
@@ -1911,6 +1953,34 @@ static __always_inline __u64 send_began(__u64 id, __u64 sk)
 }
 #endif
 
+#ifdef HS_TLS_SESSION
+/* Socket I/O of thread id failed (ret < 0) inside a write that was
+ * reported at its entry (hs_ssl_write): the write returns for its caller
+ * to call it again with the same bytes (SSL_ERROR_WANT_WRITE, or
+ * WANT_READ mid-handshake), and that call must not report them twice.
+ * One lookup, which fails for a thread that never made an SSL call. */
+static __always_inline void tls_io_failed(__u64 id)
+{
+	struct hs_ssl_key k = { .tgid = id >> 32 };
+	struct hs_tls_call *tc;
+	struct pt_regs *regs;
+	struct hs_ssl *s;
+
+	tc = hs_tls_active.lookup(&id);
+	if (!tc || !tc->live || !tc->early)
+		return;
+	/* Its socket's I/O (the fd, each I/O syscall's first argument), as
+	 * the write stays live after it returns (cipher_io). */
+	regs = hs_task_regs(hs_current_task());
+	if ((regs->cs & 0xffff) != HS_USER_CS || (__s32)regs->di != tc->fd)
+		return;
+	k.ssl = tc->ssl;
+	s = hs_ssls.lookup(&k);
+	if (s)
+		s->retry = 1;
+}
+#endif
+
 /* Every socket send and receive on the machine comes here once, with
  * the bytes it moved (ret): a send's after the kernel took them from
  * the sender's buffer, a receive's after it filled the receiver's, and
@@ -1931,8 +2001,15 @@ static __always_inline int sock_io(void *ctx, void *skp, __u16 family,
 #endif
 	/* EAGAIN and other errors, EOF, and MSG_PEEK (its bytes are read
 	 * again) move nothing. */
-	if (ret <= 0 || (flags & HS_MSG_PEEK))
+	if (ret <= 0 || (flags & HS_MSG_PEEK)) {
+#ifdef HS_TLS_SESSION
+		/* (OpenSSL never peeks: a program's own check that its
+		 * connection is alive does) */
+		if (ret < 0 && !(flags & HS_MSG_PEEK))
+			tls_io_failed(id);
+#endif
 		return 0;
+	}
 	if (family == HS_AF_UNIX)
 		a.is_sock = HS_SOCK_UNIX;
 	else if ((family == HS_AF_INET || family == HS_AF_INET6) &&
@@ -2227,13 +2304,14 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
 #endif
 
 #ifdef HS_TLS
-static __always_inline int tls_enter(struct pt_regs *ctx, int dir, int ex)
+/* The entry of an SSL call of thread id: what its return (or, for a
+ * write in a uprobe session, its socket I/O) needs, in hs_tls_active.
+ * Returns that entry, or NULL when the table is full. */
+static __always_inline struct hs_tls_call *
+tls_call_start(struct pt_regs *ctx, __u64 id, int dir, int ex)
 {
-	__u64 id = bpf_get_current_pid_tgid();
 	struct hs_tls_call c = {}, *p;
 
-	if (!task_wanted(id >> 32))
-		return 0;
 	c.ssl = PT_REGS_PARM1(ctx);
 	c.buf = PT_REGS_PARM2(ctx);
 	c.outlen = ex ? PT_REGS_PARM4(ctx) : 0;
@@ -2245,10 +2323,19 @@ static __always_inline int tls_enter(struct pt_regs *ctx, int dir, int ex)
 	p = hs_tls_active.lookup(&id);
 	if (p) {
 		*p = c;
-	} else {
-		tls_proc_add(id >> 32, HS_LIB_SSL);
-		hs_tls_active.update(&id, &c);
+		return p;
 	}
+	tls_proc_add(id >> 32, HS_LIB_SSL);
+	hs_tls_active.update(&id, &c);
+	return hs_tls_active.lookup(&id);
+}
+
+static __always_inline int tls_enter(struct pt_regs *ctx, int dir, int ex)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (task_wanted(id >> 32))
+		tls_call_start(ctx, id, dir, ex);
 	return 0;
 }
 
@@ -2284,6 +2371,8 @@ static __always_inline struct hs_ssl *tls_ssl(struct hs_ssl_key *k,
 	} else if (s->sock_fd < 0 && fd >= 0) {
 		tls_tie(k->tgid, s, fd, 0);
 	}
+	if (c->fd >= 0 && c->fd == s->sock_fd)
+		s->sock_bio = 1;
 	return s;
 }
 
@@ -2338,6 +2427,10 @@ static __always_inline int tls_exit(struct pt_regs *ctx)
 	if (!cp || !cp->live)
 		return 0;
 	cp->live = 0;
+	/* Reported at its entry (its return probe runs only when that
+	 * failed: counted lost there). */
+	if (cp->early)
+		return 0;
 	/* A call that moved nothing (SSL_ERROR_WANT_READ, most returns of
 	 * SSL_read on a non-blocking socket) is done with: every variant
 	 * returns <= 0 on failure, _ex ones 0. */
@@ -2381,9 +2474,18 @@ static __always_inline int tls_exit(struct pt_regs *ctx)
 }
 
 
+/* Returns xret: a kprobe program's nonzero return makes the kernel build
+ * a perf sample, and a session program's (hs_ssl_write's, loaded with
+ * this one as its tail call, see hs_calls_ks) keeps its return probe
+ * from running. */
 int hs_data_tls(struct pt_regs *ctx)
 {
-	return run_stashed_call(ctx, 1);
+	__u32 zero = 0;
+	struct hs_record *r;
+
+	run_stashed_call(ctx, 1);
+	r = hs_scratch.lookup(&zero);
+	return r ? r->xret & 1 : 0;
 }
 
 /* SSL_free: the end of the SSL object, and of its plaintext's stream
@@ -2415,6 +2517,73 @@ int uprobe__SSL_read_ex(struct pt_regs *ctx) { return tls_enter(ctx, HS_DIR_RECV
  * like, one for each. */
 int uretprobe__SSL(struct pt_regs *ctx) { return tls_exit(ctx); }
 int uprobe__SSL_free(struct pt_regs *ctx) { return tls_free(ctx); }
+
+#ifdef HS_TLS_SESSION
+/* The most plaintext one TLS record carries (RFC 8446 section 5.1). */
+#define HS_TLS_RECORD 16384
+
+static __u64 (*hs_func_ip)(void *ctx) = (void *)173; /* bpf_get_func_ip */
+
+/* A write's entry, in a uprobe session.  Its bytes are reported now, and
+ * 1 returned so that its return probe does not run (a trap saved), when
+ * its SSL object is known to read and write its socket itself (a syscall
+ * inside one of its calls used it; a memory BIO's writes are left to the
+ * return) and the write is at most one record: then it goes out whole,
+ * or fails for the caller to call it again with the same bytes
+ * (SSL_write(3)).  Socket I/O that fails inside it marks the object
+ * (tls_io_failed), and that next call is not reported again; nor is the
+ * rest of a partial write (SSL_MODE_ENABLE_PARTIAL_WRITE, with records
+ * shorter than the write), which comes with the end of the same buffer.
+ * Else 0: the return probe runs tls_exit, as without sessions. */
+static __always_inline int tls_write_entry(struct pt_regs *ctx, int ex)
+{
+	__u64 id = bpf_get_current_pid_tgid(), buf = PT_REGS_PARM2(ctx);
+	struct hs_ssl_key k = { .ssl = PT_REGS_PARM1(ctx), .tgid = id >> 32 };
+	long num = ex ? (long)PT_REGS_PARM3(ctx) : (long)(int)PT_REGS_PARM3(ctx);
+	struct hs_active a = {};
+	struct hs_tls_call *cp;
+	struct hs_ssl *s;
+
+	if (!task_wanted(id >> 32))
+		return 1;
+	cp = tls_call_start(ctx, id, HS_DIR_SEND, ex);
+	s = hs_ssls.lookup(&k);
+	if (!cp || !s || !s->sock_bio || s->sock_fd < 0 || num <= 0 ||
+	    num > HS_TLS_RECORD)
+		return 0;
+	cp->early = 1;
+	cp->fd = s->sock_fd;
+	if (s->retry || (buf > s->wbuf && buf < s->wend && buf + num == s->wend)) {
+		s->retry = 0;
+		return 1;
+	}
+	s->wbuf = buf;
+	s->wend = buf + num;
+	a.ts = cp->ts;
+	a.buf = buf;
+	a.arg = num;
+	a.fd = s->sock_fd;
+	a.kind = HS_K_BUF;
+	a.dir = HS_DIR_SEND;
+	stash_call_x(ctx, &a, s->key_fd, num, 1, 1);
+	return 0; /* the tail call failed (counted lost): the return skips it */
+}
+
+/* SSL_write and SSL_write_ex, or the internal function both call (the
+ * attachment's cookie: 1 for the _ex arguments), in one uprobe session
+ * (Linux 6.13): this program runs at the entry and, where that returned
+ * 0, at the return.  The entry is where the kernel says the probe is
+ * (bpf_get_func_ip); a return is back in the caller. */
+int hs_ssl_write(struct pt_regs *ctx)
+{
+	if (PT_REGS_IP(ctx) != hs_func_ip(ctx)) {
+		/* uretprobe__SSL, loaded for sessions (not built twice) */
+		hs_calls_kp.call(ctx, HS_CALL_TLS_RET);
+		return 0;
+	}
+	return tls_write_entry(ctx, bpf_get_attach_cookie(ctx) & 1);
+}
+#endif
 #endif
 
 #ifdef HS_GOTLS

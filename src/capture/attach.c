@@ -2,10 +2,14 @@
 #include "capture/attach.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <linux/bpf.h>
 
 #include "capture/compile.h"
 #include "core/util.h"
@@ -57,8 +61,94 @@ static void kernel_name(const char *fn, char out[KNAME_LEN])
 	snprintf(out, KNAME_LEN, "%s%s", pre, p);
 }
 
+int attach_prog_load_for(enum bpf_prog_type type, int eat, const char *name,
+			 const struct bpf_insn *insns, size_t size, const char *license,
+			 unsigned kern_version, char *log, unsigned log_size)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_type = type;
+	attr.expected_attach_type = (enum bpf_attach_type)eat;
+	attr.insns = (uint64_t)(uintptr_t)insns;
+	attr.insn_cnt = (uint32_t)(size / sizeof(struct bpf_insn));
+	attr.license = (uint64_t)(uintptr_t)license;
+	attr.kern_version = kern_version;
+	snprintf(attr.prog_name, sizeof(attr.prog_name), "%s", name);
+	if (log) {
+		attr.log_buf = (uint64_t)(uintptr_t)log;
+		attr.log_size = log_size;
+		attr.log_level = 1;
+	}
+	return (int)syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+}
+
+int attach_session_link(int prog_fd, const char *path, const uint64_t *offs,
+			const uint64_t *cookies, uint32_t cnt, uint32_t pid)
+{
+	/* link_create's uprobe_multi, as the kernel reads it */
+	struct {
+		uint32_t prog_fd, target_fd, attach_type, flags;
+		uint64_t path, offsets, ref_ctr_offsets, cookies;
+		uint32_t cnt, multi_flags, pid, pad;
+	} attr = {
+		.prog_fd = (uint32_t)prog_fd,
+		.attach_type = ATTACH_UPROBE_SESSION,
+		.path = (uint64_t)(uintptr_t)path,
+		.offsets = (uint64_t)(uintptr_t)offs,
+		.cookies = (uint64_t)(uintptr_t)cookies,
+		.cnt = cnt,
+		.pid = pid,
+	};
+
+	return (int)syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+}
+
+/* Loads function name for attach type eat (attach_prog_load_for).  A
+ * uprobe session program may tail-call only session programs: its
+ * references to the table hs_calls_kp become references to hs_calls_ks,
+ * which holds the same programs loaded for sessions (see the probe). */
+static int load_for(void *mod, const char *name, const char *kname,
+		    enum bpf_prog_type type, int eat, char *log, unsigned log_size)
+{
+	const struct compile_bcc *b = &compile_bcc;
+	const struct bpf_insn *insns = b->function_start(mod, name);
+	size_t size = b->function_size(mod, name), n = size / sizeof(*insns);
+	int from = b->table_fd(mod, "hs_calls_kp"), to = b->table_fd(mod, "hs_calls_ks");
+	struct bpf_insn *copy = NULL;
+	int fd, err;
+
+	if (eat == ATTACH_UPROBE_SESSION && from >= 0 && to >= 0) {
+		copy = malloc(size);
+		if (!copy) {
+			errno = ENOMEM;
+			return -1;
+		}
+		memcpy(copy, insns, size);
+		for (size_t i = 0; i + 1 < n; i++)
+			if (copy[i].code == (BPF_LD | BPF_DW | BPF_IMM)) {
+				if (copy[i].src_reg == BPF_PSEUDO_MAP_FD && copy[i].imm == from)
+					copy[i].imm = to;
+				i++; /* the second half of the 16-byte load */
+			}
+		insns = copy;
+	}
+	fd = attach_prog_load_for(type, eat, kname, insns, size, b->license(mod),
+				  b->kern_version(mod), log, log_size);
+	err = errno;
+	free(copy);
+	errno = err;
+	return fd;
+}
+
 int attach_load_prog(struct attach *a, void *mod, const char *name,
 		     enum bpf_prog_type type)
+{
+	return attach_load_prog_as(a, mod, name, type, -1);
+}
+
+int attach_load_prog_as(struct attach *a, void *mod, const char *name,
+			enum bpf_prog_type type, int eat)
 {
 	const struct compile_bcc *b = &compile_bcc;
 	char kname[KNAME_LEN];
@@ -70,9 +160,12 @@ int attach_load_prog(struct attach *a, void *mod, const char *name,
 		return -ENOENT;
 	}
 	kernel_name(name, kname);
-	fd = b->func_load(mod, type, kname, b->function_start(mod, name),
-			  b->function_size(mod, name), b->license(mod),
-			  b->kern_version(mod), 0, NULL, 0, NULL, -1);
+	if (eat >= 0)
+		fd = load_for(mod, name, kname, type, eat, NULL, 0);
+	else
+		fd = b->func_load(mod, type, kname, b->function_start(mod, name),
+				  b->function_size(mod, name), b->license(mod),
+				  b->kern_version(mod), 0, NULL, 0, NULL, -1);
 	log = fd < 0 ? malloc(VERIFIER_LOG) : NULL;
 	if (log) {
 		/* Again for the log, under the function's own name: BCC finds
@@ -80,10 +173,13 @@ int attach_load_prog(struct attach *a, void *mod, const char *name,
 		 * with it) by that name, and the log then quotes the source
 		 * line of each instruction. */
 		log[0] = '\0';
-		fd = b->func_load(mod, type, name, b->function_start(mod, name),
-				  b->function_size(mod, name), b->license(mod),
-				  b->kern_version(mod), 1, log, VERIFIER_LOG,
-				  NULL, -1);
+		if (eat >= 0)
+			fd = load_for(mod, name, kname, type, eat, log, VERIFIER_LOG);
+		else
+			fd = b->func_load(mod, type, name, b->function_start(mod, name),
+					  b->function_size(mod, name), b->license(mod),
+					  b->kern_version(mod), 1, log, VERIFIER_LOG,
+					  NULL, -1);
 		if (fd < 0) {
 			size_t len = strlen(log);
 
@@ -111,13 +207,22 @@ static int fill_tail_calls(struct attach *a, void *mod)
 		const char *table, *fn;
 		int slot;
 		enum bpf_prog_type type;
+		int eat; /* the attach type to load for, or -1 */
 	} calls[] = {
-		{ "hs_calls", "hs_emit_buf", HS_CALL_EMIT_BUF, BPF_PROG_TYPE_TRACEPOINT },
-		{ "hs_calls", "hs_emit_iov", HS_CALL_EMIT_IOV, BPF_PROG_TYPE_TRACEPOINT },
-		{ "hs_calls", "hs_data", HS_CALL_DATA, BPF_PROG_TYPE_TRACEPOINT },
+		{ "hs_calls", "hs_emit_buf", HS_CALL_EMIT_BUF, BPF_PROG_TYPE_TRACEPOINT, -1 },
+		{ "hs_calls", "hs_emit_iov", HS_CALL_EMIT_IOV, BPF_PROG_TYPE_TRACEPOINT, -1 },
+		{ "hs_calls", "hs_data", HS_CALL_DATA, BPF_PROG_TYPE_TRACEPOINT, -1 },
 		/* SSL calls have one buffer: no hs_emit_iov. */
-		{ "hs_calls_kp", "hs_emit_buf", HS_CALL_EMIT_BUF, BPF_PROG_TYPE_KPROBE },
-		{ "hs_calls_kp", "hs_data_tls", HS_CALL_DATA, BPF_PROG_TYPE_KPROBE },
+		{ "hs_calls_kp", "hs_emit_buf", HS_CALL_EMIT_BUF, BPF_PROG_TYPE_KPROBE, -1 },
+		{ "hs_calls_kp", "hs_data_tls", HS_CALL_DATA, BPF_PROG_TYPE_KPROBE, -1 },
+		/* The writes' uprobe session program calls only programs
+		 * loaded for sessions too (load_for). */
+		{ "hs_calls_ks", "hs_emit_buf", HS_CALL_EMIT_BUF, BPF_PROG_TYPE_KPROBE,
+		  ATTACH_UPROBE_SESSION },
+		{ "hs_calls_ks", "hs_data_tls", HS_CALL_DATA, BPF_PROG_TYPE_KPROBE,
+		  ATTACH_UPROBE_SESSION },
+		{ "hs_calls_ks", "uretprobe__SSL", HS_CALL_TLS_RET, BPF_PROG_TYPE_KPROBE,
+		  ATTACH_UPROBE_SESSION },
 	};
 
 	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
@@ -125,7 +230,11 @@ static int fill_tail_calls(struct attach *a, void *mod)
 
 		if (map < 0)
 			continue;
-		fd = attach_load_prog(a, mod, calls[i].fn, calls[i].type);
+		/* A probe edited to trace no HTTPS (without uretprobe__SSL)
+		 * has its writes' session program left out too (uprobe.c). */
+		if (calls[i].eat >= 0 && !compile_bcc.function_start(mod, calls[i].fn))
+			continue;
+		fd = attach_load_prog_as(a, mod, calls[i].fn, calls[i].type, calls[i].eat);
 		if (fd < 0)
 			return fd;
 		if (bpf_update_elem(map, (void *)&calls[i].slot, &fd, 0)) {

@@ -8,8 +8,12 @@
 
 #define ATTACH_MAX_TP 64 /* TRACEPOINT_PROBEs (and raw ones) in a probe */
 /* Programs held: every tracepoint's, every tail-call target's (one per
- * slot of hs_calls and of hs_calls_kp) and the uprobes' (OpenSSL, Go). */
-#define ATTACH_MAX_PROGS (ATTACH_MAX_TP + 2 * HS_CALL_MAX + HS_UPROBE_SLOTS + HS_GO_PROGS)
+ * slot of hs_calls, hs_calls_kp and hs_calls_ks) and the uprobes'
+ * (OpenSSL, Go). */
+#define ATTACH_MAX_PROGS (ATTACH_MAX_TP + 3 * HS_CALL_MAX + HS_UPROBE_SLOTS + HS_GO_PROGS)
+/* The attach type of a uprobe session program (BPF_TRACE_UPROBE_SESSION,
+ * Linux 6.13), which this system's headers may not name. */
+#define ATTACH_UPROBE_SESSION 57
 #define ATTACH_NAME_LEN 130 /* "category:event", NUL included */
 
 struct attach {
@@ -29,6 +33,23 @@ struct attach {
  * Returns the program's fd (also kept in a->prog_fd) or -errno. */
 int attach_load_prog(struct attach *a, void *mod, const char *name,
 		     enum bpf_prog_type type);
+/* The same, for the kernel's attach type eat (ATTACH_UPROBE_SESSION). */
+int attach_load_prog_as(struct attach *a, void *mod, const char *name,
+			enum bpf_prog_type type, int eat);
+/* Loads size bytes of insns as a program of `type` for attach type eat,
+ * through the bpf syscall itself (the probe cache's bcc_prog_load cannot
+ * say an attach type), with the verifier's log in log when not NULL.
+ * Returns the fd, or -1 (errno). */
+int attach_prog_load_for(enum bpf_prog_type type, int eat, const char *name,
+			 const struct bpf_insn *insns, size_t size, const char *license,
+			 unsigned kern_version, char *log, unsigned log_size);
+/* Links uprobe session program prog_fd to the cnt places offs (file
+ * offsets in path, each with its cookie), for process pid or (0) all:
+ * one uprobe_multi link of the session kind (BPF_LINK_CREATE, Linux
+ * 6.13), which this system's headers may not describe.  Returns the
+ * link's fd (closing it detaches), or -1 (errno). */
+int attach_session_link(int prog_fd, const char *path, const uint64_t *offs,
+			const uint64_t *cookies, uint32_t cnt, uint32_t pid);
 /* Fills the tail-call tables and attaches every TRACEPOINT_PROBE.
  * Returns 0 or -errno, after saying what went wrong. */
 int attach_all(struct attach *a, void *mod);

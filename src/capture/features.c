@@ -9,6 +9,7 @@
 
 #include <bcc/libbpf.h>
 
+#include "capture/attach.h"
 #include "capture/buffer.h"
 #include "capture/preflight.h"
 #include "core/util.h"
@@ -106,6 +107,47 @@ static bool have_task_regs(void)
 #endif
 }
 
+/* Whether the kernel links uprobe session programs (Linux 6.13), unless
+ * HTTPSNOOP_FORCE_NO_UPROBE_SESSION is set: links an empty one to a
+ * function of this binary, for this process alone, and lets it go. */
+static bool have_uprobe_session(void)
+{
+	const struct bpf_insn insns[] = {
+		BPF_MOV64_IMM(BPF_REG_0, 1),
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	uintptr_t here = (uintptr_t)have_uprobe_session;
+	unsigned long start, end, off;
+	uint64_t at = 0, cookie = 0;
+	char line[512];
+	int fd, link = -1;
+	FILE *f;
+
+	if (getenv("HTTPSNOOP_FORCE_NO_UPROBE_SESSION"))
+		return false;
+	f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx %*s %lx", &start, &end, &off) == 3 &&
+		    here >= start && here < end) {
+			at = here - start + off;
+			break;
+		}
+	fclose(f);
+	if (!at)
+		return false;
+	fd = attach_prog_load_for(BPF_PROG_TYPE_KPROBE, ATTACH_UPROBE_SESSION, "hs_feature",
+				  insns, sizeof(insns), "GPL", 0, NULL, 0);
+	if (fd < 0)
+		return false;
+	link = attach_session_link(fd, "/proc/self/exe", &at, &cookie, 1, (uint32_t)getpid());
+	if (link >= 0)
+		close(link);
+	close(fd);
+	return link >= 0;
+}
+
 /* Whether tracefs lists the tracepoint event ("sock/sock_recv_length"),
  * unless the environment variable `force_no` is set. */
 static bool have_event(const char *event, const char *force_no)
@@ -148,9 +190,10 @@ void features_describe(struct features *f)
 		rec = "perf buffers";
 	if (f->sock_hooks)
 		snprintf(f->desc, sizeof(f->desc), "%s, socket-level hooks "
-			 "(sock:sock_{send,recv}_length, %s, syscall arguments from registers)",
+			 "(sock:sock_{send,recv}_length, %s, syscall arguments from registers)%s",
 			 rec, f->tcp_send_tp ? "TCP sends dated at tcp:tcp_sendmsg_locked"
-					     : "TCP sends dated at their end");
+					     : "TCP sends dated at their end",
+			 f->ssl_session ? ", OpenSSL writes in uprobe sessions" : "");
 	else
 		snprintf(f->desc, sizeof(f->desc), "%s, syscall tracepoints + %s%s", rec,
 			 f->sock_tp ? "sock tracepoints" : "accept/connect tracking + /proc",
@@ -183,6 +226,9 @@ int features_detect(struct features *f, enum probe_hooks hooks, unsigned ring_kb
 	 * tracepoint (Linux 6.12) fires when a TCP send begins. */
 	f->tcp_send_tp = f->sock_hooks &&
 			 have_event("tcp/tcp_sendmsg_locked", "HTTPSNOOP_FORCE_NO_TCP_SEND_TP");
+	/* A write reported at its entry relies on the socket-level hooks to
+	 * see its socket I/O fail. */
+	f->ssl_session = f->sock_hooks && have_uprobe_session();
 	if (hooks == PROBE_HOOKS_SOCK && why) {
 		warn("the socket-level hooks cannot be used: %s; "
 		     "use --hooks syscall (or auto)", why);

@@ -21,7 +21,10 @@ struct features {
 			       * need sock_tp and task_regs */
 	bool tcp_send_tp;     /* with them, tcp:tcp_sendmsg_locked (6.12)
 			       * dates a TCP send at its start */
-	char desc[192];	      /* for --verbose */
+	bool ssl_session;     /* with them, OpenSSL's writes in a uprobe
+			       * session (6.13): most reported at their
+			       * entry, without a return probe */
+	char desc[256];	      /* for --verbose */
 };
 
 /* Tests the kernel, and chooses the hook path `hooks` asks for
@@ -31,9 +34,9 @@ struct features {
  * rings (twice ring_kb KiB in all, ring_kb at most each) has 2 MiB or
  * more, and the kernel takes ring buffers in an array of maps.
  * HTTPSNOOP_FORCE_PERF_BUFFER, HTTPSNOOP_FORCE_SHARED_RING,
- * HTTPSNOOP_FORCE_NO_SOCK_TP,
- * HTTPSNOOP_FORCE_NO_TASK_REGS and HTTPSNOOP_FORCE_NO_TCP_SEND_TP in the
- * environment turn those off, so
+ * HTTPSNOOP_FORCE_NO_SOCK_TP, HTTPSNOOP_FORCE_NO_TASK_REGS,
+ * HTTPSNOOP_FORCE_NO_TCP_SEND_TP and HTTPSNOOP_FORCE_NO_UPROBE_SESSION in
+ * the environment turn those off, so
  * that the fallbacks can be tested on a kernel that has them.  Returns
  * 0, or -ENOTSUP after saying why when the socket-level hooks were asked
  * for and the kernel cannot have them. */

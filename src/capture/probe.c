@@ -23,7 +23,7 @@
 #include "capture/probe_impl.h"
 #include "core/util.h"
 
-#define MAX_CFLAGS 20
+#define MAX_CFLAGS 24
 #define CFLAG_LEN 96
 
 char *probe_source_with_header(const char *text)
@@ -117,6 +117,8 @@ static int probe_cflags(const struct probe *p, const struct probe_opts *o,
 		snprintf(defs[n++], CFLAG_LEN, "-DHS_FILTER_CGROUP");
 	if (o->tls)
 		snprintf(defs[n++], CFLAG_LEN, "-DHS_TLS");
+	if (o->tls && p->feat.ssl_session)
+		snprintf(defs[n++], CFLAG_LEN, "-DHS_TLS_SESSION");
 	/* Go's crypto/tls comes with TLS, where the kernel lets the probe
 	 * read a task's registers (gouprobe.c). */
 	if (o->tls && p->feat.task_regs)

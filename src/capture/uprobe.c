@@ -17,12 +17,12 @@
 #include "capture/probe_impl.h"
 #include "capture/sslbin.h"
 
-/* The uprobe slots (see HS_UPROBE_SLOTS in event.h): the symbol and
- * whether the program runs on its return. */
+/* The uprobe slots but UPROBE_SESSION's (see HS_UPROBE_SLOTS in
+ * event.h): the symbol and whether the program runs on its return. */
 static const struct {
 	const char *sym;
 	bool ret;
-} slots[HS_UPROBE_SLOTS] = {
+} slots[UPROBE_SESSION] = {
 	{ "SSL_write", false },	   { "SSL_write", true },
 	{ "SSL_read", false },	   { "SSL_read", true },
 	{ "SSL_write_ex", false }, { "SSL_write_ex", true },
@@ -43,7 +43,13 @@ void uprobe_init(struct uprobe *u)
 	for (int i = 0; i < HS_UPROBE_SLOTS; i++)
 		u->prog_fd[i] = -1;
 	u->nev = 0;
+	u->nlinks = 0;
+	u->no_session = false;
 }
+
+/* The writes' uprobe session program (slot UPROBE_SESSION), in a probe
+ * compiled for sessions (HS_TLS_SESSION). */
+#define UPROBE_SESSION_FN "hs_ssl_write"
 
 /* The return program every return slot without one of its own shares. */
 #define UPROBE_SHARED_RET "uretprobe__SSL"
@@ -52,8 +58,20 @@ int uprobe_load(struct attach *a, void *mod, int sock)
 {
 	int shared_ret = -1;
 
-	/* Libraries are found later, by the parent: load the programs now. */
-	for (int i = 0; i < HS_UPROBE_SLOTS; i++) {
+	/* Libraries are found later, by the parent: load the programs now.
+	 * The session program's returns are uretprobe__SSL's (attach.c). */
+	if (compile_bcc.function_start(mod, UPROBE_SESSION_FN) &&
+	    compile_bcc.function_start(mod, UPROBE_SHARED_RET)) {
+		int fd = attach_load_prog_as(a, mod, UPROBE_SESSION_FN, BPF_PROG_TYPE_KPROBE,
+					     ATTACH_UPROBE_SESSION), err;
+
+		if (fd < 0)
+			return fd;
+		err = compile_send(sock, COMPILE_FD_UPROBE, UPROBE_SESSION, UPROBE_SESSION_FN, fd);
+		if (err)
+			return err;
+	}
+	for (int i = 0; i < UPROBE_SESSION; i++) {
 		char fn[64];
 		int fd, err;
 
@@ -108,6 +126,22 @@ static int attach_slot(struct uprobe *u, int i, const char *path, uint64_t offse
 	if (fd < 0)
 		return -errno;
 	u->nev++;
+	return 0;
+}
+
+/* Links the session program to the cnt places offs in path (each with
+ * its cookie), for every process.  Returns 0 or -errno. */
+static int attach_session(struct uprobe *u, const char *path, const uint64_t *offs,
+			  const uint64_t *cookies, uint32_t cnt)
+{
+	int fd;
+
+	if (u->nlinks == UPROBE_LIBS)
+		return -E2BIG;
+	fd = attach_session_link(u->prog_fd[UPROBE_SESSION], path, offs, cookies, cnt, 0);
+	if (fd < 0)
+		return -errno;
+	u->link_fd[u->nlinks++] = fd;
 	return 0;
 }
 
@@ -171,12 +205,45 @@ static int attach_dir(struct uprobe *u, int e, const char *path, char *why, size
 		snprintf(how, sizeof(how), "the probe lacks the %s programs", slots[e + 4].sym);
 	else
 		inner = sslbin_shared_callee(path, off, off_ex, how, sizeof(how));
-	if (inner) {
+	if (inner)
 		snprintf(why + at, n - at, "%s%s at %s", at ? "; " : "", name, how);
-		return attach_pair(u, e + 4, path, inner);
+	else
+		snprintf(why + at, n - at, "%s%s at the exported functions (%s)",
+			 at ? "; " : "", name, how);
+	if (e == 0 && u->prog_fd[UPROBE_SESSION] >= 0 && !u->no_session) {
+		/* The writes in one session: the cookie says which
+		 * arguments each place has (1: _ex's). */
+		uint64_t offs[2], cookies[2];
+		uint32_t cnt = 0;
+
+		if (inner) {
+			offs[cnt] = inner;
+			cookies[cnt++] = 1;
+		} else {
+			if (off) {
+				offs[cnt] = sslbin_cheap_offset(path, off);
+				cookies[cnt++] = 0;
+			}
+			if (off_ex) {
+				offs[cnt] = sslbin_cheap_offset(path, off_ex);
+				cookies[cnt++] = 1;
+			}
+		}
+		at = strlen(why);
+		if (cnt && !(r = attach_session(u, path, offs, cookies, cnt))) {
+			snprintf(why + at, n - at, ", in a uprobe session");
+			return (int)cnt;
+		}
+		if (cnt) {
+			/* A kernel without sessions: pairs from now on. */
+			u->no_session = true;
+			snprintf(why + at, n - at, ", in pairs (the kernel refused a "
+				 "uprobe session: %s)", strerror(-r));
+		}
+		r = 0;
 	}
-	snprintf(why + at, n - at, "%s%s at the exported functions (%s)", at ? "; " : "",
-		 name, how);
+	if (inner)
+		return attach_pair(u, e + 4, path, inner);
 	if (off && (got = attach_pair(u, e, path, sslbin_cheap_offset(path, off))) < 0)
 		return got;
 	if (off_ex && (r = attach_pair(u, e + 4, path, sslbin_cheap_offset(path, off_ex))) < 0)
@@ -213,6 +280,8 @@ const char *uprobe_tls_how(const struct probe *p)
 
 void uprobe_close(struct uprobe *u)
 {
+	for (int i = 0; i < u->nlinks; i++)
+		close(u->link_fd[i]);
 	for (int i = 0; i < u->nev; i++)
 		bpf_detach_uprobe(u->ev[i]);
 	for (int i = 0; i < HS_UPROBE_SLOTS; i++)

@@ -9,12 +9,17 @@
 
 #define UPROBE_LIBS 32 /* libraries attached to, at most */
 #define UPROBE_MAX (UPROBE_LIBS * HS_UPROBE_SLOTS)
+/* The slot of hs_ssl_write, the writes' uprobe session program. */
+#define UPROBE_SESSION 9
 #define UPROBE_EV_LEN 32 /* an attachment's event name, NUL included */
 
 struct uprobe {
 	int prog_fd[HS_UPROBE_SLOTS]; /* by slot; -1: the probe has none */
 	char ev[UPROBE_MAX][UPROBE_EV_LEN]; /* attachments, to detach */
 	int nev;
+	int link_fd[UPROBE_LIBS]; /* uprobe session links (writes) */
+	int nlinks;
+	bool no_session; /* the kernel refused a session link: pairs */
 	char how[320]; /* where the last library's reads and writes are
 			* probed, and why there, for --verbose */
 };
