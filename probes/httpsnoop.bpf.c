@@ -2034,6 +2034,15 @@ static __always_inline int sock_io(void *ctx, void *skp, __u16 family,
 	key.tgid = id >> 32;
 	key.fd = a.fd;
 	c = hs_conns.lookup(&key);
+#ifdef HS_TLS
+	/* A socket whose bytes OpenSSL moved before (hide_cipher): the
+	 * rest are ciphertext too, passed over without looking up the
+	 * thread's SSL call.  (Not where Go's crypto/tls is used: a Go call
+	 * learns its socket from the syscalls inside it, go_cipher.) */
+	if (c && (c->flags & HS_CF_SSL_IO) && c->proto == HS_P_IGNORE &&
+	    c->sk == sk && !(c->tls_seen & HS_LIB_GO))
+		return 0;
+#endif
 	if (cipher_io(id, &a, ret, c))
 		return 0;
 	/* A connection known not to carry HTTP costs this one lookup, as
