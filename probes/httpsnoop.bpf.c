@@ -1954,6 +1954,10 @@ static __always_inline __u64 send_began(__u64 id, __u64 sk)
 #endif
 
 #ifdef HS_TLS_SESSION
+/* 1 once a write has been reported at its entry: until then a failed
+ * socket I/O costs tls_io_failed this array's lookup, not a hash's. */
+BPF_ARRAY(hs_tls_early, __u32, 1);
+
 /* Socket I/O of thread id failed (ret < 0) inside a write that was
  * reported at its entry (hs_ssl_write): the write returns for its caller
  * to call it again with the same bytes (SSL_ERROR_WANT_WRITE, or
@@ -1962,10 +1966,13 @@ static __always_inline __u64 send_began(__u64 id, __u64 sk)
 static __always_inline void tls_io_failed(__u64 id)
 {
 	struct hs_ssl_key k = { .tgid = id >> 32 };
+	__u32 zero = 0, *early = hs_tls_early.lookup(&zero);
 	struct hs_tls_call *tc;
 	struct pt_regs *regs;
 	struct hs_ssl *s;
 
+	if (!early || !*early)
+		return;
 	tc = hs_tls_active.lookup(&id);
 	if (!tc || !tc->live || !tc->early)
 		return;
@@ -2551,6 +2558,7 @@ static __always_inline int tls_write_entry(struct pt_regs *ctx, int ex)
 	long num = ex ? (long)PT_REGS_PARM3(ctx) : (long)(int)PT_REGS_PARM3(ctx);
 	struct hs_active a = {};
 	struct hs_tls_call *cp;
+	__u32 zero = 0, *early;
 	struct hs_ssl *s;
 
 	if (!task_wanted(id >> 32))
@@ -2562,6 +2570,9 @@ static __always_inline int tls_write_entry(struct pt_regs *ctx, int ex)
 		return 0;
 	cp->early = 1;
 	cp->fd = s->sock_fd;
+	early = hs_tls_early.lookup(&zero);
+	if (early && !*early)
+		*early = 1;
 	if (s->retry || (buf > s->wbuf && buf < s->wend && buf + num == s->wend)) {
 		s->retry = 0;
 		return 1;

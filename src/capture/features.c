@@ -107,45 +107,42 @@ static bool have_task_regs(void)
 #endif
 }
 
-/* Whether the kernel links uprobe session programs (Linux 6.13), unless
- * HTTPSNOOP_FORCE_NO_UPROBE_SESSION is set: links an empty one to a
- * function of this binary, for this process alone, and lets it go. */
+/* Whether the kernel has uprobe session programs (Linux 6.13), unless
+ * HTTPSNOOP_FORCE_NO_UPROBE_SESSION is set.  It checks what a session
+ * program returns (0 or 1: whether its return probe runs), where an
+ * older kernel takes any value for that attach type, which it does not
+ * know: so one returning 2 must be refused, and one returning 1 after
+ * bpf_get_func_ip (which the writes' program calls) taken.  Linking one
+ * would tell too, but letting go of a uprobe link waits for RCU: tens of
+ * milliseconds of start-up.  Where a link is refused all the same, the
+ * library's writes get pairs (uprobe.c). */
 static bool have_uprobe_session(void)
 {
-	const struct bpf_insn insns[] = {
+	const struct bpf_insn two[] = {
+		BPF_MOV64_IMM(BPF_REG_0, 2),
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	const struct bpf_insn one[] = {
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_get_func_ip },
 		BPF_MOV64_IMM(BPF_REG_0, 1),
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
-	uintptr_t here = (uintptr_t)have_uprobe_session;
-	unsigned long start, end, off;
-	uint64_t at = 0, cookie = 0;
-	char line[512];
-	int fd, link = -1;
-	FILE *f;
+	int fd;
 
 	if (getenv("HTTPSNOOP_FORCE_NO_UPROBE_SESSION"))
 		return false;
-	f = fopen("/proc/self/maps", "re");
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%lx-%lx %*s %lx", &start, &end, &off) == 3 &&
-		    here >= start && here < end) {
-			at = here - start + off;
-			break;
-		}
-	fclose(f);
-	if (!at)
-		return false;
 	fd = attach_prog_load_for(BPF_PROG_TYPE_KPROBE, ATTACH_UPROBE_SESSION, "hs_feature",
-				  insns, sizeof(insns), "GPL", 0, NULL, 0);
+				  two, sizeof(two), "GPL", 0, NULL, 0);
+	if (fd >= 0) {
+		close(fd);
+		return false;
+	}
+	fd = attach_prog_load_for(BPF_PROG_TYPE_KPROBE, ATTACH_UPROBE_SESSION, "hs_feature",
+				  one, sizeof(one), "GPL", 0, NULL, 0);
 	if (fd < 0)
 		return false;
-	link = attach_session_link(fd, "/proc/self/exe", &at, &cookie, 1, (uint32_t)getpid());
-	if (link >= 0)
-		close(link);
 	close(fd);
-	return link >= 0;
+	return true;
 }
 
 /* Whether tracefs lists the tracepoint event ("sock/sock_recv_length"),
